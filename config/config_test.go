@@ -1,0 +1,141 @@
+package config_test
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/digitbot/digitbot/config"
+)
+
+// env builds a getenv function from pairs.
+func env(kv ...string) func(string) (string, bool) {
+	m := map[string]string{}
+	for i := 0; i+1 < len(kv); i += 2 {
+		m[kv[i]] = kv[i+1]
+	}
+	return func(k string) (string, bool) { v, ok := m[k]; return v, ok }
+}
+
+func writeFile(t *testing.T, name, body string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestLoad_DefaultsWithTokenFromEnv(t *testing.T) {
+	cfg, err := config.Load("", env("DIGITBOT_TOKEN", " abc.def "))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Token != "abc.def" {
+		t.Errorf("token = %q, want trimmed", cfg.Token)
+	}
+	if cfg.Threshold != 0.70 || cfg.DatabasePath != "digitbot.db" || !cfg.MessageContentIntent {
+		t.Errorf("defaults wrong: %+v", cfg)
+	}
+}
+
+func TestLoad_NoToken_NamesTheVariable(t *testing.T) {
+	_, err := config.Load("", env())
+	if !errors.Is(err, config.ErrNoToken) {
+		t.Fatalf("err = %v, want ErrNoToken", err)
+	}
+	if !strings.Contains(err.Error(), "DIGITBOT_TOKEN") || !strings.Contains(err.Error(), "DIGITBOT_TOKEN_FILE") {
+		t.Errorf("message does not name the variables: %v", err)
+	}
+}
+
+func TestLoad_FileThenEnvOverrides(t *testing.T) {
+	tokenPath := writeFile(t, "token", "from-file\n")
+	path := writeFile(t, "digitbot.toml", fmt.Sprintf(`
+token_file = %q
+database = "/data/x.db"
+watched_channels = ["123", "456"]
+threshold = 0.8
+backup_dir = "/backups"
+backup_interval = "12h"
+`, tokenPath))
+	cfg, err := config.Load(path, env("DIGITBOT_THRESHOLD", "0.65", "DIGITBOT_WATCHED_CHANNELS", "789, 1011"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Token != "from-file" || cfg.DatabasePath != "/data/x.db" {
+		t.Errorf("file values not read: %+v", cfg)
+	}
+	if cfg.Threshold != 0.65 {
+		t.Errorf("env did not override threshold: %v", cfg.Threshold)
+	}
+	if strings.Join(cfg.WatchedChannels, ",") != "789,1011" {
+		t.Errorf("watched = %v", cfg.WatchedChannels)
+	}
+	if cfg.BackupInterval.Duration != 12*time.Hour {
+		t.Errorf("backup_interval = %v", cfg.BackupInterval)
+	}
+}
+
+func TestLoad_BadValues_NameKeyAndReason(t *testing.T) {
+	tests := []struct {
+		file string
+		env  []string
+		key  string
+	}{
+		{file: "threshold = 1.5", key: "threshold"},
+		{env: []string{"DIGITBOT_THRESHOLD", "lots"}, key: "threshold"},
+		{file: `watched_channels = ["general"]`, key: "watched_channels"},
+		{file: "images_per_message = 0", key: "images_per_message"},
+		{file: `default_locale = "fr"`, key: "default_locale"},
+		{file: `admin_addr = "9090"`, key: "admin_addr"},
+		{env: []string{"DIGITBOT_DOWNLOAD_TIMEOUT", "soon"}, key: "download_timeout"},
+		{file: `allowed_hosts = ["https://evil.example/"]`, key: "allowed_hosts"},
+		{file: "thresold = 0.5", key: "thresold"},
+		{file: `token_file = "/does/not/exist"`, key: "token_file"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.key, func(t *testing.T) {
+			path := ""
+			if tt.file != "" {
+				path = writeFile(t, "c.toml", tt.file)
+			}
+			_, err := config.Load(path, env(tt.env...))
+			var ve *config.ValidationError
+			if !errors.As(err, &ve) {
+				t.Fatalf("err = %v, want *ValidationError", err)
+			}
+			if ve.Key != tt.key || ve.Reason == "" {
+				t.Errorf("key = %q reason = %q, want key %q", ve.Key, ve.Reason, tt.key)
+			}
+		})
+	}
+}
+
+func TestLoad_TokenNotAcceptedInFile(t *testing.T) {
+	path := writeFile(t, "c.toml", `token = "secret"`)
+	_, err := config.Load(path, env())
+	var ve *config.ValidationError
+	if !errors.As(err, &ve) || ve.Key != "token" {
+		t.Fatalf("a token in the file must be refused, got %v", err)
+	}
+}
+
+func TestConfig_NeverPrintsToken(t *testing.T) {
+	cfg, err := config.Load("", env("DIGITBOT_TOKEN", "super-secret-token"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	slog.New(slog.NewJSONHandler(&buf, nil)).Info("start", "config", cfg)
+	out := buf.String() + fmt.Sprintf("%v %+v %#v %s", cfg, cfg, cfg, cfg)
+	if strings.Contains(out, "super-secret-token") {
+		t.Fatalf("token leaked: %s", out)
+	}
+}
