@@ -48,6 +48,7 @@ func commands() map[string]command {
 		"export":  {"write evaluations from a database as CSV", runExport},
 		"backup":  {"copy a database safely, even while the bot runs", runBackup},
 		"model":   {"print the model card", runModel},
+		"health":  {"ask a running bot's /healthz (the Docker HEALTHCHECK)", runHealth},
 	}
 }
 
@@ -94,7 +95,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 
 func printUsage(w io.Writer, cmds map[string]command) {
 	fmt.Fprintln(w, "usage: digitbot <command> [flags]\n\ncommands:")
-	for _, name := range []string{"run", "predict", "stats", "export", "backup", "model"} {
+	for _, name := range []string{"run", "predict", "stats", "export", "backup", "model", "health"} {
 		if c, ok := cmds[name]; ok {
 			fmt.Fprintf(w, "  %-10s %s\n", name, c.summary)
 		}
