@@ -1,0 +1,29 @@
+# The README's test command is `make test`; .ci/run calls exactly that.
+GO ?= go
+
+.PHONY: test vet fmt-check race accuracy build bench
+
+test: fmt-check vet race accuracy
+
+fmt-check:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+
+vet:
+	$(GO) vet ./...
+
+# Every package under the race detector.
+race:
+	$(GO) test -race -count=1 -timeout 15m ./...
+
+# The full 10,000-digit MNIST accuracy check through the Go pipeline. It runs
+# without -race: gorgonia is ~10x slower under the race detector, and the
+# race pass above already covers the concurrency of the same code.
+accuracy:
+	$(GO) test -count=1 -run 'MNIST' -timeout 10m ./classifier/
+
+build:
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags='-s -w' -o digitbot ./cmd/digitbot
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./...
