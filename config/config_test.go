@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -138,4 +139,34 @@ func TestConfig_NeverPrintsToken(t *testing.T) {
 	if strings.Contains(out, "super-secret-token") {
 		t.Fatalf("token leaked: %s", out)
 	}
+}
+
+// The example file documents every key with its default: keep it true.
+func TestExampleFile_ListsEveryKeyWithItsDefault(t *testing.T) {
+	cfg, err := config.Load("../config.example.toml", env("DIGITBOT_TOKEN", "x"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Token = ""
+	if want := config.Default(); !reflect.DeepEqual(cfg, want) {
+		t.Errorf("example file differs from Default():\n got %+v\nwant %+v", fields(cfg), fields(want))
+	}
+	body, err := os.ReadFile("../config.example.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, key := range []string{"token_file", "database", "watched_channels", "message_content_intent", "threshold",
+		"images_per_message", "max_image_bytes", "max_image_pixels", "workers", "queue_size",
+		"rate_limit_per_minute", "rate_limit_burst", "download_timeout", "allowed_hosts", "default_locale",
+		"dev_guild_id", "admin_addr", "log_level", "log_format", "pending_ttl", "backup_dir", "backup_interval", "backup_keep"} {
+		if !strings.Contains(string(body), key+" =") {
+			t.Errorf("example file does not document %s", key)
+		}
+	}
+}
+
+// fields prints a Config without its String method, for diffs.
+func fields(c config.Config) string {
+	type plain config.Config
+	return fmt.Sprintf("%+v", plain(c))
 }
