@@ -144,6 +144,9 @@ func Load(path string, getenv func(string) (string, bool)) (Config, error) {
 	if err := applyEnv(&cfg, getenv); err != nil {
 		return Config{}, err
 	}
+	if len(cfg.WatchedChannels) == 0 {
+		cfg.WatchedChannels = nil // "watched_channels = []" means the default: none
+	}
 	if err := cfg.Validate(); err != nil {
 		return Config{}, err
 	}
