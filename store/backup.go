@@ -1,0 +1,143 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// Backup writes a consistent copy of the database to w from a read
+// transaction, so writers carry on meanwhile.
+func (db *DB) Backup(w io.Writer) (int64, error) {
+	var n int64
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		var err error
+		n, err = tx.WriteTo(w)
+		return err
+	})
+	return n, err
+}
+
+// BackupFile writes a hot backup to path atomically: into a temporary file
+// in the same directory, fsynced, then renamed over path (and the directory
+// fsynced), so path is always either the old file or a complete new one.
+func (db *DB) BackupFile(path string) (err error) {
+	dir := filepath.Dir(path)
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*.tmp")
+	if err != nil {
+		return fmt.Errorf("backup: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			tmp.Close()
+			os.Remove(tmp.Name())
+		}
+	}()
+	if _, err = db.Backup(tmp); err != nil {
+		return fmt.Errorf("backup to %s: %w", path, err)
+	}
+	if err = tmp.Sync(); err != nil {
+		return fmt.Errorf("backup to %s: %w", path, err)
+	}
+	if err = tmp.Close(); err != nil {
+		return fmt.Errorf("backup to %s: %w", path, err)
+	}
+	if err = os.Chmod(tmp.Name(), 0o600); err != nil {
+		return fmt.Errorf("backup to %s: %w", path, err)
+	}
+	if err = os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("backup to %s: %w", path, err)
+	}
+	if d, derr := os.Open(dir); derr == nil {
+		d.Sync() // make the rename durable; not all filesystems support it
+		d.Close()
+	}
+	return nil
+}
+
+// backupLayout is the time stamp in scheduled backup names, e.g.
+// digitbot-20261126T143000Z.db: lexical order is time order.
+const backupLayout = "20060102T150405Z"
+
+// BackupName is the file name RunBackups gives a backup taken at t.
+func BackupName(t time.Time) string {
+	return "digitbot-" + t.UTC().Format(backupLayout) + ".db"
+}
+
+// RunBackups writes a backup into dir every interval until ctx is done and
+// keeps the newest keep files (keep <= 0 keeps all). Failures are logged and
+// retried at the next tick; the bot keeps running.
+func (db *DB) RunBackups(ctx context.Context, dir string, every time.Duration, keep int, logger *slog.Logger) {
+	if logger == nil {
+		logger = db.log
+	}
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			path, err := db.BackupNow(dir, keep)
+			if err != nil {
+				logger.Error("scheduled backup failed", "dir", dir, "err", err)
+				continue
+			}
+			logger.Info("backup written", "path", path)
+		}
+	}
+}
+
+// BackupNow writes one backup into dir (created if needed) and prunes the
+// oldest beyond keep. It returns the new file's path.
+func (db *DB) BackupNow(dir string, keep int) (string, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return "", fmt.Errorf("backup: %w", err)
+	}
+	path := filepath.Join(dir, BackupName(db.now()))
+	if err := db.BackupFile(path); err != nil {
+		return "", err
+	}
+	return path, PruneBackups(dir, keep)
+}
+
+// PruneBackups deletes all but the newest keep backups in dir. Only files
+// named like BackupName are considered; keep <= 0 keeps everything.
+func PruneBackups(dir string, keep int) error {
+	if keep <= 0 {
+		return nil
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return fmt.Errorf("pruning backups: %w", err)
+	}
+	var names []string
+	for _, e := range entries {
+		name := e.Name()
+		stamp, ok := strings.CutPrefix(name, "digitbot-")
+		if !ok || !e.Type().IsRegular() {
+			continue
+		}
+		stamp, ok = strings.CutSuffix(stamp, ".db")
+		if _, err := time.Parse(backupLayout, stamp); !ok || err != nil {
+			continue
+		}
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for len(names) > keep {
+		if err := os.Remove(filepath.Join(dir, names[0])); err != nil {
+			return fmt.Errorf("pruning backups: %w", err)
+		}
+		names = names[1:]
+	}
+	return nil
+}

@@ -1,0 +1,181 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/digitbot/digitbot"
+	bolt "go.etcd.io/bbolt"
+)
+
+// fakeClock is a settable clock for Options.Now.
+type fakeClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func newFakeClock() *fakeClock {
+	return &fakeClock{t: time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)}
+}
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *fakeClock) Set(t time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = t
+}
+
+func (c *fakeClock) Add(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+// MustOpenDB opens a database in a temporary directory. On cleanup it runs
+// bbolt's consistency check and closes it.
+func MustOpenDB(tb testing.TB) *DB {
+	tb.Helper()
+	return MustOpenDBWith(tb, Options{})
+}
+
+// MustOpenDBWith is MustOpenDB with options (Now defaults to a fake clock
+// set to 2026-11-26 12:00 UTC).
+func MustOpenDBWith(tb testing.TB, opts Options) *DB {
+	tb.Helper()
+	if opts.Now == nil {
+		opts.Now = newFakeClock().Now
+	}
+	db, err := Open(filepath.Join(tb.TempDir(), "digitbot.db"), opts)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() {
+		MustCheck(tb, db)
+		if err := db.Close(); err != nil {
+			tb.Error(err)
+		}
+	})
+	return db
+}
+
+// MustCheck fails the test if bbolt's consistency check finds anything.
+func MustCheck(tb testing.TB, db *DB) {
+	tb.Helper()
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		for err := range tx.Check() {
+			tb.Errorf("tx.Check: %v", err)
+		}
+		return nil
+	})
+	if err != nil {
+		tb.Fatal(err)
+	}
+}
+
+// findBytes walks every bucket, nested bucket name, key and value of the
+// live B+tree and returns a description of each place needle occurs.
+func findBytes(tb testing.TB, db *DB, needle []byte) []string {
+	tb.Helper()
+	var hits []string
+	var walk func(path string, b *bolt.Bucket) error
+	walk = func(path string, b *bolt.Bucket) error {
+		return b.ForEach(func(k, v []byte) error {
+			where := fmt.Sprintf("%s/%q", path, k)
+			if bytes.Contains(k, needle) {
+				hits = append(hits, "key "+where)
+			}
+			if v == nil {
+				if nb := b.Bucket(k); nb != nil {
+					return walk(where, nb)
+				}
+			}
+			if bytes.Contains(v, needle) {
+				hits = append(hits, "value of "+where)
+			}
+			return nil
+		})
+	}
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		return tx.ForEach(func(name []byte, b *bolt.Bucket) error {
+			if bytes.Contains(name, needle) {
+				hits = append(hits, fmt.Sprintf("bucket %q", name))
+			}
+			return walk(string(name), b)
+		})
+	})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return hits
+}
+
+// historyItem is one prediction of a generated history, evaluated or not.
+type historyItem struct {
+	Pred      digitbot.Prediction
+	Evaluated bool
+	TrueDigit int
+	At        time.Time // evaluation time
+}
+
+// insertHistory writes a history in one transaction through the same
+// functions SavePrediction and Evaluate use, so that tests and benchmarks
+// can build large files without one fsync per evaluation. It returns the
+// evaluations written.
+func insertHistory(tb testing.TB, db *DB, items []historyItem) []digitbot.Evaluation {
+	tb.Helper()
+	var evals []digitbot.Evaluation
+	err := db.bolt.Update(func(tx *bolt.Tx) error {
+		evals = evals[:0]
+		for i := range items {
+			it := &items[i]
+			if refusal, err := savePrediction(tx, &it.Pred); err != nil || refusal != nil {
+				return fmt.Errorf("save %d: %v %v", i, refusal, err)
+			}
+			if !it.Evaluated {
+				continue
+			}
+			e, refusal, err := db.evaluate(tx, it.Pred.ID, it.Pred.UserID, it.TrueDigit, it.At.UTC())
+			if err != nil || refusal != nil {
+				return fmt.Errorf("evaluate %d: %v %v", i, refusal, err)
+			}
+			evals = append(evals, e)
+		}
+		return nil
+	})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return evals
+}
+
+// mustSave saves a prediction through the public API.
+func mustSave(tb testing.TB, db *DB, p digitbot.Prediction) digitbot.Prediction {
+	tb.Helper()
+	if err := db.SavePrediction(context.Background(), &p); err != nil {
+		tb.Fatal(err)
+	}
+	return p
+}
+
+func pred(guild, user string, digit int, conf float64) digitbot.Prediction {
+	p := digitbot.Prediction{GuildID: guild, ChannelID: "555", UserID: user, FileName: "digit.png", Digit: digit, Confidence: conf}
+	p.Probabilities[digit] = conf
+	return p
+}
+
+func wantCode(tb testing.TB, err error, code string) {
+	tb.Helper()
+	if got := digitbot.ErrorCode(err); got != code {
+		tb.Fatalf("error code = %q (%v), want %q", got, err, code)
+	}
+}

@@ -1,0 +1,341 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strconv"
+	"time"
+
+	"github.com/digitbot/digitbot"
+	bolt "go.etcd.io/bbolt"
+)
+
+func jsonMarshal(v any) ([]byte, error)   { return json.Marshal(v) }
+func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }
+
+// Prediction returns a stored prediction: evaluated ones until they are
+// forgotten, pending ones until PendingTTL (ENOTFOUND after that, even
+// before Sweep has removed them).
+func (db *DB) Prediction(ctx context.Context, id string) (digitbot.Prediction, error) {
+	if err := ctx.Err(); err != nil {
+		return digitbot.Prediction{}, err
+	}
+	var (
+		p         digitbot.Prediction
+		found     bool
+		evaluated bool
+	)
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		v := tx.Bucket(bucketPredictions).Get([]byte(id))
+		if v == nil {
+			return nil
+		}
+		found = true
+		evaluated = tx.Bucket(bucketEvaluations).Get([]byte(id)) != nil
+		var err error
+		p, err = decodePrediction(v)
+		return err
+	})
+	if err != nil {
+		return digitbot.Prediction{}, storeError("prediction", err)
+	}
+	if !found || (!evaluated && db.expired(p, db.now())) {
+		return digitbot.Prediction{}, notFound(id)
+	}
+	return p, nil
+}
+
+// Evaluation returns the evaluation of a prediction, ENOTFOUND if none.
+func (db *DB) Evaluation(ctx context.Context, predictionID string) (digitbot.Evaluation, error) {
+	if err := ctx.Err(); err != nil {
+		return digitbot.Evaluation{}, err
+	}
+	var (
+		e     digitbot.Evaluation
+		found bool
+	)
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		v := tx.Bucket(bucketEvaluations).Get([]byte(predictionID))
+		if v == nil {
+			return nil
+		}
+		found = true
+		var err error
+		e, err = decodeEvaluation(v)
+		return err
+	})
+	if err != nil {
+		return digitbot.Evaluation{}, storeError("evaluation", err)
+	}
+	if !found {
+		return digitbot.Evaluation{}, digitbot.Errorf(digitbot.ENOTFOUND, "Prediction %q has not been evaluated.", predictionID)
+	}
+	return e, nil
+}
+
+// History returns the newest evaluations of a scope, newest first, at most
+// limit of them (all when limit <= 0).
+func (db *DB) History(ctx context.Context, scope digitbot.Scope, limit int) ([]digitbot.Evaluation, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	var out []digitbot.Evaluation
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		out = nil
+		b := tx.Bucket(bucketScopes).Bucket(scopeKey(scope))
+		if b == nil {
+			return nil
+		}
+		evals := tx.Bucket(bucketEvaluations)
+		c := b.Cursor()
+		for k, _ := c.Last(); k != nil && k[0] == prefixPoint && (limit <= 0 || len(out) < limit); k, _ = c.Prev() {
+			e, err := lookupEvaluation(evals, k)
+			if err != nil {
+				return err
+			}
+			out = append(out, e)
+		}
+		return nil
+	})
+	return out, storeError("history", err)
+}
+
+func lookupEvaluation(evals *bolt.Bucket, pointKey []byte) (digitbot.Evaluation, error) {
+	if len(pointKey) < 9 {
+		return digitbot.Evaluation{}, fmt.Errorf("corrupt point key %x", pointKey)
+	}
+	id := pointKey[9:]
+	v := evals.Get(id)
+	if v == nil {
+		return digitbot.Evaluation{}, fmt.Errorf("point without evaluation %q", id)
+	}
+	e, err := decodeEvaluation(v)
+	if err != nil {
+		return e, fmt.Errorf("evaluation %q: %w", id, err)
+	}
+	return e, nil
+}
+
+// Stats returns a scope's statistics from its aggregates: one totals key,
+// one key per day with evaluations, and the newest StatsRecentPoints
+// points, whatever the number of evaluations.
+func (db *DB) Stats(ctx context.Context, scope digitbot.Scope) (digitbot.Stats, error) {
+	if err := ctx.Err(); err != nil {
+		return digitbot.Stats{}, err
+	}
+	s := digitbot.Stats{Scope: scope}
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		s = digitbot.Stats{Scope: scope}
+		b := tx.Bucket(bucketScopes).Bucket(scopeKey(scope))
+		if b == nil {
+			return nil
+		}
+		t, err := decodeTotals(b.Get([]byte{prefixTotals}))
+		if err != nil {
+			return err
+		}
+		s.Total, s.Hits, s.ConfidenceSum = int(t.Total), int(t.Hits), float64(t.ConfSum)/confScale
+		for d := range t.Digits {
+			s.Digits[d] = digitbot.DigitStats{Count: int(t.Digits[d].Count), Hits: int(t.Digits[d].Hits)}
+			for p := range t.Confusion[d] {
+				s.Confusion[d][p] = int(t.Confusion[d][p])
+			}
+		}
+		c := b.Cursor()
+		for k, v := c.Seek([]byte{prefixDay}); k != nil && k[0] == prefixDay; k, v = c.Next() {
+			d, err := decodeDay(v)
+			if err != nil {
+				return err
+			}
+			s.Daily = append(s.Daily, digitbot.Day{Date: dayFromKey(k), Count: int(d.Count), Hits: int(d.Hits), ConfidenceSum: float64(d.ConfSum) / confScale})
+		}
+		for k, v := c.Last(); k != nil && k[0] == prefixPoint && len(s.Recent) < digitbot.StatsRecentPoints; k, v = c.Prev() {
+			p, err := decodePoint(k, v)
+			if err != nil {
+				return err
+			}
+			s.Recent = append(s.Recent, p)
+		}
+		if len(s.Recent) == 0 {
+			return nil
+		}
+		for i, j := 0, len(s.Recent)-1; i < j; i, j = i+1, j-1 {
+			s.Recent[i], s.Recent[j] = s.Recent[j], s.Recent[i]
+		}
+		s.LastAt = s.Recent[len(s.Recent)-1].Time
+		k, _ := c.Seek([]byte{prefixPoint})
+		s.FirstAt = keyTime(k[1:9])
+		return nil
+	})
+	if err != nil {
+		return digitbot.Stats{}, storeError("stats", err)
+	}
+	return s, nil
+}
+
+// CSVHeader is the first row ExportCSV writes.
+var csvHeader = []string{"prediction_id", "guild_id", "channel_id", "user_id", "file", "predicted", "confidence", "true", "correct", "predicted_at", "evaluated_at"}
+
+// exportChunk is how many rows ExportCSV reads per read transaction, so a
+// slow reader (an upload to Discord) never holds a transaction open: long
+// read transactions block the file from growing.
+const exportChunk = 1000
+
+// ExportCSV writes every evaluation of a scope, oldest first, as CSV with a
+// header row. Text cells that a spreadsheet would run as a formula are
+// prefixed with a quote.
+func (db *DB) ExportCSV(ctx context.Context, scope digitbot.Scope, w io.Writer) error {
+	cw := csv.NewWriter(w)
+	if err := cw.Write(csvHeader); err != nil {
+		return err
+	}
+	after := []byte{prefixPoint}
+	first := true
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		var rows []digitbot.Evaluation
+		err := db.bolt.View(func(tx *bolt.Tx) error {
+			rows = rows[:0]
+			b := tx.Bucket(bucketScopes).Bucket(scopeKey(scope))
+			if b == nil {
+				return nil
+			}
+			evals := tx.Bucket(bucketEvaluations)
+			c := b.Cursor()
+			k, _ := c.Seek(after)
+			if !first && k != nil && bytes.Equal(k, after) {
+				k, _ = c.Next()
+			}
+			for ; k != nil && k[0] == prefixPoint && len(rows) < exportChunk; k, _ = c.Next() {
+				e, err := lookupEvaluation(evals, k)
+				if err != nil {
+					return err
+				}
+				rows = append(rows, e)
+				after = append(after[:0], k...)
+			}
+			return nil
+		})
+		if err != nil {
+			return storeError("export", err)
+		}
+		first = false
+		for _, e := range rows {
+			if err := cw.Write(csvRow(e)); err != nil {
+				return err
+			}
+		}
+		cw.Flush()
+		if err := cw.Error(); err != nil {
+			return err
+		}
+		if len(rows) < exportChunk {
+			return nil
+		}
+	}
+}
+
+func csvRow(e digitbot.Evaluation) []string {
+	return []string{
+		safeCell(e.PredictionID), safeCell(e.GuildID), safeCell(e.ChannelID), safeCell(e.UserID), safeCell(e.FileName),
+		strconv.Itoa(e.Predicted), strconv.FormatFloat(e.Confidence, 'f', -1, 64), strconv.Itoa(e.TrueDigit),
+		strconv.FormatBool(e.Correct()),
+		e.PredictedAt.UTC().Format(time.RFC3339), e.EvaluatedAt.UTC().Format(time.RFC3339),
+	}
+}
+
+// safeCell defuses CSV formula injection: spreadsheets run cells that start
+// with = + - @ (or a tab or carriage return) as formulas, so those get a
+// leading apostrophe, which the spreadsheet shows as text.
+func safeCell(s string) string {
+	if s != "" && bytes.IndexByte([]byte("=+-@\t\r"), s[0]) >= 0 {
+		return "'" + s
+	}
+	return s
+}
+
+// GuildConfig returns a server's configuration: a zero config with GuildID
+// set if it was never set (the bot then applies its config file defaults).
+func (db *DB) GuildConfig(ctx context.Context, guildID string) (digitbot.GuildConfig, error) {
+	if err := ctx.Err(); err != nil {
+		return digitbot.GuildConfig{}, err
+	}
+	if guildID == "" {
+		return digitbot.GuildConfig{}, invalid("A server id is required.")
+	}
+	cfg := digitbot.GuildConfig{GuildID: guildID}
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		if v := tx.Bucket(bucketGuilds).Get([]byte(guildID)); v != nil {
+			return jsonUnmarshal(v, &cfg)
+		}
+		return nil
+	})
+	if err != nil {
+		return digitbot.GuildConfig{}, storeError("guild config", err)
+	}
+	return cfg, nil
+}
+
+// MaxWatchedChannels bounds a server's watched channel list.
+const MaxWatchedChannels = 100
+
+// SetGuildConfig validates and stores a server's configuration: Threshold
+// 0 (the default) or strictly between 0 and 1, channel ids numeric
+// (Discord snowflakes). Duplicate channels are dropped. UpdatedAt is set to
+// now when zero.
+func (db *DB) SetGuildConfig(ctx context.Context, cfg digitbot.GuildConfig) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if cfg.GuildID == "" {
+		return invalid("A server id is required.")
+	}
+	if cfg.Threshold != 0 && !(cfg.Threshold > 0 && cfg.Threshold < 1) {
+		return invalid("The confidence threshold must be between 0 and 1 (exclusive), or 0 for the default.")
+	}
+	if len(cfg.WatchedChannels) > MaxWatchedChannels {
+		return invalid("At most %d channels can be watched.", MaxWatchedChannels)
+	}
+	seen := map[string]bool{}
+	var channels []string
+	for _, ch := range cfg.WatchedChannels {
+		if !isSnowflake(ch) {
+			return invalid("%q is not a channel id (a Discord id is a number).", ch)
+		}
+		if !seen[ch] {
+			seen[ch] = true
+			channels = append(channels, ch)
+		}
+	}
+	cfg.WatchedChannels = channels
+	if cfg.UpdatedAt.IsZero() {
+		cfg.UpdatedAt = db.now()
+	}
+	cfg.UpdatedAt = cfg.UpdatedAt.UTC()
+	v, err := jsonMarshal(cfg)
+	if err != nil {
+		return err
+	}
+	err = db.bolt.Update(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketGuilds).Put([]byte(cfg.GuildID), v)
+	})
+	return storeError("set guild config", err)
+}
+
+func isSnowflake(s string) bool {
+	if len(s) == 0 || len(s) > 20 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
