@@ -1,0 +1,190 @@
+package models
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"math"
+	"testing"
+
+	"github.com/owulveryck/onnx-go"
+	"github.com/owulveryck/onnx-go/backend/x/gorgonnx"
+	"gorgonia.org/tensor"
+
+	"github.com/digitbot/digitbot"
+)
+
+func mustCard(t testing.TB) digitbot.ModelCard {
+	t.Helper()
+	card, err := Card()
+	if err != nil {
+		t.Fatalf("Card: %v", err)
+	}
+	return card
+}
+
+func TestCard_Parses(t *testing.T) {
+	card := mustCard(t)
+	if card.Name == "" || card.Description == "" {
+		t.Errorf("name %q / description %q must not be empty", card.Name, card.Description)
+	}
+	if card.Opset != 13 {
+		t.Errorf("opset = %d, want 13 (what onnx-go v0.5.0 was checked with)", card.Opset)
+	}
+	if got := card.Input.Shape; len(got) != 4 || got[0] != 1 || got[1] != 1 || got[2] != 28 || got[3] != 28 {
+		t.Errorf("input shape = %v, want [1 1 28 28]", got)
+	}
+	if card.Input.Mean != 0.1307 || card.Input.Std != 0.3081 {
+		t.Errorf("normalisation = (%v, %v), want MNIST (0.1307, 0.3081)", card.Input.Mean, card.Input.Std)
+	}
+	if len(card.Layers) == 0 {
+		t.Fatal("no layers")
+	}
+	last := card.Layers[len(card.Layers)-1].OutputShape
+	if len(last) != 2 || last[0] != 1 || last[1] != 10 {
+		t.Errorf("last layer output shape = %v, want [1 10]", last)
+	}
+	if card.Training.Command == "" || card.Training.Framework == "" || card.Training.Date == "" {
+		t.Errorf("training record incomplete: %+v", card.Training)
+	}
+}
+
+func TestCard_FreshValueEachCall(t *testing.T) {
+	a := mustCard(t)
+	a.SelfTest.Logits[0] = 12345
+	b := mustCard(t)
+	if b.SelfTest.Logits[0] == 12345 {
+		t.Fatal("modifying one Card() result changed the next one")
+	}
+}
+
+func TestCard_SHA256MatchesONNX(t *testing.T) {
+	card := mustCard(t)
+	sum := sha256.Sum256(ONNX())
+	if got := hex.EncodeToString(sum[:]); got != card.ONNXSHA256 {
+		t.Fatalf("sha256(digits.onnx) = %s, card says %s: regenerate both with models/train/train.py", got, card.ONNXSHA256)
+	}
+}
+
+func TestCard_TotalParamsIsSumOfLayers(t *testing.T) {
+	card := mustCard(t)
+	sum := 0
+	for _, l := range card.Layers {
+		if l.Params < 0 {
+			t.Errorf("layer %s has %d params", l.Name, l.Params)
+		}
+		sum += l.Params
+	}
+	if sum != card.TotalParams || sum == 0 {
+		t.Fatalf("sum of layer params = %d, total_params = %d", sum, card.TotalParams)
+	}
+}
+
+func TestCard_SelfTestShape(t *testing.T) {
+	st := mustCard(t).SelfTest
+	if len(st.Pixels) != 28*28 {
+		t.Errorf("self-test has %d pixels, want 784", len(st.Pixels))
+	}
+	if len(st.Logits) != 10 {
+		t.Errorf("self-test has %d logits, want 10", len(st.Logits))
+	}
+	if st.Label < 0 || st.Label > 9 {
+		t.Errorf("self-test label %d is not a digit", st.Label)
+	}
+	ink := 0
+	for _, p := range st.Pixels {
+		if p > 0 {
+			ink++
+		}
+	}
+	if ink == 0 {
+		t.Error("self-test image is blank")
+	}
+}
+
+func TestCard_AccuracyMatchesCounts(t *testing.T) {
+	card := mustCard(t)
+	if card.TestTotal != 10000 {
+		t.Errorf("test_total = %d, want the 10000 MNIST test digits", card.TestTotal)
+	}
+	if card.TestCorrect < 0 || card.TestCorrect > card.TestTotal {
+		t.Fatalf("test_correct = %d out of %d", card.TestCorrect, card.TestTotal)
+	}
+	want := float64(card.TestCorrect) / float64(card.TestTotal)
+	if math.Abs(card.TestAccuracy-want) > 1e-12 {
+		t.Fatalf("test_accuracy = %v, test_correct/test_total = %v", card.TestAccuracy, want)
+	}
+}
+
+// selfTestInput normalises the card's raw self-test pixels the way the card says.
+func selfTestInput(card digitbot.ModelCard) []float32 {
+	x := make([]float32, len(card.SelfTest.Pixels))
+	for i, p := range card.SelfTest.Pixels {
+		x[i] = float32((float64(p)/255 - card.Input.Mean) / card.Input.Std)
+	}
+	return x
+}
+
+// runOnce runs the model on x and returns a copy of the logits (onnx-go reuses
+// its output tensor).
+func runOnce(t testing.TB, m *onnx.Model, backend *gorgonnx.Graph, x []float32) []float32 {
+	t.Helper()
+	in := make([]float32, len(x))
+	copy(in, x)
+	if err := m.SetInput(0, tensor.New(tensor.WithShape(1, 1, 28, 28), tensor.Of(tensor.Float32), tensor.WithBacking(in))); err != nil {
+		t.Fatalf("SetInput: %v", err)
+	}
+	if err := backend.Run(); err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	out, err := m.GetOutputTensors()
+	if err != nil {
+		t.Fatalf("GetOutputTensors: %v", err)
+	}
+	if len(out) != 1 {
+		t.Fatalf("%d output tensors, want 1", len(out))
+	}
+	data, ok := out[0].Data().([]float32)
+	if !ok || len(data) != 10 {
+		t.Fatalf("output is %T of shape %v, want 10 float32 logits", out[0].Data(), out[0].Shape())
+	}
+	return append([]float32(nil), data...)
+}
+
+func loadModel(t testing.TB) (*onnx.Model, *gorgonnx.Graph) {
+	t.Helper()
+	backend := gorgonnx.NewGraph()
+	m := onnx.NewModel(backend)
+	if err := m.UnmarshalBinary(ONNX()); err != nil {
+		t.Fatalf("onnx-go cannot load digits.onnx: %v", err)
+	}
+	return m, backend
+}
+
+// TestONNX_SelfTestTwiceInOnnxGo proves that onnx-go (gorgonnx) computes what
+// PyTorch computed at export time, and that a second run on the same model does
+// not drift (the Gemm trap of DESIGN §4 shows up from the second run on).
+func TestONNX_SelfTestTwiceInOnnxGo(t *testing.T) {
+	card := mustCard(t)
+	m, backend := loadModel(t)
+	x := selfTestInput(card)
+	for run := 1; run <= 2; run++ {
+		got := runOnce(t, m, backend, x)
+		for i, want := range card.SelfTest.Logits {
+			if math.Abs(float64(got[i])-want) > 1e-3 {
+				t.Fatalf("run %d: logit %d = %v, card says %v (all: %v)", run, i, got[i], want, got)
+			}
+		}
+	}
+}
+
+// BenchmarkONNX_Run measures one onnx-go inference on the self-test input.
+func BenchmarkONNX_Run(b *testing.B) {
+	card := mustCard(b)
+	m, backend := loadModel(b)
+	x := selfTestInput(card)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		runOnce(b, m, backend, x)
+	}
+}
