@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -179,3 +180,5 @@ func wantCode(tb testing.TB, err error, code string) {
 		tb.Fatalf("error code = %q (%v), want %q", got, err, code)
 	}
 }
+
+func writeFile(path, content string) error { return os.WriteFile(path, []byte(content), 0o600) }

@@ -1,0 +1,209 @@
+package store
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"sort"
+	"testing"
+	"time"
+
+	"github.com/digitbot/digitbot"
+)
+
+var (
+	testUsers  = []string{"user-alpha-81723", "user-bravo-27361", "user-charlie-9917", "user-delta-44120"}
+	testGuilds = []string{"guild-north-3391", "guild-south-7702", ""} // "" = DMs
+)
+
+// randomHistory makes n predictions by random users in random servers (or
+// DMs), about 80% of them evaluated, with distinct evaluation times that
+// are not in insertion order and span several weeks.
+func randomHistory(seed uint64, n int) []historyItem {
+	r := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
+	base := time.Date(2026, 9, 1, 0, 0, 0, 0, time.UTC)
+	perm := r.Perm(n)
+	items := make([]historyItem, n)
+	for i := range items {
+		at := base.Add(time.Duration(perm[i])*97*time.Minute + time.Duration(r.IntN(60))*time.Second)
+		p := pred(testGuilds[r.IntN(len(testGuilds))], testUsers[r.IntN(len(testUsers))], r.IntN(10), r.Float64())
+		p.CreatedAt = at.Add(-time.Duration(r.IntN(50)) * time.Second)
+		items[i] = historyItem{Pred: p, Evaluated: r.IntN(5) > 0, TrueDigit: r.IntN(10), At: at}
+		if r.IntN(2) == 0 {
+			items[i].TrueDigit = p.Digit
+		}
+	}
+	return items
+}
+
+// allScopes lists every scope of every kind in the test population.
+func allScopes() []digitbot.Scope {
+	scopes := []digitbot.Scope{{}}
+	for _, g := range testGuilds {
+		if g != "" {
+			scopes = append(scopes, digitbot.Scope{GuildID: g})
+		}
+	}
+	for _, u := range testUsers {
+		scopes = append(scopes, digitbot.Scope{UserID: u})
+		for _, g := range testGuilds {
+			if g != "" {
+				scopes = append(scopes, digitbot.Scope{GuildID: g, UserID: u})
+			}
+		}
+	}
+	return scopes
+}
+
+func inScope(s digitbot.Scope, e digitbot.Evaluation) bool {
+	return (s.GuildID == "" || s.GuildID == e.GuildID) && (s.UserID == "" || s.UserID == e.UserID)
+}
+
+func filterEvals(s digitbot.Scope, evals []digitbot.Evaluation) []digitbot.Evaluation {
+	var out []digitbot.Evaluation
+	for _, e := range evals {
+		if inScope(s, e) {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+func closeEnough(a, b float64) bool { return math.Abs(a-b) <= 1e-6*math.Max(1, math.Abs(b)) }
+
+// diffStats describes how got differs from want; sums of confidences may
+// differ by rounding (the store sums in fixed point), nothing else may.
+func diffStats(got, want digitbot.Stats) string {
+	switch {
+	case got.Scope != want.Scope:
+		return fmt.Sprintf("scope %+v, want %+v", got.Scope, want.Scope)
+	case got.Total != want.Total || got.Hits != want.Hits:
+		return fmt.Sprintf("total/hits %d/%d, want %d/%d", got.Total, got.Hits, want.Total, want.Hits)
+	case !closeEnough(got.ConfidenceSum, want.ConfidenceSum):
+		return fmt.Sprintf("confidence sum %v, want %v", got.ConfidenceSum, want.ConfidenceSum)
+	case got.Digits != want.Digits:
+		return fmt.Sprintf("digits %v, want %v", got.Digits, want.Digits)
+	case got.Confusion != want.Confusion:
+		return fmt.Sprintf("confusion %v, want %v", got.Confusion, want.Confusion)
+	case !got.FirstAt.Equal(want.FirstAt) || !got.LastAt.Equal(want.LastAt):
+		return fmt.Sprintf("first/last %v/%v, want %v/%v", got.FirstAt, got.LastAt, want.FirstAt, want.LastAt)
+	case len(got.Recent) != len(want.Recent):
+		return fmt.Sprintf("%d recent points, want %d", len(got.Recent), len(want.Recent))
+	case len(got.Daily) != len(want.Daily):
+		return fmt.Sprintf("%d days, want %d", len(got.Daily), len(want.Daily))
+	}
+	for i := range got.Recent {
+		g, w := got.Recent[i], want.Recent[i]
+		if !g.Time.Equal(w.Time) || g.Confidence != w.Confidence || g.Correct != w.Correct {
+			return fmt.Sprintf("recent[%d] = %+v, want %+v", i, g, w)
+		}
+	}
+	for i := range got.Daily {
+		g, w := got.Daily[i], want.Daily[i]
+		if !g.Date.Equal(w.Date) || g.Count != w.Count || g.Hits != w.Hits || !closeEnough(g.ConfidenceSum, w.ConfidenceSum) {
+			return fmt.Sprintf("daily[%d] = %+v, want %+v", i, g, w)
+		}
+	}
+	return ""
+}
+
+// checkAgainstBruteForce compares Stats and History of every scope with
+// digitbot.NewStats and a sort of the evaluations.
+func checkAgainstBruteForce(t *testing.T, db *DB, evals []digitbot.Evaluation) {
+	t.Helper()
+	for _, scope := range allScopes() {
+		mine := filterEvals(scope, evals)
+		got, err := db.Stats(bg, scope)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d := diffStats(got, digitbot.NewStats(scope, mine)); d != "" {
+			t.Fatalf("Stats(%+v): %s", scope, d)
+		}
+		sort.Slice(mine, func(i, j int) bool { return mine[i].EvaluatedAt.After(mine[j].EvaluatedAt) })
+		hist, err := db.History(bg, scope, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(hist) != len(mine) {
+			t.Fatalf("History(%+v) has %d, want %d", scope, len(hist), len(mine))
+		}
+		for i := range hist {
+			if hist[i] != mine[i] {
+				t.Fatalf("History(%+v)[%d] = %+v, want %+v", scope, i, hist[i], mine[i])
+			}
+		}
+		if limited, _ := db.History(bg, scope, 3); len(mine) >= 3 && (len(limited) != 3 || limited[0] != mine[0]) {
+			t.Fatalf("History(%+v, 3) = %d items", scope, len(limited))
+		}
+	}
+}
+
+// TestStore_Stats_MatchesBruteForce is a property test: for random
+// histories, the incrementally kept Stats of every scope kind equal
+// digitbot.NewStats over the evaluations, also after ForgetUser and
+// PurgeGuild subtracted their share.
+func TestStore_Stats_MatchesBruteForce(t *testing.T) {
+	for _, tc := range []struct {
+		seed uint64
+		n    int
+	}{{1, 5}, {2, 60}, {3, 150}, {4, 700}, {5, 300}} {
+		t.Run(fmt.Sprintf("seed%d_n%d", tc.seed, tc.n), func(t *testing.T) {
+			db := MustOpenDB(t)
+			evals := insertHistory(t, db, randomHistory(tc.seed, tc.n))
+			checkAgainstBruteForce(t, db, evals)
+
+			forgotten := testUsers[int(tc.seed)%len(testUsers)]
+			if err := db.ForgetUser(bg, forgotten); err != nil {
+				t.Fatal(err)
+			}
+			evals = filterOut(evals, func(e digitbot.Evaluation) bool { return e.UserID == forgotten })
+			checkAgainstBruteForce(t, db, evals)
+
+			purged := testGuilds[int(tc.seed)%2]
+			if err := db.PurgeGuild(bg, purged); err != nil {
+				t.Fatal(err)
+			}
+			evals = filterOut(evals, func(e digitbot.Evaluation) bool { return e.GuildID == purged })
+			checkAgainstBruteForce(t, db, evals)
+		})
+	}
+}
+
+func filterOut(evals []digitbot.Evaluation, drop func(digitbot.Evaluation) bool) []digitbot.Evaluation {
+	var out []digitbot.Evaluation
+	for _, e := range evals {
+		if !drop(e) {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+func TestStore_Stats_ThroughPublicAPI(t *testing.T) {
+	clock := newFakeClock()
+	db := MustOpenDBWith(t, Options{Now: clock.Now})
+	var evals []digitbot.Evaluation
+	for i := range 30 {
+		p := mustSave(t, db, pred(testGuilds[i%3], testUsers[i%2], i%10, float64(i)/30))
+		clock.Add(7 * time.Hour)
+		e, err := db.Evaluate(bg, p.ID, p.UserID, (i*7)%10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		evals = append(evals, e)
+	}
+	checkAgainstBruteForce(t, db, evals)
+}
+
+func TestStore_Stats_EmptyScope(t *testing.T) {
+	db := MustOpenDB(t)
+	scope := digitbot.Scope{GuildID: "999"}
+	s, err := db.Stats(bg, scope)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := diffStats(s, digitbot.NewStats(scope, nil)); d != "" || s.Recent != nil || s.Daily != nil {
+		t.Fatalf("empty stats: %s %+v", d, s)
+	}
+}
