@@ -139,6 +139,9 @@ func insertHistory(tb testing.TB, db *DB, items []historyItem) []digitbot.Evalua
 		evals = evals[:0]
 		for i := range items {
 			it := &items[i]
+			if it.Pred.CreatedAt.IsZero() {
+				it.Pred.CreatedAt = it.At
+			}
 			if refusal, err := savePrediction(tx, &it.Pred); err != nil || refusal != nil {
 				return fmt.Errorf("save %d: %v %v", i, refusal, err)
 			}

@@ -1,0 +1,147 @@
+package store
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/digitbot/digitbot"
+	bolt "go.etcd.io/bbolt"
+)
+
+// checkBackup opens a backup file, runs tx.Check and verifies that every
+// scope's aggregates agree with its records.
+func checkBackup(t *testing.T, path string) int {
+	t.Helper()
+	db, err := Open(path, Options{ReadOnly: true})
+	if err != nil {
+		t.Fatalf("backup %s does not open: %v", path, err)
+	}
+	defer db.Close()
+	MustCheck(t, db)
+	var n int
+	db.bolt.View(func(tx *bolt.Tx) error {
+		n = tx.Bucket(bucketEvaluations).Stats().KeyN
+		return nil
+	})
+	s, err := db.Stats(bg, digitbot.Scope{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Total != n {
+		t.Fatalf("backup %s: stats count %d evaluations, records %d", path, s.Total, n)
+	}
+	return n
+}
+
+func TestStore_Backup_DuringConcurrentWrites(t *testing.T) {
+	db := MustOpenDB(t)
+	ctx, cancel := context.WithCancel(bg)
+	var written atomic.Int64
+	var wg sync.WaitGroup
+	for w := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; ctx.Err() == nil; i++ {
+				p := pred(testGuilds[w%3], testUsers[w], i%10, 0.6)
+				if err := db.SavePrediction(bg, &p); err != nil {
+					t.Error(err)
+					return
+				}
+				if _, err := db.Evaluate(bg, p.ID, p.UserID, (i*3)%10); err != nil {
+					t.Error(err)
+					return
+				}
+				written.Add(1)
+			}
+		}()
+	}
+	dir := t.TempDir()
+	counts := []int{}
+	for i := range 5 {
+		for written.Load() < int64(20*(i+1)) && !t.Failed() {
+			time.Sleep(time.Millisecond)
+		}
+		path := filepath.Join(dir, "b"+string(rune('0'+i))+".db")
+		if err := db.BackupFile(path); err != nil {
+			t.Fatal(err)
+		}
+		counts = append(counts, checkBackup(t, path))
+	}
+	cancel()
+	wg.Wait()
+	if counts[len(counts)-1] < 100 {
+		t.Fatalf("backups hold %v evaluations: writes did not run alongside", counts)
+	}
+	leftovers, _ := filepath.Glob(filepath.Join(dir, ".*.tmp"))
+	if len(leftovers) != 0 {
+		t.Fatalf("temporary files left: %v", leftovers)
+	}
+}
+
+func TestStore_BackupNow_KeepsNewest(t *testing.T) {
+	clock := newFakeClock()
+	db := MustOpenDBWith(t, Options{Now: clock.Now})
+	dir := filepath.Join(t.TempDir(), "backups")
+	mustSave(t, db, pred("", "222", 1, 0.5))
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	unrelated := filepath.Join(dir, "notes.txt")
+	os.WriteFile(unrelated, []byte("keep me"), 0o600)
+	var paths []string
+	for range 5 {
+		p, err := db.BackupNow(dir, 3)
+		if err != nil {
+			t.Fatal(err)
+		}
+		paths = append(paths, p)
+		clock.Add(time.Hour)
+	}
+	if filepath.Base(paths[0]) != "digitbot-20261126T120000Z.db" {
+		t.Fatalf("backup name %s", paths[0])
+	}
+	for i, p := range paths {
+		_, err := os.Stat(p)
+		if kept := i >= 2; kept != (err == nil) {
+			t.Fatalf("backup %d (%s): kept=%v, stat err %v", i, p, kept, err)
+		}
+	}
+	if _, err := os.Stat(unrelated); err != nil {
+		t.Fatal("pruning deleted a file that is not a backup")
+	}
+	checkBackup(t, paths[4])
+}
+
+func TestStore_RunBackups_Scheduled(t *testing.T) {
+	clock := newFakeClock()
+	db := MustOpenDBWith(t, Options{Now: clock.Now})
+	dir := t.TempDir()
+	ctx, cancel := context.WithCancel(bg)
+	done := make(chan struct{})
+	go func() { db.RunBackups(ctx, dir, 5*time.Millisecond, 2, nil); close(done) }()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		clock.Add(time.Second) // distinct names
+		files, _ := filepath.Glob(filepath.Join(dir, "digitbot-*.db"))
+		if len(files) == 2 {
+			time.Sleep(30 * time.Millisecond)
+			files, _ = filepath.Glob(filepath.Join(dir, "digitbot-*.db"))
+			if len(files) > 2 {
+				t.Fatalf("retention not applied: %v", files)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no scheduled backups after 5s: %v", files)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	cancel()
+	<-done
+}
