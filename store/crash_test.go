@@ -1,0 +1,167 @@
+package store
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/digitbot/digitbot"
+)
+
+// crashChildEnv switches the test binary into the writer child of
+// TestStore_KillDuringWrites; its value is the database path.
+const crashChildEnv = "DIGITBOT_STORE_CRASH_CHILD"
+
+func TestMain(m *testing.M) {
+	if path := os.Getenv(crashChildEnv); path != "" {
+		os.Exit(crashChild(path))
+	}
+	os.Exit(m.Run())
+}
+
+// crashChild writes predictions and evaluations from three goroutines and
+// prints "ack <prediction id> <true digit>" after each Evaluate returns,
+// until it is killed.
+func crashChild(path string) int {
+	db, err := Open(path, Options{Timeout: 10 * time.Second})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	fmt.Println("ready")
+	var out sync.Mutex
+	var wg sync.WaitGroup
+	for w := range 3 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; ; i++ {
+				p := pred(testGuilds[(w+i)%3], testUsers[w], i%10, float64(i%100)/100)
+				if err := db.SavePrediction(context.Background(), &p); err != nil {
+					fmt.Fprintln(os.Stderr, err)
+					return
+				}
+				digit := (i * 7) % 10
+				if _, err := db.Evaluate(context.Background(), p.ID, p.UserID, digit); err != nil {
+					fmt.Fprintln(os.Stderr, err)
+					return
+				}
+				out.Lock()
+				fmt.Printf("ack %s %d\n", p.ID, digit)
+				out.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	return 1
+}
+
+// TestStore_KillDuringWrites runs a writer child process and SIGKILLs it
+// at a random moment, 20 times on the same file. After every kill, every
+// evaluation the child acknowledged must be in the file, tx.Check must be
+// clean, and each scope's aggregates must equal a recomputation from the
+// evaluation records (the aggregates are written in the same transaction).
+func TestStore_KillDuringWrites(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "crash.db")
+	r := rand.New(rand.NewPCG(42, uint64(time.Now().UnixNano())))
+	acked := map[string]int{}
+	const rounds = 20
+	for round := range rounds {
+		cmd := exec.Command(os.Args[0], "-test.run=^$")
+		cmd.Env = append(os.Environ(), crashChildEnv+"="+path)
+		stdout, err := cmd.StdoutPipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var stderr strings.Builder
+		cmd.Stderr = &stderr
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		lines := make(chan string)
+		go func() {
+			sc := bufio.NewScanner(stdout)
+			for sc.Scan() {
+				lines <- sc.Text()
+			}
+			close(lines)
+		}()
+		select {
+		case l := <-lines:
+			if l != "ready" {
+				t.Fatalf("round %d: child said %q; stderr: %s", round, l, stderr.String())
+			}
+		case <-time.After(20 * time.Second):
+			cmd.Process.Kill()
+			t.Fatalf("round %d: child not ready; stderr: %s", round, stderr.String())
+		}
+		kill := time.After(time.Duration(5+r.IntN(120)) * time.Millisecond)
+		killed := false
+		for !killed {
+			select {
+			case l, ok := <-lines:
+				if !ok {
+					t.Fatalf("round %d: child exited early; stderr: %s", round, stderr.String())
+				}
+				recordAck(t, acked, l)
+			case <-kill:
+				if err := cmd.Process.Kill(); err != nil {
+					t.Fatal(err)
+				}
+				killed = true
+			}
+		}
+		for l := range lines { // acks already in the pipe count too
+			recordAck(t, acked, l)
+		}
+		cmd.Wait()
+
+		db, err := Open(path, Options{Timeout: 5 * time.Second})
+		if err != nil {
+			t.Fatalf("round %d: reopening after SIGKILL: %v", round, err)
+		}
+		MustCheck(t, db)
+		for id, digit := range acked {
+			e, err := db.Evaluation(bg, id)
+			if err != nil || e.TrueDigit != digit {
+				t.Fatalf("round %d: acknowledged evaluation %s lost: %+v %v", round, id, e, err)
+			}
+		}
+		all, err := db.History(bg, digitbot.Scope{}, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, scope := range allScopes() {
+			s, _ := db.Stats(bg, scope)
+			if d := diffStats(s, digitbot.NewStats(scope, filterEvals(scope, all))); d != "" {
+				t.Fatalf("round %d: Stats(%+v) disagree with the records: %s", round, scope, d)
+			}
+		}
+		db.Close()
+	}
+	if len(acked) < rounds {
+		t.Fatalf("only %d acknowledged evaluations over %d rounds: the child barely wrote", len(acked), rounds)
+	}
+	t.Logf("%d acknowledged evaluations survived %d SIGKILLs", len(acked), rounds)
+}
+
+func recordAck(t *testing.T, acked map[string]int, line string) {
+	f := strings.Fields(line)
+	if len(f) != 3 || f[0] != "ack" {
+		t.Fatalf("unexpected child output %q", line)
+	}
+	d, err := strconv.Atoi(f[2])
+	if err != nil {
+		t.Fatal(err)
+	}
+	acked[f[1]] = d
+}
