@@ -1,0 +1,315 @@
+// Package classifier turns the bytes of an uploaded picture into a digit:
+// bounded decoding (Decode), MNIST-style preprocessing (Preprocess) and
+// inference with onnx-go's gorgonia backend on a pool of models.
+//
+// onnx-go models are not safe for concurrent use (two goroutines running
+// one model crash the process from inside gorgonia, beyond recover), so the
+// Classifier owns one model per worker and hands each to one goroutine at a
+// time. Decoding and preprocessing run outside the pool, in the caller's
+// goroutine.
+package classifier
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"math"
+	"runtime"
+	"strings"
+	"sync"
+	"time"
+
+	onnx "github.com/owulveryck/onnx-go"
+	"github.com/owulveryck/onnx-go/backend/x/gorgonnx"
+	"gorgonia.org/tensor"
+
+	"github.com/digitbot/digitbot"
+)
+
+// Options configure a Classifier.
+type Options struct {
+	ONNX []byte             // the model file
+	Card digitbot.ModelCard // its model card (sha256, normalisation, self-test)
+	// Workers is the number of model instances, 0 = runtime.GOMAXPROCS(0).
+	Workers int
+	// MaxBytes caps the encoded file, 0 = DefaultMaxBytes (10 MiB).
+	MaxBytes int64
+	// MaxPixels caps width×height, checked before decoding, 0 = DefaultMaxPixels.
+	MaxPixels int
+}
+
+// SelfTestTolerance is the largest difference allowed between a logit
+// computed at start-up and the one recorded in the model card at export.
+const SelfTestTolerance = 1e-3
+
+// Classifier classifies images with a pool of onnx-go models. It is safe
+// for concurrent use.
+type Classifier struct {
+	card      digitbot.ModelCard
+	onnx      []byte
+	maxBytes  int64
+	maxPixels int
+	mean, std float32
+
+	workers chan *worker // idle workers
+	size    int
+	closed  chan struct{}
+	close   sync.Once
+}
+
+var _ digitbot.Classifier = (*Classifier)(nil)
+
+// worker is one model instance and its reusable input tensor.
+type worker struct {
+	id      int
+	model   *onnx.Model
+	backend *gorgonnx.Graph
+	input   *tensor.Dense
+	data    []float32 // input's backing array, written in place
+}
+
+// New checks the model against its card, builds one model per worker and
+// runs the card's self-test twice on each. It refuses to return a
+// Classifier that would answer wrongly.
+func New(opts Options) (*Classifier, error) {
+	card := opts.Card
+	if len(opts.ONNX) == 0 {
+		return nil, errors.New("classifier: no model: the ONNX file is empty")
+	}
+	sum := sha256.Sum256(opts.ONNX)
+	if got := hex.EncodeToString(sum[:]); !strings.EqualFold(got, card.ONNXSHA256) {
+		return nil, fmt.Errorf("classifier: the model file does not match its card: sha256 is %s, the card says %q", got, card.ONNXSHA256)
+	}
+	if err := checkCard(card); err != nil {
+		return nil, err
+	}
+	n := opts.Workers
+	if n <= 0 {
+		n = runtime.GOMAXPROCS(0)
+	}
+	c := &Classifier{
+		card:      card,
+		onnx:      opts.ONNX,
+		maxBytes:  opts.MaxBytes,
+		maxPixels: opts.MaxPixels,
+		mean:      float32(card.Input.Mean),
+		std:       float32(card.Input.Std),
+		workers:   make(chan *worker, n),
+		size:      n,
+		closed:    make(chan struct{}),
+	}
+	if c.maxBytes <= 0 {
+		c.maxBytes = DefaultMaxBytes
+	}
+	if c.maxPixels <= 0 {
+		c.maxPixels = DefaultMaxPixels
+	}
+	for i := range n {
+		w, err := c.newWorker(i)
+		if err != nil {
+			return nil, err
+		}
+		c.workers <- w
+	}
+	return c, nil
+}
+
+func checkCard(card digitbot.ModelCard) error {
+	switch {
+	case card.Input.Std <= 0 || math.IsNaN(card.Input.Std) || math.IsNaN(card.Input.Mean):
+		return fmt.Errorf("classifier: the model card's input normalisation is invalid (mean %v, std %v)", card.Input.Mean, card.Input.Std)
+	case len(card.Input.Shape) > 0 && !equalInts(card.Input.Shape, []int{1, 1, digitbot.InputSide, digitbot.InputSide}):
+		return fmt.Errorf("classifier: the model card's input shape is %v, want [1 1 28 28]", card.Input.Shape)
+	case len(card.SelfTest.Pixels) != digitbot.InputSide*digitbot.InputSide:
+		return fmt.Errorf("classifier: the model card's self-test input has %d pixels, want 784", len(card.SelfTest.Pixels))
+	case len(card.SelfTest.Logits) != 10:
+		return fmt.Errorf("classifier: the model card's self-test has %d logits, want 10", len(card.SelfTest.Logits))
+	}
+	return nil
+}
+
+func equalInts(a, b []int) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// newWorker decodes the model into a fresh gorgonia graph and self-tests it.
+func (c *Classifier) newWorker(id int) (w *worker, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("classifier: loading the model (worker %d) panicked: %v", id, r)
+		}
+	}()
+	backend := gorgonnx.NewGraph()
+	model := onnx.NewModel(backend)
+	if err := model.UnmarshalBinary(c.onnx); err != nil {
+		return nil, fmt.Errorf("classifier: the model file cannot be loaded by onnx-go: %w", err)
+	}
+	if len(model.Input) != 1 {
+		return nil, fmt.Errorf("classifier: the model has %d inputs, want 1", len(model.Input))
+	}
+	data := make([]float32, digitbot.InputSide*digitbot.InputSide)
+	w = &worker{
+		id:      id,
+		model:   model,
+		backend: backend,
+		data:    data,
+		input:   tensor.New(tensor.WithShape(1, 1, digitbot.InputSide, digitbot.InputSide), tensor.WithBacking(data)),
+	}
+	var px [digitbot.InputSide * digitbot.InputSide]uint8
+	copy(px[:], c.card.SelfTest.Pixels)
+	// Twice: onnx-go's known failure (Gemm accumulating into its bias) only
+	// shows from the second run on.
+	for run := 1; run <= 2; run++ {
+		logits, err := c.infer(w, &px)
+		if err != nil {
+			return nil, fmt.Errorf("classifier: self-test run %d on worker %d failed: %w", run, id, err)
+		}
+		for d, want := range c.card.SelfTest.Logits {
+			if diff := math.Abs(logits[d] - want); !(diff <= SelfTestTolerance) {
+				return nil, fmt.Errorf("classifier: self-test failed on worker %d, run %d: logit %d is %.6f, the model card says %.6f (difference %.3g > %g): the model or onnx-go computes something else than the exported model did; refusing to start",
+					id, run, d, logits[d], want, diff, SelfTestTolerance)
+			}
+		}
+	}
+	return w, nil
+}
+
+// infer runs one normalised input through w's model and returns a copy of
+// the logits (the output tensor belongs to the graph and is reused).
+func (c *Classifier) infer(w *worker, px *[digitbot.InputSide * digitbot.InputSide]uint8) (logits [10]float64, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("onnx-go panicked: %v", r)
+		}
+	}()
+	for i, v := range px {
+		w.data[i] = (float32(v)/255 - c.mean) / c.std
+	}
+	if err := w.model.SetInput(0, w.input); err != nil {
+		return logits, fmt.Errorf("setting the input: %w", err)
+	}
+	if err := w.backend.Run(); err != nil {
+		return logits, fmt.Errorf("running the model: %w", err)
+	}
+	out, err := w.model.GetOutputTensors()
+	if err != nil {
+		return logits, fmt.Errorf("reading the output: %w", err)
+	}
+	if len(out) == 0 || out[0] == nil {
+		return logits, errors.New("the model produced no output")
+	}
+	vals, ok := out[0].Data().([]float32)
+	if !ok || len(vals) != 10 {
+		return logits, fmt.Errorf("the model's output is %v %T, want 10 float32 logits", out[0].Shape(), out[0].Data())
+	}
+	for i, v := range vals {
+		logits[i] = float64(v)
+	}
+	return logits, nil
+}
+
+// Card returns the model card.
+func (c *Classifier) Card() digitbot.ModelCard { return c.card }
+
+// Classify decodes, preprocesses and classifies one image. Errors are
+// *digitbot.Error: EINVALIDIMAGE, EUNSUPPORTED, ETOOLARGE, ENODIGIT for the
+// image, EUNAVAILABLE when ctx ends before a worker is free or the
+// Classifier is closed, EINTERNAL if the model fails.
+func (c *Classifier) Classify(ctx context.Context, data []byte) (digitbot.Prediction, error) {
+	if err := ctx.Err(); err != nil {
+		return digitbot.Prediction{}, digitbot.WrapError(digitbot.EUNAVAILABLE, "The request was cancelled.", err)
+	}
+	img, err := Decode(data, c.maxBytes, c.maxPixels)
+	if err != nil {
+		return digitbot.Prediction{}, err
+	}
+	px, err := Preprocess(img)
+	if err != nil {
+		return digitbot.Prediction{}, err
+	}
+	logits, err := c.run(ctx, &px)
+	if err != nil {
+		return digitbot.Prediction{}, err
+	}
+	p := digitbot.Prediction{
+		Probabilities: Softmax(logits),
+		Input:         px,
+		ModelSHA256:   c.card.ONNXSHA256,
+		CreatedAt:     time.Now().UTC(),
+	}
+	for d, q := range p.Probabilities {
+		if q > p.Confidence {
+			p.Digit, p.Confidence = d, q
+		}
+	}
+	return p, nil
+}
+
+// run borrows a worker for one inference.
+func (c *Classifier) run(ctx context.Context, px *[digitbot.InputSide * digitbot.InputSide]uint8) ([10]float64, error) {
+	var w *worker
+	select {
+	case <-c.closed:
+		return [10]float64{}, digitbot.Errorf(digitbot.EUNAVAILABLE, "The classifier is shutting down.")
+	case <-ctx.Done():
+		return [10]float64{}, digitbot.WrapError(digitbot.EUNAVAILABLE, "The classifier is busy; please try again.", ctx.Err())
+	case w = <-c.workers:
+	}
+	logits, err := c.infer(w, px)
+	if err != nil {
+		// A model that failed mid-run may be left in any state: replace it.
+		if fresh, rerr := c.newWorker(w.id); rerr == nil {
+			w = fresh
+		}
+		c.workers <- w
+		return logits, digitbot.WrapError(digitbot.EINTERNAL, "The model failed on this image.", err)
+	}
+	c.workers <- w
+	for _, v := range logits {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return logits, digitbot.Errorf(digitbot.EINTERNAL, "The model produced an invalid result.")
+		}
+	}
+	return logits, nil
+}
+
+// Close waits for running inferences to finish and releases the models.
+// Classify calls after Close fail with EUNAVAILABLE.
+func (c *Classifier) Close() error {
+	c.close.Do(func() {
+		close(c.closed)
+		for range c.size {
+			<-c.workers
+		}
+	})
+	return nil
+}
+
+// Softmax converts logits to probabilities in float64, subtracting the
+// largest logit first so exp cannot overflow.
+func Softmax(logits [10]float64) [10]float64 {
+	m := logits[0]
+	for _, v := range logits[1:] {
+		m = max(m, v)
+	}
+	var p [10]float64
+	var sum float64
+	for i, v := range logits {
+		p[i] = math.Exp(v - m)
+		sum += p[i]
+	}
+	for i := range p {
+		p[i] /= sum
+	}
+	return p
+}

@@ -1,0 +1,850 @@
+package classifier
+
+import (
+	"fmt"
+	"image"
+	"math"
+	"slices"
+	"sort"
+
+	"golang.org/x/image/draw"
+
+	"github.com/digitbot/digitbot"
+)
+
+// Preprocessing turns any picture of a digit into what MNIST looks like:
+// a white digit on black, its bounding box fitted into 20x20 keeping the
+// aspect ratio, centred by its centre of mass in 28x28.
+//
+// The steps, and why:
+//  1. Reduce early: average k×k blocks while converting to grey so that no
+//     later step sees more than workMaxSide pixels a side. Box averaging keeps
+//     a thin stroke as a fainter line instead of dropping it (as point
+//     sampling would), and makes a 12-megapixel photo cost about what a
+//     screenshot costs.
+//  2. Composite transparency over the background the ink needs: drawing apps
+//     save black strokes on (0,0,0,0) pixels, which naively read as black
+//     on black.
+//  3. Decide polarity: the border is mostly background; ink lies at the
+//     opposite extreme. Turn the image so that ink is bright.
+//  4. Subtract the local background (a coarse grid of block percentiles):
+//     photos of paper are lit unevenly, and a global threshold would
+//     swallow the dark corner or lose the ink in the bright one. Contrast is
+//     measured relative to the paper's brightness, as ink absorbs a fraction
+//     of the light that falls on it.
+//  5. Threshold (Otsu) to find ink, drop specks far from the digit, refuse
+//     images whose "ink" is too faint, too small or absent (no_digit).
+//  6. Crop to the ink, thicken strokes that would vanish when a large
+//     drawing is shrunk to 20 pixels, fit into 20x20 (Catmull-Rom, which
+//     widens its kernel when shrinking, so it low-passes like area
+//     averaging), centre by centre of mass.
+
+// Tunables, chosen on real-looking synthetic uploads and on the MNIST
+// round trip (an MNIST digit must come out unchanged).
+const (
+	// workMaxSide bounds the working image. 20 output pixels need far fewer;
+	// the margin keeps digits that fill only part of a photo well resolved.
+	workMaxSide = 320
+	// fitSide is the box the digit is fitted into, as in MNIST.
+	fitSide = 20
+	// minInkContrast is the least mean ink strength (0..255, relative to the
+	// paper) that counts as writing; fainter is paper texture or noise.
+	minInkContrast = 40
+	// minInkPixels and minInkSide reject dots and specks.
+	minInkPixels = 10
+	minInkSide   = 5
+	// speckFraction: components smaller than this share of the largest one,
+	// and away from it, are noise.
+	speckFraction = 0.05
+	// targetStroke is MNIST's typical stroke width relative to the fitted
+	// box; strokes thinner than thinStroke times it are thickened.
+	targetStroke = 0.10
+	thinStroke   = 0.6
+)
+
+// Preprocess converts an image into the model's 28x28 input: 0 is
+// background, 255 is ink. An image without a recognisable mark gets an
+// ENODIGIT error; a panic while reading pixels becomes EINVALIDIMAGE.
+func Preprocess(img image.Image) (out [digitbot.InputSide * digitbot.InputSide]uint8, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			out = [digitbot.InputSide * digitbot.InputSide]uint8{}
+			err = digitbot.WrapError(digitbot.EINVALIDIMAGE,
+				"The image could not be read: its pixel data is invalid.", fmt.Errorf("preprocess panic: %v", r))
+		}
+	}()
+	if img == nil || img.Bounds().Empty() {
+		return out, digitbot.Errorf(digitbot.EINVALIDIMAGE, "The image has no pixels.")
+	}
+	g := toGrey(img)
+	ink, err := inkStrength(g)
+	if err != nil {
+		return out, err
+	}
+	return fitAndCentre(ink)
+}
+
+// grey is a single-channel float image, row-major.
+type grey struct {
+	w, h int
+	pix  []float32
+}
+
+func (g *grey) at(x, y int) float32 { return g.pix[y*g.w+x] }
+
+// toGrey reduces img by an integer factor so its longer side is at most
+// workMaxSide, converts it to luma (BT.601, as JPEG's Y) and composites
+// transparent pixels over a background chosen from the opaque ones.
+func toGrey(img image.Image) *grey {
+	b := img.Bounds()
+	sw, sh := b.Dx(), b.Dy()
+	k := (max(sw, sh) + workMaxSide - 1) / workMaxSide
+	w, h := (sw+k-1)/k, (sh+k-1)/k
+	luma := make([]float32, w*h)  // premultiplied luma, 0..255
+	alpha := make([]float32, w*h) // 0..1
+	sumL := make([]uint64, w)
+	sumA := make([]uint64, w)
+	rowL := make([]uint8, sw)
+	rowA := make([]uint8, sw)
+	read := rowReader(img)
+	translucent := false
+	for oy := 0; oy < h; oy++ {
+		clear(sumL)
+		clear(sumA)
+		y0, y1 := oy*k, min(oy*k+k, sh)
+		for y := y0; y < y1; y++ {
+			if !read(b.Min.Y+y, rowL, rowA) {
+				translucent = true
+			}
+			for ox := 0; ox < w; ox++ {
+				var l, a uint64
+				for x := ox * k; x < min(ox*k+k, sw); x++ {
+					l += uint64(rowL[x])
+					a += uint64(rowA[x])
+				}
+				sumL[ox] += l
+				sumA[ox] += a
+			}
+		}
+		for ox := 0; ox < w; ox++ {
+			n := float32((min(ox*k+k, sw) - ox*k) * (y1 - y0))
+			luma[oy*w+ox] = float32(sumL[ox]) / n
+			alpha[oy*w+ox] = float32(sumA[ox]) / (n * 255)
+		}
+	}
+	if translucent {
+		composite(luma, alpha)
+	}
+	return &grey{w: w, h: h, pix: luma}
+}
+
+// composite lays the premultiplied luma over a uniform background, in
+// place. If transparent pixels dominate (a drawing app's strokes on an
+// empty canvas), the opaque pixels are the ink and the background must
+// contrast with them: dark strokes go on white, light strokes on black. If
+// opaque pixels dominate, the transparent parts join their dominant tone.
+func composite(luma, alpha []float32) {
+	var hist [256]int
+	opaque := 0
+	for i, a := range alpha {
+		if a >= 0.5 {
+			hist[clamp255(luma[i]/a)]++
+			opaque++
+		}
+	}
+	var bg float32 = 255
+	if opaque > 0 {
+		med := float32(percentile(&hist, opaque, 0.5))
+		switch {
+		case 2*opaque > len(alpha):
+			bg = med
+		case med >= 128:
+			bg = 0
+		}
+	}
+	for i, a := range alpha {
+		luma[i] += (1 - a) * bg
+	}
+}
+
+// rowReader returns a function that fills l with the premultiplied 8-bit
+// luma and a with the 8-bit alpha of row y, reporting whether the row was
+// fully opaque. Common decoder outputs read their Pix directly; anything else
+// goes through RGBA64At, which does not allocate.
+func rowReader(img image.Image) func(y int, l, a []uint8) bool {
+	b := img.Bounds()
+	w := b.Dx()
+	fillOpaque := func(a []uint8) {
+		for i := range a {
+			a[i] = 255
+		}
+	}
+	switch m := img.(type) {
+	case *image.Gray:
+		return func(y int, l, a []uint8) bool {
+			i := m.PixOffset(b.Min.X, y)
+			copy(l, m.Pix[i:i+w])
+			fillOpaque(a)
+			return true
+		}
+	case *image.YCbCr:
+		return func(y int, l, a []uint8) bool {
+			i := m.YOffset(b.Min.X, y)
+			copy(l, m.Y[i:i+w])
+			fillOpaque(a)
+			return true
+		}
+	case *image.NYCbCrA:
+		return func(y int, l, a []uint8) bool {
+			yi, ai := m.YOffset(b.Min.X, y), m.AOffset(b.Min.X, y)
+			opaque := true
+			for x := 0; x < w; x++ {
+				al := m.A[ai+x]
+				l[x] = uint8((uint32(m.Y[yi+x])*uint32(al) + 127) / 255)
+				a[x] = al
+				opaque = opaque && al == 255
+			}
+			return opaque
+		}
+	case *image.RGBA:
+		return func(y int, l, a []uint8) bool {
+			p := m.Pix[m.PixOffset(b.Min.X, y):]
+			opaque := true
+			for x := 0; x < w; x++ {
+				q := p[4*x : 4*x+4 : 4*x+4]
+				l[x] = luma8(q[0], q[1], q[2])
+				a[x] = q[3]
+				opaque = opaque && q[3] == 255
+			}
+			return opaque
+		}
+	case *image.NRGBA:
+		return func(y int, l, a []uint8) bool {
+			p := m.Pix[m.PixOffset(b.Min.X, y):]
+			opaque := true
+			for x := 0; x < w; x++ {
+				q := p[4*x : 4*x+4 : 4*x+4]
+				l[x] = uint8((uint32(luma8(q[0], q[1], q[2]))*uint32(q[3]) + 127) / 255)
+				a[x] = q[3]
+				opaque = opaque && q[3] == 255
+			}
+			return opaque
+		}
+	case *image.Paletted:
+		// A palette may be shorter than the indices used; such pixels read
+		// as opaque black instead of panicking like Paletted.At would.
+		var tl, ta [256]uint8
+		for i := range ta {
+			ta[i] = 255
+		}
+		for i, c := range m.Palette {
+			if i >= 256 {
+				break
+			}
+			if c == nil {
+				continue
+			}
+			r, g, bl, al := c.RGBA()
+			tl[i] = luma8(uint8(r>>8), uint8(g>>8), uint8(bl>>8))
+			ta[i] = uint8(al >> 8)
+		}
+		return func(y int, l, a []uint8) bool {
+			p := m.Pix[m.PixOffset(b.Min.X, y):]
+			opaque := true
+			for x := 0; x < w; x++ {
+				l[x], a[x] = tl[p[x]], ta[p[x]]
+				opaque = opaque && a[x] == 255
+			}
+			return opaque
+		}
+	case image.RGBA64Image:
+		return func(y int, l, a []uint8) bool {
+			opaque := true
+			for x := 0; x < w; x++ {
+				c := m.RGBA64At(b.Min.X+x, y)
+				l[x] = luma8(uint8(c.R>>8), uint8(c.G>>8), uint8(c.B>>8))
+				a[x] = uint8(c.A >> 8)
+				opaque = opaque && a[x] == 255
+			}
+			return opaque
+		}
+	}
+	return func(y int, l, a []uint8) bool {
+		opaque := true
+		for x := 0; x < w; x++ {
+			var r, g, bl, al uint32
+			if c := img.At(b.Min.X+x, y); c != nil {
+				r, g, bl, al = c.RGBA()
+			}
+			l[x] = luma8(uint8(r>>8), uint8(g>>8), uint8(bl>>8))
+			a[x] = uint8(al >> 8)
+			opaque = opaque && a[x] == 255
+		}
+		return opaque
+	}
+}
+
+// luma8 is BT.601 luma, the weights of color.GrayModel and of JPEG's Y.
+func luma8(r, g, b uint8) uint8 {
+	return uint8((19595*uint32(r) + 38470*uint32(g) + 7471*uint32(b) + 1<<15) >> 16)
+}
+
+func clamp255(v float32) int {
+	switch {
+	case v <= 0:
+		return 0
+	case v >= 255:
+		return 255
+	}
+	return int(v + 0.5)
+}
+
+// percentile returns the smallest bin at which the cumulative count of a
+// 256-bin histogram holding n values reaches fraction p.
+func percentile(hist *[256]int, n int, p float64) int {
+	target := int(math.Ceil(p * float64(n)))
+	target = max(target, 1)
+	c := 0
+	for v, k := range hist {
+		c += k
+		if c >= target {
+			return v
+		}
+	}
+	return 255
+}
+
+// inkMap is the ink strength of every working pixel (0 = paper, 255 = the
+// darkest ink relative to its surroundings), with the pixels that belong to
+// the digit selected.
+type inkMap struct {
+	w, h   int
+	val    []float32 // output intensity 0..255 (soft edges kept)
+	mask   []bool    // confidently ink and part of the digit
+	crop   image.Rectangle
+	stroke float64 // estimated stroke width in working pixels
+}
+
+// inkStrength finds the ink in a grey image and crops to it.
+func inkStrength(g *grey) (*inkMap, error) {
+	n := len(g.pix)
+	var hist, border [256]int
+	for _, v := range g.pix {
+		hist[clamp255(v)]++
+	}
+	band := max(1, min(g.w, g.h)/16)
+	nb := 0
+	for y := 0; y < g.h; y++ {
+		for x := 0; x < g.w; x++ {
+			if x < band || y < band || x >= g.w-band || y >= g.h-band {
+				border[clamp255(g.at(x, y))]++
+				nb++
+			}
+		}
+	}
+	bg := percentile(&border, nb, 0.5)
+	lo, hi := percentile(&hist, n, 0.01), percentile(&hist, n, 0.99)
+	darkInk := bg-lo >= hi-bg
+	// Orient so that ink is bright and background dark, like MNIST.
+	in := make([]float32, n)
+	for i, v := range g.pix {
+		if darkInk {
+			v = 255 - v
+		}
+		in[i] = v
+	}
+	local := localBackground(in, g.w, g.h)
+
+	// Strength relative to the paper: (I - bg) / (255 - bg). For dark ink
+	// that is (paper - v) / paper, the fraction of light the ink absorbs, so
+	// the shaded half of a page reads like the lit half. The 64 floor stops
+	// a nearly black "paper" from amplifying noise.
+	s := make([]float32, n)
+	var sh [256]int
+	for i, v := range in {
+		b := local(i)
+		d := (v - b) * 255 / max(255-b, 64)
+		s[i] = max(d, 0)
+		sh[clamp255(s[i])]++
+	}
+	t := otsu(&sh)
+	var inkN int
+	var inkSum float64
+	for v := t + 1; v < 256; v++ {
+		inkN += sh[v]
+		inkSum += float64(v * sh[v])
+	}
+	if inkN == 0 {
+		return nil, digitbot.Errorf(digitbot.ENODIGIT, "I could not find a digit in this image: it looks blank.")
+	}
+	if inkSum/float64(inkN) < minInkContrast {
+		return nil, digitbot.Errorf(digitbot.ENODIGIT,
+			"I could not find a digit in this image: nothing stands out from the background.")
+	}
+
+	mask := make([]bool, n)
+	for i, v := range s {
+		mask[i] = v > float32(t)
+	}
+	kept, crop, inkPixels := keepDigit(mask, g.w, g.h)
+	if inkPixels < minInkPixels || max(crop.Dx(), crop.Dy()) < minInkSide {
+		return nil, digitbot.Errorf(digitbot.ENODIGIT,
+			"I could not find a digit in this image: there is too little ink (a dot or a speck?).")
+	}
+
+	// Map strength to output intensity: the noise floor (median + 3 robust
+	// sigmas of the mostly-background pixels) goes to 0, the typical stroke
+	// core (75th percentile of the ink) to 255. For an MNIST digit both
+	// are at their natural values (0 and ~255), so it passes unchanged.
+	var inkHist [256]int
+	for i, m := range kept {
+		if m {
+			inkHist[clamp255(s[i])]++
+		}
+	}
+	core := float32(percentile(&inkHist, inkPixels, 0.75))
+	floor := min(float32(noiseFloor(&sh, n)), float32(t)/2)
+	if core <= floor+1 {
+		core = floor + 1
+	}
+	val := make([]float32, n)
+	for i, v := range s {
+		if mask[i] && !kept[i] {
+			continue // a dropped speck
+		}
+		val[i] = min(max((v-floor)*255/(core-floor), 0), 255)
+	}
+	crop = growCrop(val, g.w, g.h, crop, 2+max(g.w, g.h)/64)
+	return &inkMap{w: g.w, h: g.h, val: val, mask: kept, crop: crop, stroke: strokeWidth(kept, g.w, crop)}, nil
+}
+
+// localBackground estimates the background level of an oriented (ink
+// bright) image: the 30th percentile of each block of a coarse grid (the
+// background is the majority almost everywhere), then a smooth quadratic
+// surface fitted to the blocks, refitted without the blocks that stand out
+// above it (those are full of ink: a thick stroke). A quadratic follows the
+// light falling across a photographed page and its vignetting without
+// bending into the strokes. It returns a lookup by pixel index, or a
+// constant when the surface is flat (the common, evenly lit case).
+func localBackground(in []float32, w, h int) func(i int) float32 {
+	size := max(4, (max(w, h)+7)/8)
+	gw, gh := (w+size-1)/size, (h+size-1)/size
+	hists := make([][256]int, gw*gh)
+	for y := 0; y < h; y++ {
+		row := hists[(y/size)*gw:]
+		for x := 0; x < w; x++ {
+			row[x/size][clamp255(in[y*w+x])]++
+		}
+	}
+	// Block centres in coordinates normalised to [-1, 1].
+	nx := func(x float64) float64 { return 2*x/float64(w) - 1 }
+	ny := func(y float64) float64 { return 2*y/float64(h) - 1 }
+	var pts []surfacePoint
+	for by := 0; by < gh; by++ {
+		for bx := 0; bx < gw; bx++ {
+			x0, x1 := bx*size, min(bx*size+size, w)
+			y0, y1 := by*size, min(by*size+size, h)
+			v := float64(percentile(&hists[by*gw+bx], (x1-x0)*(y1-y0), 0.3))
+			pts = append(pts, surfacePoint{nx(float64(x0+x1) / 2), ny(float64(y0+y1) / 2), v, true})
+		}
+	}
+	coef := fitBackground(pts)
+	eval := func(x, y float64) float64 { return evalSurface(coef, x, y) }
+	lo, hi := math.Inf(1), math.Inf(-1)
+	for _, c := range [][2]float64{{-1, -1}, {-1, 1}, {1, -1}, {1, 1}, {0, 0}, {-1, 0}, {1, 0}, {0, -1}, {0, 1}} {
+		v := eval(c[0], c[1])
+		lo, hi = min(lo, v), max(hi, v)
+	}
+	if hi-lo < 8 {
+		c := float32(min(max(eval(0, 0), 0), 255))
+		return func(int) float32 { return c }
+	}
+	bgmap := make([]float32, w*h)
+	for y := 0; y < h; y++ {
+		fy := ny(float64(y) + 0.5)
+		for x := 0; x < w; x++ {
+			bgmap[y*w+x] = float32(min(max(eval(nx(float64(x)+0.5), fy), 0), 255))
+		}
+	}
+	return func(i int) float32 { return bgmap[i] }
+}
+
+type surfacePoint struct {
+	x, y, v float64
+	use     bool
+}
+
+// fitBackground fits v ≈ c0 + c1 x + c2 y + c3 x² + c4 xy + c5 y² by least
+// squares, dropping points that lie well above the surface (ink) and
+// refitting. With too few points left it falls back to a plane, then to a
+// constant (the lower median).
+func fitBackground(pts []surfacePoint) [6]float64 {
+	var coef [6]float64
+	for iter := 0; iter < 5; iter++ {
+		var kept []surfacePoint
+		for _, p := range pts {
+			if p.use {
+				kept = append(kept, p)
+			}
+		}
+		terms := 6
+		switch {
+		case len(kept) < 4:
+			terms = 1
+		case len(kept) < 12:
+			terms = 3
+		}
+		var ok bool
+		coef, ok = leastSquares(kept, terms)
+		if !ok {
+			coef, _ = leastSquares(kept, 1)
+		}
+		// Robust spread of the residuals of the kept points.
+		res := make([]float64, 0, len(kept))
+		for _, p := range kept {
+			res = append(res, math.Abs(p.v-evalSurface(coef, p.x, p.y)))
+		}
+		slices.Sort(res)
+		limit := max(4, 2.5*1.4826*res[len(res)/2])
+		changed := false
+		for i, p := range pts {
+			use := p.v-evalSurface(coef, p.x, p.y) <= limit
+			if use != p.use {
+				pts[i].use, changed = use, true
+			}
+		}
+		// Never let the ink outvote the paper: keep at least a third.
+		n := 0
+		for _, p := range pts {
+			if p.use {
+				n++
+			}
+		}
+		if n < max(1, len(pts)/3) {
+			sort.Slice(pts, func(i, j int) bool { return pts[i].v < pts[j].v })
+			for i := range pts {
+				pts[i].use = i < max(1, len(pts)/3)
+			}
+			changed = true
+		}
+		if !changed {
+			break
+		}
+	}
+	return coef
+}
+
+func evalSurface(c [6]float64, x, y float64) float64 {
+	return c[0] + c[1]*x + c[2]*y + c[3]*x*x + c[4]*x*y + c[5]*y*y
+}
+
+// leastSquares solves the normal equations for the first terms of the
+// quadratic basis (1, x, y, x², xy, y²) by Gaussian elimination.
+func leastSquares(pts []surfacePoint, terms int) ([6]float64, bool) {
+	var a [6][7]float64
+	for _, p := range pts {
+		basis := [6]float64{1, p.x, p.y, p.x * p.x, p.x * p.y, p.y * p.y}
+		for i := 0; i < terms; i++ {
+			for j := 0; j < terms; j++ {
+				a[i][j] += basis[i] * basis[j]
+			}
+			a[i][terms] += basis[i] * p.v
+		}
+	}
+	for col := 0; col < terms; col++ {
+		pivot := col
+		for r := col + 1; r < terms; r++ {
+			if math.Abs(a[r][col]) > math.Abs(a[pivot][col]) {
+				pivot = r
+			}
+		}
+		if math.Abs(a[pivot][col]) < 1e-9 {
+			return [6]float64{}, false
+		}
+		a[col], a[pivot] = a[pivot], a[col]
+		for r := 0; r < terms; r++ {
+			if r == col {
+				continue
+			}
+			f := a[r][col] / a[col][col]
+			for k := col; k <= terms; k++ {
+				a[r][k] -= f * a[col][k]
+			}
+		}
+	}
+	var c [6]float64
+	for i := 0; i < terms; i++ {
+		c[i] = a[i][terms] / a[i][i]
+	}
+	return c, true
+}
+
+// otsu returns the threshold maximising the between-class variance of a
+// 256-bin histogram; values above it are the foreground class.
+func otsu(hist *[256]int) int {
+	var total, sum float64
+	for v, k := range hist {
+		total += float64(k)
+		sum += float64(v * k)
+	}
+	var wB, sumB, best float64
+	t := 0
+	for v := 0; v < 255; v++ {
+		wB += float64(hist[v])
+		if wB == 0 {
+			continue
+		}
+		wF := total - wB
+		if wF == 0 {
+			break
+		}
+		sumB += float64(v * hist[v])
+		mB, mF := sumB/wB, (sum-sumB)/wF
+		if between := wB * wF * (mB - mF) * (mB - mF); between > best {
+			best, t = between, v
+		}
+	}
+	return t
+}
+
+// noiseFloor is median + 3 robust sigmas (1.4826 MAD) of a histogram.
+func noiseFloor(hist *[256]int, n int) int {
+	med := percentile(hist, n, 0.5)
+	c := 0
+	for d := 0; d < 256; d++ {
+		if med-d >= 0 {
+			c += hist[med-d]
+		}
+		if d > 0 && med+d < 256 {
+			c += hist[med+d]
+		}
+		if 2*c >= n {
+			return med + int(math.Ceil(3*1.4826*float64(d)))
+		}
+	}
+	return 255
+}
+
+// component is a connected region of ink.
+type component struct {
+	area int
+	box  image.Rectangle
+}
+
+// keepDigit labels the 8-connected components of mask, keeps those that
+// make up the digit (the large ones, and small ones close to them: a
+// broken stroke) and returns the kept pixels, their bounding box and count.
+func keepDigit(mask []bool, w, h int) (kept []bool, box image.Rectangle, count int) {
+	labels := make([]int32, len(mask))
+	var comps []component
+	stack := make([]int, 0, 256)
+	for start, m := range mask {
+		if !m || labels[start] != 0 {
+			continue
+		}
+		id := int32(len(comps) + 1)
+		c := component{box: image.Rect(start%w, start/w, start%w+1, start/w+1)}
+		labels[start] = id
+		stack = append(stack[:0], start)
+		for len(stack) > 0 {
+			i := stack[len(stack)-1]
+			stack = stack[:len(stack)-1]
+			x, y := i%w, i/w
+			c.area++
+			c.box = c.box.Union(image.Rect(x, y, x+1, y+1))
+			for ny := max(0, y-1); ny <= min(h-1, y+1); ny++ {
+				for nx := max(0, x-1); nx <= min(w-1, x+1); nx++ {
+					j := ny*w + nx
+					if mask[j] && labels[j] == 0 {
+						labels[j] = id
+						stack = append(stack, j)
+					}
+				}
+			}
+		}
+		comps = append(comps, c)
+	}
+	largest := 0
+	for _, c := range comps {
+		largest = max(largest, c.area)
+	}
+	keep := make([]bool, len(comps)+1)
+	var core image.Rectangle
+	for i, c := range comps {
+		if float64(c.area) >= speckFraction*float64(largest) {
+			keep[i+1] = true
+			core = core.Union(c.box)
+		}
+	}
+	// Small pieces within a tenth of the digit's size of it are kept: a
+	// faint stroke that broke apart, the dot left where a pen lifted.
+	margin := max(core.Dx(), core.Dy()) / 10
+	near := core.Inset(-margin)
+	box = core
+	for i, c := range comps {
+		if !keep[i+1] && c.area >= 2 && c.box.Overlaps(near) {
+			keep[i+1] = true
+			box = box.Union(c.box)
+		}
+	}
+	kept = make([]bool, len(mask))
+	for i, l := range labels {
+		if l != 0 && keep[l] {
+			kept[i] = true
+			count++
+		}
+	}
+	return kept, box, count
+}
+
+// growCrop extends the ink's bounding box by up to limit pixels a side over
+// the soft, below-threshold edge of the strokes, which MNIST's box
+// includes.
+func growCrop(val []float32, w, h int, r image.Rectangle, limit int) image.Rectangle {
+	hasInk := func(x0, y0, x1, y1 int) bool {
+		for y := y0; y < y1; y++ {
+			for x := x0; x < x1; x++ {
+				if val[y*w+x] > 0 {
+					return true
+				}
+			}
+		}
+		return false
+	}
+	for range limit {
+		grown := false
+		if r.Min.X > 0 && hasInk(r.Min.X-1, r.Min.Y, r.Min.X, r.Max.Y) {
+			r.Min.X--
+			grown = true
+		}
+		if r.Max.X < w && hasInk(r.Max.X, r.Min.Y, r.Max.X+1, r.Max.Y) {
+			r.Max.X++
+			grown = true
+		}
+		if r.Min.Y > 0 && hasInk(r.Min.X, r.Min.Y-1, r.Max.X, r.Min.Y) {
+			r.Min.Y--
+			grown = true
+		}
+		if r.Max.Y < h && hasInk(r.Min.X, r.Max.Y, r.Max.X, r.Max.Y+1) {
+			r.Max.Y++
+			grown = true
+		}
+		if !grown {
+			break
+		}
+	}
+	return r
+}
+
+// strokeWidth estimates the mean stroke width of the ink inside r as
+// area / half-perimeter: a stroke of length L and width W has area L*W and
+// a perimeter of about 2L.
+func strokeWidth(mask []bool, w int, r image.Rectangle) float64 {
+	area, edges := 0, 0
+	h := len(mask) / w
+	in := func(x, y int) bool { return x >= 0 && y >= 0 && x < w && y < h && mask[y*w+x] }
+	for y := r.Min.Y; y < r.Max.Y; y++ {
+		for x := r.Min.X; x < r.Max.X; x++ {
+			if !mask[y*w+x] {
+				continue
+			}
+			area++
+			for _, d := range [4][2]int{{-1, 0}, {1, 0}, {0, -1}, {0, 1}} {
+				if !in(x+d[0], y+d[1]) {
+					edges++
+				}
+			}
+		}
+	}
+	if edges == 0 {
+		return 0
+	}
+	return 2 * float64(area) / float64(edges)
+}
+
+// fitAndCentre crops the ink, thickens thin strokes, scales the crop into
+// fitSide x fitSide keeping its aspect ratio and places it in 28x28 with
+// its centre of mass at pixel (14, 14), where MNIST has it.
+func fitAndCentre(m *inkMap) (out [digitbot.InputSide * digitbot.InputSide]uint8, err error) {
+	side := max(m.crop.Dx(), m.crop.Dy())
+	// A stroke this thin (in working pixels) would be a faint hairline
+	// after shrinking; widen it towards MNIST's proportions first.
+	pad := 0
+	if target := targetStroke * float64(side); m.stroke > 0 && m.stroke < thinStroke*target {
+		pad = int(math.Round((target - m.stroke) / 2))
+	}
+	cw, ch := m.crop.Dx()+2*pad, m.crop.Dy()+2*pad
+	src := image.NewGray(image.Rect(0, 0, cw, ch))
+	for y := 0; y < m.crop.Dy(); y++ {
+		row := m.val[(m.crop.Min.Y+y)*m.w+m.crop.Min.X:]
+		dst := src.Pix[(y+pad)*cw+pad:]
+		for x := 0; x < m.crop.Dx(); x++ {
+			dst[x] = uint8(row[x] + 0.5)
+		}
+	}
+	if pad > 0 {
+		dilate(src, pad)
+	}
+	side = max(cw, ch)
+	scale := float64(fitSide) / float64(side)
+	nw := max(1, int(math.Round(float64(cw)*scale)))
+	nh := max(1, int(math.Round(float64(ch)*scale)))
+	fit := src
+	if nw != cw || nh != ch {
+		fit = image.NewGray(image.Rect(0, 0, nw, nh))
+		draw.CatmullRom.Scale(fit, fit.Bounds(), src, src.Bounds(), draw.Src, nil)
+	}
+	// Stretch so the strongest ink is 255, as in MNIST; shrinking a
+	// photo's strokes leaves them below full intensity.
+	var peak uint8
+	var mass, mx, my float64
+	for y := 0; y < nh; y++ {
+		for x := 0; x < nw; x++ {
+			v := fit.Pix[y*fit.Stride+x]
+			peak = max(peak, v)
+			mass += float64(v)
+			mx += float64(v) * float64(x)
+			my += float64(v) * float64(y)
+		}
+	}
+	if mass == 0 {
+		return out, digitbot.Errorf(digitbot.ENODIGIT, "I could not find a digit in this image: there is too little ink.")
+	}
+	gain := 255 / float64(peak)
+	const c = digitbot.InputSide / 2
+	ox := min(max(int(math.Round(c-mx/mass)), 0), digitbot.InputSide-nw)
+	oy := min(max(int(math.Round(c-my/mass)), 0), digitbot.InputSide-nh)
+	for y := 0; y < nh; y++ {
+		for x := 0; x < nw; x++ {
+			v := float64(fit.Pix[y*fit.Stride+x]) * gain
+			out[(oy+y)*digitbot.InputSide+ox+x] = uint8(min(v+0.5, 255))
+		}
+	}
+	return out, nil
+}
+
+// dilate is a grey-level dilation (maximum filter) with a square of
+// radius r, done separably; it thickens strokes by 2r pixels.
+func dilate(img *image.Gray, r int) {
+	w, h := img.Rect.Dx(), img.Rect.Dy()
+	tmp := make([]uint8, w*h)
+	for y := 0; y < h; y++ {
+		row := img.Pix[y*img.Stride : y*img.Stride+w]
+		for x := 0; x < w; x++ {
+			var m uint8
+			for xx := max(0, x-r); xx <= min(w-1, x+r); xx++ {
+				m = max(m, row[xx])
+			}
+			tmp[y*w+x] = m
+		}
+	}
+	for y := 0; y < h; y++ {
+		for x := 0; x < w; x++ {
+			var m uint8
+			for yy := max(0, y-r); yy <= min(h-1, y+r); yy++ {
+				m = max(m, tmp[yy*w+x])
+			}
+			img.Pix[y*img.Stride+x] = m
+		}
+	}
+}

@@ -1,0 +1,229 @@
+package classifier
+
+import (
+	"context"
+	"fmt"
+	"image"
+	"image/color"
+	"testing"
+
+	"github.com/digitbot/digitbot"
+)
+
+// cleanDigits picks, for each label, the first MNIST test digit that the
+// model classifies correctly and confidently from its raw tensor, so a
+// failure below is the preprocessing's fault, not an ambiguous digit's.
+func cleanDigits(t *testing.T, c *Classifier) [10][digitbot.InputSide * digitbot.InputSide]uint8 {
+	t.Helper()
+	m := loadMNISTTest(t)
+	var picked [10]bool
+	var out [10][digitbot.InputSide * digitbot.InputSide]uint8
+	left := 10
+	for i := 0; i < len(m.images) && left > 0; i++ {
+		l := m.labels[i]
+		if picked[l] {
+			continue
+		}
+		logits, err := c.run(context.Background(), &m.images[i])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p := Softmax(logits); p[l] > 0.9 {
+			out[l], picked[l] = m.images[i], true
+			left--
+		}
+	}
+	if left > 0 {
+		t.Fatalf("found clean digits for only %d labels", 10-left)
+	}
+	return out
+}
+
+var (
+	white  = color.NRGBA{245, 245, 240, 255}
+	black  = color.NRGBA{25, 25, 30, 255}
+	blue   = color.NRGBA{30, 60, 160, 255}
+	yellow = color.NRGBA{250, 230, 120, 255}
+	red    = color.NRGBA{200, 30, 30, 255}
+	mint   = color.NRGBA{200, 240, 210, 255}
+)
+
+// TestPreprocess_Uploads classifies the ten digits drawn the ways people
+// upload them. Every one must be recognised.
+func TestPreprocess_Uploads(t *testing.T) {
+	c := newTestClassifier(t, 2)
+	digits := cleanDigits(t, c)
+	type variant struct {
+		name   string
+		scene  func(d int) scene
+		encode func(img image.Image) []byte
+	}
+	png := func(img image.Image) []byte { return encodePNG(t, img) }
+	jpg := func(q int) func(img image.Image) []byte {
+		return func(img image.Image) []byte { return encodeJPEG(t, img, q) }
+	}
+	mn := func(d int) *[digitbot.InputSide * digitbot.InputSide]uint8 { return &digits[d] }
+	variants := []variant{
+		{"dark ink on light paper", func(d int) scene {
+			return scene{w: 400, h: 400, box: image.Rect(60, 60, 340, 340), paper: white, ink: black, mnist: mn(d)}
+		}, png},
+		{"inverted: light on dark", func(d int) scene {
+			return scene{w: 200, h: 300, box: image.Rect(20, 60, 180, 220), paper: black, ink: white, mnist: mn(d)}
+		}, png},
+		{"blue ink on yellow paper", func(d int) scene {
+			return scene{w: 300, h: 300, box: image.Rect(40, 40, 260, 260), paper: yellow, ink: blue, mnist: mn(d)}
+		}, png},
+		{"red ink on mint paper, JPEG", func(d int) scene {
+			return scene{w: 320, h: 240, box: image.Rect(60, 10, 280, 230), paper: mint, ink: red, mnist: mn(d)}
+		}, jpg(85)},
+		{"transparent PNG, black strokes", func(d int) scene {
+			return scene{w: 256, h: 256, box: image.Rect(0, 0, 256, 256), ink: color.NRGBA{0, 0, 0, 255}, transparent: true, mnist: mn(d)}
+		}, png},
+		{"transparent PNG, white strokes", func(d int) scene {
+			return scene{w: 256, h: 256, box: image.Rect(0, 0, 256, 256), ink: color.NRGBA{255, 255, 255, 255}, transparent: true, mnist: mn(d)}
+		}, png},
+		{"off-centre in a large canvas", func(d int) scene {
+			return scene{w: 1200, h: 900, box: image.Rect(950, 80, 1130, 260), paper: white, ink: black, mnist: mn(d)}
+		}, png},
+		{"JPEG photo with noise", func(d int) scene {
+			return scene{w: 400, h: 400, box: image.Rect(70, 50, 330, 310), paper: color.NRGBA{225, 220, 205, 255}, ink: color.NRGBA{50, 50, 70, 255}, noise: 10, seed: uint64(d), mnist: mn(d)}
+		}, jpg(60)},
+		{"uneven lighting", func(d int) scene {
+			return scene{w: 500, h: 400, box: image.Rect(100, 50, 400, 350), paper: white, ink: black, gradient: 0.65, noise: 4, seed: uint64(d), mnist: mn(d)}
+		}, jpg(80)},
+		{"thin pen, 2000 px wide", func(d int) scene {
+			return scene{w: 2000, h: 1500, box: image.Rect(700, 300, 1250, 1100), paper: white, ink: black, strokes: penDigits[d], pen: 3}
+		}, jpg(90)},
+		{"thick marker", func(d int) scene {
+			return scene{w: 400, h: 400, box: image.Rect(110, 60, 290, 340), paper: white, ink: black, strokes: penDigits[d], pen: 22}
+		}, png},
+		{"pen drawing, tight crop", func(d int) scene {
+			return scene{w: 120, h: 160, box: image.Rect(10, 10, 110, 150), paper: white, ink: blue, strokes: penDigits[d], pen: 4, noise: 3, seed: uint64(d)}
+		}, jpg(75)},
+	}
+	for _, v := range variants {
+		t.Run(v.name, func(t *testing.T) {
+			wrong := ""
+			for d := range 10 {
+				s := v.scene(d)
+				data := v.encode(s.render())
+				p, err := c.Classify(context.Background(), data)
+				switch {
+				case err != nil:
+					wrong += fmt.Sprintf(" %d: error %v;", d, err)
+				case p.Digit != d:
+					wrong += fmt.Sprintf(" %d: got %d (%.0f%%);", d, p.Digit, 100*p.Confidence)
+				}
+			}
+			if wrong != "" {
+				t.Errorf("misclassified:%s", wrong)
+			}
+		})
+	}
+}
+
+// TestPreprocess_NoDigit: images without writing are refused, never
+// guessed.
+func TestPreprocess_NoDigit(t *testing.T) {
+	uniform := func(w, h int, c color.Color) *image.NRGBA {
+		img := image.NewNRGBA(image.Rect(0, 0, w, h))
+		for y := 0; y < h; y++ {
+			for x := 0; x < w; x++ {
+				img.Set(x, y, c)
+			}
+		}
+		return img
+	}
+	dot := func(w, h int, bg, ink color.Color) *image.NRGBA {
+		img := uniform(w, h, bg)
+		img.Set(w/2, h/2, ink)
+		return img
+	}
+	cases := map[string]image.Image{
+		"white page":                 uniform(300, 300, white),
+		"black page":                 uniform(28, 28, color.Black),
+		"mid grey":                   uniform(64, 48, color.Gray{128}),
+		"one pixel image":            uniform(1, 1, color.Black),
+		"one white pixel on black":   dot(28, 28, color.Black, color.White),
+		"one black pixel on white":   dot(300, 200, color.White, color.Black),
+		"one black pixel, 2000 wide": dot(2000, 1000, color.White, color.Black),
+		"fully transparent":          image.NewNRGBA(image.Rect(0, 0, 100, 100)),
+		"noisy blank paper":          (&scene{w: 300, h: 300, paper: white, ink: black, noise: 8, seed: 1}).render(),
+		"unevenly lit blank paper":   (&scene{w: 400, h: 300, paper: white, ink: black, gradient: 0.7, noise: 3, seed: 2}).render(),
+	}
+	for name, img := range cases {
+		t.Run(name, func(t *testing.T) {
+			_, err := Preprocess(img)
+			wantCode(t, err, digitbot.ENODIGIT)
+		})
+	}
+	// Also through JPEG, whose block artefacts must not read as ink.
+	img, err := Decode(encodeJPEG(t, (&scene{w: 400, h: 300, paper: yellow, ink: blue, noise: 6, seed: 3}).render(), 50), 0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = Preprocess(img)
+	wantCode(t, err, digitbot.ENODIGIT)
+}
+
+// TestPreprocess_MNISTRoundTrip: an MNIST digit is already in the model's
+// format, so preprocessing must leave it (almost) unchanged.
+func TestPreprocess_MNISTRoundTrip(t *testing.T) {
+	m := loadMNISTTest(t)
+	const n = 500
+	var sumAbs int
+	moved := 0
+	for i := range n {
+		px, err := Preprocess(grayOf(m.images[i]))
+		if err != nil {
+			t.Fatalf("digit %d: %v", i, err)
+		}
+		worst := 0
+		for j := range px {
+			d := int(px[j]) - int(m.images[i][j])
+			d = max(d, -d)
+			sumAbs += d
+			worst = max(worst, d)
+		}
+		if worst > 64 {
+			moved++
+		}
+	}
+	mean := float64(sumAbs) / (n * 784)
+	t.Logf("mean |difference| %.3f grey levels per pixel; %d of %d digits moved or rescaled", mean, moved, n)
+	if mean > 1 || moved > n/50 {
+		t.Errorf("preprocessing changes MNIST digits too much: mean %.3f, %d moved", mean, moved)
+	}
+}
+
+// TestPreprocess_InputPolarity checks the returned input itself: white ink
+// on black, centred, filling a 20-pixel box.
+func TestPreprocess_InputPolarity(t *testing.T) {
+	s := scene{w: 300, h: 300, box: image.Rect(20, 20, 100, 280), paper: white, ink: black, strokes: penDigits[1], pen: 8}
+	px, err := Preprocess(s.render())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mass, mx, my float64
+	rows := map[int]bool{}
+	for y := range 28 {
+		for x := range 28 {
+			v := float64(px[y*28+x])
+			if v > 0 {
+				rows[y] = true
+			}
+			mass += v
+			mx += v * float64(x)
+			my += v * float64(y)
+		}
+	}
+	if px[0] != 0 || px[27*28+27] != 0 {
+		t.Errorf("corners are %d and %d, want 0 (background black)", px[0], px[27*28+27])
+	}
+	if cx, cy := mx/mass, my/mass; cx < 13 || cx > 15 || cy < 13 || cy > 15 {
+		t.Errorf("centre of mass at (%.1f, %.1f), want about (14, 14)", cx, cy)
+	}
+	if len(rows) < 19 || len(rows) > 22 {
+		t.Errorf("the digit spans %d rows, want about 20", len(rows))
+	}
+}
