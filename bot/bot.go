@@ -1,0 +1,556 @@
+// Package bot is digitbot's Discord front end: it turns messages, slash
+// commands, the message context menu and button presses into calls to a
+// digitbot.Classifier and a digitbot.Store, and answers in the user's
+// language.
+//
+// The package talks to Discord through discordgo and to everything else
+// through the interfaces of the root package, so it knows nothing of onnx-go,
+// bbolt or go-chart.
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/bwmarrin/discordgo"
+	"github.com/digitbot/digitbot"
+)
+
+// Config is what the bot needs from the host's configuration.
+type Config struct {
+	// Threshold is the default confidence under which the bot says it is
+	// unsure; a server's GuildConfig.Threshold overrides it.
+	Threshold float64
+	// ImagesPerMessage caps the images answered from one message.
+	ImagesPerMessage int
+	// MaxImageBytes and MaxImagePixels bound what is downloaded (the
+	// classifier enforces them again on the bytes).
+	MaxImageBytes  int64
+	MaxImagePixels int
+	// RateLimitPerMinute and RateLimitBurst bound each user's requests;
+	// zero or less disables the limit.
+	RateLimitPerMinute float64
+	RateLimitBurst     int
+	// DefaultLocale is the language of answers to plain messages when the
+	// server's preferred locale is unknown ("en", "es", "es-ES", ...).
+	DefaultLocale string
+	// WatchedChannels are channels watched in every server, on top of each
+	// server's own list kept in the store.
+	WatchedChannels []string
+	// DevGuildID, when set, registers the commands in that server only
+	// (they appear at once) instead of globally.
+	DevGuildID string
+	// MessageContentIntent asks for the privileged Message Content intent;
+	// without it, watched channels only see messages that mention the bot.
+	MessageContentIntent bool
+	// AllowedHosts are the only hosts attachments are downloaded from
+	// (https only). Empty means DefaultAllowedHosts().
+	AllowedHosts []string
+	// DownloadTimeout bounds one attachment download.
+	DownloadTimeout time.Duration
+	// Workers is how many images are processed at once; QueueSize how many
+	// more may wait before users are told the bot is busy.
+	Workers   int
+	QueueSize int
+	// ReadyTimeout bounds the wait for the gateway's READY at start.
+	ReadyTimeout time.Duration
+	// RequestTimeout bounds each call to Discord's REST API, so a 429
+	// loop cannot hang a handler.
+	RequestTimeout time.Duration
+}
+
+// DefaultAllowedHosts are the hosts Discord serves attachments from.
+func DefaultAllowedHosts() []string {
+	return []string{"cdn.discordapp.com", "media.discordapp.net"}
+}
+
+func (c Config) withDefaults() Config {
+	if c.Threshold <= 0 || c.Threshold >= 1 {
+		c.Threshold = digitbot.DefaultThreshold
+	}
+	if c.ImagesPerMessage <= 0 {
+		c.ImagesPerMessage = 4
+	}
+	if c.MaxImageBytes <= 0 {
+		c.MaxImageBytes = 10 << 20
+	}
+	if c.MaxImagePixels <= 0 {
+		c.MaxImagePixels = 40_000_000
+	}
+	if c.DefaultLocale == "" {
+		c.DefaultLocale = "en"
+	}
+	if len(c.AllowedHosts) == 0 {
+		c.AllowedHosts = DefaultAllowedHosts()
+	}
+	if c.DownloadTimeout <= 0 {
+		c.DownloadTimeout = 15 * time.Second
+	}
+	if c.Workers <= 0 {
+		c.Workers = 2
+	}
+	if c.QueueSize <= 0 {
+		c.QueueSize = 16 * c.Workers
+	}
+	if c.ReadyTimeout <= 0 {
+		c.ReadyTimeout = 30 * time.Second
+	}
+	if c.RequestTimeout <= 0 {
+		c.RequestTimeout = 20 * time.Second
+	}
+	return c
+}
+
+// ChartRequest is what a chart needs besides the numbers.
+type ChartRequest struct {
+	Title     string
+	Threshold float64
+	Lang      string // "en" or "es"
+}
+
+// RenderFunc draws Stats as a PNG (chart.Render in production).
+type RenderFunc func(stats digitbot.Stats, req ChartRequest) ([]byte, error)
+
+// Metrics is what the bot reports; *admin.Metrics implements it. Methods
+// must be safe on a nil receiver and for concurrent use.
+type Metrics interface {
+	// ObservePrediction counts an image request by outcome ("confident",
+	// "unsure", or an error code) with the time spent classifying.
+	ObservePrediction(outcome string, classify time.Duration)
+	// ObserveReply records the time from an event's arrival to its answer.
+	ObserveReply(d time.Duration)
+	// ObserveEvaluation counts button presses by result ("correct",
+	// "wrong", or an error code).
+	ObserveEvaluation(result string)
+	SetGatewayConnected(connected bool)
+	ObserveRateLimited()
+}
+
+type noMetrics struct{}
+
+func (noMetrics) ObservePrediction(string, time.Duration) {}
+func (noMetrics) ObserveReply(time.Duration)              {}
+func (noMetrics) ObserveEvaluation(string)                {}
+func (noMetrics) SetGatewayConnected(bool)                {}
+func (noMetrics) ObserveRateLimited()                     {}
+
+// Options are the dependencies of a Bot.
+type Options struct {
+	// Session is created with the bot token (discordgo.New("Bot " + token));
+	// tests point its Client and gateway at an in-process server.
+	Session    *discordgo.Session
+	Classifier digitbot.Classifier
+	Store      digitbot.Store
+	Render     RenderFunc
+	Metrics    Metrics // optional
+	Logger     *slog.Logger
+	// HTTPClient downloads attachments. It must not be the session's
+	// client: it never carries the bot token. Nil means a fresh client.
+	HTTPClient *http.Client
+	Config     Config
+	Now        func() time.Time // optional, time.Now
+}
+
+// identity is who the bot is, learnt from READY.
+type identity struct {
+	UserID string
+	AppID  string
+}
+
+// Bot answers Discord events. Create it with New, then Start; Shutdown
+// stops it.
+type Bot struct {
+	s       *discordgo.Session
+	cls     digitbot.Classifier
+	store   digitbot.Store
+	render  RenderFunc
+	metrics Metrics
+	log     *slog.Logger
+	cfg     Config
+	now     func() time.Time
+
+	fetch  *fetcher
+	limits *userLimits
+	pool   *pool
+
+	commands   map[string]func(*call)
+	components map[string]func(*call)
+
+	// workCtx is the parent of all work; it is cancelled only when a
+	// shutdown runs out of time, so draining work can finish.
+	workCtx    context.Context
+	workCancel context.CancelFunc
+
+	mu        sync.Mutex // guards accepting and inflight.Add
+	accepting bool
+	inflight  sync.WaitGroup
+
+	// gatewayMu serialises our Open (start, reconnect) and Close
+	// (shutdown) of the gateway, so a reconnect cannot reopen a session
+	// that Shutdown has closed.
+	gatewayMu     sync.Mutex
+	closing       bool
+	stopReconnect context.CancelFunc
+	reconnectCtx  context.Context
+	reconnecting  atomic.Bool
+
+	connected atomic.Bool
+	me        atomic.Pointer[identity]
+
+	configMu sync.Mutex // serialises read-modify-write of guild configs
+
+	fatal          chan error
+	removeHandlers []func()
+}
+
+// New checks the options and builds a Bot; it does not connect.
+func New(opts Options) (*Bot, error) {
+	switch {
+	case opts.Session == nil:
+		return nil, errors.New("bot: Options.Session is required")
+	case opts.Classifier == nil:
+		return nil, errors.New("bot: Options.Classifier is required")
+	case opts.Store == nil:
+		return nil, errors.New("bot: Options.Store is required")
+	case opts.Render == nil:
+		return nil, errors.New("bot: Options.Render is required")
+	}
+	if opts.HTTPClient != nil && opts.HTTPClient == opts.Session.Client {
+		return nil, errors.New("bot: Options.HTTPClient must not be the session's client (it would carry the bot token)")
+	}
+	cfg := opts.Config.withDefaults()
+	b := &Bot{
+		s:       opts.Session,
+		cls:     opts.Classifier,
+		store:   opts.Store,
+		render:  opts.Render,
+		metrics: opts.Metrics,
+		log:     opts.Logger,
+		cfg:     cfg,
+		now:     opts.Now,
+		fatal:   make(chan error, 1),
+	}
+	if b.metrics == nil {
+		b.metrics = noMetrics{}
+	}
+	if b.log == nil {
+		b.log = slog.New(slog.DiscardHandler)
+	}
+	if b.now == nil {
+		b.now = time.Now
+	}
+	b.fetch = newFetcher(opts.HTTPClient, cfg.AllowedHosts, cfg.MaxImageBytes, cfg.MaxImagePixels, cfg.DownloadTimeout)
+	b.limits = newUserLimits(cfg.RateLimitPerMinute, cfg.RateLimitBurst)
+	b.pool = newPool(cfg.Workers, cfg.QueueSize)
+	b.workCtx, b.workCancel = context.WithCancel(context.Background())
+	b.reconnectCtx, b.stopReconnect = context.WithCancel(context.Background())
+	b.commands = map[string]func(*call){
+		cmdPredict:   b.cmdPredict,
+		cmdRecognize: b.cmdRecognize,
+		cmdStats:     b.cmdStats,
+		cmdHistory:   b.cmdHistory,
+		cmdExport:    b.cmdExport,
+		cmdModel:     b.cmdModel,
+		cmdForget:    b.cmdForget,
+		cmdHelp:      b.cmdHelp,
+		cmdConfig:    b.cmdConfig,
+	}
+	b.components = map[string]func(*call){
+		evalPrefix:   b.onEvalButton,
+		forgetPrefix: b.onForgetButton,
+	}
+	return b, nil
+}
+
+// Intents are the gateway intents the bot asks for.
+func (b *Bot) Intents() discordgo.Intent {
+	in := discordgo.IntentsGuilds | discordgo.IntentsGuildMessages | discordgo.IntentsDirectMessages
+	if b.cfg.MessageContentIntent {
+		in |= discordgo.IntentMessageContent
+	}
+	return in
+}
+
+// Start registers the handlers, connects to the gateway, waits for READY
+// and registers the commands. A refusal that retrying cannot fix (bad
+// token, disallowed intents) is a *GatewayError.
+func (b *Bot) Start(ctx context.Context) error {
+	s := b.s
+	// Handlers run in order on the gateway goroutine and hand their work
+	// to goroutines we track, so shutdown can drain them and READY,
+	// RESUMED and disconnects are seen in the order they happened.
+	s.SyncEvents = true
+	// We reconnect ourselves: discordgo would retry a bad token forever.
+	s.ShouldReconnectOnError = false
+	s.Identify.Intents = b.Intents()
+	b.removeHandlers = append(b.removeHandlers,
+		s.AddHandler(b.onReady),
+		s.AddHandler(b.onResumed),
+		s.AddHandler(b.onDisconnect),
+		s.AddHandler(b.onMessageCreate),
+		s.AddHandler(b.onInteractionCreate),
+		s.AddHandler(b.onGuildDelete),
+	)
+	if !b.cfg.MessageContentIntent {
+		b.log.Warn("Message Content intent disabled: watched channels only see messages that mention the bot; mentions, DMs, /predict and the context menu still work",
+			"watched_channels", len(b.cfg.WatchedChannels))
+	}
+	b.mu.Lock()
+	b.accepting = true
+	b.mu.Unlock()
+
+	started := time.Now()
+	if err := b.open(ctx); err != nil {
+		return err
+	}
+	b.log.Info("connected to the Discord gateway", "took", time.Since(started).String(),
+		"intents", int(b.Intents()), "user_id", b.userID())
+	b.registerCommands(ctx)
+	return nil
+}
+
+// open connects the gateway, bounded by ctx and Config.ReadyTimeout:
+// discordgo's Open blocks until READY and has no timeout of its own.
+func (b *Bot) open(ctx context.Context) error {
+	done := make(chan error, 1)
+	go func() {
+		b.gatewayMu.Lock()
+		defer b.gatewayMu.Unlock()
+		if b.closing {
+			done <- errors.New("bot: shutting down")
+			return
+		}
+		done <- b.s.Open()
+	}()
+	timer := time.NewTimer(b.cfg.ReadyTimeout)
+	defer timer.Stop()
+	select {
+	case err := <-done:
+		if err != nil {
+			return gatewayError(err)
+		}
+		if b.me.Load() == nil {
+			return errors.New("bot: the gateway answered without a READY event")
+		}
+		return nil
+	case <-ctx.Done():
+		go b.closeWhenOpened(done)
+		return fmt.Errorf("bot: connecting to the gateway: %w", ctx.Err())
+	case <-timer.C:
+		go b.closeWhenOpened(done)
+		return fmt.Errorf("bot: no READY from the Discord gateway within %s", b.cfg.ReadyTimeout)
+	}
+}
+
+// closeWhenOpened closes a session whose Open we gave up waiting for.
+func (b *Bot) closeWhenOpened(done <-chan error) {
+	if err := <-done; err == nil {
+		b.s.Close()
+	}
+}
+
+// registerCommands bulk-overwrites the commands, globally or in the
+// development server. A failure is logged, not fatal: messages, mentions
+// and DMs work without commands, and the next start tries again.
+func (b *Bot) registerCommands(ctx context.Context) {
+	me := b.me.Load()
+	if me == nil || me.AppID == "" {
+		b.log.Error("cannot register commands: READY carried no application id")
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, b.cfg.RequestTimeout)
+	defer cancel()
+	cmds, err := b.s.ApplicationCommandBulkOverwrite(me.AppID, b.cfg.DevGuildID, commandDefinitions(), discordgo.WithContext(ctx))
+	if err != nil {
+		b.log.Error("registering application commands failed; slash commands and the context menu may be missing or stale",
+			"err", err.Error(), "guild_id", b.cfg.DevGuildID)
+		return
+	}
+	where := "global (may take up to an hour to appear)"
+	if b.cfg.DevGuildID != "" {
+		where = "guild " + b.cfg.DevGuildID
+	}
+	b.log.Info("registered application commands", "count", len(cmds), "scope", where)
+}
+
+// Ready reports whether the gateway is connected (for /healthz).
+func (b *Bot) Ready() error {
+	if !b.connected.Load() {
+		return errors.New("discord gateway not connected")
+	}
+	return nil
+}
+
+// Fatal delivers an error that stops the bot for good while it runs: the
+// gateway refused a reconnect for a reason retrying cannot fix.
+func (b *Bot) Fatal() <-chan error { return b.fatal }
+
+// Shutdown stops taking events, waits for work in flight (until ctx ends,
+// then cancels it), and closes the gateway. The store and classifier are
+// the caller's to close afterwards.
+func (b *Bot) Shutdown(ctx context.Context) error {
+	b.mu.Lock()
+	b.accepting = false
+	b.mu.Unlock()
+
+	drained := make(chan struct{})
+	go func() {
+		b.inflight.Wait()
+		close(drained)
+	}()
+	var err error
+	select {
+	case <-drained:
+	case <-ctx.Done():
+		err = fmt.Errorf("bot: shutdown: work still in flight: %w", ctx.Err())
+		b.workCancel()
+		// Cancelled work returns quickly; give it a moment to do so.
+		select {
+		case <-drained:
+		case <-time.After(500 * time.Millisecond):
+		}
+	}
+	b.workCancel()
+	b.stopReconnect()
+
+	closed := make(chan struct{})
+	go func() {
+		b.gatewayMu.Lock()
+		b.closing = true
+		b.s.ShouldReconnectOnError = false
+		b.s.Close()
+		b.gatewayMu.Unlock()
+		close(closed)
+	}()
+	select {
+	case <-closed:
+	case <-ctx.Done():
+		if err == nil {
+			err = fmt.Errorf("bot: shutdown: closing the gateway: %w", ctx.Err())
+		}
+	}
+	for _, remove := range b.removeHandlers {
+		remove()
+	}
+	b.connected.Store(false)
+	b.metrics.SetGatewayConnected(false)
+	return err
+}
+
+// begin registers an event's work unless the bot is shutting down.
+func (b *Bot) begin() bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if !b.accepting {
+		return false
+	}
+	b.inflight.Add(1)
+	return true
+}
+
+// track runs fn in a goroutine counted by Shutdown, recovering panics so
+// one bad event cannot take the bot down.
+func (b *Bot) track(what string, fn func()) bool {
+	if !b.begin() {
+		return false
+	}
+	go func() {
+		defer b.inflight.Done()
+		defer func() {
+			if r := recover(); r != nil {
+				b.log.Error("panic in handler", "handler", what, "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+			}
+		}()
+		fn()
+	}()
+	return true
+}
+
+func (b *Bot) userID() string {
+	if me := b.me.Load(); me != nil {
+		return me.UserID
+	}
+	return ""
+}
+
+// onReady runs inside discordgo's Open, under the session lock: it must
+// not call the session.
+func (b *Bot) onReady(_ *discordgo.Session, r *discordgo.Ready) {
+	id := &identity{}
+	if r.User != nil {
+		id.UserID = r.User.ID
+	}
+	if r.Application != nil {
+		id.AppID = r.Application.ID
+	}
+	if id.AppID == "" {
+		id.AppID = id.UserID // older applications share the ids
+	}
+	b.me.Store(id)
+	b.connected.Store(true)
+	b.metrics.SetGatewayConnected(true)
+	b.log.Info("gateway READY", "guilds", len(r.Guilds), "session_resumable", r.SessionID != "")
+}
+
+func (b *Bot) onResumed(_ *discordgo.Session, _ *discordgo.Resumed) {
+	b.connected.Store(true)
+	b.metrics.SetGatewayConnected(true)
+	b.log.Info("gateway session resumed")
+}
+
+// onDisconnect starts our reconnect loop, unless we are the ones closing.
+func (b *Bot) onDisconnect(_ *discordgo.Session, _ *discordgo.Disconnect) {
+	b.connected.Store(false)
+	b.metrics.SetGatewayConnected(false)
+	if b.reconnectCtx.Err() != nil {
+		return
+	}
+	if !b.reconnecting.CompareAndSwap(false, true) {
+		return
+	}
+	b.log.Warn("gateway disconnected; reconnecting")
+	go b.reconnect()
+}
+
+// reconnect reopens the gateway with exponential backoff (discordgo then
+// resumes the session). Refusals that retrying cannot fix go to Fatal.
+func (b *Bot) reconnect() {
+	defer b.reconnecting.Store(false)
+	wait := time.Duration(0)
+	for attempt := 1; ; attempt++ {
+		select {
+		case <-b.reconnectCtx.Done():
+			return
+		case <-time.After(wait):
+		}
+		b.gatewayMu.Lock()
+		if b.closing {
+			b.gatewayMu.Unlock()
+			return
+		}
+		err := b.s.Open()
+		b.gatewayMu.Unlock()
+		if err == nil || errors.Is(err, discordgo.ErrWSAlreadyOpen) {
+			b.log.Info("gateway reconnected", "attempt", attempt)
+			return
+		}
+		var ge *GatewayError
+		if errors.As(gatewayError(err), &ge) {
+			b.log.Error("gateway refused to reconnect", "close_code", ge.CloseCode, "fix", ge.Fix)
+			select {
+			case b.fatal <- ge:
+			default:
+			}
+			return
+		}
+		wait = min(max(2*wait, time.Second), time.Minute)
+		b.log.Warn("gateway reconnect failed", "attempt", attempt, "err", err.Error(), "retry_in", wait.String())
+	}
+}
