@@ -14,6 +14,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"sync/atomic"
 	"time"
 
 	"github.com/digitbot/digitbot"
@@ -59,6 +60,8 @@ type DB struct {
 	ttl  time.Duration
 	now  func() time.Time
 	log  *slog.Logger
+
+	writers atomic.Int32 // SavePrediction/Evaluate calls in flight, see write
 }
 
 var _ digitbot.Store = (*DB)(nil)

@@ -86,7 +86,7 @@ func (db *DB) SavePrediction(ctx context.Context, p *digitbot.Prediction) error 
 	}
 	rec.CreatedAt = rec.CreatedAt.UTC()
 	var conflict error
-	err := db.bolt.Batch(func(tx *bolt.Tx) error {
+	err := db.write(func(tx *bolt.Tx) error {
 		// Batch may run this twice: everything it sets is reset here.
 		rec.ID = p.ID
 		var err error
@@ -130,6 +130,19 @@ func savePrediction(tx *bolt.Tx, rec *digitbot.Prediction) (refusal, err error) 
 	return nil, indexPrediction(tx, rec)
 }
 
+// write runs fn in a write transaction. A lone writer commits at once
+// (db.Update); when other writes are in flight it joins a db.Batch, so
+// concurrent evaluations share one fsync. fn may therefore run twice and
+// must be idempotent; it returns an error only for failures, never for
+// refusals, which would roll back the whole batch.
+func (db *DB) write(fn func(*bolt.Tx) error) error {
+	defer db.writers.Add(-1)
+	if db.writers.Add(1) == 1 {
+		return db.bolt.Update(fn)
+	}
+	return db.bolt.Batch(fn)
+}
+
 // indexPrediction lists the prediction in its user's and server's scopes,
 // which is how ForgetUser and PurgeGuild find it, pending or not.
 func indexPrediction(tx *bolt.Tx, p *digitbot.Prediction) error {
@@ -166,7 +179,7 @@ func (db *DB) Evaluate(ctx context.Context, predictionID, userID string, trueDig
 		result  digitbot.Evaluation
 		refusal error
 	)
-	err := db.bolt.Batch(func(tx *bolt.Tx) error {
+	err := db.write(func(tx *bolt.Tx) error {
 		// Batch may run this twice: the outcome is recomputed from the tx.
 		var err error
 		result, refusal, err = db.evaluate(tx, predictionID, userID, trueDigit, now)
