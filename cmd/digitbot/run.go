@@ -3,10 +3,327 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
+	"fmt"
 	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/bwmarrin/discordgo"
+	"github.com/digitbot/digitbot"
+	"github.com/digitbot/digitbot/admin"
+	"github.com/digitbot/digitbot/bot"
+	"github.com/digitbot/digitbot/chart"
+	"github.com/digitbot/digitbot/classifier"
+	"github.com/digitbot/digitbot/config"
+	"github.com/digitbot/digitbot/models"
+	"github.com/digitbot/digitbot/store"
 )
 
-// runRun is not written yet: its owner replaces this file.
+// Shutdown budget: the whole of Close stays under the 8 s a container
+// runtime typically allows between SIGTERM and SIGKILL (Docker: 10 s).
+const (
+	botShutdownTimeout   = 5 * time.Second
+	adminShutdownTimeout = time.Second
+	janitorInterval      = 10 * time.Minute
+)
+
+// runRun is `digitbot run [--config FILE]`.
 func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	return errors.New("run: not implemented yet")
+	fs := flag.NewFlagSet("run", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	configPath := fs.String("config", "", "TOML config `file` (environment variables DIGITBOT_* override it)")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: digitbot run [--config FILE]\n\nThe token comes from DIGITBOT_TOKEN or the file named by DIGITBOT_TOKEN_FILE (or token_file).")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return usagef("%v", err)
+	}
+	if fs.NArg() > 0 {
+		return usagef("unexpected argument %q", fs.Arg(0))
+	}
+	m := NewRunner()
+	m.ConfigPath = *configPath
+	m.Getenv = os.LookupEnv
+	m.LogOutput = stderr
+	m.routeLibraryLogs = true
+	if err := m.Run(ctx); err != nil {
+		m.Close()
+		return err
+	}
+	var err error
+	select {
+	case <-ctx.Done():
+		m.Logger.Info("signal received; shutting down")
+	case ferr := <-m.Bot.Fatal():
+		err = ferr
+	}
+	if cerr := m.Close(); cerr != nil && err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// Runner is a running digitbot: its configuration and every part, built by
+// Run and torn down in order by Close. Tests set the exported fields that
+// Run would otherwise fill (NewSession, HTTPClient, Config).
+type Runner struct {
+	ConfigPath string
+	Getenv     func(string) (string, bool)
+	LogOutput  io.Writer
+	// Config, when set (HaveConfig true), is used instead of loading one.
+	Config     config.Config
+	HaveConfig bool
+	// NewSession creates the Discord session from the token; tests point
+	// it at an in-process Discord. Default: discordgo.New("Bot " + token).
+	NewSession func(token string) (*discordgo.Session, error)
+	// HTTPClient downloads attachments; nil means a client of its own.
+	HTTPClient *http.Client
+	Now        func() time.Time
+
+	Logger     *slog.Logger
+	Metrics    *admin.Metrics
+	Classifier *classifier.Classifier
+	DB         *store.DB
+	Admin      *admin.Server
+	Session    *discordgo.Session
+	Bot        *bot.Bot
+
+	routeLibraryLogs bool
+	stopBackground   context.CancelFunc
+	background       sync.WaitGroup
+	closeOnce        sync.Once
+	closeErr         error
+}
+
+// NewRunner returns a Runner with production defaults.
+func NewRunner() *Runner {
+	return &Runner{
+		Getenv:    os.LookupEnv,
+		LogOutput: os.Stderr,
+		Now:       time.Now,
+		NewSession: func(token string) (*discordgo.Session, error) {
+			if !strings.HasPrefix(token, "Bot ") {
+				token = "Bot " + token
+			}
+			return discordgo.New(token)
+		},
+	}
+}
+
+// Run loads the configuration and starts everything: classifier (with its
+// self-test), store (janitor, backups), admin server, bot. It returns once
+// the bot is connected and its commands registered. On error, call Close.
+func (m *Runner) Run(ctx context.Context) error {
+	if !m.HaveConfig {
+		cfg, err := config.Load(m.ConfigPath, m.Getenv)
+		if errors.Is(err, config.ErrNoToken) {
+			return &exitError{code: 2, msg: "digitbot run: " + err.Error()}
+		}
+		if err != nil {
+			return &exitError{code: 2, msg: "digitbot run: " + err.Error()}
+		}
+		m.Config, m.HaveConfig = cfg, true
+	}
+	cfg := m.Config
+	if cfg.Token == "" {
+		return &exitError{code: 2, msg: "digitbot run: " + config.ErrNoToken.Error()}
+	}
+	m.Logger = newLogger(m.LogOutput, cfg.LogLevel, cfg.LogFormat)
+	if m.routeLibraryLogs {
+		// discordgo logs through the standard log package: send it to the
+		// same JSON stream.
+		slog.SetDefault(m.Logger)
+	}
+	m.Logger.Info("starting digitbot", "config", cfg)
+
+	card, err := models.Card()
+	if err != nil {
+		return err
+	}
+	m.Classifier, err = classifier.New(classifier.Options{
+		ONNX: models.ONNX(), Card: card, Workers: cfg.Workers,
+		MaxBytes: cfg.MaxImageBytes, MaxPixels: cfg.MaxImagePixels,
+	})
+	if err != nil {
+		return fmt.Errorf("loading the model: %w", err)
+	}
+	m.Logger.Info("model loaded and self-tested", "model", card.Name, "sha256", card.ONNXSHA256)
+
+	m.DB, err = store.Open(cfg.DatabasePath, store.Options{
+		PendingTTL: cfg.PendingTTL.Duration, Now: m.Now, Logger: m.Logger.With("component", "store"),
+	})
+	if err != nil {
+		return fmt.Errorf("opening the database %s: %w", cfg.DatabasePath, err)
+	}
+	var bg context.Context
+	bg, m.stopBackground = context.WithCancel(context.Background())
+	m.background.Go(func() { m.DB.RunJanitor(bg, janitorInterval) })
+	if cfg.BackupDir != "" && cfg.BackupInterval.Duration > 0 {
+		m.background.Go(func() {
+			m.DB.RunBackups(bg, cfg.BackupDir, cfg.BackupInterval.Duration, cfg.BackupKeep, m.Logger.With("component", "backup"))
+		})
+	}
+
+	m.Metrics = admin.NewMetrics()
+	if cfg.AdminAddr != "" {
+		m.Admin, err = admin.NewServer(cfg.AdminAddr, m.Metrics, m.ready)
+		if err != nil {
+			return fmt.Errorf("admin server on %s: %w", cfg.AdminAddr, err)
+		}
+		m.background.Go(func() {
+			if err := m.Admin.Serve(); err != nil {
+				m.Logger.Error("admin server stopped", "err", err.Error())
+			}
+		})
+		m.Logger.Info("serving /healthz and /metrics", "addr", m.Admin.Addr())
+	}
+
+	m.Session, err = m.NewSession(cfg.Token)
+	if err != nil {
+		return fmt.Errorf("creating the Discord session: %w", err)
+	}
+	httpClient := m.HTTPClient
+	if httpClient == nil {
+		httpClient = downloadClient()
+	}
+	m.Bot, err = bot.New(bot.Options{
+		Session:    m.Session,
+		Classifier: m.Classifier,
+		Store:      m.DB,
+		Render:     renderChart,
+		Metrics:    m.Metrics,
+		Logger:     m.Logger.With("component", "bot"),
+		HTTPClient: httpClient,
+		Now:        m.Now,
+		Config: bot.Config{
+			Threshold:            cfg.Threshold,
+			ImagesPerMessage:     cfg.ImagesPerMessage,
+			MaxImageBytes:        cfg.MaxImageBytes,
+			MaxImagePixels:       cfg.MaxImagePixels,
+			RateLimitPerMinute:   cfg.RateLimitPerMinute,
+			RateLimitBurst:       cfg.RateLimitBurst,
+			DefaultLocale:        cfg.DefaultLocale,
+			WatchedChannels:      cfg.WatchedChannels,
+			DevGuildID:           cfg.DevGuildID,
+			MessageContentIntent: cfg.MessageContentIntent,
+			AllowedHosts:         cfg.AllowedHosts,
+			DownloadTimeout:      cfg.DownloadTimeout.Duration,
+			Workers:              max(cfg.Workers, 0),
+			QueueSize:            cfg.QueueSize,
+		},
+	})
+	if err != nil {
+		return err
+	}
+	if err := m.Bot.Start(ctx); err != nil {
+		var ge *bot.GatewayError
+		if errors.As(err, &ge) {
+			return &exitError{code: 1, msg: "digitbot run: " + ge.Error()}
+		}
+		return fmt.Errorf("connecting to Discord: %w", err)
+	}
+	m.Logger.Info("digitbot is running")
+	return nil
+}
+
+// ready is /healthz: the gateway is connected and the store is open.
+func (m *Runner) ready() error {
+	if m.DB == nil {
+		return errors.New("database not open")
+	}
+	if m.Bot == nil {
+		return errors.New("bot starting")
+	}
+	return m.Bot.Ready()
+}
+
+// Close shuts down in order: the bot stops taking events and drains its
+// work, the gateway closes, background jobs stop, then the admin server,
+// the classifier and last the database. It is safe to call after a
+// partial Run and more than once.
+func (m *Runner) Close() error {
+	m.closeOnce.Do(func() {
+		var errs []error
+		if m.Bot != nil {
+			ctx, cancel := context.WithTimeout(context.Background(), botShutdownTimeout)
+			errs = append(errs, m.Bot.Shutdown(ctx))
+			cancel()
+		} else if m.Session != nil {
+			m.Session.ShouldReconnectOnError = false
+		}
+		if m.stopBackground != nil {
+			m.stopBackground()
+		}
+		if m.Admin != nil {
+			ctx, cancel := context.WithTimeout(context.Background(), adminShutdownTimeout)
+			errs = append(errs, m.Admin.Close(ctx))
+			cancel()
+		}
+		m.background.Wait()
+		if m.Classifier != nil {
+			errs = append(errs, m.Classifier.Close())
+		}
+		if m.DB != nil {
+			errs = append(errs, m.DB.Close())
+		}
+		m.closeErr = errors.Join(errs...)
+		if m.Logger != nil {
+			if m.closeErr != nil {
+				m.Logger.Error("shutdown finished with errors", "err", m.closeErr.Error())
+			} else {
+				m.Logger.Info("shutdown complete")
+			}
+		}
+	})
+	return m.closeErr
+}
+
+// renderChart adapts chart.Render to the bot.
+func renderChart(s digitbot.Stats, req bot.ChartRequest) ([]byte, error) {
+	return chart.Render(s, chart.Options{Title: req.Title, Threshold: req.Threshold, Lang: req.Lang})
+}
+
+// downloadClient is the attachment client: its own transport and no
+// cookie jar, so it never shares anything with the session's client that
+// carries the bot token.
+func downloadClient() *http.Client {
+	return &http.Client{Transport: &http.Transport{
+		Proxy:                 http.ProxyFromEnvironment,
+		DialContext:           (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		ForceAttemptHTTP2:     true,
+		MaxIdleConns:          16,
+		IdleConnTimeout:       90 * time.Second,
+		TLSHandshakeTimeout:   10 * time.Second,
+		ResponseHeaderTimeout: 15 * time.Second,
+	}}
+}
+
+// newLogger builds the slog logger: JSON (default) or text, at a level.
+func newLogger(w io.Writer, level, format string) *slog.Logger {
+	var lv slog.Level
+	switch strings.ToLower(level) {
+	case "debug":
+		lv = slog.LevelDebug
+	case "warn":
+		lv = slog.LevelWarn
+	case "error":
+		lv = slog.LevelError
+	default:
+		lv = slog.LevelInfo
+	}
+	opts := &slog.HandlerOptions{Level: lv}
+	if format == "text" {
+		return slog.New(slog.NewTextHandler(w, opts))
+	}
+	return slog.New(slog.NewJSONHandler(w, opts))
 }
