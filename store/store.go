@@ -259,3 +259,7 @@ func storeError(op string, err error) error {
 	}
 	return digitbot.WrapError(digitbot.EINTERNAL, "The database failed; please try again later.", fmt.Errorf("store: %s: %w", op, err))
 }
+
+// IsLocked reports whether err (from Open) means another process holds the
+// file: the running bot, while a read-only tool tries to open it.
+func IsLocked(err error) bool { return errors.Is(err, berrors.ErrTimeout) }
