@@ -165,3 +165,41 @@ func recordAck(t *testing.T, acked map[string]int, line string) {
 	}
 	acked[f[1]] = d
 }
+
+// TestStore_Open_LockedByAnotherProcess: while a child process has the
+// file open (and is writing), Open here fails within its timeout with the
+// clear EUNAVAILABLE error instead of hanging.
+func TestStore_Open_LockedByAnotherProcess(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "locked.db")
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), crashChildEnv+"="+path)
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { cmd.Process.Kill(); cmd.Wait() }()
+	sc := bufio.NewScanner(stdout)
+	if !sc.Scan() || sc.Text() != "ready" {
+		t.Fatalf("child did not start: %q", sc.Text())
+	}
+	go func() {
+		for sc.Scan() { // keep the pipe drained so the child keeps writing
+		}
+	}()
+	start := time.Now()
+	db, err := Open(path, Options{Timeout: 300 * time.Millisecond, ReadOnly: true})
+	if err == nil {
+		db.Close()
+		t.Fatal("opened a file another process is writing")
+	}
+	if elapsed := time.Since(start); elapsed > 3*time.Second {
+		t.Fatalf("Open took %v with a 300ms timeout", elapsed)
+	}
+	wantCode(t, err, digitbot.EUNAVAILABLE)
+	if !IsLocked(err) || !strings.Contains(digitbot.ErrorMessage(err), "is in use by another process") {
+		t.Fatalf("unclear error: %v", err)
+	}
+}
