@@ -1,0 +1,137 @@
+package discordtest
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"net/http"
+	"strconv"
+	"time"
+)
+
+type rateLimitFault struct {
+	remaining  int
+	retryAfter time.Duration
+	global     bool
+}
+
+// RateLimit makes the next n requests on route answer 429 with retry_after.
+// route is "METHOD /path" with placeholders in braces, e.g.
+// "POST /channels/{id}/messages" (placeholder names do not matter), or ""
+// for Discord's global limit (every route; X-RateLimit-Global set).
+func (s *Server) RateLimit(route string, n int, retryAfter time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	key := normRoute(route)
+	if n <= 0 {
+		delete(s.rateLimits, key)
+		return
+	}
+	s.rateLimits[key] = &rateLimitFault{remaining: n, retryAfter: retryAfter, global: route == ""}
+}
+
+// SetResponseDelay delays every answer on route by d (0 removes the delay);
+// "" delays every route.
+func (s *Server) SetResponseDelay(route string, d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	key := normRoute(route)
+	if d <= 0 {
+		delete(s.delays, key)
+		return
+	}
+	s.delays[key] = d
+}
+
+func (s *Server) responseDelay(route string) time.Duration {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.delays[route] + s.delays[""]
+}
+
+// applyRateLimit answers 429 when a rate-limit fault applies to the route.
+func (s *Server) applyRateLimit(w http.ResponseWriter, route, pattern string) bool {
+	s.mu.Lock()
+	f, ok := s.rateLimits[route]
+	if !ok || f.remaining <= 0 {
+		f, ok = s.rateLimits[""]
+	}
+	if !ok || f.remaining <= 0 {
+		s.mu.Unlock()
+		return false
+	}
+	f.remaining--
+	fault := *f
+	s.mu.Unlock()
+	secs := fault.retryAfter.Seconds()
+	h := w.Header()
+	h.Set("Retry-After", strconv.Itoa(int(math.Ceil(secs))))
+	h.Set("X-RateLimit-Limit", "5")
+	h.Set("X-RateLimit-Remaining", "0")
+	h.Set("X-RateLimit-Reset-After", fmt.Sprintf("%.3f", secs))
+	h.Set("X-RateLimit-Reset", fmt.Sprintf("%.3f", float64(time.Now().Add(fault.retryAfter).UnixMilli())/1000))
+	h.Set("X-RateLimit-Bucket", fmt.Sprintf("%x", route))
+	scope := "user"
+	if fault.global {
+		h.Set("X-RateLimit-Global", "true")
+		scope = "global"
+	}
+	h.Set("X-RateLimit-Scope", scope)
+	body, _ := json.Marshal(map[string]any{"message": "You are being rate limited.", "retry_after": secs, "global": fault.global, "code": 0})
+	h.Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusTooManyRequests)
+	_, _ = w.Write(body)
+	return true
+}
+
+// DropConnections cuts every gateway connection without a close frame, as a
+// network failure would. Sessions stay resumable; events dispatched while a
+// client is away are replayed when it resumes.
+func (s *Server) DropConnections() {
+	s.mu.Lock()
+	conns := make([]*gwConn, 0, len(s.conns))
+	for c := range s.conns {
+		conns = append(conns, c)
+	}
+	s.mu.Unlock()
+	for _, c := range conns {
+		c.kill()
+	}
+}
+
+// SendReconnect sends op 7 RECONNECT on every ready connection; clients are
+// expected to reconnect and resume.
+func (s *Server) SendReconnect() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	b, _ := json.Marshal(map[string]any{"op": opReconnect, "s": nil, "t": nil, "d": nil})
+	for c := range s.conns {
+		if c.ready {
+			sid := ""
+			if c.session != nil {
+				sid = c.session.id
+			}
+			s.recordEventLocked(GatewayEvent{SessionID: sid, Op: opReconnect})
+			c.sendLocked(outFrame{payload: b})
+		}
+	}
+	s.notifyLocked()
+}
+
+// InvalidateSession sends op 9 INVALID_SESSION (d = resumable) on every
+// ready connection. When not resumable the sessions end, so the clients
+// must IDENTIFY again.
+func (s *Server) InvalidateSession(resumable bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for c := range s.conns {
+		if !c.ready {
+			continue
+		}
+		if !resumable && c.session != nil {
+			c.session.dead = true
+		}
+		s.sendInvalidSessionLocked(c, resumable)
+	}
+	s.notifyLocked()
+}
