@@ -2,6 +2,8 @@ package classifier
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"image"
 	"image/jpeg"
 	"image/png"
@@ -100,4 +102,9 @@ func wantCode(tb testing.TB, err error, code string) {
 	if digitbot.ErrorMessage(err) == "" {
 		tb.Fatalf("error %v has no message", err)
 	}
+}
+
+func sha256Hex(b []byte) string {
+	s := sha256.Sum256(b)
+	return hex.EncodeToString(s[:])
 }

@@ -1,0 +1,99 @@
+//go:build !race
+
+// The full 10,000-digit runs take about a minute without the race
+// detector and ten times that with it; TestClassifier_MNISTSubset is their
+// race-detector-sized version. Run these with
+//
+//	go test -count=1 -run MNIST ./classifier/
+
+package classifier
+
+import (
+	"context"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/digitbot/digitbot"
+)
+
+// TestClassifier_MNISTRawFidelity feeds the raw MNIST tensors (no
+// re-preprocessing) to onnx-go: the count of correct answers must equal the
+// card's test_correct, measured in PyTorch at export. Any difference means
+// onnx-go computes something else than PyTorch did.
+func TestClassifier_MNISTRawFidelity(t *testing.T) {
+	c := newTestClassifier(t, runtime.GOMAXPROCS(0))
+	m := loadMNISTTest(t)
+	correct := forEachParallel(t, len(m.images), func(i int) bool {
+		logits, err := c.run(context.Background(), &m.images[i])
+		if err != nil {
+			t.Error(err)
+			return false
+		}
+		return argmax(logits) == m.labels[i]
+	})
+	card := c.Card()
+	t.Logf("raw MNIST tensors through onnx-go: %d/%d correct; the card says %d/%d", correct, len(m.images), card.TestCorrect, card.TestTotal)
+	if correct != card.TestCorrect || card.TestTotal != len(m.images) {
+		t.Errorf("onnx-go gets %d correct, PyTorch got %d of %d", correct, card.TestCorrect, card.TestTotal)
+	}
+}
+
+// TestClassifier_MNIST encodes each of the 10,000 MNIST test digits as a
+// PNG and classifies it through the whole Go path: decode, preprocess,
+// inference.
+func TestClassifier_MNIST(t *testing.T) {
+	c := newTestClassifier(t, runtime.GOMAXPROCS(0))
+	m := loadMNISTTest(t)
+	var noDigit atomic.Int64
+	correct := forEachParallel(t, len(m.images), func(i int) bool {
+		p, err := c.Classify(context.Background(), encodePNG(t, grayOf(m.images[i])))
+		if err != nil {
+			if digitbot.ErrorCode(err) == digitbot.ENODIGIT {
+				noDigit.Add(1)
+				return false
+			}
+			t.Errorf("digit %d: %v", i, err)
+			return false
+		}
+		return p.Digit == m.labels[i]
+	})
+	acc := float64(correct) / float64(len(m.images))
+	t.Logf("MNIST test accuracy through the full Go path (PNG → Classify): %d/%d = %.2f%% (card, raw tensors in PyTorch: %.2f%%; no_digit: %d)",
+		correct, len(m.images), 100*acc, 100*c.Card().TestAccuracy, noDigit.Load())
+	if acc < 0.994 {
+		t.Errorf("accuracy %.2f%% < 99.4%%", 100*acc)
+	}
+}
+
+func argmax(v [10]float64) int {
+	best := 0
+	for i := range v {
+		if v[i] > v[best] {
+			best = i
+		}
+	}
+	return best
+}
+
+// forEachParallel runs f(0..n-1) on GOMAXPROCS goroutines and counts trues.
+func forEachParallel(t *testing.T, n int, f func(i int) bool) int {
+	var next, count atomic.Int64
+	var wg sync.WaitGroup
+	for range runtime.GOMAXPROCS(0) {
+		wg.Go(func() {
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= n {
+					return
+				}
+				if f(i) {
+					count.Add(1)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	return int(count.Load())
+}
