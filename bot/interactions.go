@@ -210,4 +210,3 @@ func fmtUser(u *discordgo.User) string {
 	}
 	return u.Username
 }
-

@@ -1,0 +1,345 @@
+package bot_test
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/bwmarrin/discordgo"
+	"github.com/digitbot/digitbot"
+	"github.com/digitbot/digitbot/bot"
+	"github.com/digitbot/digitbot/chart"
+	"github.com/digitbot/digitbot/classifier"
+	"github.com/digitbot/digitbot/discordtest"
+	"github.com/digitbot/digitbot/models"
+	"github.com/digitbot/digitbot/store"
+)
+
+// The tests run the real bot on a real discordgo session against the
+// in-repo Discord server, with the real classifier and embedded model, a
+// real store in a temporary directory and the real chart renderer.
+
+const (
+	guildID   = discordtest.DefaultGuildID
+	channelID = discordtest.DefaultChannelID
+	aliceID   = discordtest.DefaultUserID
+	bobID     = "1300000000000000003"
+	// otherChannelID is a second channel of the test guild, not watched.
+	otherChannelID = "1200000000000000003"
+)
+
+var (
+	alice = &discordgo.User{ID: aliceID, Username: "alice"}
+	bob   = &discordgo.User{ID: bobID, Username: "bob"}
+)
+
+// manageGuild is a member's permission set with Manage Server.
+var manageGuild = int64(discordgo.PermissionViewChannel | discordgo.PermissionSendMessages |
+	discordgo.PermissionUseSlashCommands | discordgo.PermissionManageGuild)
+
+// sharedClassifier loads the model once per test binary: its start-up
+// self-test runs the model on every worker, which is worth doing once.
+var sharedClassifier = sync.OnceValues(func() (*classifier.Classifier, error) {
+	card, err := models.Card()
+	if err != nil {
+		return nil, err
+	}
+	return classifier.New(classifier.Options{ONNX: models.ONNX(), Card: card, Workers: 2})
+})
+
+// harnessOptions vary the world a test runs in.
+type harnessOptions struct {
+	// messageContentAllowed is the Developer Portal switch (server side);
+	// messageContentIntent what the bot asks for.
+	messageContentAllowed bool
+	messageContentIntent  bool
+	watched               []string
+	ratePerMinute         float64
+	rateBurst             int
+	defaultLocale         string
+	imagesPerMessage      int
+	maxImageBytes         int64
+	workers, queue        int
+	token                 string // the bot's token when it differs from the server's
+	clock                 discordtest.Clock
+	noStart               bool
+}
+
+func defaultHarness() harnessOptions {
+	return harnessOptions{messageContentAllowed: true, messageContentIntent: true, watched: []string{channelID}}
+}
+
+type harness struct {
+	t    testing.TB
+	srv  *discordtest.Server
+	bot  *bot.Bot
+	db   *store.DB
+	sess *discordgo.Session
+	logs *syncBuffer
+}
+
+// syncBuffer collects log output from many goroutines.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+func newHarness(t testing.TB, o harnessOptions) *harness {
+	t.Helper()
+	cls, err := sharedClassifier()
+	if err != nil {
+		t.Fatalf("classifier: %v", err)
+	}
+	srv := discordtest.New(t, discordtest.Options{
+		MessageContentAllowed: o.messageContentAllowed,
+		Clock:                 o.clock,
+		Guilds: []discordtest.GuildOptions{{
+			ID: guildID, Name: "Test Guild", OwnerID: discordtest.DefaultOwnerID,
+			Channels: []discordtest.ChannelOptions{{ID: channelID, Name: "digits"}, {ID: otherChannelID, Name: "general"}},
+		}},
+	})
+	db, err := store.Open(filepath.Join(t.TempDir(), "digitbot.db"), store.Options{})
+	if err != nil {
+		t.Fatalf("store: %v", err)
+	}
+	token := "Bot " + srv.Token()
+	if o.token != "" {
+		token = o.token
+	}
+	sess, err := discordgo.New(token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.Configure(sess)
+	logs := &syncBuffer{}
+	var logOut io.Writer = logs
+	if testing.Verbose() && os.Getenv("DIGITBOT_TEST_LOGS") != "" {
+		logOut = io.MultiWriter(logs, os.Stderr)
+	}
+	b, err := bot.New(bot.Options{
+		Session:    sess,
+		Classifier: cls,
+		Store:      db,
+		Render: func(s digitbot.Stats, r bot.ChartRequest) ([]byte, error) {
+			return chart.Render(s, chart.Options{Title: r.Title, Threshold: r.Threshold, Lang: r.Lang, Width: 600, Height: 400})
+		},
+		Logger:     slog.New(slog.NewJSONHandler(logOut, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		HTTPClient: srv.HTTPClient(),
+		Config: bot.Config{
+			WatchedChannels:      o.watched,
+			MessageContentIntent: o.messageContentIntent,
+			RateLimitPerMinute:   o.ratePerMinute,
+			RateLimitBurst:       o.rateBurst,
+			DefaultLocale:        o.defaultLocale,
+			ImagesPerMessage:     o.imagesPerMessage,
+			MaxImageBytes:        o.maxImageBytes,
+			Workers:              o.workers,
+			QueueSize:            o.queue,
+			DevGuildID:           guildID,
+			ReadyTimeout:         5 * time.Second,
+			RequestTimeout:       5 * time.Second,
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := &harness{t: t, srv: srv, bot: b, db: db, sess: sess, logs: logs}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		b.Shutdown(ctx)
+		db.Close()
+		if strings.Contains(logs.String(), srv.Token()) {
+			t.Errorf("the bot token appears in the logs")
+		}
+	})
+	if !o.noStart {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := b.Start(ctx); err != nil {
+			t.Fatalf("Start: %v", err)
+		}
+		if err := srv.WaitCommands(ctx, guildID, "predict", "stats", "Recognize digit"); err != nil {
+			t.Fatalf("commands not registered: %v", err)
+		}
+	}
+	return h
+}
+
+// ctx is a context for one wait in a test.
+func (h *harness) ctx() context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	h.t.Cleanup(cancel)
+	return ctx
+}
+
+// testImage reads a test picture from testdata.
+func testImage(t testing.TB, name string) discordtest.File {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join("testdata", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return discordtest.File{Name: name, Data: data}
+}
+
+// replyTo waits for the bot's reply to a message.
+func (h *harness) replyTo(msgID string) *discordtest.Message {
+	h.t.Helper()
+	m, err := h.srv.WaitMessage(h.ctx(), func(m *discordtest.Message) bool {
+		return m.Author != nil && m.Author.ID == h.srv.AppID() && m.MessageReference != nil && m.MessageReference.MessageID == msgID
+	})
+	if err != nil {
+		h.t.Fatalf("no reply to message %s: %v\nlogs:\n%s", msgID, err, h.logs.String())
+	}
+	return m
+}
+
+// repliesTo waits for n replies to a message, oldest first.
+func (h *harness) repliesTo(msgID string, n int) []*discordtest.Message {
+	h.t.Helper()
+	var out []*discordtest.Message
+	ctx := h.ctx()
+	for ctx.Err() == nil {
+		out = out[:0]
+		for _, m := range h.srv.Messages(h.channelOf(msgID)) {
+			if m.Author != nil && m.Author.ID == h.srv.AppID() && m.MessageReference != nil && m.MessageReference.MessageID == msgID {
+				out = append(out, m)
+			}
+		}
+		if len(out) >= n {
+			return out
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	h.t.Fatalf("got %d replies to %s, want %d", len(out), msgID, n)
+	return nil
+}
+
+func (h *harness) channelOf(msgID string) string {
+	m, ok := h.srv.Message(msgID)
+	if !ok {
+		h.t.Fatalf("no message %s", msgID)
+	}
+	return m.ChannelID
+}
+
+// post posts a message and fails the test on error.
+func (h *harness) post(o discordtest.MessageOptions) *discordtest.Message {
+	h.t.Helper()
+	m, err := h.srv.PostMessage(o)
+	if err != nil {
+		h.t.Fatalf("PostMessage: %v", err)
+	}
+	return m
+}
+
+// buttonID returns the custom_id of the button labelled label.
+func buttonID(t testing.TB, m *discordtest.Message, label string) string {
+	t.Helper()
+	for _, b := range buttons(m) {
+		if b.Label == label {
+			return b.CustomID
+		}
+	}
+	t.Fatalf("no button %q on message %s", label, m.ID)
+	return ""
+}
+
+// buttons lists a message's buttons in order.
+func buttons(m *discordtest.Message) []*discordgo.Button {
+	var out []*discordgo.Button
+	for _, c := range m.Components {
+		row, ok := c.(*discordgo.ActionsRow)
+		if !ok {
+			continue
+		}
+		for _, rc := range row.Components {
+			if b, ok := rc.(*discordgo.Button); ok {
+				out = append(out, b)
+			}
+		}
+	}
+	return out
+}
+
+// embedText is all the text of a message's embeds, for assertions.
+func embedText(m *discordtest.Message) string {
+	var sb strings.Builder
+	sb.WriteString(m.Content)
+	for _, e := range m.Embeds {
+		sb.WriteString("\n" + e.Title + "\n" + e.Description)
+		for _, f := range e.Fields {
+			sb.WriteString("\n" + f.Name + ": " + f.Value)
+		}
+		if e.Footer != nil {
+			sb.WriteString("\n" + e.Footer.Text)
+		}
+	}
+	return sb.String()
+}
+
+// press presses a button as a user and waits for the interaction's result.
+func (h *harness) press(m *discordtest.Message, customID string, who *discordgo.User, locale string) *discordtest.Interaction {
+	h.t.Helper()
+	in, err := h.srv.PressButton(discordtest.ButtonOptions{
+		Actor:     discordtest.Actor{User: who, Locale: locale},
+		MessageID: m.ID, CustomID: customID,
+	})
+	if err != nil {
+		h.t.Fatalf("PressButton: %v", err)
+	}
+	if _, err := in.WaitResponse(h.ctx()); err != nil {
+		h.t.Fatalf("no response to the press: %v\nlogs:\n%s", err, h.logs.String())
+	}
+	return in
+}
+
+// final waits for an interaction's visible result.
+func (h *harness) final(in *discordtest.Interaction) *discordtest.Message {
+	h.t.Helper()
+	m, err := in.WaitFinal(h.ctx())
+	if err != nil {
+		h.t.Fatalf("interaction %s: %v\nattempts: %+v\nlogs:\n%s", in.ID(), err, in.Attempts(), h.logs.String())
+	}
+	return m
+}
+
+// slash runs a slash command and fails the test on error.
+func (h *harness) slash(o discordtest.CommandOptions) *discordtest.Interaction {
+	h.t.Helper()
+	in, err := h.srv.RunSlashCommand(o)
+	if err != nil {
+		h.t.Fatalf("RunSlashCommand %s: %v", o.Name, err)
+	}
+	return in
+}
+
+// evaluations counts the evaluations stored for a scope.
+func (h *harness) evaluations(scope digitbot.Scope) int {
+	h.t.Helper()
+	evals, err := h.db.History(context.Background(), scope, 0)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return len(evals)
+}
