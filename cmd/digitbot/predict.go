@@ -2,11 +2,179 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"flag"
+	"fmt"
 	"io"
+	"io/fs"
+	"os"
+	"runtime"
+	"strings"
+
+	"github.com/digitbot/digitbot"
+	"github.com/digitbot/digitbot/classifier"
+	"github.com/digitbot/digitbot/models"
 )
 
-// runPredict is not written yet: its owner replaces this file.
+// runPredict classifies local image files with the bot's pipeline:
+//
+//	digitbot predict [--json] FILE...
+//
+// Every file gets exactly one line on stdout, in the order given: the
+// prediction, or the error for that file (a missing file or a bad image is
+// a line, not a failure). Files are classified concurrently.
 func runPredict(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	return errors.New("predict: not implemented yet")
+	fset := flag.NewFlagSet("predict", flag.ContinueOnError)
+	fset.SetOutput(stderr)
+	asJSON := fset.Bool("json", false, "print one JSON object per file")
+	fset.Usage = func() {
+		fmt.Fprint(fset.Output(), "usage: digitbot predict [--json] FILE...\n\n"+
+			"Classifies each image file (PNG, JPEG, GIF, BMP or WebP) and prints one line per file, in order.\n\nflags:\n")
+		fset.PrintDefaults()
+	}
+	// Flags may come before or between the files ("--" ends them).
+	var files []string
+	for {
+		if err := fset.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return nil
+			}
+			return usagef("%v", err)
+		}
+		rest := fset.Args()
+		if len(rest) == 0 {
+			break
+		}
+		if len(args) > len(rest) && args[len(args)-len(rest)-1] == "--" {
+			files = append(files, rest...)
+			break
+		}
+		files = append(files, rest[0])
+		args = rest[1:]
+	}
+	if len(files) == 0 {
+		return usagef("no image files given (usage: digitbot predict [--json] FILE...)")
+	}
+
+	card, err := models.Card()
+	if err != nil {
+		return err
+	}
+	c, err := classifier.New(classifier.Options{ONNX: models.ONNX(), Card: card})
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	// Stop classifying the rest if printing fails or the user interrupts.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+
+	// Classify concurrently, print in input order: results[i] is filled by
+	// a worker and printed once all before it are printed. The semaphore
+	// bounds how many decoded images are in memory at once.
+	type result struct {
+		p   digitbot.Prediction
+		err error
+	}
+	results := make([]chan result, len(files))
+	for i := range results {
+		results[i] = make(chan result, 1)
+	}
+	sem := make(chan struct{}, 2*runtime.GOMAXPROCS(0))
+	go func() {
+		for i, name := range files {
+			select {
+			case sem <- struct{}{}:
+			case <-ctx.Done():
+				for _, r := range results[i:] {
+					r <- result{err: ctx.Err()}
+				}
+				return
+			}
+			go func() {
+				defer func() { <-sem }()
+				p, err := classifyFile(ctx, c, name)
+				results[i] <- result{p, err}
+			}()
+		}
+	}()
+	enc := json.NewEncoder(stdout)
+	enc.SetEscapeHTML(false)
+	for i, name := range files {
+		r := <-results[i]
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		var err error
+		switch {
+		case *asJSON && r.err != nil:
+			err = enc.Encode(predictError{File: name, Error: digitbot.ErrorMessage(r.err), Code: digitbot.ErrorCode(r.err)})
+		case *asJSON:
+			err = enc.Encode(predictLine{File: name, Digit: r.p.Digit, Confidence: r.p.Confidence, Probabilities: r.p.Probabilities})
+		case r.err != nil:
+			_, err = fmt.Fprintf(stdout, "%s: error: %s\n", name, digitbot.ErrorMessage(r.err))
+		default:
+			_, err = fmt.Fprintf(stdout, "%s: %s\n", name, describe(r.p))
+		}
+		if err != nil {
+			return fmt.Errorf("writing the results: %w", err)
+		}
+	}
+	return nil
+}
+
+// predictLine and predictError are the two shapes of a --json line
+// (DESIGN §3); the field order is the documented one.
+type predictLine struct {
+	File          string      `json:"file"`
+	Digit         int         `json:"digit"`
+	Confidence    float64     `json:"confidence"`
+	Probabilities [10]float64 `json:"probabilities"`
+}
+
+type predictError struct {
+	File  string `json:"file"`
+	Error string `json:"error"`
+	Code  string `json:"code"`
+}
+
+// classifyFile reads at most the classifier's byte cap (plus one byte, to
+// tell a file at the cap from a larger one) and classifies it.
+func classifyFile(ctx context.Context, c *classifier.Classifier, name string) (digitbot.Prediction, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return digitbot.Prediction{}, unreadable(err)
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, classifier.DefaultMaxBytes+1))
+	if err != nil {
+		return digitbot.Prediction{}, unreadable(err)
+	}
+	return c.Classify(ctx, data)
+}
+
+// unreadable turns a file system error into the invalid_image line the
+// CLI contract asks for, with the reason in words.
+func unreadable(err error) error {
+	reason := err.Error()
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		reason = pe.Err.Error()
+	}
+	return digitbot.WrapError(digitbot.EINVALIDIMAGE, fmt.Sprintf("The file could not be read (%s).", reason), err)
+}
+
+// describe is the human line: "3 (97.8%) — next: 8 (1.2%), 5 (0.4%)".
+func describe(p digitbot.Prediction) string {
+	ranked := p.Ranked()
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d (%.1f%%) — next: %d (%.1f%%), %d (%.1f%%)",
+		ranked[0].Digit, 100*ranked[0].Probability,
+		ranked[1].Digit, 100*ranked[1].Probability,
+		ranked[2].Digit, 100*ranked[2].Probability)
+	if p.Confidence < digitbot.DefaultThreshold {
+		b.WriteString(" (unsure)")
+	}
+	return b.String()
 }

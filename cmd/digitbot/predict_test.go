@@ -1,0 +1,247 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"hash/crc32"
+	"image"
+	"image/color"
+	"image/png"
+	"math"
+	"os"
+	"path/filepath"
+	"reflect"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/digitbot/digitbot"
+	"github.com/digitbot/digitbot/models"
+)
+
+// runCLI runs digitbot with args and returns its exit status and output.
+func runCLI(t *testing.T, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	code = Main(context.Background(), args, &out, &errOut)
+	return code, out.String(), errOut.String()
+}
+
+// predictFiles writes a set of test files into a temporary directory: real
+// digits and every kind of bad input. want maps each file to its expected
+// digit (>= 0) or error code.
+func predictFiles(t *testing.T) (dir string, names []string, want map[string]any) {
+	t.Helper()
+	dir = t.TempDir()
+	want = map[string]any{}
+	write := func(name string, data []byte, expect any) {
+		if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		names = append(names, filepath.Join(dir, name))
+		want[filepath.Join(dir, name)] = expect
+	}
+	for _, name := range []string{"seven-lossy.webp", "three-alpha.webp"} {
+		data, err := os.ReadFile(filepath.Join("..", "..", "classifier", "testdata", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		write(name, data, map[string]int{"seven-lossy.webp": 7, "three-alpha.webp": 3}[name])
+	}
+	one := drawPNG(t, 200, 300, func(x, y int) bool { return x >= 90 && x < 110 && y >= 40 && y < 260 })
+	write("one.png", one, 1)
+	write("empty.png", nil, digitbot.EINVALIDIMAGE)
+	write("notes.txt", []byte("not an image\n"), digitbot.EUNSUPPORTED)
+	write("truncated.png", one[:len(one)/2], digitbot.EINVALIDIMAGE)
+	write("huge.png", lyingPNGHeader(100000, 100000), digitbot.ETOOLARGE)
+	write("blank.png", drawPNG(t, 100, 100, func(x, y int) bool { return false }), digitbot.ENODIGIT)
+	missing := filepath.Join(dir, "missing.png")
+	names = append(names, missing)
+	want[missing] = digitbot.EINVALIDIMAGE
+	return dir, names, want
+}
+
+// drawPNG draws black ink where ink(x, y) on white paper.
+func drawPNG(t *testing.T, w, h int, ink func(x, y int) bool) []byte {
+	img := image.NewGray(image.Rect(0, 0, w, h))
+	for y := range h {
+		for x := range w {
+			img.SetGray(x, y, color.Gray{250})
+			if ink(x, y) {
+				img.SetGray(x, y, color.Gray{20})
+			}
+		}
+	}
+	var b bytes.Buffer
+	if err := png.Encode(&b, img); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+// lyingPNGHeader is a PNG signature and IHDR declaring w x h pixels.
+func lyingPNGHeader(w, h uint32) []byte {
+	ihdr := make([]byte, 13)
+	binary.BigEndian.PutUint32(ihdr[0:], w)
+	binary.BigEndian.PutUint32(ihdr[4:], h)
+	ihdr[8] = 8
+	b := []byte("\x89PNG\r\n\x1a\n")
+	b = binary.BigEndian.AppendUint32(b, 13)
+	chunk := append([]byte("IHDR"), ihdr...)
+	b = append(b, chunk...)
+	return binary.BigEndian.AppendUint32(b, crc32.ChecksumIEEE(chunk))
+}
+
+func TestPredict_JSONLinesInOrder(t *testing.T) {
+	_, names, want := predictFiles(t)
+	code, stdout, stderr := runCLI(t, append([]string{"predict", "--json"}, names...)...)
+	if code != 0 {
+		t.Fatalf("exit %d, stderr %q", code, stderr)
+	}
+	lines := strings.Split(strings.TrimSuffix(stdout, "\n"), "\n")
+	if len(lines) != len(names) {
+		t.Fatalf("%d lines for %d files:\n%s", len(lines), len(names), stdout)
+	}
+	for i, line := range lines {
+		var raw map[string]json.RawMessage
+		if err := json.Unmarshal([]byte(line), &raw); err != nil {
+			t.Fatalf("line %d is not JSON: %q", i, line)
+		}
+		var keys []string
+		for k := range raw {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		var file string
+		json.Unmarshal(raw["file"], &file)
+		if file != names[i] {
+			t.Fatalf("line %d is for %q, want %q (input order)", i, file, names[i])
+		}
+		switch expect := want[file].(type) {
+		case int:
+			if !reflect.DeepEqual(keys, []string{"confidence", "digit", "file", "probabilities"}) {
+				t.Errorf("%s: keys %v", file, keys)
+			}
+			var got struct {
+				Digit         int
+				Confidence    float64
+				Probabilities []float64
+			}
+			json.Unmarshal([]byte(line), &got)
+			sum := 0.0
+			for _, p := range got.Probabilities {
+				sum += p
+			}
+			if got.Digit != expect || len(got.Probabilities) != 10 || math.Abs(sum-1) > 1e-6 ||
+				got.Confidence != slices.Max(got.Probabilities) || got.Probabilities[got.Digit] != got.Confidence {
+				t.Errorf("%s: %s, want digit %d", file, line, expect)
+			}
+		case string:
+			if !reflect.DeepEqual(keys, []string{"code", "error", "file"}) {
+				t.Errorf("%s: keys %v", file, keys)
+			}
+			var got struct{ Error, Code string }
+			json.Unmarshal([]byte(line), &got)
+			if got.Code != expect || !regexp.MustCompile(`^[A-Z].*\.$`).MatchString(got.Error) {
+				t.Errorf("%s: %s, want code %s and a sentence", file, line, expect)
+			}
+		}
+	}
+	if !strings.Contains(stdout, `"error":"The file could not be read (no such file or directory)."`) {
+		t.Errorf("a missing file must say it could not be read:\n%s", stdout)
+	}
+}
+
+func TestPredict_HumanLines(t *testing.T) {
+	_, names, want := predictFiles(t)
+	code, stdout, stderr := runCLI(t, append([]string{"predict"}, names...)...)
+	if code != 0 {
+		t.Fatalf("exit %d, stderr %q", code, stderr)
+	}
+	lines := strings.Split(strings.TrimSuffix(stdout, "\n"), "\n")
+	if len(lines) != len(names) {
+		t.Fatalf("%d lines for %d files:\n%s", len(lines), len(names), stdout)
+	}
+	ok := regexp.MustCompile(`^(.+): (\d) \(\d+\.\d%\) — next: \d \(\d+\.\d%\), \d \(\d+\.\d%\)( \(unsure\))?$`)
+	bad := regexp.MustCompile(`^(.+): error: [A-Z].*\.$`)
+	for i, line := range lines {
+		switch expect := want[names[i]].(type) {
+		case int:
+			m := ok.FindStringSubmatch(line)
+			if m == nil || m[1] != names[i] || m[2] != string(rune('0'+expect)) {
+				t.Errorf("line %q, want %s: %d (...)", line, names[i], expect)
+			}
+		case string:
+			if m := bad.FindStringSubmatch(line); m == nil || m[1] != names[i] {
+				t.Errorf("line %q, want %s: error: ...", line, names[i])
+			}
+		}
+	}
+}
+
+func TestPredict_FlagAfterFiles(t *testing.T) {
+	_, names, _ := predictFiles(t)
+	code, stdout, _ := runCLI(t, "predict", names[0], "--json", names[1])
+	if code != 0 || strings.Count(stdout, "\n") != 2 || !strings.HasPrefix(stdout, `{"file":`) {
+		t.Errorf("exit %d, stdout %q", code, stdout)
+	}
+}
+
+func TestPredict_UsageErrors(t *testing.T) {
+	for _, args := range [][]string{{"predict"}, {"predict", "--json"}, {"predict", "--bogus", "x.png"}} {
+		code, stdout, stderr := runCLI(t, args...)
+		if code != 2 || stdout != "" || !strings.Contains(stderr, "digitbot predict:") {
+			t.Errorf("%v: exit %d, stdout %q, stderr %q; want 2 and a message", args, code, stdout, stderr)
+		}
+	}
+}
+
+func TestModel_PrintsCard(t *testing.T) {
+	card, err := models.Card()
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr := runCLI(t, "model")
+	if code != 0 {
+		t.Fatalf("exit %d, stderr %q", code, stderr)
+	}
+	for _, want := range []string{card.Name, card.ONNXSHA256, "self-test:      passed", "onnx-go", card.Training.Command} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("output lacks %q:\n%s", want, stdout)
+		}
+	}
+	for _, l := range card.Layers {
+		if !strings.Contains(stdout, l.Name) || !strings.Contains(stdout, l.Type) || !strings.Contains(stdout, thousands(l.Params)) {
+			t.Errorf("layer %s missing from:\n%s", l.Name, stdout)
+		}
+	}
+	if !regexp.MustCompile(`total\s+` + regexp.QuoteMeta(thousands(card.TotalParams))).MatchString(stdout) {
+		t.Errorf("no total parameters line:\n%s", stdout)
+	}
+	if acc := regexp.MustCompile(`test accuracy:\s+(\d+\.\d\d)%`).FindStringSubmatch(stdout); acc == nil {
+		t.Errorf("no test accuracy:\n%s", stdout)
+	}
+
+	code, stdout, _ = runCLI(t, "model", "--json")
+	var got digitbot.ModelCard
+	if err := json.Unmarshal([]byte(stdout), &got); err != nil || code != 0 {
+		t.Fatalf("model --json: exit %d, %v", code, err)
+	}
+	if !reflect.DeepEqual(got, card) {
+		t.Errorf("model --json differs from the embedded card")
+	}
+	if code, _, _ := runCLI(t, "model", "extra"); code != 2 {
+		t.Errorf("model extra: exit %d, want 2", code)
+	}
+}
+
+func TestThousands(t *testing.T) {
+	for n, want := range map[int]string{0: "0", 999: "999", 1000: "1,000", 218490: "218,490", 1234567: "1,234,567", -1000: "-1,000"} {
+		if got := thousands(n); got != want {
+			t.Errorf("thousands(%d) = %q, want %q", n, got, want)
+		}
+	}
+}
