@@ -1,0 +1,34 @@
+// Package discordtest is an in-process Discord: gateway, REST API and CDN on
+// one loopback listener, faithful enough that an unmodified discordgo
+// session (and discord.js, see crosscheck/) connects, receives events and
+// sends messages and interaction responses, and strict enough to refuse what
+// Discord refuses.
+//
+// What it enforces, like Discord: the bot token (gateway close 4004, REST
+// 401), privileged intents (close 4014 when the Message Content intent is
+// asked for but not allowed), the Message Content rule (guild messages that
+// do not mention the bot arrive without content, attachments, embeds or
+// components; DMs, mentions and context-menu targets keep them), the 3 s
+// first-response window (then 10062 "Unknown interaction"), one initial
+// response (40060), the 15 min token lifetime (10015 "Unknown Webhook"),
+// component limits (5 rows, 5 buttons a row, custom_id 1–100 characters,
+// unique ids, labels ≤ 80), embed limits, 2000-character content, the file
+// size limit (413, 40005), command name and description rules. Deadlines
+// are measured on Options.Clock, so tests jump past them with a FakeClock.
+//
+// A test starts a server with New, points a discordgo session at it with
+// Configure (the session's REST client is rewritten to the server; the
+// package-level Endpoint variables are not touched), and scripts users with
+// PostMessage, RunSlashCommand, RunMessageCommand and PressButton. What the
+// bot did is read back with WaitMessage, Messages, Interaction.WaitResponse
+// and Interaction.WaitFinal, or streamed with Subscribe. Faults are injected
+// with RateLimit, SetResponseDelay, DropConnections, SendReconnect and
+// InvalidateSession.
+//
+// Attachments get real-looking signed https://cdn.discordapp.com URLs;
+// HTTPClient returns a client that fetches them from the server and refuses
+// any non-Discord host, so a bot's download allow-list can stay strict.
+//
+// The package does not import "testing": it is also built into the digitbot
+// binary for the playground. New takes the small TB interface instead.
+package discordtest

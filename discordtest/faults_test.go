@@ -1,0 +1,120 @@
+package discordtest
+
+import (
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/bwmarrin/discordgo"
+)
+
+func TestFaults_RouteRateLimitRetried(t *testing.T) {
+	t.Parallel()
+	srv := New(t, Options{})
+	dg, _ := srv.NewSession(0)
+	const retry = 400 * time.Millisecond
+	srv.RateLimit("POST /channels/{id}/messages", 1, retry)
+	start := time.Now()
+	m, err := dg.ChannelMessageSend(DefaultChannelID, "after the limit")
+	elapsed := time.Since(start)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if elapsed < retry {
+		t.Fatalf("discordgo retried after %v, before retry_after %v", elapsed, retry)
+	}
+	var statuses []int
+	for _, r := range srv.Requests() {
+		if r.Route == "POST /channels/{channel_id}/messages" {
+			statuses = append(statuses, r.Status)
+		}
+	}
+	if len(statuses) != 2 || statuses[0] != 429 || statuses[1] != 200 {
+		t.Fatalf("statuses %v, want [429 200]", statuses)
+	}
+	if msgs := srv.Messages(DefaultChannelID); len(msgs) != 1 || msgs[0].ID != m.ID {
+		t.Fatal("the retried message was not stored exactly once")
+	}
+	// Other routes are not limited.
+	srv.RateLimit("POST /channels/{id}/messages", 1, 10*time.Second)
+	if _, err := dg.User("@me"); err != nil {
+		t.Fatal(err)
+	}
+	srv.RateLimit("POST /channels/{id}/messages", 0, 0) // clear
+	if _, err := dg.ChannelMessageSend(DefaultChannelID, "x"); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestFaults_RateLimitErrorWithoutRetry(t *testing.T) {
+	t.Parallel()
+	srv := New(t, Options{})
+	dg, _ := srv.NewSession(0)
+	dg.ShouldRetryOnRateLimit = false
+	srv.RateLimit("POST /channels/{id}/messages", 1, 1500*time.Millisecond)
+	_, err := dg.ChannelMessageSend(DefaultChannelID, "x")
+	var rl *discordgo.RateLimitError
+	if !errors.As(err, &rl) || rl.RetryAfter != 1500*time.Millisecond {
+		t.Fatalf("err = %v, want RateLimitError with retry_after 1.5 s", err)
+	}
+}
+
+func TestFaults_GlobalRateLimit(t *testing.T) {
+	t.Parallel()
+	srv := New(t, Options{})
+	dg, _ := srv.NewSession(0)
+	const retry = 300 * time.Millisecond
+	srv.RateLimit("", 1, retry)
+	start := time.Now()
+	if _, err := dg.User("@me"); err != nil {
+		t.Fatal(err)
+	}
+	if el := time.Since(start); el < retry {
+		t.Fatalf("global limit: answered after %v", el)
+	}
+	reqs := srv.Requests()
+	if len(reqs) != 2 || reqs[0].Status != 429 || reqs[0].Route != "GET /users/@me" {
+		t.Fatalf("requests %+v", reqs)
+	}
+}
+
+func TestFaults_ResponseDelay(t *testing.T) {
+	t.Parallel()
+	srv := New(t, Options{})
+	dg, _ := srv.NewSession(0)
+	srv.SetResponseDelay("GET /users/@me", 250*time.Millisecond)
+	start := time.Now()
+	if _, err := dg.User("@me"); err != nil {
+		t.Fatal(err)
+	}
+	if el := time.Since(start); el < 250*time.Millisecond {
+		t.Fatalf("delayed route answered after %v", el)
+	}
+	srv.SetResponseDelay("GET /users/@me", 0)
+	start = time.Now()
+	if _, err := dg.User("@me"); err != nil {
+		t.Fatal(err)
+	}
+	if el := time.Since(start); el > 200*time.Millisecond {
+		t.Fatalf("delay not removed: %v", el)
+	}
+}
+
+// A slow callback route plus a fake clock shows the deadline is measured
+// from the interaction's creation on the server clock.
+func TestFaults_SlowBotMissesDeadline(t *testing.T) {
+	t.Parallel()
+	clock := NewFakeClock(time.Unix(1_800_000_000, 0))
+	srv := New(t, Options{Clock: clock})
+	dg, _ := srv.NewSession(0)
+	registerCommands(t, srv, dg)
+	it, _ := srv.RunSlashCommand(CommandOptions{Name: "stats"})
+	clock.Advance(2 * time.Second)
+	if err := dg.InteractionRespond(it.Payload, &discordgo.InteractionResponse{Type: 5}); err != nil {
+		t.Fatalf("in time: %v", err)
+	}
+	r, err := it.WaitResponse(ctxT(t))
+	if err != nil || r.Elapsed != 2*time.Second {
+		t.Fatalf("elapsed %v err %v", r.Elapsed, err)
+	}
+}
