@@ -70,6 +70,9 @@ type harnessOptions struct {
 	token                 string // the bot's token when it differs from the server's
 	clock                 discordtest.Clock
 	noStart               bool
+	// globalCommands registers commands globally (usable in DMs) instead
+	// of in the test guild.
+	globalCommands bool
 }
 
 func defaultHarness() harnessOptions {
@@ -121,6 +124,10 @@ func newHarness(t testing.TB, o harnessOptions) *harness {
 	if err != nil {
 		t.Fatalf("store: %v", err)
 	}
+	devGuild := guildID
+	if o.globalCommands {
+		devGuild = ""
+	}
 	token := "Bot " + srv.Token()
 	if o.token != "" {
 		token = o.token
@@ -154,7 +161,7 @@ func newHarness(t testing.TB, o harnessOptions) *harness {
 			MaxImageBytes:        o.maxImageBytes,
 			Workers:              o.workers,
 			QueueSize:            o.queue,
-			DevGuildID:           guildID,
+			DevGuildID:           devGuild,
 			ReadyTimeout:         5 * time.Second,
 			RequestTimeout:       5 * time.Second,
 		},
@@ -178,7 +185,7 @@ func newHarness(t testing.TB, o harnessOptions) *harness {
 		if err := b.Start(ctx); err != nil {
 			t.Fatalf("Start: %v", err)
 		}
-		if err := srv.WaitCommands(ctx, guildID, "predict", "stats", "Recognize digit"); err != nil {
+		if err := srv.WaitCommands(ctx, devGuild, "predict", "stats", "Recognize digit"); err != nil {
 			t.Fatalf("commands not registered: %v", err)
 		}
 	}
