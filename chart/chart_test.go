@@ -422,3 +422,16 @@ func BenchmarkRender(b *testing.B) {
 		})
 	}
 }
+
+func TestPercentTicks_ZoomButKeepThreshold(t *testing.T) {
+	for _, lowest := range []float64{0, 0.1, 0.3, 0.55, 0.7, 0.78, 0.95, 1} {
+		ticks := percentTicks(lowest)
+		first, last := ticks[0].Value, ticks[len(ticks)-1].Value
+		if first > math.Max(0, lowest-0.04) || first < 0 || math.Abs(last-1) > 1e-9 {
+			t.Errorf("lowest %.2f: axis %.2f..%.2f does not show it with a margin", lowest, first, last)
+		}
+		if len(ticks) < 3 || len(ticks) > 7 {
+			t.Errorf("lowest %.2f: %d ticks", lowest, len(ticks))
+		}
+	}
+}

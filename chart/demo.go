@@ -22,7 +22,7 @@ func DemoStats(n int, seed int64) digitbot.Stats {
 	start := time.Date(2026, time.March, 2, 0, 0, 0, 0, time.UTC)
 	// Each true digit's chance of being recognised: roughly what a small
 	// CNN does on real photos rather than clean MNIST.
-	accuracy := [10]float64{0.97, 0.985, 0.93, 0.92, 0.925, 0.91, 0.95, 0.94, 0.90, 0.905}
+	accuracy := [10]float64{0.98, 0.99, 0.945, 0.935, 0.94, 0.925, 0.96, 0.955, 0.915, 0.92}
 	// The typical MNIST mistakes: what each digit is taken for when it is
 	// misread, most likely first.
 	confusions := [10][]int{
@@ -47,8 +47,8 @@ func DemoStats(n int, seed int64) digitbot.Stats {
 	for i := range evals {
 		day := pickWeighted(rng, weights, sum)
 		// Most activity in the afternoon and evening (UTC).
-		hour := math.Mod(17+rng.NormFloat64()*3.5+24, 24)
-		at := start.AddDate(0, 0, day).Add(time.Duration(hour * float64(time.Hour))).Add(time.Duration(rng.IntN(60)) * time.Second)
+		hour := math.Mod(17+rng.NormFloat64()*3.5+48, 24)
+		at := start.AddDate(0, 0, day).Add(time.Duration(hour * float64(time.Hour))).Truncate(time.Second)
 		truth := rng.IntN(10)
 		// The model gets a little better as the weeks go by (a retrain).
 		p := accuracy[truth] - 0.03*(1-float64(day)/float64(days))

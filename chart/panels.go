@@ -161,7 +161,10 @@ func (p *page) drawConfidence(tl timeline, thr float64, r image.Rectangle) error
 	thrLabel := t.threshold + " " + formatPercent(thr, 0, t)
 	var legend []legendItem
 	if tl.daily {
-		legend = []legendItem{{label: t.dailyMean, color: colPrimary, kind: legendLine}}
+		legend = []legendItem{
+			{label: t.dailyMean, color: colPrimary, kind: legendLine},
+			{label: t.dailyAccuracy, color: colAccuracy, kind: legendLine},
+		}
 	} else {
 		legend = []legendItem{
 			{label: t.right, color: colAccuracy, kind: legendDot},
@@ -180,19 +183,31 @@ func (p *page) drawConfidence(tl timeline, thr float64, r image.Rectangle) error
 	c := p.baseChart(area)
 	c.XAxis = gochart.XAxis{Style: p.axisStyle(15), Ticks: timeTicks(tl.from, tl.to, 5, t),
 		Range: &gochart.ContinuousRange{Min: x0, Max: x1}}
+	lowest := thr
+	for i := range tl.conf {
+		lowest = math.Min(lowest, tl.conf[i])
+		if tl.daily {
+			lowest = math.Min(lowest, tl.acc[i])
+		}
+	}
 	c.YAxis = gochart.YAxis{Style: p.axisStyle(15), Range: &gochart.ContinuousRange{Min: 0, Max: 1},
-		Ticks:          unitTicks(func(i int) string { return fmt.Sprintf("%d%%", i*25) }),
-		GridMajorStyle: p.gridStyle(), GridMinorStyle: p.gridStyle()}
+		Ticks: percentTicks(lowest), GridMajorStyle: p.gridStyle(), GridMinorStyle: p.gridStyle()}
 	c.Series = []gochart.Series{gochart.ContinuousSeries{
 		XValues: []float64{x0, x1}, YValues: []float64{thr, thr},
 		Style: gochart.Style{StrokeColor: colThreshold.WithAlpha(200), StrokeWidth: 2 * p.k, StrokeDashArray: []float64{8 * p.k, 6 * p.k}},
 	}}
 	if tl.daily {
-		st := gochart.Style{StrokeColor: colPrimary, StrokeWidth: 3 * p.k}
+		// Per-evaluation marks are gone in the daily view; the day's
+		// accuracy beside its mean confidence shows the mistakes instead.
+		conf := gochart.Style{StrokeColor: colPrimary, StrokeWidth: 3 * p.k}
+		acc := gochart.Style{StrokeColor: colAccuracy, StrokeWidth: 2.5 * p.k}
 		if len(xs) <= 62 {
-			st.DotColor, st.DotWidth = colPrimary, 4*p.k
+			conf.DotColor, conf.DotWidth = colPrimary, 4*p.k
+			acc.DotColor, acc.DotWidth = colAccuracy, 3.5*p.k
 		}
-		c.Series = append(c.Series, gochart.ContinuousSeries{XValues: xs, YValues: tl.conf, Style: st})
+		c.Series = append(c.Series,
+			gochart.ContinuousSeries{XValues: xs, YValues: tl.acc, Style: acc},
+			gochart.ContinuousSeries{XValues: xs, YValues: tl.conf, Style: conf})
 		return p.plot(c, area)
 	}
 	var rx, ry, wx, wy []float64
@@ -220,6 +235,26 @@ func (p *page) drawConfidence(tl timeline, thr float64, r image.Rectangle) error
 			Style: gochart.Style{StrokeColor: colPrimary, StrokeWidth: 3 * p.k}})
 	}
 	return p.plot(c, area)
+}
+
+// percentTicks are the ticks of a 0..1 axis that starts just under lowest:
+// daily means all sit between 70% and 100%, and on a 0..100% axis their
+// movement would be a flat line.
+func percentTicks(lowest float64) []gochart.Tick {
+	lo := math.Min(math.Floor((lowest-0.05)*10)/10, 0.6)
+	if lo <= 0.2 {
+		return unitTicks(func(i int) string { return fmt.Sprintf("%d%%", i*25) })
+	}
+	step := 0.1
+	if 1-lo > 0.5 {
+		step = 0.2
+		lo = 1 - 0.2*math.Ceil((1-lo)/0.2-1e-9)
+	}
+	var ticks []gochart.Tick
+	for v := 1.0; v > lo-1e-9; v -= step {
+		ticks = append([]gochart.Tick{{Value: v, Label: fmt.Sprintf("%.0f%%", v*100)}}, ticks...)
+	}
+	return ticks
 }
 
 // rollingMean is the mean of each value and up to window-1 values before it.
@@ -263,19 +298,21 @@ func (p *page) drawHits(tl timeline, r image.Rectangle) error {
 	}
 	c.YAxis = gochart.YAxis{Style: p.axisStyle(15), Range: &gochart.ContinuousRange{Min: 0, Max: top},
 		Ticks: yt, GridMajorStyle: p.gridStyle(), GridMinorStyle: p.gridStyle()}
-	totalStyle := gochart.Style{StrokeColor: colPrimary, StrokeWidth: 3 * p.k}
-	hitStyle := gochart.Style{StrokeColor: colAccuracy, StrokeWidth: 3 * p.k}
+	// Hits are drawn first and wider, evaluations on top and thinner: with
+	// no mistakes the lines coincide and both stay visible.
+	totalStyle := gochart.Style{StrokeColor: colPrimary, StrokeWidth: 2.5 * p.k}
+	hitStyle := gochart.Style{StrokeColor: colAccuracy, StrokeWidth: 5 * p.k}
 	if len(xs) > 1 {
 		// go-chart fills a one-point series from the canvas origin.
 		hitStyle.FillColor = colAccuracy.WithAlpha(50)
 	}
 	if len(xs) <= 40 {
-		totalStyle.DotColor, totalStyle.DotWidth = colPrimary, 4.5*p.k
-		hitStyle.DotColor, hitStyle.DotWidth = colAccuracy, 4.5*p.k
+		totalStyle.DotColor, totalStyle.DotWidth = colPrimary, 3.5*p.k
+		hitStyle.DotColor, hitStyle.DotWidth = colAccuracy, 5.5*p.k
 	}
 	c.Series = []gochart.Series{
-		gochart.ContinuousSeries{XValues: xs, YValues: tl.total, Style: totalStyle},
 		gochart.ContinuousSeries{XValues: xs, YValues: tl.hits, Style: hitStyle},
+		gochart.ContinuousSeries{XValues: xs, YValues: tl.total, Style: totalStyle},
 	}
 	return p.plot(c, area)
 }

@@ -74,6 +74,7 @@ type texts struct {
 	wrong          string
 	threshold      string // followed by the percentage
 	dailyMean      string
+	dailyAccuracy  string
 	rollingMean    string
 	hitsLine       string
 	totalLine      string
@@ -100,7 +101,8 @@ var textsEN = texts{
 	right:          "right",
 	wrong:          "wrong",
 	threshold:      "threshold",
-	dailyMean:      "daily mean",
+	dailyMean:      "mean confidence",
+	dailyAccuracy:  "accuracy",
 	rollingMean:    "rolling mean",
 	hitsLine:       "hits",
 	totalLine:      "evaluations",
@@ -126,7 +128,8 @@ var textsES = texts{
 	right:          "acierto",
 	wrong:          "fallo",
 	threshold:      "umbral",
-	dailyMean:      "media diaria",
+	dailyMean:      "confianza media",
+	dailyAccuracy:  "aciertos",
 	rollingMean:    "media móvil",
 	hitsLine:       "aciertos",
 	totalLine:      "evaluaciones",

@@ -16,6 +16,7 @@ type timeline struct {
 	shown   int // when > 0, only the newest `shown` evaluations are plotted
 	times   []time.Time
 	conf    []float64 // per evaluation, or the day's mean
+	acc     []float64 // the day's accuracy (daily only)
 	correct []bool    // per evaluation only
 	hits    []float64 // cumulative
 	total   []float64 // cumulative
@@ -75,6 +76,7 @@ func (tl *timeline) fromDays(days []digitbot.Day) {
 		// A day's numbers belong to the whole day: plot them at noon.
 		tl.times = append(tl.times, d.Date.UTC().Add(12*time.Hour))
 		tl.conf = append(tl.conf, d.ConfidenceSum/float64(d.Count))
+		tl.acc = append(tl.acc, float64(d.Hits)/float64(d.Count))
 		tl.hits = append(tl.hits, h)
 		tl.total = append(tl.total, n)
 	}
