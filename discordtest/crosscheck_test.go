@@ -1,0 +1,177 @@
+package discordtest
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+)
+
+// syncBuffer collects a child's stderr for failure messages.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// TestCrossCheck_DiscordJS runs discord.js v14 (crosscheck/index.js) as an
+// independent client: it logs in, gets READY, registers commands, receives
+// a MESSAGE_CREATE with an attachment it downloads from the CDN, replies
+// with buttons and a file, and answers a button press with an update and an
+// ephemeral follow-up. In CI (CI set) a missing Node fails the test.
+func TestCrossCheck_DiscordJS(t *testing.T) {
+	node, err := exec.LookPath("node")
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("node is required in CI for the discord.js cross-check: %v", err)
+		}
+		t.Skip("node not installed; the discord.js cross-check runs in CI (set CI=1 to make this a failure)")
+	}
+	dir, _ := filepath.Abs("crosscheck")
+	if _, err := os.Stat(filepath.Join(dir, "node_modules", "discord.js")); err != nil {
+		npm, err := exec.LookPath("npm")
+		if err != nil {
+			t.Fatalf("npm is needed to install discord.js: %v", err)
+		}
+		cmd := exec.Command(npm, "ci", "--no-audit", "--no-fund")
+		cmd.Dir = dir
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("npm ci: %v\n%s", err, out)
+		}
+	}
+
+	srv := New(t, Options{})
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, node, "index.js", srv.URL(), srv.Token(), DefaultChannelID)
+	cmd.Dir = dir
+	var stderr syncBuffer
+	cmd.Stderr = &stderr
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
+
+	lines := make(chan map[string]any, 16)
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		sc.Buffer(make([]byte, 1<<20), 1<<20)
+		for sc.Scan() {
+			var m map[string]any
+			if json.Unmarshal(sc.Bytes(), &m) == nil {
+				lines <- m
+			}
+		}
+		close(lines)
+	}()
+	next := func(want string) map[string]any {
+		t.Helper()
+		select {
+		case m, ok := <-lines:
+			if !ok {
+				t.Fatalf("discord.js exited before %q; stderr:\n%s", want, tail(stderr.String()))
+			}
+			if m["event"] != want {
+				t.Fatalf("discord.js said %v, want %q; stderr:\n%s", m, want, tail(stderr.String()))
+			}
+			return m
+		case <-ctx.Done():
+			t.Fatalf("timed out waiting for %q; stderr:\n%s", want, tail(stderr.String()))
+		}
+		return nil
+	}
+
+	ready := next("ready")
+	if ready["user"] != DefaultAppID || ready["application"] != DefaultAppID {
+		t.Fatalf("ready %v", ready)
+	}
+	guilds := ready["guilds"].([]any)
+	if len(guilds) != 1 || guilds[0].(map[string]any)["id"] != DefaultGuildID {
+		t.Fatalf("discord.js guilds %v", guilds)
+	}
+	if cmds := srv.Commands(""); len(cmds) != 2 || cmds[1].Type != 3 || cmds[0].Options[0].Type != 11 {
+		t.Fatalf("commands registered by discord.js: %+v", cmds)
+	}
+	info, _ := srv.Identify()
+	if info.Version != "10" || !info.TokenOK {
+		t.Fatalf("discord.js identify %+v", info)
+	}
+
+	png := tinyPNG(4, 5)
+	posted, err := srv.PostMessage(MessageOptions{Content: "what digit?", MentionBot: true, Attachments: []File{{Name: "digit.png", Data: png}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg := next("message")
+	atts := msg["attachments"].([]any)
+	if msg["id"] != posted.ID || msg["mentionsBot"] != true || len(atts) != 1 {
+		t.Fatalf("discord.js message %v", msg)
+	}
+	a := atts[0].(map[string]any)
+	sum := sha256.Sum256(png)
+	if a["status"].(float64) != 200 || a["sha256"] != hex.EncodeToString(sum[:]) || a["width"].(float64) != 4 || a["contentType"] != "image/png" {
+		t.Fatalf("discord.js attachment %v", a)
+	}
+
+	sent := next("sent")
+	id := sent["id"].(string)
+	stored, ok := srv.Message(id)
+	if !ok || len(stored.Components) != 1 || stored.MessageReference == nil || stored.MessageReference.MessageID != posted.ID {
+		t.Fatalf("reply stored as %+v", stored)
+	}
+	if f, ok := stored.File("saw.txt"); !ok || string(f.Data) != "saw it" {
+		t.Fatalf("reply file %+v", stored.Files)
+	}
+
+	it, err := srv.PressButton(ButtonOptions{MessageID: id, CustomID: "wrong", Actor: Actor{Locale: "es-ES"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := next("interaction")
+	if got["customId"] != "wrong" || got["user"] != DefaultUserID || got["locale"] != "es-ES" {
+		t.Fatalf("discord.js interaction %v", got)
+	}
+	next("answered")
+	final, err := it.WaitFinal(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if final.ID != id || final.Content != "You said: wrong" || len(final.Components) != 0 {
+		t.Fatalf("updated message %+v", final)
+	}
+	fu, err := it.WaitFollowups(ctx, 1)
+	if err != nil || fu[0].Content != "thanks" || !fu[0].Ephemeral {
+		t.Fatalf("follow-up %+v %v", fu, err)
+	}
+	next("done")
+}
+
+func tail(s string) string {
+	if len(s) > 4000 {
+		return "..." + s[len(s)-4000:]
+	}
+	return s
+}
