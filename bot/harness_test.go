@@ -73,6 +73,8 @@ type harnessOptions struct {
 	// globalCommands registers commands globally (usable in DMs) instead
 	// of in the test guild.
 	globalCommands bool
+	// downloadDelay slows every attachment download.
+	downloadDelay time.Duration
 }
 
 func defaultHarness() harnessOptions {
@@ -137,6 +139,10 @@ func newHarness(t testing.TB, o harnessOptions) *harness {
 		t.Fatal(err)
 	}
 	srv.Configure(sess)
+	download := srv.HTTPClient()
+	if o.downloadDelay > 0 {
+		download.Transport = slowTransport{base: download.Transport, delay: o.downloadDelay}
+	}
 	logs := &syncBuffer{}
 	var logOut io.Writer = logs
 	if testing.Verbose() && os.Getenv("DIGITBOT_TEST_LOGS") != "" {
@@ -150,7 +156,7 @@ func newHarness(t testing.TB, o harnessOptions) *harness {
 			return chart.Render(s, chart.Options{Title: r.Title, Threshold: r.Threshold, Lang: r.Lang, Width: 600, Height: 400})
 		},
 		Logger:     slog.New(slog.NewJSONHandler(logOut, &slog.HandlerOptions{Level: slog.LevelDebug})),
-		HTTPClient: srv.HTTPClient(),
+		HTTPClient: download,
 		Config: bot.Config{
 			WatchedChannels:      o.watched,
 			MessageContentIntent: o.messageContentIntent,
