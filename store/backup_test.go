@@ -125,16 +125,12 @@ func TestStore_RunBackups_Scheduled(t *testing.T) {
 	ctx, cancel := context.WithCancel(bg)
 	done := make(chan struct{})
 	go func() { db.RunBackups(ctx, dir, 5*time.Millisecond, 2, nil); close(done) }()
+	// Let several ticks pass (more backups than kept), then stop and count.
 	deadline := time.Now().Add(5 * time.Second)
-	for {
+	for ticks := 0; ; ticks++ {
 		clock.Add(time.Second) // distinct names
 		files, _ := filepath.Glob(filepath.Join(dir, "digitbot-*.db"))
-		if len(files) == 2 {
-			time.Sleep(30 * time.Millisecond)
-			files, _ = filepath.Glob(filepath.Join(dir, "digitbot-*.db"))
-			if len(files) > 2 {
-				t.Fatalf("retention not applied: %v", files)
-			}
+		if len(files) >= 2 && ticks >= 20 {
 			break
 		}
 		if time.Now().After(deadline) {
@@ -144,4 +140,9 @@ func TestStore_RunBackups_Scheduled(t *testing.T) {
 	}
 	cancel()
 	<-done
+	files, _ := filepath.Glob(filepath.Join(dir, "digitbot-*.db"))
+	if len(files) != 2 {
+		t.Fatalf("retention keeps %d files, want 2: %v", len(files), files)
+	}
+	checkBackup(t, files[1])
 }
