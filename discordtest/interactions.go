@@ -126,8 +126,8 @@ func (s *Server) interactionCallback(w http.ResponseWriter, r *http.Request) *AP
 		}
 		it.originalID = sm.msg.ID
 		it.ephemeral = ephemeral
-		s.markRespondedLocked(it, typ, elapsed)
 		s.storeMessageLocked(sm)
+		s.markRespondedLocked(it, typ, elapsed)
 	case respDeferredUpdateMessage, respUpdateMessage:
 		if !isComponent {
 			return invalidType()
@@ -192,9 +192,28 @@ func (s *Server) interactionCallback(w http.ResponseWriter, r *http.Request) *AP
 	default:
 		return invalidType()
 	}
+	if r.URL.Query().Get("with_response") == "true" {
+		s.recordAttemptLocked(it, "callback", typ, http.StatusOK, 0)
+		writeJSON(w, http.StatusOK, s.callbackResponseLocked(it))
+		return nil
+	}
 	s.recordAttemptLocked(it, "callback", typ, http.StatusNoContent, 0)
 	w.WriteHeader(http.StatusNoContent)
 	return nil
+}
+
+// callbackResponseLocked is the body of a callback made with
+// ?with_response=true (an interaction callback response object).
+func (s *Server) callbackResponseLocked(it *interactionState) map[string]any {
+	cb := map[string]any{"id": it.id, "type": it.typ, "activity_instance_id": nil}
+	resource := map[string]any{"type": it.respType}
+	if sm, ok := s.messages[it.originalID]; ok && (it.respType == respChannelMessage || it.respType == respDeferredChannelMsg || it.respType == respUpdateMessage) {
+		cb["response_message_id"] = sm.msg.ID
+		cb["response_message_loading"] = sm.msg.Flags&msgFlagLoading != 0
+		cb["response_message_ephemeral"] = sm.visibleTo != ""
+		resource["message"] = sm.msg
+	}
+	return map[string]any{"interaction": cb, "resource": resource}
 }
 
 func (s *Server) markRespondedLocked(it *interactionState, typ int, elapsed time.Duration) {

@@ -911,3 +911,79 @@ func (i *Interaction) WaitAttempts(ctx context.Context, n int) ([]ResponseAttemp
 	}
 	return i.Attempts(), nil
 }
+
+// Guild describes a guild for display.
+type Guild struct {
+	ID       string
+	Name     string
+	OwnerID  string
+	Channels []Channel
+}
+
+// Channel describes a guild text channel or a DM channel.
+type Channel struct {
+	ID          string
+	GuildID     string // "" for a DM
+	Name        string
+	RecipientID string // the user of a DM channel
+}
+
+func channelInfo(c *channelState) Channel {
+	return Channel{ID: c.ID, GuildID: c.GuildID, Name: c.Name, RecipientID: c.Recipient}
+}
+
+// Guilds lists the guilds and their channels, in creation order.
+func (s *Server) Guilds() []Guild {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]Guild, 0, len(s.guildOrder))
+	for _, id := range s.guildOrder {
+		g := s.guilds[id]
+		gi := Guild{ID: g.ID, Name: g.Name, OwnerID: g.OwnerID}
+		for _, cid := range g.Channels {
+			gi.Channels = append(gi.Channels, channelInfo(s.channels[cid]))
+		}
+		out = append(out, gi)
+	}
+	return out
+}
+
+// DMChannels lists the DM channels opened so far.
+func (s *Server) DMChannels() []Channel {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []Channel
+	for _, c := range s.channels {
+		if c.Type == 1 {
+			out = append(out, channelInfo(c))
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return snowflakeLess(out[i].ID, out[j].ID) })
+	return out
+}
+
+// User returns a known user (scripted users, guild owners, the bot).
+func (s *Server) User(id string) (*discordgo.User, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	u, ok := s.users[id]
+	if !ok {
+		return nil, false
+	}
+	du := &discordgo.User{ID: u.ID, Username: u.Username, Discriminator: u.Discriminator, Bot: u.Bot}
+	if u.GlobalName != nil {
+		du.GlobalName = *u.GlobalName
+	}
+	return du, true
+}
+
+// File returns a stored attachment's bytes by attachment id.
+func (s *Server) File(attachmentID string) (File, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	f, ok := s.files[attachmentID]
+	if !ok {
+		return File{}, false
+	}
+	return File{Name: f.Name, ContentType: f.ContentType, Data: append([]byte(nil), f.Data...)}, true
+}

@@ -375,11 +375,17 @@ func (s *Server) waitFor(ctx context.Context, check func() bool) error {
 		}
 		ch := s.changed
 		s.mu.Unlock()
+		// Re-check now and then even without a change: some conditions
+		// depend on the clock (response deadline), which moves on its own.
+		t := time.NewTimer(50 * time.Millisecond)
 		select {
 		case <-ch:
+		case <-t.C:
 		case <-ctx.Done():
+			t.Stop()
 			return ctx.Err()
 		}
+		t.Stop()
 	}
 }
 
