@@ -3,10 +3,21 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
+	"time"
+
+	"github.com/bwmarrin/discordgo"
+	"github.com/digitbot/digitbot/admin"
+	"github.com/digitbot/digitbot/config"
+	"github.com/digitbot/digitbot/discordtest"
+	"github.com/digitbot/digitbot/store"
 )
 
 // unsetenv removes variables for one test, restoring them afterwards.
@@ -60,5 +71,133 @@ func TestRun_UnexpectedArgument_IsAUsageError(t *testing.T) {
 	var stdout, stderr bytes.Buffer
 	if code := Main(context.Background(), []string{"run", "extra"}, &stdout, &stderr); code != 2 {
 		t.Fatalf("exit status = %d, want 2", code)
+	}
+}
+
+// newTestRunner wires a Runner to an in-process Discord.
+func newTestRunner(t *testing.T, srv *discordtest.Server, token string) (*Runner, *syncBuffer) {
+	t.Helper()
+	cfg := config.Default()
+	cfg.Token = token
+	cfg.DatabasePath = filepath.Join(t.TempDir(), "digitbot.db")
+	cfg.AdminAddr = "127.0.0.1:0"
+	cfg.DevGuildID = discordtest.DefaultGuildID
+	cfg.WatchedChannels = []string{discordtest.DefaultChannelID}
+	cfg.Workers = 2
+	logs := &syncBuffer{}
+	r := NewRunner()
+	r.Config, r.HaveConfig = cfg, true
+	r.LogOutput = logs
+	r.HTTPClient = srv.HTTPClient()
+	r.NewSession = func(token string) (*discordgo.Session, error) {
+		s, err := discordgo.New("Bot " + token)
+		if err == nil {
+			srv.Configure(s)
+		}
+		return s, err
+	}
+	return r, logs
+}
+
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+func TestRunner_RunsTheWholeBot_HealthyAnswersAndShutsDownInOrder(t *testing.T) {
+	srv := discordtest.New(t, discordtest.Options{MessageContentAllowed: true})
+	r, logs := newTestRunner(t, srv, srv.Token())
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := r.Run(ctx); err != nil {
+		r.Close()
+		t.Fatalf("Run: %v\n%s", err, logs.String())
+	}
+	if err := admin.CheckHealth(ctx, r.Admin.Addr()); err != nil {
+		t.Errorf("/healthz after start: %v", err)
+	}
+	data, err := os.ReadFile(filepath.Join("..", "..", "bot", "testdata", "digit-7.png"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg, err := srv.PostMessage(discordtest.MessageOptions{Attachments: []discordtest.File{{Name: "seven.png", Data: data}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	reply, err := srv.WaitMessage(ctx, func(m *discordtest.Message) bool {
+		return m.MessageReference != nil && m.MessageReference.MessageID == msg.ID
+	})
+	if err != nil {
+		t.Fatalf("no reply: %v\n%s", err, logs.String())
+	}
+	if len(reply.Embeds) != 1 || !strings.HasPrefix(reply.Embeds[0].Description, "# 7") {
+		t.Errorf("reply: %+v", reply.Message)
+	}
+	metrics, err := http.Get("http://" + r.Admin.Addr() + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(metrics.Body)
+	metrics.Body.Close()
+	if !strings.Contains(string(body), "confident") {
+		t.Errorf("/metrics does not count the prediction:\n%.2000s", body)
+	}
+
+	start := time.Now()
+	if err := r.Close(); err != nil {
+		t.Errorf("Close: %v", err)
+	}
+	if d := time.Since(start); d > 8*time.Second {
+		t.Errorf("shutdown took %s, over 8 s", d)
+	}
+	// The store was closed: another process could open the file now.
+	db, err := store.Open(r.Config.DatabasePath, store.Options{Timeout: 100 * time.Millisecond})
+	if err != nil {
+		t.Errorf("database still locked after Close: %v", err)
+	} else {
+		db.Close()
+	}
+	out := logs.String()
+	if strings.Contains(out, srv.Token()) {
+		t.Errorf("the token appears in the logs")
+	}
+	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+		if !json.Valid([]byte(line)) {
+			t.Errorf("log line is not JSON: %q", line)
+		}
+	}
+}
+
+func TestRunner_BadToken_FailsClearlyWithoutRetrying(t *testing.T) {
+	srv := discordtest.New(t, discordtest.Options{MessageContentAllowed: true})
+	r, logs := newTestRunner(t, srv, "wrong-token")
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	start := time.Now()
+	err := r.Run(ctx)
+	r.Close()
+	if err == nil {
+		t.Fatal("Run succeeded with a bad token")
+	}
+	if !strings.Contains(err.Error(), "reset the bot token") {
+		t.Errorf("error does not say what to fix: %v", err)
+	}
+	if d := time.Since(start); d > 10*time.Second {
+		t.Errorf("took %s", d)
+	}
+	if strings.Contains(logs.String(), "wrong-token") || strings.Contains(err.Error(), "wrong-token") {
+		t.Errorf("the token was logged or shown")
 	}
 }
