@@ -141,3 +141,43 @@ func PruneBackups(dir string, keep int) error {
 	}
 	return nil
 }
+
+// CompactTo writes a compacted copy of the database to path (atomically,
+// like BackupFile): only live records are copied, so the bytes of deleted
+// records that bbolt keeps in its free pages until they are reused are not
+// carried over. It is how an operator makes a deletion (/forget, a server
+// purge) reach the disk at once.
+func (db *DB) CompactTo(path string) (err error) {
+	dir := filepath.Dir(path)
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*.tmp")
+	if err != nil {
+		return fmt.Errorf("compact: %w", err)
+	}
+	tmpName := tmp.Name()
+	tmp.Close()
+	defer func() {
+		if err != nil {
+			os.Remove(tmpName)
+		}
+	}()
+	dst, err := bolt.Open(tmpName, 0o600, &bolt.Options{Timeout: time.Second})
+	if err != nil {
+		return fmt.Errorf("compact to %s: %w", path, err)
+	}
+	// 64 MiB per transaction keeps memory bounded on large files.
+	if err = bolt.Compact(dst, db.bolt, 64<<20); err != nil {
+		dst.Close()
+		return fmt.Errorf("compact to %s: %w", path, err)
+	}
+	if err = dst.Close(); err != nil {
+		return fmt.Errorf("compact to %s: %w", path, err)
+	}
+	if err = os.Rename(tmpName, path); err != nil {
+		return fmt.Errorf("compact to %s: %w", path, err)
+	}
+	if d, derr := os.Open(dir); derr == nil {
+		d.Sync()
+		d.Close()
+	}
+	return nil
+}

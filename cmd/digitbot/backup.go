@@ -29,8 +29,9 @@ func runBackup(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	dbPath := fs.String("db", "", "database `file` to copy (opened read-only)")
 	out := fs.String("o", "", "backup `file` to write (replaced atomically)")
 	timeout := fs.Duration("timeout", 2*time.Second, "how long to wait for a database locked by another process")
+	compact := fs.Bool("compact", false, "copy only live records, so bytes of deleted data (/forget, removed servers) left in free pages are not carried over")
 	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), "usage: digitbot backup --db FILE -o FILE\n\n"+
+		fmt.Fprint(fs.Output(), "usage: digitbot backup [--compact] --db FILE -o FILE\n\n"+
 			"Copies the database consistently and verifies the copy.\n\nflags:\n")
 		fs.PrintDefaults()
 	}
@@ -60,7 +61,11 @@ func runBackup(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
-	err = db.BackupFile(*out)
+	if *compact {
+		err = db.CompactTo(*out)
+	} else {
+		err = db.BackupFile(*out)
+	}
 	if cerr := db.Close(); err == nil {
 		err = cerr
 	}

@@ -146,3 +146,36 @@ func TestBackup_WhileBotHoldsTheFile(t *testing.T) {
 		t.Fatalf("a refused run left %s behind", out)
 	}
 }
+
+func TestBackup_Compact_KeepsLiveDataWithoutForgottenBytes(t *testing.T) {
+	path := makeStoreCmdDB(t)
+	db, err := store.Open(path, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.ForgetUser(context.Background(), "333"); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	out := filepath.Join(t.TempDir(), "compact.db")
+	code, _, stderr := runStoreCmd("backup", "--compact", "--db", path, "-o", out)
+	if code != 0 || !strings.Contains(stderr, "verified") {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	raw, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(raw, []byte("other.png")) {
+		t.Error("compacted copy still holds the forgotten user's file name")
+	}
+	cp, err := store.Open(out, store.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cp.Close()
+	s, err := cp.Stats(context.Background(), digitbot.Scope{})
+	if err != nil || s.Total != 2 {
+		t.Fatalf("compacted copy has %d evaluations (%v), want 2", s.Total, err)
+	}
+}
