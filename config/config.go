@@ -48,6 +48,12 @@ type Config struct {
 	DefaultLocale string `toml:"default_locale"`
 	DevGuildID    string `toml:"dev_guild_id"`
 
+	// ShardID and ShardCount split a large bot over several processes
+	// (Discord's sharding): each process runs shard_id of shard_count with a
+	// data file of its own. 0 of 1 is a single process.
+	ShardID    int `toml:"shard_id"`
+	ShardCount int `toml:"shard_count"`
+
 	AdminAddr string `toml:"admin_addr"`
 	LogLevel  string `toml:"log_level"`
 	LogFormat string `toml:"log_format"`
@@ -91,6 +97,7 @@ func Default() Config {
 		DownloadTimeout:      Duration{15 * time.Second},
 		AllowedHosts:         []string{"cdn.discordapp.com", "media.discordapp.net"},
 		DefaultLocale:        "en",
+		ShardCount:           1,
 		AdminAddr:            "127.0.0.1:9090",
 		LogLevel:             "info",
 		LogFormat:            "json",
@@ -251,6 +258,8 @@ func applyEnv(c *Config, getenv func(string) (string, bool)) error {
 	})
 	parse("max_image_pixels", intVar(&c.MaxImagePixels))
 	parse("workers", intVar(&c.Workers))
+	parse("shard_id", intVar(&c.ShardID))
+	parse("shard_count", intVar(&c.ShardCount))
 	parse("queue_size", intVar(&c.QueueSize))
 	parse("rate_limit_per_minute", floatVar(&c.RateLimitPerMinute))
 	parse("rate_limit_burst", intVar(&c.RateLimitBurst))
@@ -300,6 +309,10 @@ func (c Config) Validate() error {
 		return bad("allowed_hosts", "", "must list at least one host (Discord's CDN: cdn.discordapp.com, media.discordapp.net)")
 	case c.DefaultLocale != "en" && c.DefaultLocale != "es":
 		return bad("default_locale", c.DefaultLocale, `must be "en" or "es"`)
+	case c.ShardCount < 1:
+		return bad("shard_count", num(c.ShardCount), "must be at least 1")
+	case c.ShardID < 0 || c.ShardID >= c.ShardCount:
+		return bad("shard_id", num(c.ShardID), fmt.Sprintf("must be from 0 to shard_count-1 (%d)", c.ShardCount-1))
 	case c.PendingTTL.Duration < time.Minute:
 		return bad("pending_ttl", c.PendingTTL.String(), "must be at least 1m")
 	case c.BackupDir != "" && c.BackupInterval.Duration < time.Minute:

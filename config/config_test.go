@@ -99,6 +99,8 @@ func TestLoad_BadValues_NameKeyAndReason(t *testing.T) {
 		{env: []string{"DIGITBOT_DOWNLOAD_TIMEOUT", "soon"}, key: "download_timeout"},
 		{file: `allowed_hosts = ["https://evil.example/"]`, key: "allowed_hosts"},
 		{file: "thresold = 0.5", key: "thresold"},
+		{file: "shard_count = 2\nshard_id = 2", key: "shard_id"},
+		{env: []string{"DIGITBOT_SHARD_COUNT", "0"}, key: "shard_count"},
 		{file: `token_file = "/does/not/exist"`, key: "token_file"},
 	}
 	for _, tt := range tests {
@@ -158,7 +160,7 @@ func TestExampleFile_ListsEveryKeyWithItsDefault(t *testing.T) {
 	for _, key := range []string{"token_file", "database", "watched_channels", "message_content_intent", "threshold",
 		"images_per_message", "max_image_bytes", "max_image_pixels", "workers", "queue_size",
 		"rate_limit_per_minute", "rate_limit_burst", "download_timeout", "allowed_hosts", "default_locale",
-		"dev_guild_id", "admin_addr", "log_level", "log_format", "pending_ttl", "backup_dir", "backup_interval", "backup_keep"} {
+		"dev_guild_id", "shard_id", "shard_count", "admin_addr", "log_level", "log_format", "pending_ttl", "backup_dir", "backup_interval", "backup_keep"} {
 		if !strings.Contains(string(body), key+" =") {
 			t.Errorf("example file does not document %s", key)
 		}
