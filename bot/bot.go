@@ -12,6 +12,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"image/png"
 	"log/slog"
 	"net/http"
 	"runtime/debug"
@@ -176,9 +177,10 @@ type Bot struct {
 	cfg     Config
 	now     func() time.Time
 
-	fetch  *fetcher
-	limits *userLimits
-	pool   *pool
+	fetch   *fetcher
+	limits  *userLimits
+	pool    *pool
+	seenEnc *png.Encoder
 
 	commands   map[string]func(*call)
 	components map[string]func(*call)
@@ -249,6 +251,7 @@ func New(opts Options) (*Bot, error) {
 	b.fetch = newFetcher(opts.HTTPClient, cfg.AllowedHosts, cfg.MaxImageBytes, cfg.MaxImagePixels, cfg.DownloadTimeout)
 	b.limits = newUserLimits(cfg.RateLimitPerMinute, cfg.RateLimitBurst)
 	b.pool = newPool(cfg.Workers, cfg.QueueSize)
+	b.seenEnc = newSeenEncoder()
 	b.workCtx, b.workCancel = context.WithCancel(context.Background())
 	b.reconnectCtx, b.stopReconnect = context.WithCancel(context.Background())
 	b.commands = map[string]func(*call){

@@ -75,6 +75,7 @@ type harnessOptions struct {
 	globalCommands bool
 	// downloadDelay slows every attachment download.
 	downloadDelay time.Duration
+	metrics       bot.Metrics
 }
 
 func defaultHarness() harnessOptions {
@@ -155,6 +156,7 @@ func newHarness(t testing.TB, o harnessOptions) *harness {
 		Render: func(s digitbot.Stats, r bot.ChartRequest) ([]byte, error) {
 			return chart.Render(s, chart.Options{Title: r.Title, Threshold: r.Threshold, Lang: r.Lang, Width: 600, Height: 400})
 		},
+		Metrics:    o.metrics,
 		Logger:     slog.New(slog.NewJSONHandler(logOut, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		HTTPClient: download,
 		Config: bot.Config{

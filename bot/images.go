@@ -63,8 +63,8 @@ type predictionMessage struct {
 	file       *discordgo.File
 }
 
-func renderPrediction(l lang, p digitbot.Prediction, threshold float64, n int) (predictionMessage, error) {
-	png, err := seenPNG(p.Input, seenScale)
+func (b *Bot) renderPrediction(l lang, p digitbot.Prediction, threshold float64, n int) (predictionMessage, error) {
+	png, err := seenPNG(b.seenEnc, p.Input, seenScale)
 	if err != nil {
 		return predictionMessage{}, err
 	}
@@ -245,7 +245,7 @@ func (b *Bot) answerMessageImage(ctx context.Context, received time.Time, m *dis
 		b.replyText(ctx, m, "⚠️ "+text)
 		return
 	}
-	msg, err := renderPrediction(l, p, threshold, n)
+	msg, err := b.renderPrediction(l, p, threshold, n)
 	if err != nil {
 		b.log.Error("rendering a prediction failed", "prediction_id", p.ID, "err", err.Error())
 		b.replyText(ctx, m, l.t("err.predict", clip(att.Filename, 60)))

@@ -125,9 +125,9 @@ func TestEvalButtons_TwoRowsOfFive_PredictedHighlighted_IDsWithinLimit(t *testin
 
 func TestSeenPNG_IsTheInputScaledUpPixelForPixel(t *testing.T) {
 	var in [digitbot.InputSide * digitbot.InputSide]uint8
-	in[0] = 255                 // top-left
-	in[27*28+27] = 128          // bottom-right
-	data, err := seenPNG(in, 8) // 224x224
+	in[0] = 255                                   // top-left
+	in[27*28+27] = 128                            // bottom-right
+	data, err := seenPNG(newSeenEncoder(), in, 8) // 224x224
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -365,4 +365,19 @@ func (nopClassifier) Card() digitbot.ModelCard { return digitbot.ModelCard{} }
 func readFile(name string) (string, error) {
 	b, err := os.ReadFile(name)
 	return string(b), err
+}
+
+func BenchmarkSeenPNG(b *testing.B) {
+	var in [digitbot.InputSide * digitbot.InputSide]uint8
+	for i := range in {
+		if (i/28-14)*(i/28-14)+(i%28-14)*(i%28-14) < 60 {
+			in[i] = uint8(100 + i%150)
+		}
+	}
+	enc := newSeenEncoder()
+	for b.Loop() {
+		if _, err := seenPNG(enc, in, seenScale); err != nil {
+			b.Fatal(err)
+		}
+	}
 }

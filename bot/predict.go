@@ -97,7 +97,7 @@ func (b *Bot) predictForInteraction(c *call, o origin, atts []*discordgo.Message
 			problems = append(problems, b.imageErrorText(c.l, r.att.Filename, r.err))
 			continue
 		}
-		msg, err := renderPrediction(c.l, r.p, threshold, n+1)
+		msg, err := b.renderPrediction(c.l, r.p, threshold, n+1)
 		if err != nil {
 			b.log.Error("rendering a prediction failed", "prediction_id", r.p.ID, "err", err.Error())
 			problems = append(problems, c.l.t("err.predict", clip(r.att.Filename, 60)))
