@@ -427,7 +427,8 @@ func (b *Bot) Shutdown(ctx context.Context) error {
 	go func() {
 		b.gatewayMu.Lock()
 		b.closing = true
-		b.s.ShouldReconnectOnError = false
+		// ShouldReconnectOnError has been false since Start: discordgo
+		// will not reopen behind our back.
 		b.s.Close()
 		b.gatewayMu.Unlock()
 		close(closed)

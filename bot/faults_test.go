@@ -358,3 +358,46 @@ func TestBot_ShutdownDuringWork_FinishesEveryAnswerFirst(t *testing.T) {
 		}
 	}
 }
+
+func TestBot_TokenRejectedOnReconnect_StopsWithAFatalErrorInsteadOfRetrying(t *testing.T) {
+	h := newHarness(t, defaultHarness())
+	// The token is reset in the Developer Portal while the bot runs: the
+	// next RESUME carries a token Discord no longer accepts.
+	h.sess.Lock()
+	h.sess.Token = "Bot revoked"
+	h.sess.Identify.Token = "Bot revoked"
+	h.sess.Unlock()
+	h.srv.DropConnections()
+	select {
+	case err := <-h.bot.Fatal():
+		var ge *bot.GatewayError
+		if !errors.As(err, &ge) || ge.CloseCode != 4004 || !strings.Contains(err.Error(), "reset the bot token") {
+			t.Errorf("fatal error = %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatalf("no fatal error 10 s after the token was refused\nlogs:\n%s", h.logs.String())
+	}
+	if h.bot.Ready() == nil {
+		t.Errorf("ready although the gateway refused the token")
+	}
+	if strings.Contains(h.logs.String(), "revoked") {
+		t.Errorf("the token appears in the logs")
+	}
+}
+
+func TestBot_InvalidSessionNotResumable_IdentifiesAgainAndKeepsAnswering(t *testing.T) {
+	h := newHarness(t, defaultHarness())
+	h.srv.InvalidateSession(false)
+	deadline := time.Now().Add(10 * time.Second)
+	for len(h.srv.Identifies()) < 2 {
+		if time.Now().After(deadline) {
+			t.Fatalf("no second IDENTIFY after op 9")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	msg := h.post(discordtest.MessageOptions{ChannelID: channelID, Author: alice, Attachments: []discordtest.File{testImage(t, "digit-5.png")}})
+	if r := h.replyTo(msg.ID); !strings.HasPrefix(r.Embeds[0].Description, "# 5") {
+		t.Errorf("answer after a new session: %s", embedText(r))
+	}
+	waitReady(t, h.bot)
+}
