@@ -1,0 +1,77 @@
+package bot_test
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/digitbot/digitbot"
+	"github.com/digitbot/digitbot/bot"
+	"github.com/digitbot/digitbot/discordtest"
+)
+
+// dmEvaluate posts a picture to the bot in a DM as who and presses truth.
+func (h *harness) dmEvaluate(name, truth string) {
+	h.t.Helper()
+	msg := h.post(discordtest.MessageOptions{DM: true, Author: alice, Attachments: []discordtest.File{testImage(h.t, name)}})
+	r := h.replyTo(msg.ID)
+	h.final(h.press(r, buttonID(h.t, r, truth), alice, "en-US"))
+}
+
+func TestBot_RemovedFromServer_PurgesItsDataOnly(t *testing.T) {
+	h := newHarness(t, defaultHarness())
+	h.evaluate(alice, "digit-7.png", "7")
+	h.dmEvaluate("digit-1.png", "1")
+	if err := h.db.SetGuildConfig(h.ctx(), digitbot.GuildConfig{GuildID: guildID, Threshold: 0.8}); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.srv.RemoveBotFromGuild(guildID); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for h.evaluations(digitbot.Scope{GuildID: guildID}) != 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("the server's evaluations are still stored 10 s after removal\nlogs:\n%s", h.logs.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if n := h.evaluations(digitbot.Scope{UserID: aliceID}); n != 1 {
+		t.Errorf("alice's DM evaluation was purged with the server: %d left", n)
+	}
+	if cfg, err := h.db.GuildConfig(h.ctx(), guildID); err != nil || cfg.Threshold != 0 {
+		t.Errorf("the server's config survived: %+v, %v", cfg, err)
+	}
+}
+
+func TestBot_ServerOutage_KeepsItsData(t *testing.T) {
+	h := newHarness(t, defaultHarness())
+	h.evaluate(alice, "digit-7.png", "7")
+	if err := h.srv.GuildOutage(guildID); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(h.logs.String(), "server unavailable") {
+		if time.Now().After(deadline) {
+			t.Fatalf("the outage never reached the bot\nlogs:\n%s", h.logs.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if n := h.evaluations(digitbot.Scope{GuildID: guildID}); n != 1 {
+		t.Errorf("an outage deleted the server's data: %d evaluations left", n)
+	}
+}
+
+func TestBot_TokenResetInThePortal_StopsWithAFatalError(t *testing.T) {
+	h := newHarness(t, defaultHarness())
+	h.srv.RevokeToken()
+	select {
+	case err := <-h.bot.Fatal():
+		var ge *bot.GatewayError
+		if !errors.As(err, &ge) || ge.CloseCode != 4004 {
+			t.Errorf("fatal error = %v, want close code 4004", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatalf("the bot kept retrying a revoked token\nlogs:\n%s", h.logs.String())
+	}
+}
