@@ -429,10 +429,14 @@ func BenchmarkRender(b *testing.B) {
 	for _, n := range []int{100, 10_000, 100_000} {
 		s := DemoStats(n, 1)
 		b.Run(fmt.Sprintf("n=%d", n), func(b *testing.B) {
+			cpu0, ok := processCPU()
 			for b.Loop() {
 				if _, err := Render(s, Options{}); err != nil {
 					b.Fatal(err)
 				}
+			}
+			if cpu1, ok1 := processCPU(); ok && ok1 {
+				b.ReportMetric(float64(cpu1-cpu0)/float64(time.Millisecond)/float64(b.N), "cpu-ms/op")
 			}
 		})
 	}

@@ -66,7 +66,8 @@ func (p *page) drawDigits(s digitbot.Stats, r image.Rectangle) error {
 	for _, d := range s.Digits {
 		maxCount = max(maxCount, d.Count)
 	}
-	top, step := countAxis(float64(maxCount))
+	// Headroom above the tallest bar keeps it clear of the value labels.
+	top, step := countAxis(float64(maxCount) * 1.1)
 	acc := barSeries{axis: gochart.YAxisSecondary, offset: -0.2, width: 0.36, color: colAccuracy,
 		labelSize: p.fs(13), labelColor: colText, minPx: p.px(3)}
 	cnt := barSeries{axis: gochart.YAxisPrimary, offset: 0.2, width: 0.36, color: colPrimary, minPx: p.px(3)}
