@@ -155,7 +155,7 @@ var catalog = map[msgID]text{
 			"• on any message with images: **Apps → Recognize digit**.\n\n" +
 			"I answer with the digit, my confidence (I say when I'm unsure: under %s) and what I saw. " +
 			"Press the digit you had drawn under my answer: only the person who posted the image can.\n\n" +
-			"`/stats` charts your evaluations (moderators: `scope:server`, `user:`) · `/history` your last ones · " +
+			"`/stats` charts your evaluations (moderators: `scope: this server`, `user:`) · `/history` your last ones · " +
 			"`/export` all of them as CSV · `/model` the neural network · `/forget` deletes your data · " +
 			"`/config` (moderators) watched channels and threshold.",
 		"Dibuja un dígito (0–9), hazle una foto y enséñamela:\n" +
@@ -164,7 +164,7 @@ var catalog = map[msgID]text{
 			"• en cualquier mensaje con imágenes: **Aplicaciones → Reconocer dígito**.\n\n" +
 			"Te respondo con el dígito, la confianza (aviso cuando no estoy seguro: menos del %s) y lo que he visto. " +
 			"Marca bajo mi respuesta el dígito que habías dibujado: solo puede hacerlo quien publicó la imagen.\n\n" +
-			"`/estadisticas` muestra gráficas de tus evaluaciones (moderadores: `ambito:servidor`, `usuario:`) · " +
+			"`/estadisticas` muestra gráficas de tus evaluaciones (moderadores: `ambito: este servidor`, `usuario:`) · " +
 			"`/historial` las últimas · `/exportar` todas en CSV · `/modelo` la red neuronal · `/olvidar` borra tus datos · " +
 			"`/configurar` (moderadores) canales vigilados y umbral.",
 	},
@@ -179,6 +179,8 @@ var catalog = map[msgID]text{
 	"config.not_watched": {"I wasn't watching %s.", "No estaba vigilando %s."},
 	"config.set_thresh":  {"Confidence threshold set to %s.", "Umbral de confianza fijado en %s."},
 	"config.no_intent":   {"Note: I run without the Message Content intent, so in watched channels I only see images in messages that mention me.", "Nota: funciono sin el intent Message Content, así que en los canales vigilados solo veo las imágenes de los mensajes que me mencionan."},
+	"config.invalid":     {"I couldn't save that configuration: %s", "No he podido guardar esa configuración: %s"},
+	"config.too_many":    {"A server can watch at most %d channels: unwatch one first.", "Un servidor puede vigilar como mucho %d canales: deja de vigilar alguno primero."},
 	"config.from_file":   {"(also from my host's config file)", "(también desde el archivo de configuración)"},
 
 	// Command descriptions (names are in commands.go).

@@ -9,6 +9,10 @@ import (
 	"github.com/digitbot/digitbot"
 )
 
+// maxWatchedChannels is how many channels one server may watch (the
+// store refuses more).
+const maxWatchedChannels = 100
+
 // cmdModel answers /model with the model card, privately.
 func (b *Bot) cmdModel(c *call) {
 	embeds := []*discordgo.MessageEmbed{modelEmbed(c.l, b.cls.Card())}
@@ -112,6 +116,9 @@ func (b *Bot) cmdConfig(c *call) {
 	changed := false
 	switch sub.Name {
 	case "show":
+		if !b.cfg.MessageContentIntent {
+			note = c.l.t("config.no_intent")
+		}
 	case "watch", "unwatch":
 		ch := ""
 		if o := findOption(sub.Options, "channel"); o != nil {
@@ -125,6 +132,10 @@ func (b *Bot) cmdConfig(c *call) {
 		switch {
 		case sub.Name == "watch":
 			if !watching {
+				if len(cfg.WatchedChannels) >= maxWatchedChannels {
+					c.editText(c.l.t("config.too_many", maxWatchedChannels))
+					return
+				}
 				cfg.WatchedChannels = append(cfg.WatchedChannels, ch)
 				changed = true
 			}
@@ -157,6 +168,13 @@ func (b *Bot) cmdConfig(c *call) {
 		cfg.UpdatedAt = b.now()
 		cfg.UpdatedBy = c.userID()
 		if err := b.store.SetGuildConfig(c.ctx, cfg); err != nil {
+			if digitbot.ErrorCode(err) == digitbot.EINVALID {
+				// The store's reason is English-only but says exactly
+				// what is wrong; better than a vague sentence.
+				b.log.Info("server config refused", append(logAttrs(c.i, c.userID()), "err", err.Error())...)
+				c.editText(c.l.t("config.invalid", digitbot.ErrorMessage(err)))
+				return
+			}
 			b.log.Error("saving the server config failed", append(logAttrs(c.i, c.userID()), "err", err.Error())...)
 			c.editText(c.l.t("err.internal"))
 			return

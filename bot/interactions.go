@@ -2,6 +2,8 @@ package bot
 
 import (
 	"context"
+	"fmt"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -74,6 +76,13 @@ func (b *Bot) onInteractionCreate(s *discordgo.Session, ic *discordgo.Interactio
 }
 
 func (b *Bot) handleInteraction(c *call) {
+	defer func() {
+		if r := recover(); r != nil {
+			b.log.Error("panic in interaction handler", append(logAttrs(c.i, c.userID()), "panic", fmt.Sprint(r), "stack", string(debug.Stack()))...)
+			// Answers the user if nothing had answered them yet.
+			c.ephemeral(c.l.t("err.internal"))
+		}
+	}()
 	switch c.i.Type {
 	case discordgo.InteractionApplicationCommand:
 		name := c.i.ApplicationCommandData().Name
