@@ -246,7 +246,9 @@ func TestRender_EdgeCases(t *testing.T) {
 		"huge counts":      bigCell,
 		"damaged":          broken,
 		"no times":         noTimes,
-		"years":            many(40, func(i int) digitbot.Evaluation { return at(t0.AddDate(0, i, 0), i%10, i%10, 0.9) }),
+		"far dates": digitbot.NewStats(digitbot.Scope{}, []digitbot.Evaluation{
+			at(time.Date(1, 1, 2, 0, 0, 0, 0, time.UTC), 1, 1, 0.9), at(time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC), 2, 3, 0.5)}),
+		"years": many(40, func(i int) digitbot.Evaluation { return at(t0.AddDate(0, i, 0), i%10, i%10, 0.9) }),
 	}
 	spanishToo := map[string]bool{"empty": true, "one wrong": true, "daily only": true, "no times": true}
 	for name, s := range cases {
@@ -405,9 +407,11 @@ func TestFormat_Numbers(t *testing.T) {
 
 func TestTimeTicks_SpanTheRange(t *testing.T) {
 	t0 := time.Date(2026, 3, 2, 17, 5, 0, 0, time.UTC)
-	for _, span := range []time.Duration{2 * time.Hour, 30 * time.Hour, 10 * 24 * time.Hour, 400 * 24 * time.Hour} {
-		ticks := timeTicks(t0, t0.Add(span), 5, textsEN)
-		if ticks[0].Value != timeValue(t0) || ticks[len(ticks)-1].Value != timeValue(t0.Add(span)) {
+	for _, end := range []time.Time{t0.Add(2 * time.Hour), t0.Add(30 * time.Hour), t0.AddDate(0, 0, 10),
+		t0.AddDate(1, 1, 0), t0.AddDate(7, 0, 0), t0.AddDate(300, 0, 0), time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)} {
+		span := end.Sub(t0)
+		ticks := timeTicks(t0, end, 5, textsEN)
+		if ticks[0].Value != timeValue(t0) || ticks[len(ticks)-1].Value != timeValue(end) {
 			t.Errorf("span %v: ticks do not start and end at the range", span)
 		}
 		labelled := 0

@@ -105,7 +105,9 @@ func (tl timeline) xs() []float64 {
 	return v
 }
 
-func timeValue(t time.Time) float64 { return float64(t.UnixNano()) }
+// timeValue places t on go-chart's x axis, in seconds: UnixNano would
+// overflow for dates outside 1678-2262, which a damaged history may hold.
+func timeValue(t time.Time) float64 { return float64(t.Unix()) + float64(t.Nanosecond())/1e9 }
 
 // timeTicks labels the x axis at round times (whole hours, days, weeks or
 // months) and adds unlabelled ticks at both ends, because go-chart takes the
@@ -130,11 +132,27 @@ func timeTicks(from, to time.Time, maxLabels int, t texts) []gochart.Tick {
 		}
 	}
 	switch {
-	case step == 0: // months
-		months := int(span/(30*day))/maxLabels + 1
+	case step == 0: // months or years
+		// Count calendar months: a Duration saturates at ~292 years.
+		total := (to.Year()-from.Year())*12 + int(to.Month()) - int(from.Month())
+		months := 1
+		for _, m := range []int{1, 2, 3, 6, 12, 24, 60, 120, 240, 600, 1200, 2400, 6000, 12000, 24000, 60000} {
+			months = m
+			if total/m < maxLabels {
+				break
+			}
+		}
 		m := time.Date(from.Year(), from.Month(), 1, 0, 0, 0, 0, time.UTC).AddDate(0, 1, 0)
+		if months >= 12 {
+			years := months / 12
+			m = time.Date((from.Year()/years+1)*years, 1, 1, 0, 0, 0, 0, time.UTC)
+		}
 		for ; m.Before(to); m = m.AddDate(0, months, 0) {
-			add(m, t.months[m.Month()-1]+" "+m.Format("2006"))
+			label := t.months[m.Month()-1] + " " + m.Format("2006")
+			if months >= 12 {
+				label = m.Format("2006")
+			}
+			add(m, label)
 		}
 	case step >= day:
 		d := time.Date(from.Year(), from.Month(), from.Day(), 0, 0, 0, 0, time.UTC).Add(day)
