@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"log/slog"
 	"time"
 
 	"github.com/bwmarrin/discordgo"
@@ -289,9 +288,4 @@ func (b *Bot) replyText(ctx context.Context, m *discordgo.Message, text string) 
 func retrySeconds(d time.Duration) int {
 	s := int((d + time.Second - 1) / time.Second)
 	return max(s, 1)
-}
-
-// logAttrs is a tiny helper for handlers' common log fields.
-func logAttrs(i *discordgo.Interaction, userID string) []any {
-	return []any{slog.String("interaction_id", i.ID), slog.String("guild_id", i.GuildID), slog.String("user_id", userID)}
 }

@@ -3,6 +3,7 @@ package bot
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"runtime/debug"
 	"strings"
 	"time"
@@ -113,9 +114,14 @@ func (c *call) reqCtx() (context.Context, context.CancelFunc) {
 	return context.WithTimeout(c.ctx, c.b.cfg.RequestTimeout)
 }
 
+// initialResponseTimeout bounds the first response: after Discord's 3 s
+// window the interaction token refuses it anyway, so retrying a 429 longer
+// only delays the log line.
+const initialResponseTimeout = 3 * time.Second
+
 // respond sends the interaction's first response.
 func (c *call) respond(resp *discordgo.InteractionResponse) error {
-	ctx, cancel := c.reqCtx()
+	ctx, cancel := context.WithTimeout(c.ctx, min(initialResponseTimeout, c.b.cfg.RequestTimeout))
 	defer cancel()
 	err := c.b.s.InteractionRespond(c.i, resp, discordgo.WithContext(ctx))
 	if err != nil {
@@ -218,4 +224,9 @@ func fmtUser(u *discordgo.User) string {
 		return u.GlobalName
 	}
 	return u.Username
+}
+
+// logAttrs are the log fields every interaction line carries.
+func logAttrs(i *discordgo.Interaction, userID string) []any {
+	return []any{slog.String("interaction_id", i.ID), slog.String("guild_id", i.GuildID), slog.String("user_id", userID)}
 }
