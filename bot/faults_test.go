@@ -401,3 +401,32 @@ func TestBot_InvalidSessionNotResumable_IdentifiesAgainAndKeepsAnswering(t *test
 	}
 	waitReady(t, h.bot)
 }
+
+func TestBot_QueueFull_TellsTheUserToTryAgain(t *testing.T) {
+	o := defaultHarness()
+	o.workers, o.queue = 1, 1
+	o.downloadDelay = time.Second
+	h := newHarness(t, o)
+	var ids []string
+	for _, name := range []string{"digit-1.png", "digit-2.png", "digit-3.png"} {
+		m := h.post(discordtest.MessageOptions{ChannelID: channelID, Author: alice, Attachments: []discordtest.File{testImage(t, name)}})
+		ids = append(ids, m.ID)
+	}
+	busy := 0
+	for _, id := range ids {
+		r := h.replyTo(id)
+		if strings.Contains(r.Content, "busy") {
+			busy++
+		} else if len(r.Embeds) != 1 {
+			t.Errorf("reply neither a prediction nor busy: %q", r.Content)
+		}
+	}
+	if busy != 1 {
+		t.Errorf("%d busy replies, want 1 (1 worker + 1 queued admitted, the third refused)", busy)
+	}
+	// The slash command path says it privately.
+	in := h.slash(discordtest.CommandOptions{Name: "predict", Actor: discordtest.Actor{User: bob}, Options: map[string]any{"image": testImage(t, "digit-4.png")}})
+	if m := h.final(in); len(m.Embeds) != 1 && !(in.Ephemeral() && strings.Contains(m.Content, "busy")) {
+		t.Errorf("/predict: ephemeral=%v %q", in.Ephemeral(), m.Content)
+	}
+}
