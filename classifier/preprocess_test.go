@@ -106,6 +106,9 @@ func TestPreprocess_Uploads(t *testing.T) {
 			wrong := ""
 			for d := range 10 {
 				s := v.scene(d)
+				if raceEnabled && s.w*s.h > 1_000_000 && d%3 != 0 {
+					continue // digits 0, 3, 6, 9 only; all ten run without -race
+				}
 				data := v.encode(s.render())
 				p, err := c.Classify(context.Background(), data)
 				switch {

@@ -30,27 +30,36 @@ type scene struct {
 
 type point struct{ x, y float64 }
 
-// coverage is how much ink covers canvas pixel (x, y), 0..1.
-func (s *scene) coverage(x, y int) float64 {
-	if !image.Pt(x, y).In(s.box.Inset(-int(s.pen) - 1)) {
-		return 0
-	}
-	u := (float64(x-s.box.Min.X) + 0.5) / float64(s.box.Dx())
-	v := (float64(y-s.box.Min.Y) + 0.5) / float64(s.box.Dy())
+// coverage returns how much ink covers each pixel of the region r
+// (row-major, 0..1). Strokes are rasterised segment by segment over each
+// segment's own bounding box, which keeps large canvases cheap to draw.
+func (s *scene) coverage(r image.Rectangle) []float64 {
+	cov := make([]float64, r.Dx()*r.Dy())
 	if s.mnist != nil {
-		return bilinear28(s.mnist, u*28-0.5, v*28-0.5) / 255
+		for y := r.Min.Y; y < r.Max.Y; y++ {
+			for x := r.Min.X; x < r.Max.X; x++ {
+				u := (float64(x-s.box.Min.X) + 0.5) / float64(s.box.Dx())
+				v := (float64(y-s.box.Min.Y) + 0.5) / float64(s.box.Dy())
+				cov[(y-r.Min.Y)*r.Dx()+x-r.Min.X] = bilinear28(s.mnist, u*28-0.5, v*28-0.5) / 255
+			}
+		}
+		return cov
 	}
-	// Distance in pixels to the nearest stroke, anti-aliased over 1 px.
-	px, py := float64(x)+0.5, float64(y)+0.5
-	best := math.Inf(1)
+	reach := int(s.pen) + 2
 	for _, line := range s.strokes {
 		for i := 1; i < len(line); i++ {
-			a := s.toCanvas(line[i-1])
-			b := s.toCanvas(line[i])
-			best = min(best, segmentDistance(px, py, a, b))
+			a, b := s.toCanvas(line[i-1]), s.toCanvas(line[i])
+			seg := image.Rect(int(min(a.x, b.x))-reach, int(min(a.y, b.y))-reach, int(max(a.x, b.x))+reach, int(max(a.y, b.y))+reach).Intersect(r)
+			for y := seg.Min.Y; y < seg.Max.Y; y++ {
+				for x := seg.Min.X; x < seg.Max.X; x++ {
+					d := segmentDistance(float64(x)+0.5, float64(y)+0.5, a, b)
+					c := &cov[(y-r.Min.Y)*r.Dx()+x-r.Min.X]
+					*c = max(*c, min(max(s.pen+0.5-d, 0), 1))
+				}
+			}
 		}
 	}
-	return min(max(s.pen+0.5-best, 0), 1)
+	return cov
 }
 
 func (s *scene) toCanvas(p point) point {
@@ -83,10 +92,30 @@ func bilinear28(px *[digitbot.InputSide * digitbot.InputSide]uint8, x, y float64
 // render draws the scene as an NRGBA image.
 func (s *scene) render() *image.NRGBA {
 	img := image.NewNRGBA(image.Rect(0, 0, s.w, s.h))
+	r := s.box.Inset(-int(s.pen) - 2).Intersect(img.Rect)
+	cov := s.coverage(r)
 	rng := rand.New(rand.NewPCG(s.seed, 7))
-	for y := 0; y < s.h; y++ {
-		for x := 0; x < s.w; x++ {
-			a := s.coverage(x, y)
+	plain := !s.transparent && s.noise == 0 && s.gradient == 0
+	area := img.Rect
+	if plain || s.transparent {
+		// Paper everywhere (copied row by row), then only the digit's region.
+		if plain {
+			row := img.Pix[:4*s.w]
+			for i := 0; i < len(row); i += 4 {
+				row[i], row[i+1], row[i+2], row[i+3] = s.paper.R, s.paper.G, s.paper.B, 255
+			}
+			for y := 1; y < s.h; y++ {
+				copy(img.Pix[y*img.Stride:], row)
+			}
+		}
+		area = r
+	}
+	for y := area.Min.Y; y < area.Max.Y; y++ {
+		for x := area.Min.X; x < area.Max.X; x++ {
+			a := 0.0
+			if image.Pt(x, y).In(r) {
+				a = cov[(y-r.Min.Y)*r.Dx()+x-r.Min.X]
+			}
 			o := img.PixOffset(x, y)
 			if s.transparent {
 				c := s.ink
