@@ -1,0 +1,298 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/input"
+	"github.com/chromedp/chromedp"
+)
+
+// The browser end-to-end test: Debian's Chromium, headless, drives the
+// page `digitbot playground` serves, with the real bot behind it. It draws
+// digits with mouse events (which the browser turns into pointer events,
+// as for a person), reads what the page shows, and clicks buttons.
+//
+// In CI (CI=true) a missing browser fails the test; elsewhere it skips.
+// UPDATE_SCREENSHOT=1 also writes docs/playground.png for the README.
+
+// chromiumPath finds the browser: $CHROMIUM, then the usual names.
+func chromiumPath() string {
+	if p := os.Getenv("CHROMIUM"); p != "" {
+		return p
+	}
+	for _, name := range []string{"/usr/bin/chromium", "chromium", "chromium-browser", "google-chrome", "google-chrome-stable"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	return ""
+}
+
+// browser starts a headless Chromium with a fresh profile.
+func browser(t *testing.T) context.Context {
+	t.Helper()
+	path := chromiumPath()
+	if path == "" {
+		msg := "no Chromium found (apt-get install -y chromium, or set CHROMIUM to the binary)"
+		if os.Getenv("CI") == "true" {
+			t.Fatal(msg + ": the browser test must run in CI")
+		}
+		t.Skip(msg)
+	}
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(path),
+		chromedp.Headless,
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.NoFirstRun,
+		chromedp.NoDefaultBrowserCheck,
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-dev-shm-usage", true),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1280, 900),
+	}
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancelCtx := chromedp.NewContext(actx)
+	t.Cleanup(func() { cancelCtx(); cancelAlloc() })
+	// The first Run starts the browser; it must not carry a timeout.
+	if err := chromedp.Do(ctx); err != nil {
+		t.Fatalf("starting %s: %v", path, err)
+	}
+	return ctx
+}
+
+// page is the browser tab, with the test's deadline on every step.
+type page struct {
+	t   *testing.T
+	ctx context.Context
+}
+
+func (p page) do(steps ...chromedp.Action[chromedp.Void]) {
+	p.t.Helper()
+	ctx, cancel := context.WithTimeout(p.ctx, 20*time.Second)
+	defer cancel()
+	if err := chromedp.Do(ctx, steps...); err != nil {
+		p.t.Fatalf("browser: %v", err)
+	}
+}
+
+// eval runs JavaScript and returns its value.
+func eval[T any](p page, js string) T {
+	p.t.Helper()
+	ctx, cancel := context.WithTimeout(p.ctx, 20*time.Second)
+	defer cancel()
+	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](js))
+	if err != nil {
+		p.t.Fatalf("evaluating %s: %v", js, err)
+	}
+	return v
+}
+
+// waitFor polls a JavaScript predicate until it is truthy and returns it.
+func waitFor[T any](p page, what, js string) T {
+	p.t.Helper()
+	ctx, cancel := context.WithTimeout(p.ctx, 20*time.Second)
+	defer cancel()
+	v, err := chromedp.Run(ctx, chromedp.Poll[T](js, chromedp.WithPollingInterval(5*time.Millisecond), chromedp.WithPollingTimeout(15*time.Second)))
+	if err != nil {
+		p.t.Fatalf("waiting for %s: %v\npage: %s", what, err, eval[string](p, `document.getElementById("messages").innerText.slice(-2000)`))
+	}
+	return v
+}
+
+type point struct{ X, Y float64 }
+
+// center scrolls an element into view and returns its centre.
+func center(p page, selector string) point {
+	p.t.Helper()
+	js := fmt.Sprintf(`(() => { const e = document.querySelector(%q); if (!e) return null;
+		e.scrollIntoView({block: "center"}); const r = e.getBoundingClientRect();
+		return {X: r.left + r.width / 2, Y: r.top + r.height / 2}; })()`, selector)
+	return eval[point](p, js)
+}
+
+// click presses and releases the left button on an element, like a person.
+func click(p page, selector string) {
+	p.t.Helper()
+	c := center(p, selector)
+	p.do(chromedp.MouseClickXY(c.X, c.Y))
+}
+
+func leftButtonHeld(prm *input.DispatchMouseEventParams) {
+	prm.Button = input.MouseButtonLeft
+	prm.Buttons = 1
+}
+
+// draw traces strokes on the canvas; each stroke is a list of points in
+// 0..1 canvas coordinates, interpolated every few pixels as a hand would.
+func draw(p page, strokes ...[]point) {
+	p.t.Helper()
+	box := eval[struct{ X, Y, W, H float64 }](p, `(() => { const c = document.querySelector("[data-testid=draw-canvas]");
+		c.scrollIntoView({block: "center"}); const r = c.getBoundingClientRect(); return {X: r.left, Y: r.top, W: r.width, H: r.height}; })()`)
+	at := func(q point) (float64, float64) { return box.X + q.X*box.W, box.Y + q.Y*box.H }
+	for _, s := range strokes {
+		x, y := at(s[0])
+		steps := []chromedp.Action[chromedp.Void]{
+			chromedp.MouseEvent(chromedp.MouseMoved, x, y),
+			chromedp.MouseEvent(chromedp.MousePressed, x, y, leftButtonHeld, chromedp.ClickCount(1)),
+		}
+		for i := 1; i < len(s); i++ {
+			x0, y0 := at(s[i-1])
+			x1, y1 := at(s[i])
+			for k := 1; k <= 8; k++ {
+				f := float64(k) / 8
+				steps = append(steps, chromedp.MouseEvent(chromedp.MouseMoved, x0+(x1-x0)*f, y0+(y1-y0)*f, leftButtonHeld))
+			}
+		}
+		x, y = at(s[len(s)-1])
+		steps = append(steps, chromedp.MouseEvent(chromedp.MouseReleased, x, y, leftButtonHeld, chromedp.ClickCount(1)))
+		p.do(steps...)
+	}
+}
+
+// Handwritten-looking digits, in canvas fractions.
+var (
+	strokeSeven = [][]point{
+		{{0.24, 0.22}, {0.45, 0.21}, {0.72, 0.22}, {0.70, 0.30}, {0.60, 0.48}, {0.52, 0.66}, {0.46, 0.82}},
+	}
+	strokeOne = [][]point{
+		{{0.44, 0.26}, {0.52, 0.18}, {0.52, 0.40}, {0.51, 0.62}, {0.51, 0.82}},
+	}
+)
+
+// lastBotReply is a JS expression for the bot's reply to the newest message of
+// the user, once it has buttons.
+const lastBotReply = `(() => { const mine = [...document.querySelectorAll('li[data-testid=message][data-author=ana]')].pop();
+	if (!mine) return null;
+	const r = [...document.querySelectorAll('li[data-testid=message][data-author=bot]')].find(li =>
+		li.querySelector('.ref') && li.dataset.id > mine.dataset.id && li.querySelector('[data-testid=button]'));
+	if (!r) return null;
+	return {id: r.dataset.id, title: r.querySelector('[data-testid=embed-title]').textContent,
+		seen: !!(r.querySelector('[data-testid=embed-thumbnail]') || {}).complete && r.querySelector('[data-testid=embed-thumbnail]').naturalWidth > 0};
+})()`
+
+type reply struct {
+	ID    string
+	Title string
+	Seen  bool
+}
+
+func TestPlayground_Browser_DrawSendEvaluateStatsRefusal(t *testing.T) {
+	ctx := browser(t)
+	pg := startPlayground(t)
+	p := page{t: t, ctx: ctx}
+	// Screenshots outlive the test so a person can look at them.
+	shots, err := os.MkdirTemp("", "digitbot-playground-screenshots-")
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	p.do(chromedp.Navigate(pg.url))
+	waitFor[bool](p, "the page to load the channel and open its live stream", `document.body.dataset.ready === "true"`)
+	if title := eval[string](p, `document.title`); title != "digitbot playground" {
+		t.Errorf("page title = %q", title)
+	}
+
+	// Ana draws a 7 and sends it.
+	draw(p, strokeSeven...)
+	if !eval[bool](p, `!document.getElementById("send").disabled`) {
+		t.Fatal("drawing on the canvas did not enable Send: the page saw no pointer events")
+	}
+	sent := time.Now()
+	click(p, "[data-testid=send]")
+	r := waitFor[reply](p, "the bot's reply to the drawing", lastBotReply)
+	elapsed := time.Since(sent)
+	t.Logf("send → reply with buttons visible in the page: %v", elapsed)
+	if !strings.HasSuffix(r.Title, ": 7") {
+		t.Fatalf("the bot read the drawn 7 as %q", r.Title)
+	}
+	waitFor[bool](p, "the \"what I saw\" image to load", `(() => { const i = document.querySelector('li[data-id="`+r.ID+`"] [data-testid=embed-thumbnail]'); return i && i.complete && i.naturalWidth > 0; })()`)
+	if !eval[bool](p, `!!document.querySelector('li[data-author=ana] [data-testid=attachment-image]')`) {
+		t.Error("Ana's drawing is not shown as an image in her message")
+	}
+
+	// The right button: the reply is edited, buttons disabled, ✅.
+	click(p, `li[data-id="`+r.ID+`"] [data-testid=button][data-custom-id$=":7"]`)
+	waitFor[bool](p, "the reply to show ✅ with every button disabled", `(() => {
+		const li = document.querySelector('li[data-id="`+r.ID+`"]'); if (!li) return false;
+		const bs = [...li.querySelectorAll('[data-testid=button]')];
+		return li.textContent.includes("✅") && bs.length > 0 && bs.every(b => b.disabled); })()`)
+	shot(p, filepath.Join(shots, "1-evaluated.png"))
+
+	// A second drawing, a 1, left unevaluated for the refusal below.
+	draw(p, strokeOne...)
+	click(p, "[data-testid=send]")
+	second := waitFor[reply](p, "a second reply", `(() => { const r = `+lastBotReply+`; return r && r.id !== "`+r.ID+`" ? r : null; })()`)
+	if !strings.HasSuffix(second.Title, ": 1") {
+		t.Errorf("the bot read the drawn 1 as %q", second.Title)
+	}
+
+	// /stats from the command bar: an image in the answer.
+	p.do(chromedp.Focus(chromedp.CSS("[data-testid=input]")))
+	p.do(chromedp.SendKeys(chromedp.CSS("[data-testid=input]"), "/stats"))
+	waitFor[bool](p, "the command popup to offer /stats", `!!document.querySelector('[data-testid=command-stats]')`)
+	p.do(chromedp.SendKeys(chromedp.CSS("[data-testid=input]"), "\r")) // picks /stats from the popup
+	p.do(chromedp.SendKeys(chromedp.CSS("[data-testid=input]"), "\r")) // runs it
+	waitFor[bool](p, "the /stats chart to load", `[...document.querySelectorAll('li[data-author=bot]')].some(li =>
+		li.querySelector('.interaction-line') && li.querySelector('.interaction-line').textContent.includes('/stats') &&
+		[...li.querySelectorAll('img')].some(i => i.complete && i.naturalWidth >= 300))`)
+
+	// Mod presses a digit on Ana's message: a private refusal, nothing changes.
+	click(p, "[data-testid=user-mod]")
+	waitFor[bool](p, "the page to reload as Mod", `document.body.dataset.ready === "true" && document.querySelector('[data-testid=user-mod]').getAttribute('aria-pressed') === 'true'`)
+	click(p, `li[data-id="`+second.ID+`"] [data-testid=button][data-custom-id$=":1"]`)
+	refusal := waitFor[struct{ ID, Text string }](p, "Mod's private refusal", `(() => { const li = [...document.querySelectorAll('li[data-author=bot]')].find(li =>
+		li.querySelector('[data-testid=ephemeral]') && li.dataset.id > "`+second.ID+`"); return li ? {ID: li.dataset.id, Text: li.innerText} : null; })()`)
+	if !strings.Contains(refusal.Text, "Only you can see this") {
+		t.Errorf("the refusal is not marked private: %q", refusal.Text)
+	}
+	if !eval[bool](p, `[...document.querySelectorAll('li[data-id="`+second.ID+`"] [data-testid=button]')].every(b => !b.disabled)`) {
+		t.Error("Mod's press changed Ana's reply")
+	}
+	shot(p, filepath.Join(shots, "2-refusal.png"))
+
+	// Back as Ana, the refusal is not hers to see.
+	click(p, "[data-testid=user-ana]")
+	waitFor[bool](p, "the page to reload as Ana", `document.body.dataset.ready === "true" && document.querySelector('[data-testid=user-ana]').getAttribute('aria-pressed') === 'true'`)
+	if eval[bool](p, `!!document.querySelector('li[data-id="`+refusal.ID+`"]')`) {
+		t.Error("Ana sees the private refusal meant for Mod")
+	}
+	if !eval[bool](p, `!!document.querySelector('li[data-id="`+second.ID+`"]')`) {
+		t.Error("Ana no longer sees the bot's reply to her")
+	}
+	t.Logf("screenshots: %s", shots)
+	if os.Getenv("UPDATE_SCREENSHOT") == "1" {
+		b, err := os.ReadFile(filepath.Join(shots, "1-evaluated.png"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join("..", "..", "docs", "playground.png"), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		t.Log("wrote docs/playground.png")
+	}
+}
+
+// shot saves the visible page as a PNG.
+func shot(p page, path string) {
+	p.t.Helper()
+	ctx, cancel := context.WithTimeout(p.ctx, 20*time.Second)
+	defer cancel()
+	b, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
+	if err != nil {
+		p.t.Fatalf("screenshot: %v", err)
+	}
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		p.t.Fatal(err)
+	}
+}
