@@ -90,8 +90,6 @@ type grey struct {
 	pix  []float32
 }
 
-func (g *grey) at(x, y int) float32 { return g.pix[y*g.w+x] }
-
 // toGrey reduces img by an integer factor so its longer side is at most
 // workMaxSide, converts it to luma (BT.601, as JPEG's Y) and composites
 // transparent pixels over a background chosen from the opaque ones.
@@ -100,21 +98,23 @@ func toGrey(img image.Image) *grey {
 	sw, sh := b.Dx(), b.Dy()
 	k := (max(sw, sh) + workMaxSide - 1) / workMaxSide
 	w, h := (sw+k-1)/k, (sh+k-1)/k
-	luma := make([]float32, w*h)  // premultiplied luma, 0..255
-	alpha := make([]float32, w*h) // 0..1
+	luma := make([]float32, w*h) // premultiplied luma, 0..255
+	var alpha []float32          // 0..1, allocated at the first translucent row
 	sumL := make([]uint64, w)
 	sumA := make([]uint64, w)
 	rowL := make([]uint8, sw)
 	rowA := make([]uint8, sw)
 	read := rowReader(img)
-	translucent := false
 	for oy := 0; oy < h; oy++ {
 		clear(sumL)
 		clear(sumA)
 		y0, y1 := oy*k, min(oy*k+k, sh)
 		for y := y0; y < y1; y++ {
-			if !read(b.Min.Y+y, rowL, rowA) {
-				translucent = true
+			if !read(b.Min.Y+y, rowL, rowA) && alpha == nil {
+				alpha = make([]float32, w*h)
+				for i := range oy * w {
+					alpha[i] = 1
+				}
 			}
 			for ox := 0; ox < w; ox++ {
 				var l, a uint64
@@ -129,10 +129,12 @@ func toGrey(img image.Image) *grey {
 		for ox := 0; ox < w; ox++ {
 			n := float32((min(ox*k+k, sw) - ox*k) * (y1 - y0))
 			luma[oy*w+ox] = float32(sumL[ox]) / n
-			alpha[oy*w+ox] = float32(sumA[ox]) / (n * 255)
+			if alpha != nil {
+				alpha[oy*w+ox] = float32(sumA[ox]) / (n * 255)
+			}
 		}
 	}
-	if translucent {
+	if alpha != nil {
 		composite(luma, alpha)
 	}
 	return &grey{w: w, h: h, pix: luma}
@@ -314,6 +316,19 @@ func percentile(hist *[256]int, n int, p float64) int {
 	return 255
 }
 
+// percentile32 is percentile for a histogram of int32 counts.
+func percentile32(hist *[256]int32, n int, p float64) int {
+	target := max(int(math.Ceil(p*float64(n))), 1)
+	c := 0
+	for v, k := range hist {
+		c += int(k)
+		if c >= target {
+			return v
+		}
+	}
+	return 255
+}
+
 // inkMap is the ink strength of every working pixel (0 = paper, 255 = the
 // darkest ink relative to its surroundings), with the pixels that belong to
 // the digit selected.
@@ -335,25 +350,34 @@ func inkStrength(g *grey) (*inkMap, error) {
 	band := max(1, min(g.w, g.h)/16)
 	nb := 0
 	for y := 0; y < g.h; y++ {
-		for x := 0; x < g.w; x++ {
-			if x < band || y < band || x >= g.w-band || y >= g.h-band {
-				border[clamp255(g.at(x, y))]++
-				nb++
+		row := g.pix[y*g.w : (y+1)*g.w]
+		if y < band || y >= g.h-band {
+			for _, v := range row {
+				border[clamp255(v)]++
 			}
+			nb += g.w
+			continue
 		}
+		for _, v := range row[:min(band, g.w)] {
+			border[clamp255(v)]++
+		}
+		for _, v := range row[max(g.w-band, band):] {
+			border[clamp255(v)]++
+		}
+		nb += min(band, g.w) + g.w - max(g.w-band, band)
 	}
 	bg := percentile(&border, nb, 0.5)
 	lo, hi := percentile(&hist, n, 0.01), percentile(&hist, n, 0.99)
 	darkInk := bg-lo >= hi-bg
-	// Orient so that ink is bright and background dark, like MNIST.
-	in := make([]float32, n)
-	for i, v := range g.pix {
-		if darkInk {
-			v = 255 - v
+	// Orient so that ink is bright and background dark, like MNIST (in
+	// place: the grey image is ours).
+	in := g.pix
+	if darkInk {
+		for i, v := range in {
+			in[i] = 255 - v
 		}
-		in[i] = v
 	}
-	local := localBackground(in, g.w, g.h)
+	bgmap, bgconst := localBackground(in, g.w, g.h)
 
 	// Strength relative to the paper: (I - bg) / (255 - bg). For dark ink
 	// that is (paper - v) / paper, the fraction of light the ink absorbs, so
@@ -361,11 +385,18 @@ func inkStrength(g *grey) (*inkMap, error) {
 	// a nearly black "paper" from amplifying noise.
 	s := make([]float32, n)
 	var sh [256]int
-	for i, v := range in {
-		b := local(i)
-		d := (v - b) * 255 / max(255-b, 64)
-		s[i] = max(d, 0)
-		sh[clamp255(s[i])]++
+	if bgmap == nil {
+		k := 255 / max(255-bgconst, 64)
+		for i, v := range in {
+			s[i] = max((v-bgconst)*k, 0)
+			sh[clamp255(s[i])]++
+		}
+	} else {
+		for i, v := range in {
+			b := bgmap[i]
+			s[i] = max((v-b)*255/max(255-b, 64), 0)
+			sh[clamp255(s[i])]++
+		}
 	}
 	t := otsu(&sh)
 	var inkN int
@@ -407,10 +438,11 @@ func inkStrength(g *grey) (*inkMap, error) {
 	if core <= floor+1 {
 		core = floor + 1
 	}
-	val := make([]float32, n)
+	val := s // in place: the strengths are not needed any more
 	for i, v := range s {
 		if mask[i] && !kept[i] {
-			continue // a dropped speck
+			val[i] = 0 // a dropped speck
+			continue
 		}
 		val[i] = min(max((v-floor)*255/(core-floor), 0), 255)
 	}
@@ -424,12 +456,13 @@ func inkStrength(g *grey) (*inkMap, error) {
 // surface fitted to the blocks, refitted without the blocks that stand out
 // above it (those are full of ink: a thick stroke). A quadratic follows the
 // light falling across a photographed page and its vignetting without
-// bending into the strokes. It returns a lookup by pixel index, or a
-// constant when the surface is flat (the common, evenly lit case).
-func localBackground(in []float32, w, h int) func(i int) float32 {
+// bending into the strokes. It returns the level of every pixel, or a
+// constant (and a nil map) when the surface is flat: the common, evenly lit
+// case.
+func localBackground(in []float32, w, h int) (bgmap []float32, constant float32) {
 	size := max(4, (max(w, h)+7)/8)
 	gw, gh := (w+size-1)/size, (h+size-1)/size
-	hists := make([][256]int, gw*gh)
+	hists := make([][256]int32, gw*gh)
 	for y := 0; y < h; y++ {
 		row := hists[(y/size)*gw:]
 		for x := 0; x < w; x++ {
@@ -444,7 +477,7 @@ func localBackground(in []float32, w, h int) func(i int) float32 {
 		for bx := 0; bx < gw; bx++ {
 			x0, x1 := bx*size, min(bx*size+size, w)
 			y0, y1 := by*size, min(by*size+size, h)
-			v := float64(percentile(&hists[by*gw+bx], (x1-x0)*(y1-y0), 0.3))
+			v := float64(percentile32(&hists[by*gw+bx], (x1-x0)*(y1-y0), 0.3))
 			pts = append(pts, surfacePoint{nx(float64(x0+x1) / 2), ny(float64(y0+y1) / 2), v, true})
 		}
 	}
@@ -456,17 +489,16 @@ func localBackground(in []float32, w, h int) func(i int) float32 {
 		lo, hi = min(lo, v), max(hi, v)
 	}
 	if hi-lo < 8 {
-		c := float32(min(max(eval(0, 0), 0), 255))
-		return func(int) float32 { return c }
+		return nil, float32(min(max(eval(0, 0), 0), 255))
 	}
-	bgmap := make([]float32, w*h)
+	bgmap = make([]float32, w*h)
 	for y := 0; y < h; y++ {
 		fy := ny(float64(y) + 0.5)
 		for x := 0; x < w; x++ {
 			bgmap[y*w+x] = float32(min(max(eval(nx(float64(x)+0.5), fy), 0), 255))
 		}
 	}
-	return func(i int) float32 { return bgmap[i] }
+	return bgmap, 0
 }
 
 type surfacePoint struct {

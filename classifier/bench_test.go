@@ -1,0 +1,150 @@
+package classifier
+
+import (
+	"context"
+	"image"
+	"image/color"
+	"slices"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/digitbot/digitbot"
+)
+
+// benchUploads are the benchmark inputs: an MNIST-sized PNG, a typical
+// phone upload (400x400 JPEG, dark ink on light paper, sensor noise) and a
+// full 12-megapixel photo.
+func benchUploads(b *testing.B) []struct {
+	name string
+	data []byte
+} {
+	b.Helper()
+	m := loadMNISTTest(b)
+	photo := func(w, h int, box image.Rectangle) []byte {
+		s := scene{w: w, h: h, box: box, paper: color.NRGBA{225, 220, 205, 255}, ink: color.NRGBA{40, 40, 60, 255}, noise: 6, seed: 1, mnist: &m.images[0]}
+		return encodeJPEG(b, s.render(), 85)
+	}
+	return []struct {
+		name string
+		data []byte
+	}{
+		{"png_28x28", encodePNG(b, grayOf(m.images[0]))},
+		{"jpeg_400x400", photo(400, 400, image.Rect(60, 40, 340, 360))},
+		{"jpeg_4000x3000", photo(4000, 3000, image.Rect(1200, 600, 2800, 2400))},
+	}
+}
+
+// BenchmarkClassify measures one image end to end (decode, preprocess,
+// inference) on one goroutine.
+func BenchmarkClassify(b *testing.B) {
+	c := newTestClassifier(b, 1)
+	for _, u := range benchUploads(b) {
+		b.Run(u.name, func(b *testing.B) {
+			b.ReportAllocs()
+			cpu := cpuTime()
+			for b.Loop() {
+				if _, err := c.Classify(context.Background(), u.data); err != nil {
+					b.Fatal(err)
+				}
+			}
+			reportCPU(b, cpu, b.N)
+		})
+	}
+}
+
+// cpuTime is the CPU time (user + system) the process has used. The
+// machine the benchmarks run on is shared, so wall-clock ns/op depends on
+// the neighbours; CPU time per image does not (much), and 2 cores divided by
+// it is the throughput the pool can reach on an otherwise idle machine.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+func reportCPU(b *testing.B, since time.Duration, n int) {
+	if n > 0 {
+		b.ReportMetric(float64((cpuTime()-since).Microseconds())/float64(n), "cpu-µs/op")
+	}
+}
+
+// BenchmarkStages splits the 400x400 upload into its stages.
+func BenchmarkStages(b *testing.B) {
+	c := newTestClassifier(b, 1)
+	data := benchUploads(b)[1].data
+	img, err := Decode(data, 0, 0)
+	if err != nil {
+		b.Fatal(err)
+	}
+	px, err := Preprocess(img)
+	if err != nil {
+		b.Fatal(err)
+	}
+	stage := func(name string, f func()) {
+		b.Run(name, func(b *testing.B) {
+			b.ReportAllocs()
+			cpu := cpuTime()
+			for b.Loop() {
+				f()
+			}
+			reportCPU(b, cpu, b.N)
+		})
+	}
+	stage("decode", func() { Decode(data, 0, 0) })
+	stage("preprocess", func() { Preprocess(img) })
+	stage("inference", func() { c.run(context.Background(), &px) })
+}
+
+// BenchmarkClassifyParallel is the sustained throughput of the pool: as
+// many goroutines as the benchmark chooses, a pool of GOMAXPROCS models.
+// It reports images/s and the median and 99th-percentile latency.
+func BenchmarkClassifyParallel(b *testing.B) {
+	c := newTestClassifier(b, 0)
+	for _, u := range benchUploads(b)[:2] {
+		b.Run(u.name, func(b *testing.B) {
+			b.ReportAllocs()
+			var mu sync.Mutex
+			var lat []time.Duration
+			start, cpu := time.Now(), cpuTime()
+			b.RunParallel(func(pb *testing.PB) {
+				var mine []time.Duration
+				for pb.Next() {
+					t := time.Now()
+					if _, err := c.Classify(context.Background(), u.data); err != nil {
+						b.Error(err)
+						return
+					}
+					mine = append(mine, time.Since(t))
+				}
+				mu.Lock()
+				lat = append(lat, mine...)
+				mu.Unlock()
+			})
+			elapsed := time.Since(start)
+			reportCPU(b, cpu, len(lat))
+			slices.Sort(lat)
+			if len(lat) > 0 {
+				b.ReportMetric(float64(len(lat))/elapsed.Seconds(), "images/s")
+				b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50-ms")
+				b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99-ms")
+			}
+		})
+	}
+}
+
+// BenchmarkRejectBomb: the 20000x20000 decompression bomb and the
+// 100000x100000 lying header are refused from their headers.
+func BenchmarkRejectBomb(b *testing.B) {
+	for name, data := range map[string][]byte{"bomb_20000x20000": bombPNG(b, 20000), "header_100000x100000": lyingPNG(b)} {
+		b.Run(name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := Decode(data, 0, 0); digitbot.ErrorCode(err) != digitbot.ETOOLARGE {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
