@@ -15,6 +15,7 @@ import (
 	"image/png"
 	"log/slog"
 	"net/http"
+	"runtime"
 	"runtime/debug"
 	"sync"
 	"sync/atomic"
@@ -56,8 +57,9 @@ type Config struct {
 	AllowedHosts []string
 	// DownloadTimeout bounds one attachment download.
 	DownloadTimeout time.Duration
-	// Workers is how many images are processed at once; QueueSize how many
-	// more may wait before users are told the bot is busy.
+	// Workers is how many images are processed at once (0: one per CPU,
+	// like the classifier); QueueSize how many more may wait before users
+	// are told the bot is busy.
 	Workers   int
 	QueueSize int
 	// ReadyTimeout bounds the wait for the gateway's READY at start.
@@ -95,7 +97,7 @@ func (c Config) withDefaults() Config {
 		c.DownloadTimeout = 15 * time.Second
 	}
 	if c.Workers <= 0 {
-		c.Workers = 2
+		c.Workers = runtime.GOMAXPROCS(0) // as the classifier's pool
 	}
 	if c.QueueSize <= 0 {
 		c.QueueSize = 16 * c.Workers

@@ -22,12 +22,14 @@ type origin struct {
 // pending prediction. The prediction is stored before anyone sees its
 // buttons, so even an instant click finds it.
 func (b *Bot) predictImage(ctx context.Context, o origin, att *discordgo.MessageAttachment, threshold float64) (digitbot.Prediction, error) {
+	fetchStart := time.Now()
 	data, err := b.fetch.fetch(ctx, att)
 	if err != nil {
 		b.metrics.ObservePrediction(digitbot.ErrorCode(err), 0)
 		return digitbot.Prediction{}, err
 	}
 	start := time.Now()
+	fetched := start.Sub(fetchStart)
 	p, err := b.cls.Classify(ctx, data)
 	took := time.Since(start)
 	if err != nil {
@@ -40,6 +42,7 @@ func (b *Bot) predictImage(ctx context.Context, o origin, att *discordgo.Message
 	if p.CreatedAt.IsZero() {
 		p.CreatedAt = b.now()
 	}
+	saveStart := time.Now()
 	if err := b.store.SavePrediction(ctx, &p); err != nil {
 		b.metrics.ObservePrediction(digitbot.EINTERNAL, took)
 		return digitbot.Prediction{}, digitbot.WrapError(digitbot.EINTERNAL, "could not save the prediction", err)
@@ -50,7 +53,7 @@ func (b *Bot) predictImage(ctx context.Context, o origin, att *discordgo.Message
 	}
 	b.metrics.ObservePrediction(outcome, took)
 	b.log.Debug("prediction", "prediction_id", p.ID, "guild_id", o.guildID, "digit", p.Digit,
-		"confidence", p.Confidence, "classify_ms", float64(took.Microseconds())/1000)
+		"confidence", p.Confidence, "download_ms", ms(fetched), "classify_ms", ms(took), "save_ms", ms(time.Since(saveStart)))
 	return p, nil
 }
 
@@ -256,11 +259,13 @@ func (b *Bot) answerMessageImage(ctx context.Context, received time.Time, m *dis
 		Components: msg.components,
 		Files:      []*discordgo.File{msg.file},
 	}
+	sendStart := time.Now()
 	if err := b.reply(ctx, m, send); err != nil {
 		b.log.Error("sending a prediction failed", "prediction_id", p.ID, "channel_id", m.ChannelID, "err", err.Error())
 		return
 	}
 	b.metrics.ObserveReply(time.Since(received))
+	b.log.Debug("prediction sent", "prediction_id", p.ID, "send_ms", ms(time.Since(sendStart)), "total_ms", ms(time.Since(received)))
 }
 
 // reply answers a message as a reply to it; nobody is pinged (file names
@@ -283,6 +288,9 @@ func (b *Bot) replyText(ctx context.Context, m *discordgo.Message, text string) 
 		b.log.Error("replying to a message failed", "channel_id", m.ChannelID, "message_id", m.ID, "err", err.Error())
 	}
 }
+
+// ms is a duration in milliseconds, for log fields.
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 
 // retrySeconds rounds a wait up to whole seconds, at least 1.
 func retrySeconds(d time.Duration) int {

@@ -218,7 +218,7 @@ func (m *Runner) Run(ctx context.Context) error {
 			MessageContentIntent: cfg.MessageContentIntent,
 			AllowedHosts:         cfg.AllowedHosts,
 			DownloadTimeout:      cfg.DownloadTimeout.Duration,
-			Workers:              max(cfg.Workers, 0),
+			Workers:              cfg.Workers,
 			QueueSize:            cfg.QueueSize,
 		},
 	})
