@@ -63,6 +63,20 @@ func (l lang) pct(p float64) string {
 	return s + "%"
 }
 
+// group writes an integer with the language's thousands separator:
+// 218,490 and 218.490.
+func (l lang) group(n int) string {
+	s := strconv.Itoa(n)
+	sep := ","
+	if l == langES {
+		sep = "."
+	}
+	for i := len(s) - 3; i > 0 && s[i-1] != '-'; i -= 3 {
+		s = s[:i] + sep + s[i:]
+	}
+	return s
+}
+
 // spanishLocales are the Discord locales that get the Spanish names and
 // descriptions of the commands.
 var spanishLocales = []discordgo.Locale{discordgo.SpanishES, discordgo.SpanishLATAM}
@@ -120,6 +134,7 @@ var catalog = map[msgID]text{
 
 	// /history and /export
 	"history.title":   {"Your last %d evaluations", "Tus últimas %d evaluaciones"},
+	"history.title1":  {"Your last evaluation", "Tu última evaluación"},
 	"history.header":  {"file · predicted (confidence) → true · date", "archivo · predicción (confianza) → real · fecha"},
 	"history.none":    {"You haven't evaluated any prediction yet. Post an image of a digit and press the right button under my answer.", "Todavía no has evaluado ninguna predicción. Envía una imagen con un dígito y pulsa el botón correcto bajo mi respuesta."},
 	"export.done":     {"Here are your %d evaluations as CSV.", "Aquí tienes tus %d evaluaciones en CSV."},
@@ -132,7 +147,7 @@ var catalog = map[msgID]text{
 	"model.layers":   {"Layers", "Capas"},
 	"model.params":   {"Parameters", "Parámetros"},
 	"model.accuracy": {"Test accuracy", "Precisión en test"},
-	"model.acc_val":  {"%s (%d of %d MNIST test digits)", "%s (%d de %d dígitos de test de MNIST)"},
+	"model.acc_val":  {"%s (%s of %s MNIST test digits)", "%s (%s de %s dígitos de test de MNIST)"},
 	"model.hash":     {"ONNX file SHA-256", "SHA-256 del archivo ONNX"},
 	"model.runtime":  {"Runtime", "Motor"},
 	"model.rt_val":   {"onnx-go v0.5.0 (pure Go, gorgonia backend), ONNX opset %d, one model per worker", "onnx-go v0.5.0 (Go puro, motor gorgonia), ONNX opset %d, un modelo por trabajador"},

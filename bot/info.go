@@ -34,12 +34,12 @@ func modelEmbed(l lang, card digitbot.ModelCard) *discordgo.MessageEmbed {
 		for i, d := range ly.OutputShape {
 			shape[i] = fmt.Sprint(d)
 		}
-		fmt.Fprintf(&sb, "%-8s %-16s %8s\n", clip(ly.Name, 8), strings.Join(shape, "×"), groupDigits(ly.Params))
+		fmt.Fprintf(&sb, "%-8s %-16s %8s\n", clip(ly.Name, 8), strings.Join(shape, "×"), l.group(ly.Params))
 	}
 	sb.WriteString("```")
-	acc := l.t("model.acc_val", l.pct(card.TestAccuracy), card.TestCorrect, card.TestTotal)
+	acc := l.t("model.acc_val", l.pct(card.TestAccuracy), l.group(card.TestCorrect), l.group(card.TestTotal))
 	fields := []*discordgo.MessageEmbedField{
-		{Name: l.t("model.params"), Value: groupDigits(card.TotalParams), Inline: true},
+		{Name: l.t("model.params"), Value: l.group(card.TotalParams), Inline: true},
 		{Name: l.t("model.accuracy"), Value: acc, Inline: true},
 		{Name: l.t("model.runtime"), Value: l.t("model.rt_val", card.Opset)},
 		{Name: l.t("model.hash"), Value: "`" + card.ONNXSHA256 + "`"},
@@ -58,15 +58,6 @@ func modelEmbed(l lang, card digitbot.ModelCard) *discordgo.MessageEmbed {
 		Color:       colorNeutral,
 		Fields:      fields,
 	}
-}
-
-// groupDigits writes 218490 as "218,490".
-func groupDigits(n int) string {
-	s := fmt.Sprint(n)
-	for i := len(s) - 3; i > 0 && s[i-1] != '-'; i -= 3 {
-		s = s[:i] + "," + s[i:]
-	}
-	return s
 }
 
 // cmdHelp answers /help privately.

@@ -74,6 +74,17 @@ func TestLang_Pct_FollowsEachLanguage(t *testing.T) {
 	}
 }
 
+func TestLang_Group_UsesEachLanguagesSeparator(t *testing.T) {
+	for n, want := range map[int]string{0: "0", 999: "999", 1000: "1,000", 218490: "218,490", 1234567: "1,234,567", -1234: "-1,234"} {
+		if got := langEN.group(n); got != want {
+			t.Errorf("en group(%d) = %q, want %q", n, got, want)
+		}
+	}
+	if got := langES.group(218490); got != "218.490" {
+		t.Errorf("es group = %q", got)
+	}
+}
+
 func TestEvalCustomID_RoundTrips(t *testing.T) {
 	for _, id := range []string{"abc", "0123456789abcdef", "with:colon"} {
 		for d := 0; d <= 9; d++ {

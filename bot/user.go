@@ -152,7 +152,11 @@ func historyEmbed(l lang, evals []digitbot.Evaluation) *discordgo.MessageEmbed {
 		fmt.Fprintf(&sb, "`%s` · **%d** (%s) → **%d** %s · <t:%d:g>\n",
 			clip(name, 32), e.Predicted, l.pct(e.Confidence), e.TrueDigit, mark, e.EvaluatedAt.Unix())
 	}
-	return &discordgo.MessageEmbed{Title: l.t("history.title", len(evals)), Description: sb.String(), Color: colorNeutral}
+	title := l.t("history.title", len(evals))
+	if len(evals) == 1 {
+		title = l.t("history.title1")
+	}
+	return &discordgo.MessageEmbed{Title: title, Description: sb.String(), Color: colorNeutral}
 }
 
 // cappedBuffer is a bytes.Buffer that refuses to grow past max.
