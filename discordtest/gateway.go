@@ -67,6 +67,19 @@ type IdentifyInfo struct {
 	Time      time.Time
 }
 
+// ResumeInfo records one RESUME the gateway received.
+type ResumeInfo struct {
+	SessionID string
+	Seq       int64
+	TokenOK   bool
+	// Replayed is the number of missed dispatches sent again.
+	Replayed int
+	// Invalid is true when the session could not be resumed (op 9 sent).
+	Invalid   bool
+	CloseCode int
+	Time      time.Time
+}
+
 // GatewayEvent is one payload the gateway sent (dispatches, and ops 7/9).
 type GatewayEvent struct {
 	SessionID string
@@ -343,7 +356,7 @@ func (s *Server) identify(c *gwConn, raw json.RawMessage) {
 		refuse(CloseAlreadyAuthenticated, "Already authenticated.")
 		return
 	}
-	if stripBot(d.Token) != s.opts.Token {
+	if stripBot(d.Token) != s.token {
 		refuse(CloseAuthenticationFailed, "Authentication failed.")
 		return
 	}
@@ -383,7 +396,7 @@ func (s *Server) identify(c *gwConn, raw json.RawMessage) {
 	}
 	guilds := []map[string]any{}
 	for _, gid := range s.guildOrder {
-		if sess.onShard(gid) {
+		if sess.onShard(gid) && !s.guilds[gid].removed {
 			guilds = append(guilds, map[string]any{"id": gid, "unavailable": true})
 		}
 	}
@@ -413,7 +426,7 @@ func (s *Server) identify(c *gwConn, raw json.RawMessage) {
 	}
 	s.sendDispatchLocked(sess, "READY", ready)
 	for _, gid := range s.guildOrder {
-		if sess.onShard(gid) {
+		if g := s.guilds[gid]; sess.onShard(gid) && !g.removed && !g.outage {
 			s.sendDispatchLocked(sess, "GUILD_CREATE", s.guildCreateLocked(s.guilds[gid]))
 		}
 	}
@@ -450,21 +463,29 @@ func (s *Server) resume(c *gwConn, raw json.RawMessage) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	defer s.notifyLocked()
+	info := ResumeInfo{SessionID: d.SessionID, Seq: d.Seq, Time: s.clock.Now()}
+	defer func() { s.resumes = append(s.resumes, info) }()
+	refuse := func(code int, text string) {
+		info.CloseCode = code
+		c.sendLocked(outFrame{closeCode: code, closeText: text})
+	}
 	if c.ready {
-		c.sendLocked(outFrame{closeCode: CloseAlreadyAuthenticated, closeText: "Already authenticated."})
+		refuse(CloseAlreadyAuthenticated, "Already authenticated.")
 		return
 	}
-	if stripBot(d.Token) != s.opts.Token {
-		c.sendLocked(outFrame{closeCode: CloseAuthenticationFailed, closeText: "Authentication failed."})
+	if stripBot(d.Token) != s.token {
+		refuse(CloseAuthenticationFailed, "Authentication failed.")
 		return
 	}
+	info.TokenOK = true
 	sess, ok := s.sessions[d.SessionID]
 	if !ok || sess.dead {
+		info.Invalid = true
 		s.sendInvalidSessionLocked(c, false)
 		return
 	}
 	if d.Seq > sess.seq || (len(sess.log) > 0 && d.Seq < sess.log[0].seq-1) {
-		c.sendLocked(outFrame{closeCode: CloseInvalidSeq, closeText: "Invalid seq."})
+		refuse(CloseInvalidSeq, "Invalid seq.")
 		return
 	}
 	if old := sess.conn; old != nil && old != c {
@@ -477,6 +498,7 @@ func (s *Server) resume(c *gwConn, raw json.RawMessage) {
 	c.compress = sess.compress
 	for _, f := range sess.log {
 		if f.seq > d.Seq {
+			info.Replayed++
 			c.sendLocked(outFrame{payload: f.payload, compress: sess.compress})
 			s.recordEventLocked(GatewayEvent{SessionID: sess.id, Op: opDispatch, Seq: f.seq, Type: f.typ, Data: dataOf(f.payload), Replayed: true})
 		}
@@ -531,6 +553,9 @@ func (s *Server) recordEventLocked(e GatewayEvent) {
 // build returns the payload for a session (or false to skip it, e.g. for a
 // missing intent).
 func (s *Server) dispatchLocked(typ, guildID string, build func(sess *gwSession) (any, bool)) {
+	if g, ok := s.guilds[guildID]; ok && (g.removed || g.outage) {
+		return // the bot gets no events from a guild it left or that is down
+	}
 	for _, sess := range s.sortedSessionsLocked() {
 		if sess.dead || !sess.onShard(guildID) {
 			continue
@@ -563,6 +588,13 @@ func (s *Server) Identifies() []IdentifyInfo {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return append([]IdentifyInfo(nil), s.identifies...)
+}
+
+// Resumes returns every RESUME received, in order.
+func (s *Server) Resumes() []ResumeInfo {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]ResumeInfo(nil), s.resumes...)
 }
 
 // Identify returns the last successful IDENTIFY (ok=false if none).

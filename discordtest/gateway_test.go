@@ -266,6 +266,9 @@ func TestGateway_DropConnectionResumesAndReplays(t *testing.T) {
 	if n := len(rec.all("READY")); n != 1 {
 		t.Fatalf("%d READY events, want 1 (resumed, not re-identified)", n)
 	}
+	if rs := srv.Resumes(); len(rs) != 1 || !rs[0].TokenOK || rs[0].Invalid || rs[0].Replayed < 1 {
+		t.Fatalf("resumes %+v", rs)
+	}
 }
 
 func TestGateway_Op7ReconnectResumes(t *testing.T) {

@@ -187,6 +187,10 @@ type guildState struct {
 	Channels []string
 	Members  map[string]*memberState
 	Joined   time.Time
+	// removed: the bot is no longer in the guild; outage: Discord reports
+	// the guild unavailable.
+	removed bool
+	outage  bool
 }
 
 type memberState struct {

@@ -175,7 +175,10 @@ func (s *Server) wrap(pattern string, auth bool, h handlerFunc) http.Handler {
 			return
 		}
 		if auth {
-			if got := r.Header.Get("Authorization"); got != "Bot "+s.opts.Token {
+			s.mu.Lock()
+			token := s.token
+			s.mu.Unlock()
+			if got := r.Header.Get("Authorization"); got != "Bot "+token {
 				writeError(rec, http.StatusUnauthorized, 0, "401: Unauthorized")
 				return
 			}
@@ -240,9 +243,9 @@ func (s *Server) getApplication(w http.ResponseWriter, r *http.Request) *APIErro
 func (s *Server) getGuild(w http.ResponseWriter, r *http.Request) *APIError {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	g, ok := s.guilds[r.PathValue("guild_id")]
-	if !ok {
-		return apiErr(http.StatusNotFound, CodeUnknownGuild, "Unknown Guild")
+	g, aerr := s.guildForBotLocked(r.PathValue("guild_id"))
+	if aerr != nil {
+		return aerr
 	}
 	gc := s.guildCreateLocked(g)
 	for _, k := range []string{"channels", "members", "threads", "presences", "voice_states", "joined_at", "large", "member_count", "stage_instances", "guild_scheduled_events", "lazy", "unavailable"} {
@@ -255,9 +258,9 @@ func (s *Server) getGuild(w http.ResponseWriter, r *http.Request) *APIError {
 func (s *Server) getGuildChannels(w http.ResponseWriter, r *http.Request) *APIError {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	g, ok := s.guilds[r.PathValue("guild_id")]
-	if !ok {
-		return apiErr(http.StatusNotFound, CodeUnknownGuild, "Unknown Guild")
+	g, aerr := s.guildForBotLocked(r.PathValue("guild_id"))
+	if aerr != nil {
+		return aerr
 	}
 	out := []wireChannel{}
 	for _, id := range g.Channels {
@@ -270,9 +273,9 @@ func (s *Server) getGuildChannels(w http.ResponseWriter, r *http.Request) *APIEr
 func (s *Server) getMember(w http.ResponseWriter, r *http.Request) *APIError {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	g, ok := s.guilds[r.PathValue("guild_id")]
-	if !ok {
-		return apiErr(http.StatusNotFound, CodeUnknownGuild, "Unknown Guild")
+	g, aerr := s.guildForBotLocked(r.PathValue("guild_id"))
+	if aerr != nil {
+		return aerr
 	}
 	m := s.memberLocked(g, r.PathValue("user_id"), true, false)
 	if m == nil {
@@ -285,9 +288,9 @@ func (s *Server) getMember(w http.ResponseWriter, r *http.Request) *APIError {
 func (s *Server) getChannel(w http.ResponseWriter, r *http.Request) *APIError {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	c, ok := s.channels[r.PathValue("channel_id")]
-	if !ok {
-		return apiErr(http.StatusNotFound, CodeUnknownChannel, "Unknown Channel")
+	c, aerr := s.channelForBotLocked(r.PathValue("channel_id"))
+	if aerr != nil {
+		return aerr
 	}
 	writeJSON(w, http.StatusOK, s.channelJSONLocked(c))
 	return nil
@@ -295,10 +298,10 @@ func (s *Server) getChannel(w http.ResponseWriter, r *http.Request) *APIError {
 
 func (s *Server) typing(w http.ResponseWriter, r *http.Request) *APIError {
 	s.mu.Lock()
-	_, ok := s.channels[r.PathValue("channel_id")]
+	_, aerr := s.channelForBotLocked(r.PathValue("channel_id"))
 	s.mu.Unlock()
-	if !ok {
-		return apiErr(http.StatusNotFound, CodeUnknownChannel, "Unknown Channel")
+	if aerr != nil {
+		return aerr
 	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil
@@ -659,10 +662,24 @@ func (s *Server) restViewLocked(sm *storedMessage) wireMessage {
 	return sm.msg.stripContent()
 }
 
+func (s *Server) guildForBotLocked(id string) (*guildState, *APIError) {
+	g, ok := s.guilds[id]
+	if !ok {
+		return nil, apiErr(http.StatusNotFound, CodeUnknownGuild, "Unknown Guild")
+	}
+	if g.removed {
+		return nil, apiErr(http.StatusForbidden, CodeMissingAccess, "Missing Access")
+	}
+	return g, nil
+}
+
 func (s *Server) channelForBotLocked(id string) (*channelState, *APIError) {
 	ch, ok := s.channels[id]
 	if !ok {
 		return nil, apiErr(http.StatusNotFound, CodeUnknownChannel, "Unknown Channel")
+	}
+	if g, ok := s.guilds[ch.GuildID]; ok && g.removed {
+		return nil, apiErr(http.StatusForbidden, CodeMissingAccess, "Missing Access")
 	}
 	return ch, nil
 }
@@ -910,7 +927,7 @@ func (s *Server) commandScope(r *http.Request) (string, *APIError) {
 	}
 	g := r.PathValue("guild_id")
 	if g != "" {
-		if _, ok := s.guilds[g]; !ok {
+		if gs, ok := s.guilds[g]; !ok || gs.removed {
 			return "", apiErr(http.StatusForbidden, CodeMissingAccess, "Missing Access")
 		}
 	}

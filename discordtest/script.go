@@ -372,6 +372,9 @@ func (s *Server) actorLocked(a Actor) (wireUser, *channelState, error) {
 		return user, nil, err
 	}
 	if ch.GuildID != "" {
+		if s.guilds[ch.GuildID].removed {
+			return user, nil, fmt.Errorf("discordtest: the bot is not in guild %s (RemoveBotFromGuild)", ch.GuildID)
+		}
 		s.ensureMemberLocked(s.guilds[ch.GuildID], user.ID, a.Permissions)
 	}
 	return user, ch, nil
@@ -726,6 +729,9 @@ func (s *Server) PressButton(o ButtonOptions) (*Interaction, error) {
 	}
 	ch := s.channels[sm.msg.ChannelID]
 	if ch.GuildID != "" {
+		if s.guilds[ch.GuildID].removed {
+			return nil, fmt.Errorf("discordtest: the bot is not in guild %s (RemoveBotFromGuild)", ch.GuildID)
+		}
 		s.ensureMemberLocked(s.guilds[ch.GuildID], user.ID, o.Permissions)
 	}
 	data := map[string]any{"custom_id": o.CustomID, "component_type": c.Type}

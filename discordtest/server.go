@@ -113,6 +113,7 @@ type Server struct {
 	upgrader websocket.Upgrader
 
 	mu           sync.Mutex
+	token        string        // the valid bot token; RevokeToken replaces it
 	changed      chan struct{} // closed and replaced on every state change
 	closed       bool
 	lastID       uint64
@@ -129,6 +130,7 @@ type Server struct {
 	sessions     map[string]*gwSession
 	conns        map[*gwConn]struct{}
 	identifies   []IdentifyInfo
+	resumes      []ResumeInfo
 	closeCodes   []int
 	heartbeats   int
 	sentEvents   []GatewayEvent
@@ -181,6 +183,7 @@ func NewServer(opts Options) (*Server, error) {
 	}
 	s := &Server{
 		opts:         opts,
+		token:        opts.Token,
 		clock:        opts.Clock,
 		log:          opts.Logger,
 		secret:       secret,
@@ -281,7 +284,11 @@ func (s *Server) URL() string { return s.baseURL }
 func (s *Server) GatewayURL() string { return s.wsURL }
 
 // Token is the bot token the server accepts.
-func (s *Server) Token() string { return s.opts.Token }
+func (s *Server) Token() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.token
+}
 
 // AppID is the application (and bot user) id.
 func (s *Server) AppID() string { return s.opts.AppID }
@@ -346,7 +353,7 @@ func (s *Server) Configure(dg *discordgo.Session) {
 // server's token ("Bot " prefix), the given intents, and
 // ShouldReconnectOnError left true. Close it with CloseSession.
 func (s *Server) NewSession(intents discordgo.Intent) (*discordgo.Session, error) {
-	dg, err := discordgo.New("Bot " + s.opts.Token)
+	dg, err := discordgo.New("Bot " + s.Token())
 	if err != nil {
 		return nil, err
 	}

@@ -1,0 +1,117 @@
+package discordtest
+
+import (
+	"testing"
+	"time"
+
+	"github.com/bwmarrin/discordgo"
+)
+
+func TestGuild_RemoveBotAndOutage(t *testing.T) {
+	t.Parallel()
+	second := "1200000000000000010"
+	srv := New(t, Options{Guilds: []GuildOptions{
+		{ID: DefaultGuildID, Name: "One", Channels: []ChannelOptions{{ID: DefaultChannelID, Name: "general"}}},
+		{ID: second, Name: "Two", Channels: []ChannelOptions{{ID: "1200000000000000011", Name: "digits"}}},
+	}})
+	dg, rec := openSession(t, srv, discordgo.IntentsAllWithoutPrivileged)
+	if n := len(rec.all("GUILD_CREATE")); n != 2 {
+		rec.wait(t, "GUILD_CREATE", func(e *discordgo.Event) bool { return e.Struct.(*discordgo.GuildCreate).ID == second })
+	}
+
+	if err := srv.GuildOutage(second); err != nil {
+		t.Fatal(err)
+	}
+	out := rec.wait(t, "GUILD_DELETE", nil).Struct.(*discordgo.GuildDelete)
+	if out.ID != second || !out.Unavailable {
+		t.Fatalf("outage GUILD_DELETE %+v, want unavailable", out.Guild)
+	}
+	if err := srv.RestoreGuild(second); err != nil {
+		t.Fatal(err)
+	}
+	outSeq := lastSeq(rec, "GUILD_DELETE")
+	rec.wait(t, "GUILD_CREATE", func(e *discordgo.Event) bool {
+		return e.Struct.(*discordgo.GuildCreate).ID == second && e.Sequence > outSeq
+	})
+
+	if err := srv.RemoveBotFromGuild(DefaultGuildID); err != nil {
+		t.Fatal(err)
+	}
+	removed := rec.wait(t, "GUILD_DELETE", func(e *discordgo.Event) bool { return e.Struct.(*discordgo.GuildDelete).ID == DefaultGuildID }).Struct.(*discordgo.GuildDelete)
+	if removed.Unavailable {
+		t.Fatal("removal GUILD_DELETE marked unavailable")
+	}
+	if _, err := dg.ChannelMessageSend(DefaultChannelID, "x"); restErr(t, err).Message.Code != CodeMissingAccess {
+		t.Fatalf("send into a left guild: %v", err)
+	}
+	// No events from the left guild.
+	m, _ := srv.PostMessage(MessageOptions{GuildID: DefaultGuildID, Content: "anyone?", MentionBot: true})
+	time.Sleep(100 * time.Millisecond)
+	for _, e := range rec.all("MESSAGE_CREATE") {
+		if e.Struct.(*discordgo.MessageCreate).ID == m.ID {
+			t.Fatal("event dispatched from a guild the bot left")
+		}
+	}
+	if _, err := srv.RunSlashCommand(CommandOptions{Name: "x", Actor: Actor{GuildID: DefaultGuildID}}); err == nil {
+		t.Fatal("interaction scripted in a guild the bot left")
+	}
+	if err := srv.AddBotToGuild(DefaultGuildID); err != nil {
+		t.Fatal(err)
+	}
+	removedAt := lastSeq(rec, "GUILD_DELETE")
+	rec.wait(t, "GUILD_CREATE", func(e *discordgo.Event) bool {
+		return e.Struct.(*discordgo.GuildCreate).ID == DefaultGuildID && e.Sequence > removedAt
+	})
+	if _, err := dg.ChannelMessageSend(DefaultChannelID, "back"); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// lastSeq is the sequence of the last event of typ (call it outside wait:
+// the recorder's lock is held while match runs).
+func lastSeq(r *recorder, typ string) int64 {
+	var s int64
+	for _, e := range r.all(typ) {
+		s = e.Sequence
+	}
+	return s
+}
+
+func TestGuild_RevokeTokenWhileRunning(t *testing.T) {
+	t.Parallel()
+	srv := New(t, Options{})
+	dg, _ := openSession(t, srv, discordgo.IntentsAllWithoutPrivileged)
+	newToken := srv.RevokeToken()
+	if newToken == DefaultToken || srv.Token() != newToken {
+		t.Fatal("token not replaced")
+	}
+	// discordgo is closed with 4004 and keeps trying to come back (it does
+	// not give up on its own); every attempt is refused.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		refused := 0
+		for _, id := range srv.Identifies() {
+			if id.CloseCode == CloseAuthenticationFailed {
+				refused++
+			}
+		}
+		for _, r := range srv.Resumes() {
+			if r.CloseCode == CloseAuthenticationFailed {
+				refused++
+			}
+		}
+		if refused > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no refused IDENTIFY or RESUME after revocation: %+v %+v", srv.Identifies(), srv.Resumes())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if _, err := dg.User("@me"); restErr(t, err).Response.StatusCode != 401 {
+		t.Fatalf("REST with the old token: %v", err)
+	}
+	if srv.Connections() != 0 {
+		t.Fatal("a connection survived the revocation")
+	}
+}
