@@ -128,12 +128,13 @@ func (p *Playground) pump(events <-chan discordtest.Event) {
 }
 
 // watch tells the user's pages when the bot does not answer an
-// interaction in time, as Discord shows "This interaction failed".
+// interaction within Discord's window, as Discord shows "This interaction
+// failed". Giving up waiting (ResponseWait) is not a failure by itself.
 func (p *Playground) watch(it *discordtest.Interaction, u User) {
 	p.tasks.Go(func() {
 		ctx, cancel := context.WithTimeout(p.ctx, p.wait)
 		defer cancel()
-		if _, err := it.WaitResponse(ctx); err != nil && p.ctx.Err() == nil {
+		if _, err := it.WaitResponse(ctx); err != nil && it.Failed() && p.ctx.Err() == nil {
 			p.log.Warn("interaction not answered", "interaction", it.ID(), "err", err.Error())
 			p.hub.broadcast(liveEvent{name: "notice", visibleTo: u.ID,
 				data: noticeEvent{Level: "error", Text: "This interaction failed: digitbot did not answer in time."}})

@@ -197,7 +197,7 @@ func TestPlayground_Browser_DrawSendEvaluateStatsRefusal(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	p.do(chromedp.Navigate(pg.url))
+	p.do(chromedp.EmulateViewport(1280, 960), chromedp.Navigate(pg.url))
 	waitFor[bool](p, "the page to load the channel and open its live stream", `document.body.dataset.ready === "true"`)
 	if title := eval[string](p, `document.title`); title != "digitbot playground" {
 		t.Errorf("page title = %q", title)
@@ -270,6 +270,25 @@ func TestPlayground_Browser_DrawSendEvaluateStatsRefusal(t *testing.T) {
 	if !eval[bool](p, `!!document.querySelector('li[data-id="`+second.ID+`"]')`) {
 		t.Error("Ana no longer sees the bot's reply to her")
 	}
+
+	// Apps → Recognize digit on Ana's drawing, in Spanish: the context
+	// menu's answer follows the interaction locale.
+	click(p, "[data-testid=locale-es]")
+	mine := eval[string](p, `[...document.querySelectorAll('li[data-author=ana]')].pop().dataset.id`)
+	c := center(p, `li[data-id="`+mine+`"] [data-testid=attachment-image]`)
+	p.do(chromedp.MouseClickXY(c.X, c.Y, chromedp.ButtonRight))
+	waitFor[bool](p, "the context menu", `!document.getElementById("menu").hidden`)
+	if label := eval[string](p, `document.querySelector("[data-testid=menu-recognize]").textContent`); label != "Reconocer dígito" {
+		t.Errorf("context menu entry in Spanish = %q", label)
+	}
+	newest := eval[string](p, `[...document.querySelectorAll('li[data-testid=message]')].pop().dataset.id`)
+	click(p, "[data-testid=menu-recognize]")
+	spanish := waitFor[string](p, "the context menu's answer", `(() => { const li = [...document.querySelectorAll('li[data-author=bot]')].pop();
+		return li && li.dataset.id > "`+newest+`" && li.querySelector('[data-testid=embed-title]') ? li.innerText : ""; })()`)
+	if !strings.Contains(spanish, "Reconocer dígito") || !strings.Contains(spanish, "Confianza") {
+		t.Errorf("the context menu's answer is not a Spanish prediction: %q", spanish)
+	}
+	shot(p, filepath.Join(shots, "3-context-menu-es.png"))
 	t.Logf("screenshots: %s", shots)
 	if os.Getenv("UPDATE_SCREENSHOT") == "1" {
 		b, err := os.ReadFile(filepath.Join(shots, "1-evaluated.png"))

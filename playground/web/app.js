@@ -67,6 +67,7 @@
     popupIndex: 0,
     menuTarget: null,
     pending: new Set(),    // release functions of buttons waiting for the bot
+    followUntil: 0,        // until then, new messages scroll the list down
   };
 
   const lang = () => (state.locale.startsWith("es") ? "es" : "en");
@@ -142,10 +143,31 @@
 
   function timeLabel(ts) {
     const d = new Date(ts);
-    const hm = d.toLocaleTimeString(state.locale, { hour: "2-digit", minute: "2-digit" });
+    const hm = d.toLocaleTimeString(state.locale, { hour: "numeric", minute: "2-digit" });
     const today = new Date();
     if (d.toDateString() === today.toDateString()) return t("today", hm);
     return d.toLocaleDateString(state.locale) + " " + hm;
+  }
+
+  // icon draws a small monochrome SVG icon (emoji fonts are not everywhere).
+  const ICONS = {
+    eye: "M12 5C5.6 5 2 12 2 12s3.6 7 10 7 10-7 10-7-3.6-7-10-7zm0 11.5A4.5 4.5 0 1 1 12 7.5a4.5 4.5 0 0 1 0 9zm0-7a2.5 2.5 0 1 0 0 5 2.5 2.5 0 0 0 0-5z",
+    image: "M4 4h16a2 2 0 0 1 2 2v12a2 2 0 0 1-2 2H4a2 2 0 0 1-2-2V6a2 2 0 0 1 2-2zm0 13h16l-5-7-4 5-3-3-4 5zM8 10.5A1.5 1.5 0 1 0 8 7.5a1.5 1.5 0 0 0 0 3z",
+    file: "M6 2h8l6 6v12a2 2 0 0 1-2 2H6a2 2 0 0 1-2-2V4a2 2 0 0 1 2-2zm7 1.5V9h5.5z",
+  };
+  function icon(name, size) {
+    const ns = "http://www.w3.org/2000/svg";
+    const svg = document.createElementNS(ns, "svg");
+    svg.setAttribute("viewBox", "0 0 24 24");
+    svg.setAttribute("width", String(size || 16));
+    svg.setAttribute("height", String(size || 16));
+    svg.setAttribute("aria-hidden", "true");
+    svg.classList.add("icon");
+    const path = document.createElementNS(ns, "path");
+    path.setAttribute("d", ICONS[name]);
+    path.setAttribute("fill", "currentColor");
+    svg.append(path);
+    return svg;
   }
 
   function avatar(author) {
@@ -179,18 +201,20 @@
         ref.append(el("span", "ref-text", t("deleted")));
       } else {
         const name = el("span", "ref-name", "@" + m.replyTo.author);
-        const text = el("span", "ref-text" + (m.replyTo.snippet ? "" : " ref-img"), m.replyTo.snippet || (m.replyTo.hasImage ? t("clickToSee") + " 🖼" : ""));
+        const text = el("span", "ref-text" + (m.replyTo.snippet ? "" : " ref-img"), m.replyTo.snippet || (m.replyTo.hasImage ? t("clickToSee") : ""));
         const jump = () => jumpTo(m.replyTo.id);
         name.addEventListener("click", jump);
         text.addEventListener("click", jump);
         ref.append(name, text);
+        if (!m.replyTo.snippet && m.replyTo.hasImage) ref.append(icon("image", 16));
       }
       li.append(ref);
     } else if (m.interaction) {
       li.classList.add("has-interaction");
       const line = el("div", "interaction-line");
       line.append(el("b", null, m.interaction.user || "?"), " " + t("used") + " ");
-      const cmdName = m.interaction.name.includes(" ") ? m.interaction.name : "/" + localName(m.interaction.name);
+      const c = state.info.commands.find((x) => x.name === m.interaction.name);
+      const cmdName = (c && c.type === "message" ? "" : "/") + localName(m.interaction.name);
       line.append(el("span", "cmd", cmdName));
       li.append(line);
     }
@@ -229,7 +253,9 @@
         li.append(img);
       } else {
         const card = el("div", "file-card");
-        card.append(el("span", "file-icon", "📄"));
+        const fi = el("span", "file-icon");
+        fi.append(icon("file", 30));
+        card.append(fi);
         const info = el("div");
         const link = el("a", null, a.name);
         link.href = a.url;
@@ -256,7 +282,7 @@
     if (m.ephemeral) {
       const only = el("div", "only-you");
       only.setAttribute("data-testid", "ephemeral");
-      only.append(el("span", null, "👁 " + t("onlyYou") + " · "));
+      only.append(icon("eye", 16), el("span", null, t("onlyYou") + " · "));
       const dismiss = el("button", null, t("dismiss"));
       dismiss.type = "button";
       dismiss.addEventListener("click", () => { state.dismissed.add(m.id); li.remove(); });
@@ -382,7 +408,8 @@
       }
       list.insertBefore(node, before);
     }
-    if (stick || (!existing && !m.author.bot && m.author.id === me().id)) scrollDown();
+    // Follow the answers to what this user just did, as Discord does.
+    if (stick || (!existing && Date.now() < state.followUntil)) scrollDown();
   }
   function removeMessage(id) {
     state.messages.delete(id);
@@ -425,6 +452,7 @@
     toastTimer = setTimeout(() => { n.hidden = true; }, 6000);
   }
   async function api(path, body, isForm) {
+    state.followUntil = Date.now() + 8000;
     try {
       const res = await fetch(path, isForm
         ? { method: "POST", body }
