@@ -349,6 +349,7 @@ func (s *Server) identify(c *gwConn, raw json.RawMessage) {
 	}
 	refuse := func(code int, text string) {
 		info.CloseCode = code
+		s.log.Info("discordtest: gateway IDENTIFY refused", "close_code", code, "reason", text)
 		s.identifies = append(s.identifies, info)
 		c.sendLocked(outFrame{closeCode: code, closeText: text})
 	}
@@ -389,6 +390,7 @@ func (s *Server) identify(c *gwConn, raw json.RawMessage) {
 	c.compress = d.Compress
 	info.SessionID = sess.id
 	s.identifies = append(s.identifies, info)
+	s.log.Info("discordtest: gateway IDENTIFY", "session", sess.id, "intents", intents, "compress", d.Compress, "version", c.version)
 
 	version := 9
 	if c.version == "10" {
@@ -464,7 +466,10 @@ func (s *Server) resume(c *gwConn, raw json.RawMessage) {
 	defer s.mu.Unlock()
 	defer s.notifyLocked()
 	info := ResumeInfo{SessionID: d.SessionID, Seq: d.Seq, Time: s.clock.Now()}
-	defer func() { s.resumes = append(s.resumes, info) }()
+	defer func() {
+		s.resumes = append(s.resumes, info)
+		s.log.Info("discordtest: gateway RESUME", "session", info.SessionID, "seq", info.Seq, "replayed", info.Replayed, "invalid", info.Invalid, "close_code", info.CloseCode)
+	}()
 	refuse := func(code int, text string) {
 		info.CloseCode = code
 		c.sendLocked(outFrame{closeCode: code, closeText: text})

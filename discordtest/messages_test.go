@@ -278,3 +278,25 @@ func TestMessage_DMChannelCreate(t *testing.T) {
 		t.Fatal("DM with an unknown user accepted")
 	}
 }
+
+func TestMessage_ReplyDoesNotLeakReferencedContent(t *testing.T) {
+	t.Parallel()
+	srv := New(t, Options{})
+	dg, rec := openSession(t, srv, discordgo.IntentsAllWithoutPrivileged)
+	user, _ := srv.PostMessage(MessageOptions{Content: "secret digits", Attachments: []File{{Name: "a.png", Data: pngBytes(t)}}})
+	sent, err := dg.ChannelMessageSendReply(DefaultChannelID, "reply", &discordgo.MessageReference{MessageID: user.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev := rec.wait(t, "MESSAGE_CREATE", func(e *discordgo.Event) bool { return e.Struct.(*discordgo.MessageCreate).ID == sent.ID }).Struct.(*discordgo.MessageCreate)
+	if ev.Content != "reply" || ev.ReferencedMessage == nil || ev.ReferencedMessage.ID != user.ID {
+		t.Fatalf("reply event %+v", ev.Message)
+	}
+	if ev.ReferencedMessage.Content != "" || len(ev.ReferencedMessage.Attachments) != 0 {
+		t.Fatalf("referenced message leaked content %q without the intent", ev.ReferencedMessage.Content)
+	}
+	// The stored message keeps everything.
+	if m, _ := srv.Message(sent.ID); m.ReferencedMessage.Content != "secret digits" {
+		t.Fatal("stored reference lost its content")
+	}
+}

@@ -166,6 +166,7 @@ type storedMessage struct {
 	visibleTo     string   // ephemeral: only this user sees it
 	fileIDs       []string // every attachment uploaded with it, incl. embed-referenced
 	interactionID string
+	snap          *Message // cached snapshot; nil after any change
 }
 
 type storedFile struct {

@@ -155,7 +155,9 @@ func (s *Server) wrap(pattern string, auth bool, h handlerFunc) http.Handler {
 	norm := normRoute(pattern)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		rec := &statusRecorder{ResponseWriter: w}
+		start := time.Now()
 		defer func() {
+			s.log.Debug("discordtest: REST", "method", r.Method, "route", pattern, "status", rec.status, "duration", time.Since(start))
 			s.mu.Lock()
 			s.requests = append(s.requests, Request{Method: r.Method, Route: pattern, Path: r.URL.Path, Status: rec.status, Time: s.clock.Now()})
 			if len(s.requests) > 20000 {
@@ -615,6 +617,7 @@ func normComponents(raw json.RawMessage) json.RawMessage {
 // storeMessageLocked saves a new message and announces it.
 func (s *Server) storeMessageLocked(sm *storedMessage) {
 	s.messages[sm.msg.ID] = sm
+	s.messageOrder = append(s.messageOrder, sm.msg.ID)
 	s.channelMsgs[sm.msg.ChannelID] = append(s.channelMsgs[sm.msg.ChannelID], sm.msg.ID)
 	if sm.visibleTo == "" {
 		s.dispatchMessageLocked("MESSAGE_CREATE", sm)
@@ -646,20 +649,27 @@ func (s *Server) dispatchMessageLocked(typ string, sm *storedMessage) {
 		if sess.intents&intent == 0 {
 			return nil, false
 		}
-		m := sm.msg
-		if !s.canSeeContentLocked(&m, sess.intents&intentMessageContent != 0) {
-			m = m.stripContent()
-		}
-		return m, true
+		return s.viewLocked(sm.msg, sess.intents&intentMessageContent != 0), true
 	})
+}
+
+// viewLocked applies the Message Content rule to a message and to the
+// message it replies to.
+func (s *Server) viewLocked(m wireMessage, hasIntent bool) wireMessage {
+	out := m
+	if !s.canSeeContentLocked(&m, hasIntent) {
+		out = m.stripContent()
+	}
+	if ref := out.ReferencedMessage; ref != nil && !s.canSeeContentLocked(ref, hasIntent) {
+		stripped := ref.stripContent() // out is a copy: m's pointer is untouched
+		out.ReferencedMessage = &stripped
+	}
+	return out
 }
 
 // restViewLocked is a message as the bot reads it over REST.
 func (s *Server) restViewLocked(sm *storedMessage) wireMessage {
-	if s.canSeeContentLocked(&sm.msg, s.opts.MessageContentAllowed) {
-		return sm.msg
-	}
-	return sm.msg.stripContent()
+	return s.viewLocked(sm.msg, s.opts.MessageContentAllowed)
 }
 
 func (s *Server) guildForBotLocked(id string) (*guildState, *APIError) {
@@ -872,6 +882,7 @@ func (s *Server) applyEditLocked(sm *storedMessage, in *msgInput, ephemeralApp s
 	}
 	sm.versions = append(sm.versions, sm.msg)
 	sm.msg = next
+	sm.snap = nil
 	if sm.visibleTo == "" {
 		s.dispatchMessageLocked("MESSAGE_UPDATE", sm)
 	}
@@ -902,6 +913,7 @@ func (s *Server) deleteMessage(w http.ResponseWriter, r *http.Request) *APIError
 
 func (s *Server) deleteMessageLocked(sm *storedMessage) {
 	sm.deleted = true
+	sm.snap = nil
 	if sm.visibleTo == "" {
 		intent := intentGuildMessages
 		if sm.msg.GuildID == "" {

@@ -47,7 +47,45 @@ func (m *Message) File(name string) (File, bool) {
 	return File{}, false
 }
 
+// snapshotLocked returns a fresh snapshot the caller may keep or modify.
 func (s *Server) snapshotLocked(sm *storedMessage) *Message {
+	return copySnapshot(s.cachedSnapshotLocked(sm))
+}
+
+// copySnapshot copies a snapshot deeply enough that the cache cannot be
+// reached through it (the discordgo message is re-decoded).
+func copySnapshot(m *Message) *Message {
+	b, err := json.Marshal(m.Message)
+	if err != nil {
+		panic(fmt.Sprintf("discordtest: marshal snapshot: %v", err))
+	}
+	var dm discordgo.Message
+	if err := json.Unmarshal(b, &dm); err != nil {
+		panic(fmt.Sprintf("discordtest: unmarshal snapshot: %v", err))
+	}
+	c := *m
+	c.Message = &dm
+	// discordgo.Message does not marshal its components: copy them over
+	// (component values are read-only structs built by discordgo).
+	c.Message.Components = append([]discordgo.MessageComponent(nil), m.Message.Components...)
+	c.Files = make([]File, len(m.Files))
+	for i, f := range m.Files {
+		c.Files[i] = File{Name: f.Name, ContentType: f.ContentType, Data: append([]byte(nil), f.Data...)}
+	}
+	return &c
+}
+
+// cachedSnapshotLocked returns the shared snapshot of a message; callers
+// must not modify it.
+func (s *Server) cachedSnapshotLocked(sm *storedMessage) *Message {
+	if sm.snap != nil {
+		return sm.snap
+	}
+	sm.snap = s.buildSnapshotLocked(sm)
+	return sm.snap
+}
+
+func (s *Server) buildSnapshotLocked(sm *storedMessage) *Message {
 	b, err := json.Marshal(sm.msg)
 	if err != nil {
 		panic(fmt.Sprintf("discordtest: marshal message: %v", err))
@@ -69,7 +107,7 @@ func (s *Server) snapshotLocked(sm *storedMessage) *Message {
 			continue
 		}
 		if current[id] || strings.Contains(string(embedJSON), f.Path) {
-			m.Files = append(m.Files, File{Name: f.Name, ContentType: f.ContentType, Data: append([]byte(nil), f.Data...)})
+			m.Files = append(m.Files, File{Name: f.Name, ContentType: f.ContentType, Data: f.Data})
 		}
 	}
 	return m
@@ -254,18 +292,14 @@ func (s *Server) Messages(channelID string) []*Message {
 
 // WaitMessage waits for a message (existing or future, in any channel) for
 // which match returns true, and returns its latest snapshot. match sees
-// every message on each change, so it can wait for an edit too.
+// every message on each change, so it can wait for an edit too; it runs
+// with the server locked and must only read the message it is given.
 func (s *Server) WaitMessage(ctx context.Context, match func(*Message) bool) (*Message, error) {
 	var found *Message
 	err := s.waitFor(ctx, func() bool {
-		ids := make([]string, 0, len(s.messages))
-		for id := range s.messages {
-			ids = append(ids, id)
-		}
-		sort.Slice(ids, func(i, j int) bool { return snowflakeLess(ids[i], ids[j]) })
-		for _, id := range ids {
-			if m := s.snapshotLocked(s.messages[id]); match(m) {
-				found = m
+		for _, id := range s.messageOrder {
+			if m := s.cachedSnapshotLocked(s.messages[id]); match(m) {
+				found = copySnapshot(m)
 				return true
 			}
 		}

@@ -123,6 +123,7 @@ type Server struct {
 	channels     map[string]*channelState
 	messages     map[string]*storedMessage
 	channelMsgs  map[string][]string
+	messageOrder []string                  // every message id, oldest first
 	files        map[string]*storedFile    // by attachment id
 	commands     map[string][]*wireCommand // "" = global
 	interactions map[string]*interactionState
