@@ -76,6 +76,9 @@ type harnessOptions struct {
 	// downloadDelay slows every attachment download.
 	downloadDelay time.Duration
 	metrics       bot.Metrics
+	// heartbeat is the gateway's heartbeat interval (discordtest's 1 s
+	// default when zero; Discord's is 41.25 s).
+	heartbeat time.Duration
 }
 
 func defaultHarness() harnessOptions {
@@ -118,6 +121,7 @@ func newHarness(t testing.TB, o harnessOptions) *harness {
 	srv := discordtest.New(t, discordtest.Options{
 		MessageContentAllowed: o.messageContentAllowed,
 		Clock:                 o.clock,
+		HeartbeatInterval:     o.heartbeat,
 		Guilds: []discordtest.GuildOptions{{
 			ID: guildID, Name: "Test Guild", OwnerID: discordtest.DefaultOwnerID,
 			Channels: []discordtest.ChannelOptions{{ID: channelID, Name: "digits"}, {ID: otherChannelID, Name: "general"}},
