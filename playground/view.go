@@ -97,7 +97,7 @@ const botColor = "#23a55a"
 // view converts a server snapshot for the page.
 func (p *Playground) view(m *discordtest.Message) messageView {
 	v := messageView{
-		ID: m.ID, Content: m.Content, Timestamp: m.Timestamp, Edited: m.EditedTimestamp != nil || m.Edits > 0,
+		ID: m.ID, Content: m.Content, Timestamp: m.Timestamp, Edited: edited(m),
 		Attachments: []attachmentView{}, Embeds: []embedView{}, Components: [][]buttonView{},
 		Ephemeral: m.Ephemeral, Loading: m.Loading, Deleted: m.Deleted, Edits: m.Edits,
 	}
@@ -168,6 +168,17 @@ func (p *Playground) view(m *discordtest.Message) messageView {
 		v.Interaction = iv
 	}
 	return v
+}
+
+// edited says whether Discord would mark the message "(edited)": a
+// deferred interaction answer replacing its "thinking…" placeholder is
+// not an edit the user sees.
+func edited(m *discordtest.Message) bool {
+	n := m.Edits
+	if m.InteractionID != "" && m.Interaction != nil && m.Type != discordgo.MessageTypeReply {
+		n-- // the first edit of a command's answer fills the deferred response
+	}
+	return n > 0
 }
 
 // author names a message's author as the page shows it.

@@ -197,7 +197,7 @@ func TestPlayground_Browser_DrawSendEvaluateStatsRefusal(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	p.do(chromedp.EmulateViewport(1280, 960), chromedp.Navigate(pg.url))
+	p.do(chromedp.EmulateViewport(1280, 1000), chromedp.Navigate(pg.url))
 	waitFor[bool](p, "the page to load the channel and open its live stream", `document.body.dataset.ready === "true"`)
 	if title := eval[string](p, `document.title`); title != "digitbot playground" {
 		t.Errorf("page title = %q", title)
@@ -237,6 +237,19 @@ func TestPlayground_Browser_DrawSendEvaluateStatsRefusal(t *testing.T) {
 		t.Errorf("the bot read the drawn 1 as %q", second.Title)
 	}
 
+	// An image from the file picker (an MNIST 3) goes the same way.
+	picked, err := filepath.Abs(filepath.Join("..", "..", "bot", "testdata", "digit-3.png"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.do(chromedp.SetUploadFiles(chromedp.CSS("#file"), []string{picked}))
+	waitFor[bool](p, "the picked file's chip", `!!document.querySelector("#attachments .chip")`)
+	click(p, "[data-testid=send]")
+	third := waitFor[reply](p, "the reply to the picked file", `(() => { const r = `+lastBotReply+`; return r && r.id > "`+second.ID+`" ? r : null; })()`)
+	if !strings.HasSuffix(third.Title, ": 3") {
+		t.Errorf("the bot read the picked MNIST 3 as %q", third.Title)
+	}
+
 	// /stats from the command bar: an image in the answer.
 	p.do(chromedp.Focus(chromedp.CSS("[data-testid=input]")))
 	p.do(chromedp.SendKeys(chromedp.CSS("[data-testid=input]"), "/stats"))
@@ -246,6 +259,7 @@ func TestPlayground_Browser_DrawSendEvaluateStatsRefusal(t *testing.T) {
 	waitFor[bool](p, "the /stats chart to load", `[...document.querySelectorAll('li[data-author=bot]')].some(li =>
 		li.querySelector('.interaction-line') && li.querySelector('.interaction-line').textContent.includes('/stats') &&
 		[...li.querySelectorAll('img')].some(i => i.complete && i.naturalWidth >= 300))`)
+	shot(p, filepath.Join(shots, "2-stats.png"))
 
 	// Mod presses a digit on Ana's message: a private refusal, nothing changes.
 	click(p, "[data-testid=user-mod]")
@@ -259,7 +273,7 @@ func TestPlayground_Browser_DrawSendEvaluateStatsRefusal(t *testing.T) {
 	if !eval[bool](p, `[...document.querySelectorAll('li[data-id="`+second.ID+`"] [data-testid=button]')].every(b => !b.disabled)`) {
 		t.Error("Mod's press changed Ana's reply")
 	}
-	shot(p, filepath.Join(shots, "2-refusal.png"))
+	shot(p, filepath.Join(shots, "3-refusal.png"))
 
 	// Back as Ana, the refusal is not hers to see.
 	click(p, "[data-testid=user-ana]")
@@ -288,7 +302,7 @@ func TestPlayground_Browser_DrawSendEvaluateStatsRefusal(t *testing.T) {
 	if !strings.Contains(spanish, "Reconocer dígito") || !strings.Contains(spanish, "Confianza") {
 		t.Errorf("the context menu's answer is not a Spanish prediction: %q", spanish)
 	}
-	shot(p, filepath.Join(shots, "3-context-menu-es.png"))
+	shot(p, filepath.Join(shots, "4-context-menu-es.png"))
 	t.Logf("screenshots: %s", shots)
 	if os.Getenv("UPDATE_SCREENSHOT") == "1" {
 		b, err := os.ReadFile(filepath.Join(shots, "1-evaluated.png"))
