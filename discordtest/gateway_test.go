@@ -308,3 +308,37 @@ func TestGateway_Op9InvalidSessionReidentifies(t *testing.T) {
 	m, _ := srv.PostMessage(MessageOptions{DM: true, Content: "new session"})
 	rec.wait(t, "MESSAGE_CREATE", func(e *discordgo.Event) bool { return e.Struct.(*discordgo.MessageCreate).ID == m.ID })
 }
+
+func TestGateway_ShardRouting(t *testing.T) {
+	t.Parallel()
+	// shard_id = (guild_id >> 22) % num_shards
+	onShard1, onShard0 := "4194304", "8388608"
+	srv := New(t, Options{Guilds: []GuildOptions{{ID: onShard1, Name: "one"}, {ID: onShard0, Name: "zero"}}})
+	dg, err := srv.NewSession(discordgo.IntentsAllWithoutPrivileged)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dg.ShardID, dg.ShardCount = 0, 2
+	rec := newRecorder()
+	dg.AddHandler(func(_ *discordgo.Session, e *discordgo.Event) { rec.add(e) })
+	if err := dg.Open(); err != nil {
+		t.Fatal(err)
+	}
+	defer closeSession(dg)
+	ready := rec.wait(t, "READY", nil).Struct.(*discordgo.Ready)
+	if len(ready.Guilds) != 1 || ready.Guilds[0].ID != onShard0 {
+		t.Fatalf("shard 0 READY guilds %+v", ready.Guilds)
+	}
+	info, _ := srv.Identify()
+	if info.Shard == nil || *info.Shard != [2]int{0, 2} {
+		t.Fatalf("recorded shard %v", info.Shard)
+	}
+	m1, _ := srv.PostMessage(MessageOptions{GuildID: onShard1, Content: "a", MentionBot: true})
+	m0, _ := srv.PostMessage(MessageOptions{GuildID: onShard0, Content: "b", MentionBot: true})
+	rec.wait(t, "MESSAGE_CREATE", func(e *discordgo.Event) bool { return e.Struct.(*discordgo.MessageCreate).ID == m0.ID })
+	for _, e := range rec.all("MESSAGE_CREATE") {
+		if e.Struct.(*discordgo.MessageCreate).ID == m1.ID {
+			t.Fatal("shard 0 received an event of a shard 1 guild")
+		}
+	}
+}

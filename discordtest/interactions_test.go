@@ -419,3 +419,46 @@ func TestInteraction_MessageCommandCarriesTargetWithoutIntent(t *testing.T) {
 	// A public reply is dispatched on the gateway.
 	rec.wait(t, "MESSAGE_CREATE", func(e *discordgo.Event) bool { return e.Struct.(*discordgo.MessageCreate).ID == r.Message.ID })
 }
+
+func TestInteraction_ModalOpenAndSubmit(t *testing.T) {
+	t.Parallel()
+	srv := New(t, Options{})
+	dg, rec := openSession(t, srv, discordgo.IntentsAllWithoutPrivileged)
+	msg, _ := dg.ChannelMessageSendComplex(DefaultChannelID, &discordgo.MessageSend{Content: "forget?", Components: []discordgo.MessageComponent{buttonsRow("forget")}})
+	it, err := srv.PressButton(ButtonOptions{MessageID: msg.ID, CustomID: "forget"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	modal := &discordgo.InteractionResponse{Type: discordgo.InteractionResponseModal, Data: &discordgo.InteractionResponseData{
+		CustomID: "confirm", Title: "Type DELETE",
+		Components: []discordgo.MessageComponent{discordgo.ActionsRow{Components: []discordgo.MessageComponent{
+			discordgo.TextInput{CustomID: "word", Label: "Word", Style: discordgo.TextInputShort, Required: true}}}}}}
+	if err := dg.InteractionRespond(it.Payload, modal); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := srv.SubmitModal(ModalSubmitOptions{Opened: it}); err == nil {
+		t.Fatal("submitted without the required input")
+	}
+	sub, err := srv.SubmitModal(ModalSubmitOptions{Opened: it, Values: map[string]string{"word": "DELETE"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev := rec.wait(t, "INTERACTION_CREATE", func(e *discordgo.Event) bool {
+		return e.Struct.(*discordgo.InteractionCreate).Type == discordgo.InteractionModalSubmit
+	}).Struct.(*discordgo.InteractionCreate)
+	data := ev.ModalSubmitData()
+	input := data.Components[0].(*discordgo.ActionsRow).Components[0].(*discordgo.TextInput)
+	if data.CustomID != "confirm" || input.CustomID != "word" || input.Value != "DELETE" || ev.Message == nil || ev.Message.ID != msg.ID {
+		t.Fatalf("modal submit %+v input %+v", data, input)
+	}
+	// A modal cannot answer a modal submit; type 7 updates the message.
+	if err := dg.InteractionRespond(ev.Interaction, modal); restErr(t, err).Message.Code != CodeInvalidFormBody {
+		t.Fatalf("modal on modal submit: %v", err)
+	}
+	if err := dg.InteractionRespond(ev.Interaction, &discordgo.InteractionResponse{Type: 7, Data: &discordgo.InteractionResponseData{Content: "forgotten", Components: []discordgo.MessageComponent{}}}); err != nil {
+		t.Fatal(err)
+	}
+	if final, err := sub.WaitFinal(ctxT(t)); err != nil || final.ID != msg.ID || final.Content != "forgotten" {
+		t.Fatalf("final %+v %v", final, err)
+	}
+}

@@ -178,6 +178,7 @@ type component struct {
 	MinValues   *int            `json:"min_values"`
 	MaxValues   *int            `json:"max_values"`
 	Value       *string         `json:"value"`
+	Required    *bool           `json:"required"`
 }
 
 type selectOption struct {

@@ -1027,3 +1027,76 @@ func (s *Server) File(attachmentID string) (File, bool) {
 	}
 	return File{Name: f.Name, ContentType: f.ContentType, Data: append([]byte(nil), f.Data...)}, true
 }
+
+// ModalSubmitOptions describe a user submitting a modal the bot opened with
+// a type 9 response.
+type ModalSubmitOptions struct {
+	// Opened is the interaction answered with the modal.
+	Opened *Interaction
+	// Values maps the modal's text-input custom ids to what the user typed.
+	Values map[string]string
+	Locale string
+}
+
+// SubmitModal submits a modal: a MODAL_SUBMIT interaction (type 5) with the
+// text inputs' values, from the user the modal was shown to. Unknown or
+// missing required inputs are refused like the Discord client would.
+func (s *Server) SubmitModal(o ModalSubmitOptions) (*Interaction, error) {
+	if o.Opened == nil {
+		return nil, errors.New("discordtest: SubmitModal needs the interaction that opened the modal")
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	opened := o.Opened.state()
+	if !opened.responded || opened.respType != respModal {
+		return nil, fmt.Errorf("discordtest: interaction %s was not answered with a modal", opened.id)
+	}
+	var modal struct {
+		CustomID   string      `json:"custom_id"`
+		Components []component `json:"components"`
+	}
+	if err := json.Unmarshal(opened.modal, &modal); err != nil {
+		return nil, fmt.Errorf("discordtest: stored modal: %w", err)
+	}
+	var rows []any
+	seen := map[string]bool{}
+	for _, row := range modal.Components {
+		var inputs []any
+		for _, c := range row.Components {
+			if c.CustomID == nil {
+				continue
+			}
+			id := *c.CustomID
+			seen[id] = true
+			v, given := o.Values[id]
+			if !given && (c.Required == nil || *c.Required) {
+				return nil, fmt.Errorf("discordtest: required modal input %q has no value", id)
+			}
+			inputs = append(inputs, map[string]any{"type": compTextInput, "custom_id": id, "value": v})
+		}
+		rows = append(rows, map[string]any{"type": compActionRow, "components": inputs})
+	}
+	for id := range o.Values {
+		if !seen[id] {
+			return nil, fmt.Errorf("discordtest: the modal has no input %q", id)
+		}
+	}
+	user := s.userLocked(opened.userID)
+	ch := s.channels[opened.channelID]
+	data := map[string]any{"custom_id": modal.CustomID, "components": rows}
+	var msg *wireMessage
+	if sm, ok := s.messages[opened.componentMsgID]; ok && opened.componentMsgID != "" {
+		m := sm.msg.clone()
+		msg = &m
+	}
+	if o.Locale == "" {
+		o.Locale = "en-US"
+	}
+	it := s.newInteractionLocked(interactionModalSubmit, ch, user, o.Locale, data, msg)
+	it.componentMsgID = opened.componentMsgID
+	if sm, ok := s.messages[opened.componentMsgID]; ok {
+		it.baseVersions = len(sm.versions)
+	}
+	it.name = modal.CustomID
+	return s.interactionHandleLocked(it)
+}
