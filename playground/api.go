@@ -64,6 +64,7 @@ type stateView struct {
 	Channel        nameView      `json:"channel"`
 	Users          []User        `json:"users"`
 	Locales        []string      `json:"locales"`
+	DefaultLocale  string        `json:"defaultLocale"`
 	MaxUploadBytes int64         `json:"maxUploadBytes"`
 	Commands       []commandView `json:"commands"`
 }
@@ -105,7 +106,7 @@ type choiceView struct {
 func (p *Playground) getState(w http.ResponseWriter, r *http.Request) {
 	st := stateView{
 		Guild: nameView{ID: p.guildID, Name: GuildName}, Channel: nameView{ID: p.channelID, Name: ChannelName},
-		Users: p.users, Locales: locales, MaxUploadBytes: p.maxUpload, Commands: []commandView{},
+		Users: p.users, Locales: locales, DefaultLocale: p.locale, MaxUploadBytes: p.maxUpload, Commands: []commandView{},
 	}
 	for _, g := range p.srv.Guilds() {
 		if g.ID != p.guildID {

@@ -116,7 +116,10 @@ type Options struct {
 	// interaction before telling the page it failed (default 4 s: Discord's
 	// 3 s window plus a margin).
 	ResponseWait time.Duration
-	Logger       *slog.Logger
+	// DefaultLocale is the server's language ("en" or "es"), which the bot
+	// answers posted images in; the page starts in it.
+	DefaultLocale string
+	Logger        *slog.Logger
 }
 
 // Playground is the page and its JSON/SSE API. It is an http.Handler.
@@ -127,6 +130,7 @@ type Playground struct {
 	users     []User
 	maxUpload int64
 	wait      time.Duration
+	locale    string
 	log       *slog.Logger
 	mux       *http.ServeMux
 	web       fs.FS
@@ -173,6 +177,10 @@ func New(o Options) (*Playground, error) {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
+	locale, err := normalizeLocale(o.DefaultLocale)
+	if err != nil {
+		return nil, fmt.Errorf("playground: DefaultLocale: %w", err)
+	}
 	web, err := fs.Sub(webFiles, "web")
 	if err != nil {
 		return nil, err
@@ -180,7 +188,7 @@ func New(o Options) (*Playground, error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	p := &Playground{
 		srv: o.Server, guildID: o.GuildID, channelID: o.ChannelID, users: o.Users,
-		maxUpload: o.MaxUploadBytes, wait: o.ResponseWait, log: o.Logger, web: web,
+		maxUpload: o.MaxUploadBytes, wait: o.ResponseWait, locale: locale, log: o.Logger, web: web,
 		ctx: ctx, cancel: cancel,
 	}
 	p.hub = newHub()

@@ -32,9 +32,10 @@ func runPlayground(ctx context.Context, args []string, stdout, stderr io.Writer)
 	addr := fs.String("addr", "127.0.0.1:8080", "`host:port` the page is served on (port 0 picks a free one)")
 	dbPath := fs.String("db", "", "database `file` to keep evaluations in (default: a temporary file deleted on exit)")
 	public := fs.Bool("public", false, "allow an --addr other machines can reach (there are no accounts: anyone who can reach it can use it)")
+	lang := fs.String("lang", "en", "the server's language, `en or es`: replies to posted images use it (commands follow each user's language switch)")
 	verbose := fs.Bool("verbose", false, "log the bot's info lines (default: warnings and errors only)")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: digitbot playground [--addr 127.0.0.1:8080] [--db FILE] [--public]\n\n"+
+		fmt.Fprintln(stderr, "usage: digitbot playground [--addr 127.0.0.1:8080] [--db FILE] [--public] [--lang en|es]\n\n"+
 			"Runs the real bot against a built-in Discord-compatible server and serves a page\n"+
 			"where you can draw digits, post images and use every command: no Discord account needed.")
 		fs.PrintDefaults()
@@ -47,6 +48,9 @@ func runPlayground(ctx context.Context, args []string, stdout, stderr io.Writer)
 	}
 	if fs.NArg() > 0 {
 		return usagef("unexpected argument %q", fs.Arg(0))
+	}
+	if *lang != "en" && *lang != "es" {
+		return usagef("--lang %q: use en or es", *lang)
 	}
 	loopback, err := isLoopbackAddr(*addr)
 	if err != nil {
@@ -92,6 +96,7 @@ func runPlayground(ctx context.Context, args []string, stdout, stderr io.Writer)
 	cfg.MessageContentIntent = true
 	cfg.AdminAddr = "" // no /metrics port: a second bot on the machine keeps its own
 	cfg.BackupDir = ""
+	cfg.DefaultLocale = *lang
 	cfg.LogFormat = "text"
 	cfg.LogLevel = level
 	m := NewRunner()
@@ -113,7 +118,7 @@ func runPlayground(ctx context.Context, args []string, stdout, stderr io.Writer)
 	defer m.Close()
 
 	pg, err := playground.New(playground.Options{
-		Server: srv, MaxUploadBytes: cfg.MaxImageBytes, Logger: m.Logger.With("component", "playground"),
+		Server: srv, MaxUploadBytes: cfg.MaxImageBytes, DefaultLocale: *lang, Logger: m.Logger.With("component", "playground"),
 	})
 	if err != nil {
 		return err

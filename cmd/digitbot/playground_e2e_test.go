@@ -250,6 +250,39 @@ func TestPlayground_Browser_DrawSendEvaluateStatsRefusal(t *testing.T) {
 		t.Errorf("the bot read the picked MNIST 3 as %q", third.Title)
 	}
 
+	// Drag and drop, and paste, attach images too (synthetic events with
+	// real File objects: the handlers are the page's own).
+	ctxDrop, cancelDrop := context.WithTimeout(ctx, 20*time.Second)
+	dropped, err := chromedp.Run(ctxDrop, chromedp.Evaluate[struct {
+		Overlay bool
+		Chips   []string
+	}](`(async () => {
+		const img = document.querySelector('li[data-author=ana] [data-testid=attachment-image]');
+		const blob = await (await fetch(img.src)).blob();
+		const dt = new DataTransfer();
+		dt.items.add(new File([blob], "dropped.png", {type: "image/png"}));
+		const chat = document.getElementById("chat");
+		chat.dispatchEvent(new DragEvent("dragenter", {dataTransfer: dt, bubbles: true, cancelable: true}));
+		const overlay = !document.getElementById("drop").hidden;
+		chat.dispatchEvent(new DragEvent("drop", {dataTransfer: dt, bubbles: true, cancelable: true}));
+		const clip = new DataTransfer();
+		clip.items.add(new File([blob], "pasted.png", {type: "image/png"}));
+		window.dispatchEvent(new ClipboardEvent("paste", {clipboardData: clip, bubbles: true, cancelable: true}));
+		return {Overlay: overlay, Chips: [...document.querySelectorAll("#attachments .chip span")].map(s => s.textContent)};
+	})()`, chromedp.EvalAwaitPromise))
+	cancelDrop()
+	if err != nil {
+		t.Fatalf("drop and paste: %v", err)
+	}
+	if !dropped.Overlay || strings.Join(dropped.Chips, ",") != "dropped.png,pasted.png" {
+		t.Errorf("drop overlay shown %v, attachments %v; want the overlay and dropped.png, pasted.png", dropped.Overlay, dropped.Chips)
+	}
+	click(p, "#attachments .chip button")
+	click(p, "#attachments .chip button")
+	if n := eval[int](p, `document.querySelectorAll("#attachments .chip").length`); n != 0 {
+		t.Errorf("%d attachments left after removing both", n)
+	}
+
 	// /stats from the command bar: an image in the answer.
 	p.do(chromedp.Focus(chromedp.CSS("[data-testid=input]")))
 	p.do(chromedp.SendKeys(chromedp.CSS("[data-testid=input]"), "/stats"))

@@ -325,3 +325,27 @@ func TestPlayground_RealBot_AnswersAndStoresEvaluations(t *testing.T) {
 		t.Errorf("stored stats = %d evaluations, %d right; want 1, 1", stats.Total, stats.Hits)
 	}
 }
+
+func TestPlayground_Lang_SetsTheServerLanguage(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	if err := runPlayground(context.Background(), []string{"--lang", "fr"}, &stdout, &stderr); err == nil || !strings.Contains(err.Error(), "en or es") {
+		t.Errorf("--lang fr: %v, want a usage error naming en and es", err)
+	}
+	p := startPlayground(t, "--lang", "es")
+	res, err := http.Get(p.url + "api/state")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if !strings.Contains(string(b), `"defaultLocale":"es-ES"`) {
+		t.Errorf("state does not start the page in Spanish: %s", b)
+	}
+	ana := openStream(t, p.url, "ana")
+	ana.next(t, "ready", func(string) bool { return true })
+	posted := postImage(t, p.url, "ana", filepath.Join("..", "..", "bot", "testdata", "digit-2.png"))
+	reply := ana.next(t, "message", func(d string) bool { return strings.Contains(d, `"replyTo":{"id":"`+posted+`"`) })
+	if !strings.Contains(reply, "Predicción") {
+		t.Errorf("the reply to a posted image is not in the server's language (es): %s", reply)
+	}
+}

@@ -29,6 +29,7 @@
       unknownCmd: "Unknown command /{0}. Type / to see the commands.", download: "Download",
       reconnecting: "Connection lost; reconnecting…", attach: "Attach an image", modOnly: "mods",
       removeFile: "Remove", imageFromDrawing: "your drawing",
+      localeHelp: "Your Discord language: commands, buttons and menus answer in it. Replies to posted images use the server's language (digitbot playground --lang es).",
     },
     es: {
       guild: "digitbot playground", textChannels: "Canales de texto",
@@ -51,13 +52,14 @@
       unknownCmd: "Comando desconocido /{0}. Escribe / para ver los comandos.", download: "Descargar",
       reconnecting: "Conexión perdida; reconectando…", attach: "Adjuntar una imagen", modOnly: "mods",
       removeFile: "Quitar", imageFromDrawing: "tu dibujo",
+      localeHelp: "Tu idioma de Discord: los comandos, botones y menús responden en él. Las respuestas a imágenes publicadas usan el idioma del servidor (digitbot playground --lang es).",
     },
   };
 
   const state = {
     info: null,            // GET /api/state
     user: localStorage.getItem("digitbot.user") || "ana",
-    locale: localStorage.getItem("digitbot.locale") || ((navigator.language || "en").toLowerCase().startsWith("es") ? "es-ES" : "en-US"),
+    locale: localStorage.getItem("digitbot.locale") || "",
     messages: new Map(),   // id -> view
     dismissed: new Set(),
     files: [],             // attached File objects
@@ -872,6 +874,7 @@
     $("pad-ink").textContent = state.inkWhite ? t("inkDark") : t("inkLight");
     $("input").placeholder = t("placeholder", state.info.channel.name);
     $("attach").title = t("attach");
+    $("locale-switch").title = t("localeHelp");
     renderSwitches();
     rerenderAll();
     updateHint();
@@ -889,6 +892,7 @@
     const res = await fetch("/api/state");
     state.info = await res.json();
     if (!state.info.users.some((u) => u.key === state.user)) state.user = state.info.users[0].key;
+    if (!state.info.locales.includes(state.locale)) state.locale = state.info.defaultLocale;
     $("channel-name").textContent = state.info.channel.name;
     $("chat-title").textContent = state.info.channel.name;
     clearPad();
