@@ -36,8 +36,8 @@ func (s *syncBuffer) String() string {
 // TestCrossCheck_DiscordJS runs discord.js v14 (crosscheck/index.js) as an
 // independent client: it logs in, gets READY, registers commands, receives
 // a MESSAGE_CREATE with an attachment it downloads from the CDN, replies
-// with buttons and a file, and answers a button press with an update and an
-// ephemeral follow-up. In CI (CI set) a missing Node fails the test.
+// with buttons and a file after a 429 it must wait out, and answers a button
+// press with an update and an ephemeral follow-up. In CI (CI set) a missing Node fails the test.
 func TestCrossCheck_DiscordJS(t *testing.T) {
 	node, err := exec.LookPath("node")
 	if err != nil {
@@ -120,6 +120,8 @@ func TestCrossCheck_DiscordJS(t *testing.T) {
 		t.Fatalf("discord.js identify %+v", info)
 	}
 
+	// discord.js's reply meets a 429 first and must wait and retry.
+	srv.RateLimit("POST /channels/{id}/messages", 1, 300*time.Millisecond)
 	png := tinyPNG(4, 5)
 	posted, err := srv.PostMessage(MessageOptions{Content: "what digit?", MentionBot: true, Attachments: []File{{Name: "digit.png", Data: png}}})
 	if err != nil {
@@ -144,6 +146,15 @@ func TestCrossCheck_DiscordJS(t *testing.T) {
 	}
 	if f, ok := stored.File("saw.txt"); !ok || string(f.Data) != "saw it" {
 		t.Fatalf("reply file %+v", stored.Files)
+	}
+	var statuses []int
+	for _, r := range srv.Requests() {
+		if r.Route == "POST /channels/{channel_id}/messages" {
+			statuses = append(statuses, r.Status)
+		}
+	}
+	if len(statuses) != 2 || statuses[0] != 429 || statuses[1] != 200 {
+		t.Fatalf("discord.js message POSTs answered %v, want [429 200]", statuses)
 	}
 
 	it, err := srv.PressButton(ButtonOptions{MessageID: id, CustomID: "wrong", Actor: Actor{Locale: "es-ES"}})

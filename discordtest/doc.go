@@ -10,7 +10,8 @@
 // do not mention the bot arrive without content, attachments, embeds or
 // components; DMs, mentions and context-menu targets keep them), the 3 s
 // first-response window (then 10062 "Unknown interaction"), one initial
-// response (40060), the 15 min token lifetime (10015 "Unknown Webhook"),
+// response (40060), the 15 min token lifetime (then 401 50027 "Invalid
+// Webhook Token"; a token never acknowledged answers 404 10015),
 // component limits (5 rows, 5 buttons a row, custom_id 1–100 characters,
 // unique ids, labels ≤ 80), embed limits, 2000-character content, the file
 // size limit (413, 40005), command name and description rules. Deadlines

@@ -314,7 +314,8 @@ func (s *Server) webhookInteractionLocked(r *http.Request) (*interactionState, *
 	}
 	elapsed := s.clock.Now().Sub(it.created)
 	if elapsed > s.opts.TokenLifetime {
-		return it, unknown
+		// Discord answers an expired interaction token with 401 50027.
+		return it, apiErr(http.StatusUnauthorized, CodeInvalidWebhookToken, "Invalid Webhook Token")
 	}
 	if !it.responded && elapsed > s.opts.ResponseDeadline {
 		return it, unknown // never acknowledged: the token died with the interaction

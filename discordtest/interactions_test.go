@@ -381,11 +381,16 @@ func TestInteraction_TokenExpiresAfter15Minutes(t *testing.T) {
 		t.Fatalf("edit at 14 min: %v", err)
 	}
 	clock.Advance(time.Minute + time.Second)
-	if _, err := dg.InteractionResponseEdit(it.Payload, &discordgo.WebhookEdit{Content: &content}); restErr(t, err).Message.Code != CodeUnknownWebhook {
-		t.Fatalf("edit after 15 min: %v", err)
+	_, err := dg.InteractionResponseEdit(it.Payload, &discordgo.WebhookEdit{Content: &content})
+	if re := restErr(t, err); re.Response.StatusCode != 401 || re.Message.Code != CodeInvalidWebhookToken || re.Message.Message != "Invalid Webhook Token" {
+		t.Fatalf("edit after 15 min: %s", re.ResponseBody)
 	}
-	if _, err := dg.FollowupMessageCreate(it.Payload, true, &discordgo.WebhookParams{Content: "late"}); restErr(t, err).Message.Code != CodeUnknownWebhook {
+	if _, err := dg.FollowupMessageCreate(it.Payload, true, &discordgo.WebhookParams{Content: "late"}); restErr(t, err).Message.Code != CodeInvalidWebhookToken {
 		t.Fatalf("followup after 15 min: %v", err)
+	}
+	// A new callback is refused too.
+	if err := dg.InteractionRespond(it.Payload, &discordgo.InteractionResponse{Type: 5}); restErr(t, err).Message.Code != CodeAlreadyAcknowledged {
+		t.Fatalf("callback after 15 min: %v", err)
 	}
 }
 
