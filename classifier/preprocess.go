@@ -366,9 +366,18 @@ func inkStrength(g *grey) (*inkMap, error) {
 		}
 		nb += min(band, g.w) + g.w - max(g.w-band, band)
 	}
-	bg := percentile(&border, nb, 0.5)
+	// Ink is the minority at one extreme; the median is background. The
+	// median of the whole image, not of its border: in a photo of a sheet
+	// on a table the border is table, the median is paper. The border
+	// decides only when the median sits halfway (ink covering half the
+	// picture).
+	med := percentile(&hist, n, 0.5)
 	lo, hi := percentile(&hist, n, 0.01), percentile(&hist, n, 0.99)
-	darkInk := bg-lo >= hi-bg
+	darkInk := med-lo > hi-med
+	if d := (med - lo) - (hi - med); d*d <= 64 {
+		bg := percentile(&border, nb, 0.5)
+		darkInk = bg-lo >= hi-bg
+	}
 	// Orient so that ink is bright and background dark, like MNIST (in
 	// place: the grey image is ours).
 	in := g.pix
@@ -417,6 +426,7 @@ func inkStrength(g *grey) (*inkMap, error) {
 	for i, v := range s {
 		mask[i] = v > float32(t)
 	}
+	removeRules(mask, s, g.w, g.h)
 	kept, crop, inkPixels := keepDigit(mask, g.w, g.h)
 	if inkPixels < minInkPixels || max(crop.Dx(), crop.Dy()) < minInkSide {
 		return nil, digitbot.Errorf(digitbot.ENODIGIT,
@@ -478,11 +488,20 @@ func localBackground(in []float32, w, h int) (bgmap []float32, constant float32)
 			x0, x1 := bx*size, min(bx*size+size, w)
 			y0, y1 := by*size, min(by*size+size, h)
 			v := float64(percentile32(&hists[by*gw+bx], (x1-x0)*(y1-y0), 0.3))
-			pts = append(pts, surfacePoint{nx(float64(x0+x1) / 2), ny(float64(y0+y1) / 2), v, true})
+			pts = append(pts, surfacePoint{nx(float64(x0+x1) / 2), ny(float64(y0+y1) / 2), v, false})
 		}
 	}
 	coef := fitBackground(pts)
-	eval := func(x, y float64) float64 { return evalSurface(coef, x, y) }
+	// Outside the blocks it was fitted on (a corner of the table around a
+	// photographed sheet), a quadratic extrapolates wildly: keep it within
+	// the levels of the background it saw.
+	vlo, vhi := math.Inf(1), math.Inf(-1)
+	for _, p := range pts {
+		if p.use {
+			vlo, vhi = min(vlo, p.v), max(vhi, p.v)
+		}
+	}
+	eval := func(x, y float64) float64 { return min(max(evalSurface(coef, x, y), vlo-8), vhi+8) }
 	lo, hi := math.Inf(1), math.Inf(-1)
 	for _, c := range [][2]float64{{-1, -1}, {-1, 1}, {1, -1}, {1, 1}, {0, 0}, {-1, 0}, {1, 0}, {0, -1}, {0, 1}} {
 		v := eval(c[0], c[1])
@@ -511,6 +530,18 @@ type surfacePoint struct {
 // refitting. With too few points left it falls back to a plane, then to a
 // constant (the lower median).
 func fitBackground(pts []surfacePoint) [6]float64 {
+	// Start from the darker half of the blocks (in oriented terms: the
+	// paper side), so that a big region of "ink" (the table around a
+	// photographed sheet) cannot pull the first fit towards it; blocks the
+	// fit explains are then added back.
+	vs := make([]float64, len(pts))
+	for i, p := range pts {
+		vs[i] = p.v
+	}
+	slices.Sort(vs)
+	for i := range pts {
+		pts[i].use = pts[i].v <= vs[len(vs)/2]
+	}
 	var coef [6]float64
 	for iter := 0; iter < 5; iter++ {
 		var kept []surfacePoint
@@ -657,6 +688,58 @@ func noiseFloor(hist *[256]int, n int) int {
 	return 255
 }
 
+// removeRules erases ruled lines: thin runs of rows (or columns) that are
+// ink across at least 80% of the picture. Ruled paper is common, and a digit
+// that crosses the lines would otherwise merge with them into one
+// picture-wide mark. Pixels much stronger than the line (twice the median
+// of its row) are ink crossing it and stay. A thick band is a stroke of a
+// tightly cropped digit (the bar of a 7), not a rule, and stays too.
+func removeRules(mask []bool, s []float32, w, h int) {
+	erase := func(n, length, maxRun int, at func(i, j int) int) {
+		full := make([]bool, n)
+		for i := range n {
+			c := 0
+			for j := range length {
+				if mask[at(i, j)] {
+					c++
+				}
+			}
+			full[i] = 10*c >= 8*length
+		}
+		vals := make([]float32, 0, length)
+		for i := 0; i < n; {
+			if !full[i] {
+				i++
+				continue
+			}
+			end := i
+			for end < n && full[end] {
+				end++
+			}
+			if end-i <= maxRun {
+				for k := i; k < end; k++ {
+					vals = vals[:0]
+					for j := range length {
+						if mask[at(k, j)] {
+							vals = append(vals, s[at(k, j)])
+						}
+					}
+					slices.Sort(vals)
+					line := vals[len(vals)/2]
+					for j := range length {
+						if p := at(k, j); s[p] < 2*line {
+							mask[p], s[p] = false, 0
+						}
+					}
+				}
+			}
+			i = end
+		}
+	}
+	erase(h, w, max(2, h/50), func(row, x int) int { return row*w + x })
+	erase(w, h, max(2, w/50), func(col, y int) int { return y*w + col })
+}
+
 // component is a connected region of ink.
 type component struct {
 	area int
@@ -696,14 +779,34 @@ func keepDigit(mask []bool, w, h int) (kept []bool, box image.Rectangle, count i
 		}
 		comps = append(comps, c)
 	}
+	// Frame-like components touch the picture's edge and run along most of
+	// it: the table around a photographed sheet, ruled lines, a shadow at
+	// the edge. They are dropped when a real mark (not a speck) remains;
+	// otherwise they are the digit itself, cropped tightly (a "1" from top
+	// to bottom).
+	dropped := make([]bool, len(comps))
+	frame := func(c component) bool {
+		touches := c.box.Min.X == 0 || c.box.Min.Y == 0 || c.box.Max.X == w || c.box.Max.Y == h
+		return touches && (10*c.box.Dx() >= 9*w || 10*c.box.Dy() >= 9*h)
+	}
+	mark := func(c component) bool {
+		return c.area >= max(minInkPixels, w*h/500) && max(c.box.Dx(), c.box.Dy()) >= max(minInkSide, max(w, h)/20)
+	}
+	if slices.ContainsFunc(comps, func(c component) bool { return !frame(c) && mark(c) }) {
+		for i, c := range comps {
+			dropped[i] = frame(c)
+		}
+	}
 	largest := 0
-	for _, c := range comps {
-		largest = max(largest, c.area)
+	for i, c := range comps {
+		if !dropped[i] {
+			largest = max(largest, c.area)
+		}
 	}
 	keep := make([]bool, len(comps)+1)
 	var core image.Rectangle
 	for i, c := range comps {
-		if float64(c.area) >= speckFraction*float64(largest) {
+		if !dropped[i] && float64(c.area) >= speckFraction*float64(largest) {
 			keep[i+1] = true
 			core = core.Union(c.box)
 		}
@@ -714,7 +817,7 @@ func keepDigit(mask []bool, w, h int) (kept []bool, box image.Rectangle, count i
 	near := core.Inset(-margin)
 	box = core
 	for i, c := range comps {
-		if !keep[i+1] && c.area >= 2 && c.box.Overlaps(near) {
+		if !keep[i+1] && !dropped[i] && c.area >= 2 && c.box.Overlaps(near) {
 			keep[i+1] = true
 			box = box.Union(c.box)
 		}

@@ -91,6 +91,14 @@ func TestPreprocess_Uploads(t *testing.T) {
 		{"uneven lighting", func(d int) scene {
 			return scene{w: 500, h: 400, box: image.Rect(100, 50, 400, 350), paper: white, ink: black, gradient: 0.65, noise: 4, seed: uint64(d), mnist: mn(d)}
 		}, jpg(80)},
+		{"sheet of paper on a dark table", func(d int) scene {
+			return scene{w: 640, h: 480, box: image.Rect(230, 130, 410, 350), paper: white, ink: blue, noise: 4, seed: uint64(d),
+				sheet: image.Rect(120, 60, 560, 440), table: color.NRGBA{70, 50, 35, 255}, mnist: mn(d)}
+		}, jpg(85)},
+		{"ruled notebook paper", func(d int) scene {
+			return scene{w: 400, h: 400, box: image.Rect(100, 60, 300, 340), paper: white, ink: black, noise: 3, seed: uint64(d),
+				rules: 36, rule: color.NRGBA{170, 190, 235, 255}, mnist: mn(d)}
+		}, jpg(85)},
 		{"thin pen, 2000 px wide", func(d int) scene {
 			return scene{w: 2000, h: 1500, box: image.Rect(700, 300, 1250, 1100), paper: white, ink: black, strokes: penDigits[d], pen: 3}
 		}, jpg(90)},

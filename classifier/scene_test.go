@@ -22,6 +22,12 @@ type scene struct {
 	gradient    float64 // light falls linearly from 1 (left) to 1-gradient (right)
 	noise       float64 // standard deviation of Gaussian sensor noise, in grey levels
 	seed        uint64
+	// A photo of a sheet on a table: outside sheet the table shows.
+	sheet image.Rectangle
+	table color.NRGBA
+	// Ruled paper: a 2-pixel line of colour rule every rules pixels.
+	rules int
+	rule  color.NRGBA
 
 	mnist   *[digitbot.InputSide * digitbot.InputSide]uint8 // or
 	strokes [][]point                                       // polylines in the unit square
@@ -95,7 +101,7 @@ func (s *scene) render() *image.NRGBA {
 	r := s.box.Inset(-int(s.pen) - 2).Intersect(img.Rect)
 	cov := s.coverage(r)
 	rng := rand.New(rand.NewPCG(s.seed, 7))
-	plain := !s.transparent && s.noise == 0 && s.gradient == 0
+	plain := !s.transparent && s.noise == 0 && s.gradient == 0 && s.sheet.Empty() && s.rules == 0
 	area := img.Rect
 	if plain || s.transparent {
 		// Paper everywhere (copied row by row), then only the digit's region.
@@ -126,6 +132,12 @@ func (s *scene) render() *image.NRGBA {
 				img.Pix[o], img.Pix[o+1], img.Pix[o+2], img.Pix[o+3] = c.R, c.G, c.B, c.A
 				continue
 			}
+			paper := s.paper
+			if !s.sheet.Empty() && !image.Pt(x, y).In(s.sheet) {
+				paper = s.table
+			} else if s.rules > 0 && y%s.rules < 2 {
+				paper = s.rule
+			}
 			light := 1 - s.gradient*float64(x)/float64(s.w)
 			ch := func(p, i uint8) uint8 {
 				v := (float64(p)*(1-a) + float64(i)*a) * light
@@ -134,9 +146,9 @@ func (s *scene) render() *image.NRGBA {
 				}
 				return uint8(min(max(math.Round(v), 0), 255))
 			}
-			img.Pix[o] = ch(s.paper.R, s.ink.R)
-			img.Pix[o+1] = ch(s.paper.G, s.ink.G)
-			img.Pix[o+2] = ch(s.paper.B, s.ink.B)
+			img.Pix[o] = ch(paper.R, s.ink.R)
+			img.Pix[o+1] = ch(paper.G, s.ink.G)
+			img.Pix[o+2] = ch(paper.B, s.ink.B)
 			img.Pix[o+3] = 255
 		}
 	}
