@@ -1100,3 +1100,35 @@ func (s *Server) SubmitModal(o ModalSubmitOptions) (*Interaction, error) {
 	it.name = modal.CustomID
 	return s.interactionHandleLocked(it)
 }
+
+// EditMessage edits a user's message as that user would (MESSAGE_UPDATE,
+// with the Message Content rule applied).
+func (s *Server) EditMessage(id, content string) (*Message, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	sm, ok := s.messages[id]
+	if !ok || sm.deleted {
+		return nil, fmt.Errorf("discordtest: unknown message %s", id)
+	}
+	if sm.msg.Author.ID == s.opts.AppID {
+		return nil, errors.New("discordtest: the bot edits its messages through the API")
+	}
+	in := &msgInput{present: map[string]bool{"content": true}, content: content}
+	if aerr := s.applyEditLocked(sm, in, ""); aerr != nil {
+		return nil, aerr
+	}
+	return s.snapshotLocked(sm), nil
+}
+
+// DeleteMessage deletes any message as its author or a moderator would
+// (MESSAGE_DELETE).
+func (s *Server) DeleteMessage(id string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	sm, ok := s.messages[id]
+	if !ok || sm.deleted {
+		return fmt.Errorf("discordtest: unknown message %s", id)
+	}
+	s.deleteMessageLocked(sm)
+	return nil
+}

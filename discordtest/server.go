@@ -102,15 +102,16 @@ const (
 // Server is an in-process Discord: gateway, REST API and CDN on one loopback
 // listener. All methods are safe for concurrent use.
 type Server struct {
-	opts     Options
-	clock    Clock
-	log      *slog.Logger
-	ln       net.Listener
-	http     *http.Server
-	baseURL  string // http://127.0.0.1:port
-	wsURL    string // ws://127.0.0.1:port
-	secret   []byte // signs CDN URLs
-	upgrader websocket.Upgrader
+	opts      Options
+	clock     Clock
+	log       *slog.Logger
+	ln        net.Listener
+	http      *http.Server
+	baseURL   string            // http://127.0.0.1:port
+	wsURL     string            // ws://127.0.0.1:port
+	secret    []byte            // signs CDN URLs
+	transport *rewriteTransport // shared by every HTTPClient
+	upgrader  websocket.Upgrader
 
 	mu           sync.Mutex
 	token        string        // the valid bot token; RevokeToken replaces it
@@ -214,6 +215,12 @@ func NewServer(opts Options) (*Server, error) {
 		return nil, fmt.Errorf("discordtest: listen: %w", err)
 	}
 	s.ln = ln
+	s.transport = &rewriteTransport{target: ln.Addr().String(), base: &http.Transport{
+		Proxy:               nil, // loopback only, whatever the environment says
+		DialContext:         (&net.Dialer{Timeout: 5 * time.Second}).DialContext,
+		MaxIdleConnsPerHost: 16,
+		IdleConnTimeout:     30 * time.Second,
+	}}
 	s.baseURL = "http://" + ln.Addr().String()
 	s.wsURL = "ws://" + ln.Addr().String()
 	s.http = &http.Server{Handler: s.routes(), ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelDebug)}
@@ -274,6 +281,7 @@ func (s *Server) Close() {
 	defer cancel()
 	_ = s.http.Shutdown(ctx)
 	_ = s.http.Close()
+	s.transport.base.(*http.Transport).CloseIdleConnections()
 	s.wg.Wait()
 }
 
@@ -331,15 +339,7 @@ func (t *rewriteTransport) RoundTrip(req *http.Request) (*http.Response, error) 
 // media.discordapp.net to this server and refuses any other host. The bot's
 // attachment downloader can use it unchanged on real-looking CDN URLs.
 func (s *Server) HTTPClient() *http.Client {
-	return &http.Client{
-		Timeout: 20 * time.Second,
-		Transport: &rewriteTransport{target: s.ln.Addr().String(), base: &http.Transport{
-			Proxy:               nil,
-			DialContext:         (&net.Dialer{Timeout: 5 * time.Second}).DialContext,
-			MaxIdleConnsPerHost: 16,
-			IdleConnTimeout:     30 * time.Second,
-		}},
-	}
+	return &http.Client{Timeout: 20 * time.Second, Transport: s.transport}
 }
 
 // Configure points an unmodified discordgo session at this server: its REST
