@@ -354,8 +354,10 @@ func (b *Bot) open(ctx context.Context) error {
 	}
 }
 
-// closeWhenOpened closes a session whose Open we gave up waiting for.
+// closeWhenOpened closes a session whose Open we gave up waiting for,
+// without reconnecting it: Start has failed.
 func (b *Bot) closeWhenOpened(done <-chan error) {
+	b.stopReconnect()
 	if err := <-done; err == nil {
 		b.s.Close()
 	}
