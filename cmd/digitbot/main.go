@@ -42,13 +42,14 @@ func (e *exitError) Error() string { return e.msg }
 
 func commands() map[string]command {
 	return map[string]command{
-		"run":     {"run the bot (needs DIGITBOT_TOKEN or a token file)", runRun},
-		"predict": {"classify image files with the bot's pipeline", runPredict},
-		"stats":   {"render the /stats image from a database or a demo history", runStats},
-		"export":  {"write evaluations from a database as CSV", runExport},
-		"backup":  {"copy a database safely, even while the bot runs", runBackup},
-		"model":   {"print the model card", runModel},
-		"health":  {"ask a running bot's /healthz (the Docker HEALTHCHECK)", runHealth},
+		"run":        {"run the bot (needs DIGITBOT_TOKEN or a token file)", runRun},
+		"playground": {"try the real bot in a browser, no Discord account needed", runPlayground},
+		"predict":    {"classify image files with the bot's pipeline", runPredict},
+		"stats":      {"render the /stats image from a database or a demo history", runStats},
+		"export":     {"write evaluations from a database as CSV", runExport},
+		"backup":     {"copy a database safely, even while the bot runs", runBackup},
+		"model":      {"print the model card", runModel},
+		"health":     {"ask a running bot's /healthz (the Docker HEALTHCHECK)", runHealth},
 	}
 }
 
@@ -95,7 +96,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 
 func printUsage(w io.Writer, cmds map[string]command) {
 	fmt.Fprintln(w, "usage: digitbot <command> [flags]\n\ncommands:")
-	for _, name := range []string{"run", "predict", "stats", "export", "backup", "model", "health"} {
+	for _, name := range []string{"run", "playground", "predict", "stats", "export", "backup", "model", "health"} {
 		if c, ok := cmds[name]; ok {
 			fmt.Fprintf(w, "  %-10s %s\n", name, c.summary)
 		}
