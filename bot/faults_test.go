@@ -430,3 +430,27 @@ func TestBot_QueueFull_TellsTheUserToTryAgain(t *testing.T) {
 		t.Errorf("/predict: ephemeral=%v %q", in.Ephemeral(), m.Content)
 	}
 }
+
+func TestBot_StartCancelled_ReturnsAndLeavesNoConnection(t *testing.T) {
+	o := defaultHarness()
+	o.noStart = true
+	h := newHarness(t, o)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	start := time.Now()
+	if err := h.bot.Start(ctx); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Start with a cancelled context = %v", err)
+	}
+	if d := time.Since(start); d > time.Second {
+		t.Errorf("Start took %s to notice its context was cancelled", d)
+	}
+	// The connection attempt may complete in the background: it must be
+	// closed (discordgo's Close takes 1 s) and not reopened.
+	time.Sleep(3 * time.Second)
+	if n := h.srv.Connections(); n != 0 {
+		t.Errorf("%d gateway connections open after a cancelled Start", n)
+	}
+	if n := len(h.srv.Identifies()); n > 1 {
+		t.Errorf("%d IDENTIFYs: the bot reconnected after a cancelled Start", n)
+	}
+}
