@@ -797,29 +797,38 @@ func keepDigit(mask []bool, w, h int) (kept []bool, box image.Rectangle, count i
 			dropped[i] = frame(c)
 		}
 	}
-	largest := 0
+	// The digit is the largest mark and what lies close to it: the pieces
+	// of a stroke that broke apart, a detached bar. Marks further away
+	// (a second digit, a note in the corner, specks) are not part of it.
+	// Close means within half the digit's size for substantial pieces
+	// (a twentieth of the largest's area or more), a tenth for small ones.
+	first := -1
 	for i, c := range comps {
-		if !dropped[i] {
-			largest = max(largest, c.area)
+		if !dropped[i] && (first < 0 || c.area > comps[first].area) {
+			first = i
 		}
 	}
 	keep := make([]bool, len(comps)+1)
-	var core image.Rectangle
-	for i, c := range comps {
-		if !dropped[i] && float64(c.area) >= speckFraction*float64(largest) {
-			keep[i+1] = true
-			core = core.Union(c.box)
-		}
-	}
-	// Small pieces within a tenth of the digit's size of it are kept: a
-	// faint stroke that broke apart, the dot left where a pen lifted.
-	margin := max(core.Dx(), core.Dy()) / 10
-	near := core.Inset(-margin)
-	box = core
-	for i, c := range comps {
-		if !keep[i+1] && !dropped[i] && c.area >= 2 && c.box.Overlaps(near) {
-			keep[i+1] = true
-			box = box.Union(c.box)
+	if first >= 0 {
+		keep[first+1] = true
+		box = comps[first].box
+		for grown := true; grown; {
+			grown = false
+			side := max(box.Dx(), box.Dy())
+			for i, c := range comps {
+				if keep[i+1] || dropped[i] || c.area < 2 {
+					continue
+				}
+				reach := side / 10
+				if float64(c.area) >= speckFraction*float64(comps[first].area) {
+					reach = side / 2
+				}
+				if c.box.Overlaps(box.Inset(-reach)) {
+					keep[i+1] = true
+					box = box.Union(c.box)
+					grown = true
+				}
+			}
 		}
 	}
 	kept = make([]bool, len(mask))

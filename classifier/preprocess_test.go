@@ -238,3 +238,25 @@ func TestPreprocess_InputPolarity(t *testing.T) {
 		t.Errorf("the digit spans %d rows, want about 20", len(rows))
 	}
 }
+
+// TestPreprocess_DigitWithANote: a smaller mark away from the digit (a
+// note in the corner, a second small digit) does not join the crop.
+func TestPreprocess_DigitWithANote(t *testing.T) {
+	c := newTestClassifier(t, 1)
+	digits := cleanDigits(t, c)
+	wrong := ""
+	for d := range 10 {
+		img := (&scene{w: 500, h: 400, box: image.Rect(150, 80, 390, 320), paper: white, ink: black, mnist: &digits[d]}).render()
+		img = addNote(img, image.Rect(20, 310, 60, 370), penDigits[(d+5)%10], 2, blue)
+		p, err := c.Classify(context.Background(), encodeJPEG(t, img, 85))
+		switch {
+		case err != nil:
+			wrong += fmt.Sprintf(" %d: error %v;", d, err)
+		case p.Digit != d:
+			wrong += fmt.Sprintf(" %d: got %d (%.0f%%);", d, p.Digit, 100*p.Confidence)
+		}
+	}
+	if wrong != "" {
+		t.Errorf("misclassified:%s", wrong)
+	}
+}

@@ -181,3 +181,21 @@ var penDigits = map[int][][]point{
 	8: {arc(0.5, 0.27, 0.22, 0.22, 0, 2*math.Pi), arc(0.5, 0.72, 0.27, 0.23, 0, 2*math.Pi)},
 	9: {arc(0.47, 0.3, 0.25, 0.25, 0, 2*math.Pi), {{0.72, 0.3}, {0.66, 0.95}}},
 }
+
+// addNote draws pen strokes (a smaller mark: a note, a second digit) into
+// box of an already rendered opaque image, in the given ink.
+func addNote(img *image.NRGBA, box image.Rectangle, strokes [][]point, pen float64, ink color.NRGBA) *image.NRGBA {
+	note := scene{box: box, strokes: strokes, pen: pen}
+	r := box.Inset(-int(pen) - 2).Intersect(img.Rect)
+	cov := note.coverage(r)
+	for y := r.Min.Y; y < r.Max.Y; y++ {
+		for x := r.Min.X; x < r.Max.X; x++ {
+			a := cov[(y-r.Min.Y)*r.Dx()+x-r.Min.X]
+			o := img.PixOffset(x, y)
+			for c, v := range [3]uint8{ink.R, ink.G, ink.B} {
+				img.Pix[o+c] = uint8(math.Round(float64(img.Pix[o+c])*(1-a) + float64(v)*a))
+			}
+		}
+	}
+	return img
+}
