@@ -78,9 +78,9 @@ func (s *Server) storeUploadsLocked(channelID, appID string, ups []upload, ephem
 				f.Width, f.Height = &w, &h
 			}
 		}
+		f.Description = u.description
 		s.files[id] = f
 		out = append(out, f)
-		_ = u.description
 	}
 	return out
 }
@@ -106,7 +106,7 @@ func (s *Server) fileURLsLocked(f *storedFile) (cdnURL, proxyURL string) {
 
 func (s *Server) wireAttachmentLocked(f *storedFile, ephemeral bool) wireAttachment {
 	u, p := s.fileURLsLocked(f)
-	return wireAttachment{ID: f.ID, Filename: f.Name, ContentType: f.ContentType, Size: len(f.Data),
+	return wireAttachment{ID: f.ID, Filename: f.Name, Description: f.Description, ContentType: f.ContentType, Size: len(f.Data),
 		URL: u, ProxyURL: p, Width: f.Width, Height: f.Height, Ephemeral: ephemeral}
 }
 

@@ -140,6 +140,9 @@ func TestCrossCheck_DiscordJS(t *testing.T) {
 
 	sent := next("sent")
 	id := sent["id"].(string)
+	if sa := sent["attachments"].([]any); len(sa) != 1 || sa[0].(map[string]any)["description"] != "what the bot saw" {
+		t.Fatalf("discord.js sent attachments %v", sa)
+	}
 	stored, ok := srv.Message(id)
 	if !ok || len(stored.Components) != 1 || stored.MessageReference == nil || stored.MessageReference.MessageID != posted.ID {
 		t.Fatalf("reply stored as %+v", stored)

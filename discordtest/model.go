@@ -173,6 +173,7 @@ type storedFile struct {
 	ID          string
 	Path        string // /attachments/{channel}/{id}/{name} or /ephemeral-attachments/...
 	Name        string
+	Description string // alt text given in the "attachments" array
 	ContentType string
 	Data        []byte
 	Width       *int

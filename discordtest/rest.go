@@ -512,8 +512,16 @@ func decodeMsgInput(raw json.RawMessage, files []upload) (*msgInput, *APIError) 
 		return nil, e
 	}
 	for _, a := range in.attachments {
+		// New files are referred to by their index, as a number or a string.
 		var n int
-		if json.Unmarshal(a.ID, &n) == nil {
+		var str string
+		ok := json.Unmarshal(a.ID, &n) == nil
+		if !ok && json.Unmarshal(a.ID, &str) == nil {
+			var err error
+			n, err = strconv.Atoi(str)
+			ok = err == nil && n < maxFiles
+		}
+		if ok {
 			for i := range in.files {
 				if in.files[i].index == n && a.Description != "" {
 					in.files[i].description = a.Description

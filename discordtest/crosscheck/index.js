@@ -68,8 +68,8 @@ client.on(Events.MessageCreate, async (m) => {
       new ButtonBuilder().setCustomId('right').setLabel('Right').setStyle(ButtonStyle.Success),
       new ButtonBuilder().setCustomId('wrong').setLabel('Wrong').setStyle(ButtonStyle.Danger),
     );
-    const sent = await m.reply({ content: 'Is it a 7?', components: [row], files: [{ attachment: Buffer.from('saw it'), name: 'saw.txt' }] });
-    emit({ event: 'sent', id: sent.id, components: sent.components.map((r) => r.components.map((b) => b.customId)), attachments: sent.attachments.map((a) => a.name) });
+    const sent = await m.reply({ content: 'Is it a 7?', components: [row], files: [{ attachment: Buffer.from('saw it'), name: 'saw.txt', description: 'what the bot saw' }] });
+    emit({ event: 'sent', id: sent.id, components: sent.components.map((r) => r.components.map((b) => b.customId)), attachments: sent.attachments.map((a) => ({ name: a.name, description: a.description })) });
   } catch (e) {
     fail('message', e);
   }
