@@ -70,6 +70,7 @@
     menuTarget: null,
     pending: new Set(),    // release functions of buttons waiting for the bot
     followUntil: 0,        // until then, new messages scroll the list down
+    stuck: true,           // the list is scrolled to the bottom
   };
 
   const lang = () => (state.locale.startsWith("es") ? "es" : "en");
@@ -252,6 +253,7 @@
         img.dataset.testid = "attachment-image";
         img.setAttribute("data-testid", "attachment-image");
         img.addEventListener("click", () => openLightbox(a.url));
+        keepBottom(img);
         li.append(img);
       } else {
         const card = el("div", "file-card");
@@ -341,6 +343,7 @@
       img.alt = "";
       img.setAttribute("data-testid", "embed-image");
       img.addEventListener("click", () => openLightbox(e.image));
+      keepBottom(img);
       d.append(img);
     }
     if (e.thumbnail) {
@@ -351,6 +354,7 @@
       img.alt = "";
       img.setAttribute("data-testid", "embed-thumbnail");
       img.addEventListener("click", () => openLightbox(e.thumbnail));
+      keepBottom(img);
       d.append(img);
     }
     if (e.footer) d.append(el("div", "embed-footer", e.footer));
@@ -397,7 +401,7 @@
     state.messages.set(m.id, m);
     if (state.dismissed.has(m.id)) return;
     const list = $("messages");
-    const stick = nearBottom();
+    const stick = state.stuck;
     const node = renderMessage(m);
     const existing = list.querySelector(`li[data-id="${CSS.escape(m.id)}"]`);
     if (existing) {
@@ -421,12 +425,19 @@
   function snowflakeLess(a, b) {
     return a.length !== b.length ? a.length < b.length : a < b;
   }
+  // stuck says whether the list is scrolled to the bottom: then it stays
+  // there as messages arrive and their images load, as in Discord.
+  $("scroller").addEventListener("scroll", () => { state.stuck = nearBottom(); });
+  function keepBottom(img) {
+    img.addEventListener("load", () => { if (state.stuck) scrollDown(); });
+  }
   function nearBottom() {
     const s = $("scroller");
     return s.scrollHeight - s.scrollTop - s.clientHeight < 120;
   }
   function scrollDown() {
     const s = $("scroller");
+    state.stuck = true;
     requestAnimationFrame(() => { s.scrollTop = s.scrollHeight; });
   }
   function jumpTo(id) {
