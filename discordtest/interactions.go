@@ -480,10 +480,7 @@ func (s *Server) webhookExecute(w http.ResponseWriter, r *http.Request) *APIErro
 	}
 	record(nil)
 	s.publishInteractionLocked(it)
-	if r.URL.Query().Get("wait") == "true" {
-		writeJSON(w, http.StatusOK, sm.msg)
-		return nil
-	}
-	w.WriteHeader(http.StatusNoContent)
+	// For interaction follow-ups "wait" is always true: the message comes back.
+	writeJSON(w, http.StatusOK, sm.msg)
 	return nil
 }

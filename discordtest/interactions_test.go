@@ -219,6 +219,9 @@ func TestInteraction_DeferThenEditAndFollowup(t *testing.T) {
 	if err != nil || r.Type != 5 || !r.Message.Loading {
 		t.Fatalf("deferred response %+v %v", r, err)
 	}
+	if _, err := dg.InteractionResponseEdit(i, &discordgo.WebhookEdit{}); restErr(t, err).Message.Code != CodeEmptyMessage {
+		t.Fatalf("empty edit of the deferred message: %v", err)
+	}
 	content := "chart"
 	edited, err := dg.InteractionResponseEdit(i, &discordgo.WebhookEdit{Content: &content,
 		Files: []*discordgo.File{{Name: "stats.png", Reader: bytes.NewReader(pngBytes(t))}}})

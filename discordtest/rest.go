@@ -875,10 +875,8 @@ func (s *Server) applyEditLocked(sm *storedMessage, in *msgInput, ephemeralApp s
 	}
 	wasLoading := next.Flags&msgFlagLoading != 0
 	if err := validateMsg(next.Content, next.Embeds, next.Components, len(next.Attachments)+countEmbedFiles(stored, newAtts), nil); err != nil {
-		if !(wasLoading && err.Code == CodeEmptyMessage) {
-			s.dropFilesLocked(stored)
-			return err
-		}
+		s.dropFilesLocked(stored)
+		return err
 	}
 	next.Flags &^= msgFlagLoading
 	now := timestamp(s.clock.Now())
