@@ -112,13 +112,18 @@ func waitFor[T any](p page, what, js string) T {
 
 type point struct{ X, Y float64 }
 
-// center scrolls an element into view and returns its centre.
+// center scrolls an element into view and returns its centre, once the
+// page is still: every image loaded (a late image would scroll the list)
+// and the element is the one under that point.
 func center(p page, selector string) point {
 	p.t.Helper()
 	js := fmt.Sprintf(`(() => { const e = document.querySelector(%q); if (!e) return null;
+		if (![...document.images].every(i => i.complete)) return null;
 		e.scrollIntoView({block: "center"}); const r = e.getBoundingClientRect();
-		return {X: r.left + r.width / 2, Y: r.top + r.height / 2}; })()`, selector)
-	return eval[point](p, js)
+		const x = r.left + r.width / 2, y = r.top + r.height / 2;
+		const hit = document.elementFromPoint(x, y);
+		return hit && (hit === e || e.contains(hit)) ? {X: x, Y: y} : null; })()`, selector)
+	return waitFor[point](p, selector+" to be visible and still", js)
 }
 
 // click presses and releases the left button on an element, like a person.
