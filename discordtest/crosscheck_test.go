@@ -34,8 +34,9 @@ func (s *syncBuffer) String() string {
 }
 
 // TestCrossCheck_DiscordJS runs discord.js v14 (crosscheck/index.js) as an
-// independent client: it logs in, gets READY, registers commands, receives
-// a MESSAGE_CREATE with an attachment it downloads from the CDN, replies
+// independent client: it logs in, gets READY, registers commands, resumes
+// after a dropped connection, receives a MESSAGE_CREATE with an attachment
+// it downloads from the CDN, replies
 // with buttons and a file after a 429 it must wait out, and answers a button
 // press with an update and an ephemeral follow-up. In CI (CI set) a missing Node fails the test.
 func TestCrossCheck_DiscordJS(t *testing.T) {
@@ -120,6 +121,9 @@ func TestCrossCheck_DiscordJS(t *testing.T) {
 		t.Fatalf("discord.js identify %+v", info)
 	}
 
+	// Cut the connection: discord.js must RESUME (on resume_gateway_url)
+	// and get the message posted meanwhile, without a second IDENTIFY.
+	srv.DropConnections()
 	// discord.js's reply meets a 429 first and must wait and retry.
 	srv.RateLimit("POST /channels/{id}/messages", 1, 300*time.Millisecond)
 	png := tinyPNG(4, 5)
@@ -128,6 +132,14 @@ func TestCrossCheck_DiscordJS(t *testing.T) {
 		t.Fatal(err)
 	}
 	msg := next("message")
+	if n := len(srv.Identifies()); n != 1 {
+		t.Fatalf("discord.js identified %d times, want 1 (it should resume)", n)
+	}
+	rs := srv.Resumes()
+	if len(rs) != 1 || !rs[0].TokenOK || rs[0].Invalid || rs[0].CloseCode != 0 {
+		t.Fatalf("discord.js resumes %+v", rs)
+	}
+	t.Logf("discord.js resumed; %d missed dispatch(es) replayed", rs[0].Replayed)
 	atts := msg["attachments"].([]any)
 	if msg["id"] != posted.ID || msg["mentionsBot"] != true || len(atts) != 1 {
 		t.Fatalf("discord.js message %v", msg)
