@@ -192,6 +192,9 @@ func (m *Runner) Run(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("creating the Discord session: %w", err)
 	}
+	// discordgo sends the shard in IDENTIFY; Discord then routes only this
+	// shard's servers (and, for shard 0, DMs) to this process.
+	m.Session.ShardID, m.Session.ShardCount = cfg.ShardID, cfg.ShardCount
 	httpClient := m.HTTPClient
 	if httpClient == nil {
 		httpClient = downloadClient()

@@ -201,3 +201,20 @@ func TestRunner_BadToken_FailsClearlyWithoutRetrying(t *testing.T) {
 		t.Errorf("the token was logged or shown")
 	}
 }
+
+func TestRunner_ShardConfig_IsSentInIdentify(t *testing.T) {
+	srv := discordtest.New(t, discordtest.Options{MessageContentAllowed: true})
+	r, logs := newTestRunner(t, srv, srv.Token())
+	r.Config.ShardID, r.Config.ShardCount = 1, 2
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := r.Run(ctx); err != nil {
+		r.Close()
+		t.Fatalf("Run: %v\n%s", err, logs.String())
+	}
+	defer r.Close()
+	id, ok := srv.Identify()
+	if !ok || id.Shard == nil || *id.Shard != [2]int{1, 2} {
+		t.Fatalf("IDENTIFY shard = %v (ok %v), want [1 2]", id.Shard, ok)
+	}
+}
