@@ -10,6 +10,9 @@ package classifier
 
 import (
 	"context"
+	"image"
+	"image/color"
+	"math/rand/v2"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -96,4 +99,57 @@ func forEachParallel(t *testing.T, n int, f func(i int) bool) int {
 	}
 	wg.Wait()
 	return int(count.Load())
+}
+
+// TestClassifier_SyntheticUploads renders 400 MNIST test digits as
+// random uploads (canvas size, digit size and place, paper and ink
+// colours, polarity, light gradient, noise, JPEG quality all drawn from a
+// seeded generator) and classifies them. It measures how much of the
+// model's accuracy survives the trip through a camera-like rendering.
+func TestClassifier_SyntheticUploads(t *testing.T) {
+	c := newTestClassifier(t, runtime.GOMAXPROCS(0))
+	m := loadMNISTTest(t)
+	const n = 400
+	rng := rand.New(rand.NewPCG(2026, 11))
+	scenes := make([]scene, n)
+	quality := make([]int, n)
+	for k := range scenes {
+		i := k * len(m.images) / n
+		w := 200 + rng.IntN(600)
+		h := w * (60 + rng.IntN(80)) / 100
+		side := min(w, h) * (30 + rng.IntN(60)) / 100
+		x, y := rng.IntN(w-side+1), rng.IntN(h-side+1)
+		paper := color.NRGBA{uint8(170 + rng.IntN(86)), uint8(170 + rng.IntN(86)), uint8(170 + rng.IntN(86)), 255}
+		ink := color.NRGBA{uint8(rng.IntN(90)), uint8(rng.IntN(90)), uint8(rng.IntN(90)), 255}
+		if rng.IntN(5) == 0 { // chalk on a blackboard, a dark-mode drawing app
+			paper, ink = ink, paper
+		}
+		scenes[k] = scene{w: w, h: h, box: image.Rect(x, y, x+side, y+side), paper: paper, ink: ink,
+			gradient: rng.Float64() * 0.5, noise: rng.Float64() * 8, seed: uint64(k), mnist: &m.images[i]}
+		quality[k] = 0
+		if rng.IntN(3) > 0 {
+			quality[k] = 50 + rng.IntN(46)
+		}
+	}
+	var errs atomic.Int64
+	correct := forEachParallel(t, n, func(k int) bool {
+		img := scenes[k].render()
+		var data []byte
+		if quality[k] == 0 {
+			data = encodePNG(t, img)
+		} else {
+			data = encodeJPEG(t, img, quality[k])
+		}
+		p, err := c.Classify(context.Background(), data)
+		if err != nil {
+			errs.Add(1)
+			return false
+		}
+		return p.Digit == m.labels[k*len(m.images)/n]
+	})
+	acc := float64(correct) / n
+	t.Logf("synthetic uploads: %d/%d = %.1f%% correct, %d refused", correct, n, 100*acc, errs.Load())
+	if acc < 0.97 {
+		t.Errorf("accuracy on synthetic uploads %.1f%% < 97%%", 100*acc)
+	}
 }
