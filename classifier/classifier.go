@@ -55,8 +55,12 @@ type Classifier struct {
 
 	workers chan *worker // idle workers
 	size    int
-	closed  chan struct{}
-	close   sync.Once
+	// decoding bounds how many images are decoded and preprocessed at
+	// once: a decoded 40-megapixel photo takes up to 160 MB, and a burst of
+	// uploads must not multiply that without limit.
+	decoding chan struct{}
+	closed   chan struct{}
+	close    sync.Once
 }
 
 var _ digitbot.Classifier = (*Classifier)(nil)
@@ -98,6 +102,7 @@ func New(opts Options) (*Classifier, error) {
 		std:       float32(card.Input.Std),
 		workers:   make(chan *worker, n),
 		size:      n,
+		decoding:  make(chan struct{}, 2*n),
 		closed:    make(chan struct{}),
 	}
 	if c.maxBytes <= 0 {
@@ -229,11 +234,7 @@ func (c *Classifier) Classify(ctx context.Context, data []byte) (digitbot.Predic
 	if err := ctx.Err(); err != nil {
 		return digitbot.Prediction{}, digitbot.WrapError(digitbot.EUNAVAILABLE, "The request was cancelled.", err)
 	}
-	img, err := Decode(data, c.maxBytes, c.maxPixels)
-	if err != nil {
-		return digitbot.Prediction{}, err
-	}
-	px, err := Preprocess(img)
+	px, err := c.prepare(ctx, data)
 	if err != nil {
 		return digitbot.Prediction{}, err
 	}
@@ -253,6 +254,25 @@ func (c *Classifier) Classify(ctx context.Context, data []byte) (digitbot.Predic
 		}
 	}
 	return p, nil
+}
+
+// prepare decodes and preprocesses in the caller's goroutine, once one of
+// the decoding slots is free.
+func (c *Classifier) prepare(ctx context.Context, data []byte) ([digitbot.InputSide * digitbot.InputSide]uint8, error) {
+	var px [digitbot.InputSide * digitbot.InputSide]uint8
+	select {
+	case <-c.closed:
+		return px, digitbot.Errorf(digitbot.EUNAVAILABLE, "The classifier is shutting down.")
+	case <-ctx.Done():
+		return px, digitbot.WrapError(digitbot.EUNAVAILABLE, "The classifier is busy; please try again.", ctx.Err())
+	case c.decoding <- struct{}{}:
+	}
+	defer func() { <-c.decoding }()
+	img, err := Decode(data, c.maxBytes, c.maxPixels)
+	if err != nil {
+		return px, err
+	}
+	return Preprocess(img)
 }
 
 // run borrows a worker for one inference.

@@ -156,8 +156,8 @@ func TestClassifier_Concurrent(t *testing.T) {
 	}
 }
 
-// TestClassifier_ContextAndClose: a caller waiting for a busy pool gives up
-// with its context; after Close nothing runs.
+// TestClassifier_ContextAndClose: a caller waiting for a busy pool (or for
+// a decoding slot) gives up with its context; after Close nothing runs.
 func TestClassifier_ContextAndClose(t *testing.T) {
 	c := newTestClassifier(t, 1)
 	data := encodePNG(t, grayOf(loadMNISTTest(t).images[0]))
@@ -180,6 +180,21 @@ func TestClassifier_ContextAndClose(t *testing.T) {
 		t.Errorf("error %v does not wrap context.DeadlineExceeded", err)
 	}
 	c.workers <- w
+
+	// Fill the decoding slots: decoding waits too, within the context.
+	for range cap(c.decoding) {
+		c.decoding <- struct{}{}
+	}
+	ctx, cancel = context.WithTimeout(context.Background(), 20*time.Millisecond)
+	_, err = c.Classify(ctx, data)
+	cancel()
+	wantCode(t, err, digitbot.EUNAVAILABLE)
+	for range cap(c.decoding) {
+		<-c.decoding
+	}
+	if _, err := c.Classify(context.Background(), data); err != nil {
+		t.Fatalf("after the slots are free: %v", err)
+	}
 
 	if err := c.Close(); err != nil {
 		t.Fatal(err)
