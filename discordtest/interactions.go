@@ -224,7 +224,7 @@ func (s *Server) markRespondedLocked(it *interactionState, typ int, elapsed time
 	s.notifyLocked()
 }
 
-// messageTypeFor is the message type Discord gives interaction responses.
+// messageType is the message type Discord gives interaction responses.
 func (it *interactionState) messageType() int {
 	switch {
 	case it.typ == interactionCommand && it.commandType == cmdChatInput:

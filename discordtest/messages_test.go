@@ -329,3 +329,20 @@ func TestMessage_UserEditsAndDeletes(t *testing.T) {
 		t.Fatal("deleted twice")
 	}
 }
+
+func TestServer_RejectsNonSnowflakeIDs(t *testing.T) {
+	t.Parallel()
+	if _, err := NewServer(Options{Guilds: []GuildOptions{{ID: "guild-one"}}}); err == nil {
+		t.Fatal("guild id \"guild-one\" accepted")
+	}
+	if _, err := NewServer(Options{Guilds: []GuildOptions{{ID: "1", Channels: []ChannelOptions{{ID: "general"}}}}}); err == nil {
+		t.Fatal("channel id \"general\" accepted")
+	}
+	srv := New(t, Options{})
+	if _, err := srv.PostMessage(MessageOptions{Author: &discordgo.User{ID: "bob"}, Content: "x"}); err == nil {
+		t.Fatal("author id \"bob\" accepted")
+	}
+	if n := len(srv.Messages(DefaultChannelID)); n != 0 {
+		t.Fatalf("%d messages stored after a refused post", n)
+	}
+}

@@ -254,15 +254,24 @@ type wireCommand struct {
 
 func (s *Server) createGuilds() error {
 	now := s.clock.Now()
+	if err := checkSnowflake("application id", s.opts.AppID); err != nil {
+		return err
+	}
 	for i, g := range s.opts.Guilds {
 		if g.ID == "" {
 			g.ID = s.newIDLocked()
+		}
+		if err := checkSnowflake("guild id", g.ID); err != nil {
+			return err
 		}
 		if g.Name == "" {
 			g.Name = fmt.Sprintf("Guild %d", i+1)
 		}
 		if g.OwnerID == "" {
 			g.OwnerID = DefaultOwnerID
+		}
+		if err := checkSnowflake("owner id", g.OwnerID); err != nil {
+			return err
 		}
 		if _, dup := s.guilds[g.ID]; dup {
 			return fmt.Errorf("discordtest: duplicate guild id %s", g.ID)
@@ -274,6 +283,9 @@ func (s *Server) createGuilds() error {
 		for j, c := range g.Channels {
 			if c.ID == "" {
 				c.ID = s.newIDLocked()
+			}
+			if err := checkSnowflake("channel id", c.ID); err != nil {
+				return err
 			}
 			if c.Name == "" {
 				c.Name = fmt.Sprintf("channel-%d", j+1)

@@ -202,6 +202,16 @@ func (s *Server) PostMessage(o MessageOptions) (*Message, error) {
 	if s.closed {
 		return nil, errors.New("discordtest: server closed")
 	}
+	if o.Author != nil {
+		if err := checkSnowflake("author id", o.Author.ID); err != nil {
+			return nil, err
+		}
+	}
+	for _, id := range o.Mentions {
+		if err := checkSnowflake("mentioned user id", id); err != nil {
+			return nil, err
+		}
+	}
 	author := s.ensureUserLocked(o.Author)
 	if author.ID == s.opts.AppID {
 		return nil, errors.New("discordtest: PostMessage posts as a user; the bot posts through the API")
@@ -400,6 +410,11 @@ type CommandOptions struct {
 }
 
 func (s *Server) actorLocked(a Actor) (wireUser, *channelState, error) {
+	if a.User != nil {
+		if err := checkSnowflake("user id", a.User.ID); err != nil {
+			return wireUser{}, nil, err
+		}
+	}
 	user := s.ensureUserLocked(a.User)
 	ch, err := s.resolveChannelLocked(a.ChannelID, a.GuildID, a.DM, user.ID)
 	if err != nil {
@@ -612,8 +627,8 @@ func (s *Server) optionValueLocked(d *wireCommandOption, v any, ch *channelState
 		return b, nil
 	case optUser, optMentionable:
 		id, ok := v.(string)
-		if !ok {
-			return nil, fmt.Errorf("want a user id string, got %T", v)
+		if !ok || !validSnowflake(id) {
+			return nil, fmt.Errorf("want a user id (snowflake string), got %T %v", v, v)
 		}
 		u := s.ensureUserLocked(&discordgo.User{ID: id})
 		addResolved("users", id, u)
@@ -744,6 +759,11 @@ func (s *Server) PressButton(o ButtonOptions) (*Interaction, error) {
 	o.Actor.ChannelID = sm.msg.ChannelID
 	o.Actor.GuildID = ""
 	o.Actor.DM = false
+	if o.Actor.User != nil {
+		if err := checkSnowflake("user id", o.Actor.User.ID); err != nil {
+			return nil, err
+		}
+	}
 	user := s.ensureUserLocked(o.Actor.User)
 	if sm.visibleTo != "" && sm.visibleTo != user.ID {
 		return nil, fmt.Errorf("discordtest: message %s is ephemeral for another user", o.MessageID)

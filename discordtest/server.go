@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -418,6 +419,23 @@ func randomToken(n int) string {
 	b := make([]byte, n)
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)
+}
+
+// validSnowflake reports whether id looks like a Discord id (decimal
+// uint64): other clients (discord.js parses ids as BigInt) reject others.
+func validSnowflake(id string) bool {
+	if id == "" || len(id) > 20 {
+		return false
+	}
+	_, err := strconv.ParseUint(id, 10, 64)
+	return err == nil
+}
+
+func checkSnowflake(what, id string) error {
+	if !validSnowflake(id) {
+		return fmt.Errorf("discordtest: %s %q is not a snowflake (a decimal uint64 like %s)", what, id, DefaultUserID)
+	}
+	return nil
 }
 
 func stripBot(token string) string {
