@@ -84,6 +84,32 @@ func (s *Server) applyRateLimit(w http.ResponseWriter, route, pattern string) bo
 	return true
 }
 
+// SetHeartbeatACKs turns heartbeat ACKs (op 11) off or back on. Without
+// ACKs a client should declare the connection a zombie, reconnect and
+// resume (discordgo does after 5 heartbeat intervals).
+func (s *Server) SetHeartbeatACKs(enabled bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.noACKs = !enabled
+}
+
+// RequestHeartbeat sends op 1 HEARTBEAT on every ready connection; clients
+// must answer with a heartbeat at once.
+func (s *Server) RequestHeartbeat() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for c := range s.conns {
+		if c.ready {
+			seq := int64(0)
+			if c.session != nil {
+				seq = c.session.seq
+			}
+			b, _ := json.Marshal(map[string]any{"op": opHeartbeat, "s": nil, "t": nil, "d": seq})
+			c.sendLocked(outFrame{payload: b})
+		}
+	}
+}
+
 // DropConnections cuts every gateway connection without a close frame, as a
 // network failure would. Sessions stay resumable; events dispatched while a
 // client is away are replayed when it resumes.

@@ -118,3 +118,53 @@ func TestFaults_SlowBotMissesDeadline(t *testing.T) {
 		t.Fatalf("elapsed %v err %v", r.Elapsed, err)
 	}
 }
+
+// Without ACKs discordgo declares the connection a zombie after 5 intervals
+// and reconnects, but it first closes with 1000, which (as on Discord) ends
+// the session: its RESUME gets op 9 and it identifies again. Events sent
+// between the close and the new READY are lost.
+func TestFaults_NoHeartbeatACKsMakesClientReconnect(t *testing.T) {
+	t.Parallel()
+	srv := New(t, Options{HeartbeatInterval: 100 * time.Millisecond})
+	_, rec := openSession(t, srv, discordgo.IntentsAllWithoutPrivileged)
+	first := rec.wait(t, "READY", nil).Struct.(*discordgo.Ready).SessionID
+	srv.SetHeartbeatACKs(false)
+	deadline := time.Now().Add(10 * time.Second)
+	for len(srv.Resumes()) == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("discordgo never reconnected without heartbeat ACKs")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	srv.SetHeartbeatACKs(true)
+	rec.wait(t, "READY", func(e *discordgo.Event) bool { return e.Struct.(*discordgo.Ready).SessionID != first })
+	if r := srv.Resumes()[0]; !r.Invalid || r.SessionID != first {
+		t.Fatalf("resume %+v, want refused (session ended by the 1000 close)", r)
+	}
+	if codes := srv.CloseCodes(); len(codes) == 0 || codes[0] != 1000 {
+		t.Fatalf("client close codes %v, want 1000 first", codes)
+	}
+	m, _ := srv.PostMessage(MessageOptions{DM: true, Content: "still here"})
+	rec.wait(t, "MESSAGE_CREATE", func(e *discordgo.Event) bool { return e.Struct.(*discordgo.MessageCreate).ID == m.ID })
+}
+
+func TestFaults_RequestHeartbeatIsAnswered(t *testing.T) {
+	t.Parallel()
+	srv := New(t, Options{HeartbeatInterval: time.Hour}) // no periodic beats after the first
+	openSession(t, srv, discordgo.IntentsAllWithoutPrivileged)
+	deadline := time.Now().Add(5 * time.Second)
+	for srv.Heartbeats() < 1 {
+		if time.Now().After(deadline) {
+			t.Fatal("no first heartbeat")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	before := srv.Heartbeats()
+	srv.RequestHeartbeat()
+	for srv.Heartbeats() <= before {
+		if time.Now().After(deadline) {
+			t.Fatal("op 1 from the server was not answered")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}

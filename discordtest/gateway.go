@@ -304,8 +304,10 @@ func (s *Server) handleOp(c *gwConn, p gwPayload) {
 		s.mu.Lock()
 		c.heartbeats++
 		s.heartbeats++
-		ack, _ := json.Marshal(map[string]any{"op": opHeartbeatACK, "s": nil, "t": nil, "d": nil})
-		c.sendLocked(outFrame{payload: ack})
+		if !s.noACKs {
+			ack, _ := json.Marshal(map[string]any{"op": opHeartbeatACK, "s": nil, "t": nil, "d": nil})
+			c.sendLocked(outFrame{payload: ack})
+		}
 		s.mu.Unlock()
 	case opIdentify:
 		s.identify(c, p.D)

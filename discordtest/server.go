@@ -136,6 +136,7 @@ type Server struct {
 	resumes      []ResumeInfo
 	closeCodes   []int
 	heartbeats   int
+	noACKs       bool // fault: heartbeats are not acknowledged
 	sentEvents   []GatewayEvent
 	requests     []Request
 	rateLimits   map[string]*rateLimitFault
