@@ -40,6 +40,7 @@ func BenchmarkRoundTrip_MessageToReply(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+	b.StopTimer() // closing a discordgo session sleeps 1 s
 }
 
 // BenchmarkInteraction_RespondAndWait measures a scripted slash command

@@ -155,8 +155,8 @@ func (c *gwConn) sendLocked(f outFrame) {
 }
 
 func (c *gwConn) writer() {
-	var zbuf bytes.Buffer
-	var zw *zlib.Writer
+	var zbuf, pbuf bytes.Buffer
+	var zw, pw *zlib.Writer
 	if c.zstream {
 		zw = zlib.NewWriter(&zbuf)
 	}
@@ -190,11 +190,17 @@ func (c *gwConn) writer() {
 				err = c.ws.WriteMessage(websocket.BinaryMessage, zbuf.Bytes())
 			}
 		case f.compress:
-			var b bytes.Buffer
-			w := zlib.NewWriter(&b)
-			_, _ = w.Write(f.payload)
-			_ = w.Close()
-			err = c.ws.WriteMessage(websocket.BinaryMessage, b.Bytes())
+			// One complete zlib stream per message; the writer is reused
+			// (Reset) because creating one costs about a millisecond.
+			pbuf.Reset()
+			if pw == nil {
+				pw = zlib.NewWriter(&pbuf)
+			} else {
+				pw.Reset(&pbuf)
+			}
+			_, _ = pw.Write(f.payload)
+			_ = pw.Close()
+			err = c.ws.WriteMessage(websocket.BinaryMessage, pbuf.Bytes())
 		default:
 			err = c.ws.WriteMessage(websocket.TextMessage, f.payload)
 		}
