@@ -87,7 +87,13 @@ func Preprocess(img image.Image) (out [digitbot.InputSide * digitbot.InputSide]u
 // grey is a single-channel float image, row-major.
 type grey struct {
 	w, h int
-	pix  []float32
+	pix  []float32 // mean luma of each block
+	// darkest and lightest are the extreme luma of each k×k block, nil when
+	// k == 1 (they equal pix). Once the polarity is known, the extreme on
+	// the ink's side replaces the mean: a 3-pixel pen line in a
+	// 4000-pixel photo averages to a barely visible 25% in an 8×8 block,
+	// but its darkest pixel keeps the ink's full contrast.
+	darkest, lightest []uint8
 }
 
 // toGrey reduces img by an integer factor so its longer side is at most
@@ -100,6 +106,13 @@ func toGrey(img image.Image) *grey {
 	w, h := (sw+k-1)/k, (sh+k-1)/k
 	luma := make([]float32, w*h) // premultiplied luma, 0..255
 	var alpha []float32          // 0..1, allocated at the first translucent row
+	// Block extremes of the luma composited over black (L) and over white
+	// (L + 255 - A); which one applies is known only after compositing.
+	var dark0, light0, dark1, light1 []uint8
+	if k > 1 {
+		dark0, light0 = make([]uint8, w*h), make([]uint8, w*h)
+		dark1, light1 = make([]uint8, w*h), make([]uint8, w*h)
+	}
 	sumL := make([]uint64, w)
 	sumA := make([]uint64, w)
 	rowL := make([]uint8, sw)
@@ -108,6 +121,12 @@ func toGrey(img image.Image) *grey {
 	for oy := 0; oy < h; oy++ {
 		clear(sumL)
 		clear(sumA)
+		if k > 1 {
+			o := dark0[oy*w : oy*w+w]
+			for i := range o {
+				dark0[oy*w+i], dark1[oy*w+i] = 255, 255
+			}
+		}
 		y0, y1 := oy*k, min(oy*k+k, sh)
 		for y := y0; y < y1; y++ {
 			if !read(b.Min.Y+y, rowL, rowA) && alpha == nil {
@@ -116,14 +135,29 @@ func toGrey(img image.Image) *grey {
 					alpha[i] = 1
 				}
 			}
+			if k == 1 {
+				for x := range w {
+					sumL[x] += uint64(rowL[x])
+					sumA[x] += uint64(rowA[x])
+				}
+				continue
+			}
 			for ox := 0; ox < w; ox++ {
 				var l, a uint64
+				d0, l0, d1, l1 := dark0[oy*w+ox], light0[oy*w+ox], dark1[oy*w+ox], light1[oy*w+ox]
 				for x := ox * k; x < min(ox*k+k, sw); x++ {
-					l += uint64(rowL[x])
-					a += uint64(rowA[x])
+					v, al := rowL[x], rowA[x]
+					l += uint64(v)
+					a += uint64(al)
+					// Premultiplied luma never exceeds alpha; min keeps a
+					// malformed image from wrapping around.
+					over := 255 - al + min(v, al)
+					d0, l0 = min(d0, v), max(l0, v)
+					d1, l1 = min(d1, over), max(l1, over)
 				}
 				sumL[ox] += l
 				sumA[ox] += a
+				dark0[oy*w+ox], light0[oy*w+ox], dark1[oy*w+ox], light1[oy*w+ox] = d0, l0, d1, l1
 			}
 		}
 		for ox := 0; ox < w; ox++ {
@@ -134,18 +168,32 @@ func toGrey(img image.Image) *grey {
 			}
 		}
 	}
+	g := &grey{w: w, h: h, pix: luma, darkest: dark0, lightest: light0}
 	if alpha != nil {
-		composite(luma, alpha)
+		bg := composite(luma, alpha)
+		switch {
+		case k == 1:
+		case bg >= 255:
+			g.darkest, g.lightest = dark1, light1
+		case bg > 0:
+			// Over a grey: between the two, close enough for a rare case.
+			f := bg / 255
+			for i := range dark0 {
+				dark0[i] = uint8(float32(dark0[i]) + (float32(dark1[i])-float32(dark0[i]))*f + 0.5)
+				light0[i] = uint8(float32(light0[i]) + (float32(light1[i])-float32(light0[i]))*f + 0.5)
+			}
+		}
 	}
-	return &grey{w: w, h: h, pix: luma}
+	return g
 }
 
 // composite lays the premultiplied luma over a uniform background, in
-// place. If transparent pixels dominate (a drawing app's strokes on an
-// empty canvas), the opaque pixels are the ink and the background must
-// contrast with them: dark strokes go on white, light strokes on black. If
-// opaque pixels dominate, the transparent parts join their dominant tone.
-func composite(luma, alpha []float32) {
+// place, and returns that background. If transparent pixels dominate (a
+// drawing app's strokes on an empty canvas), the opaque pixels are the ink
+// and the background must contrast with them: dark strokes go on white,
+// light strokes on black. If opaque pixels dominate, the transparent parts
+// join their dominant tone.
+func composite(luma, alpha []float32) float32 {
 	var hist [256]int
 	opaque := 0
 	for i, a := range alpha {
@@ -167,6 +215,7 @@ func composite(luma, alpha []float32) {
 	for i, a := range alpha {
 		luma[i] += (1 - a) * bg
 	}
+	return bg
 }
 
 // rowReader returns a function that fills l with the premultiplied 8-bit
@@ -366,21 +415,43 @@ func inkStrength(g *grey) (*inkMap, error) {
 		}
 		nb += min(band, g.w) + g.w - max(g.w-band, band)
 	}
-	// Ink is the minority at one extreme; the median is background. The
-	// median of the whole image, not of its border: in a photo of a sheet
-	// on a table the border is table, the median is paper. The border
-	// decides only when the median sits halfway (ink covering half the
-	// picture).
+	// Ink is the minority at one extreme; the median is background: ink is
+	// on the side the extreme pixels reach further from it. The median of
+	// the whole image, not of its border: in a photo of a sheet on a table
+	// the border is table, the median is paper. The border decides only
+	// when both sides reach about as far.
 	med := percentile(&hist, n, 0.5)
 	lo, hi := percentile(&hist, n, 0.01), percentile(&hist, n, 0.99)
-	darkInk := med-lo > hi-med
-	if d := (med - lo) - (hi - med); d*d <= 64 {
+	darkReach, lightReach := med-lo, hi-med
+	if g.darkest != nil {
+		// Reduced: thin strokes show at full contrast only in the block
+		// extremes. Compare how far the darkest pixels reach below the
+		// typical block with how far the lightest reach above it.
+		var dh, lh [256]int
+		for i := range g.darkest {
+			dh[g.darkest[i]]++
+			lh[g.lightest[i]]++
+		}
+		darkReach = percentile(&dh, n, 0.5) - percentile(&dh, n, 0.01)
+		lightReach = percentile(&lh, n, 0.99) - percentile(&lh, n, 0.5)
+	}
+	darkInk := darkReach > lightReach
+	if d := darkReach - lightReach; d*d <= 64 {
 		bg := percentile(&border, nb, 0.5)
 		darkInk = bg-lo >= hi-bg
 	}
 	// Orient so that ink is bright and background dark, like MNIST (in
 	// place: the grey image is ours).
 	in := g.pix
+	if g.darkest != nil {
+		extreme := g.lightest
+		if darkInk {
+			extreme = g.darkest
+		}
+		for i, v := range extreme {
+			in[i] = float32(v)
+		}
+	}
 	if darkInk {
 		for i, v := range in {
 			in[i] = 255 - v

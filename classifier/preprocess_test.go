@@ -102,6 +102,9 @@ func TestPreprocess_Uploads(t *testing.T) {
 		{"thin pen, 2000 px wide", func(d int) scene {
 			return scene{w: 2000, h: 1500, box: image.Rect(700, 300, 1250, 1100), paper: white, ink: black, strokes: penDigits[d], pen: 3}
 		}, jpg(90)},
+		{"hairline pen (3 px) in a 2000 px photo", func(d int) scene {
+			return scene{w: 2000, h: 1500, box: image.Rect(660, 370, 1160, 1040), paper: white, ink: black, strokes: penDigits[d], pen: 1}
+		}, jpg(90)},
 		{"thick marker", func(d int) scene {
 			return scene{w: 400, h: 400, box: image.Rect(110, 60, 290, 340), paper: white, ink: black, strokes: penDigits[d], pen: 22}
 		}, png},
