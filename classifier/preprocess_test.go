@@ -171,13 +171,20 @@ func TestPreprocess_NoDigit(t *testing.T) {
 			wantCode(t, err, digitbot.ENODIGIT)
 		})
 	}
-	// Also through JPEG, whose block artefacts must not read as ink.
-	img, err := Decode(encodeJPEG(t, (&scene{w: 400, h: 300, paper: yellow, ink: blue, noise: 6, seed: 3}).render(), 50), 0, 0)
-	if err != nil {
-		t.Fatal(err)
+	// Also through JPEG, whose block artefacts must not read as ink, in
+	// a small picture and in a large one (reduced 7x7 blocks, where the
+	// darkest pixel of each block stands for it).
+	for _, s := range []scene{
+		{w: 400, h: 300, paper: yellow, ink: blue, noise: 6, seed: 3},
+		{w: 2000, h: 1500, paper: white, ink: black, noise: 6, gradient: 0.3, seed: 4},
+	} {
+		img, err := Decode(encodeJPEG(t, s.render(), 50), 0, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = Preprocess(img)
+		wantCode(t, err, digitbot.ENODIGIT)
 	}
-	_, err = Preprocess(img)
-	wantCode(t, err, digitbot.ENODIGIT)
 }
 
 // TestPreprocess_MNISTRoundTrip: an MNIST digit is already in the model's
