@@ -105,7 +105,9 @@ func waitFor[T any](p page, what, js string) T {
 	defer cancel()
 	v, err := chromedp.Run(ctx, chromedp.Poll[T](js, chromedp.WithPollingInterval(5*time.Millisecond), chromedp.WithPollingTimeout(15*time.Second)))
 	if err != nil {
-		p.t.Fatalf("waiting for %s: %v\npage: %s", what, err, eval[string](p, `document.getElementById("messages").innerText.slice(-2000)`))
+		p.t.Fatalf("waiting for %s: %v\nthe page's last notice: %q\nthe page's messages (end): %s", what, err,
+			eval[string](p, `document.getElementById("toast").textContent`),
+			eval[string](p, `document.getElementById("messages").innerText.slice(-1500)`))
 	}
 	return v
 }
@@ -117,13 +119,37 @@ type point struct{ X, Y float64 }
 // and the element is the one under that point.
 func center(p page, selector string) point {
 	p.t.Helper()
-	js := fmt.Sprintf(`(() => { const e = document.querySelector(%q); if (!e) return null;
-		if (![...document.images].every(i => i.complete)) return null;
-		e.scrollIntoView({block: "center"}); const r = e.getBoundingClientRect();
-		const x = r.left + r.width / 2, y = r.top + r.height / 2;
+	waitFor[bool](p, "every image to load before clicking "+selector, `[...document.images].every(i => i.complete)`)
+	// Scroll, then measure twice a few frames apart: a click only goes
+	// where the element stays.
+	js := fmt.Sprintf(`(async () => {
+		const frames = () => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)));
+		const e = document.querySelector(%q); if (!e) return null;
+		e.scrollIntoView({block: "center"});
+		await frames();
+		const a = e.getBoundingClientRect();
+		await frames();
+		const b = e.getBoundingClientRect();
+		if (a.top !== b.top || a.left !== b.left || b.width === 0) return null;
+		const x = b.left + b.width / 2, y = b.top + b.height / 2;
 		const hit = document.elementFromPoint(x, y);
 		return hit && (hit === e || e.contains(hit)) ? {X: x, Y: y} : null; })()`, selector)
-	return waitFor[point](p, selector+" to be visible and still", js)
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		ctx, cancel := context.WithTimeout(p.ctx, 20*time.Second)
+		c, err := chromedp.Run(ctx, chromedp.Evaluate[*point](js, chromedp.EvalAwaitPromise))
+		cancel()
+		if err != nil {
+			p.t.Fatalf("locating %s: %v", selector, err)
+		}
+		if c != nil {
+			return *c
+		}
+		if time.Now().After(deadline) {
+			p.t.Fatalf("%s is not visible and still within 15 s", selector)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
 
 // click presses and releases the left button on an element, like a person.
@@ -194,7 +220,12 @@ type reply struct {
 
 func TestPlayground_Browser_DrawSendEvaluateStatsRefusal(t *testing.T) {
 	ctx := browser(t)
-	pg := startPlayground(t)
+	pg := startPlayground(t, "--verbose")
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("playground log:\n%s", pg.stderr)
+		}
+	})
 	p := page{t: t, ctx: ctx}
 	// Screenshots outlive the test so a person can look at them.
 	shots, err := os.MkdirTemp("", "digitbot-playground-screenshots-")

@@ -438,7 +438,7 @@
   function scrollDown() {
     const s = $("scroller");
     state.stuck = true;
-    requestAnimationFrame(() => { s.scrollTop = s.scrollHeight; });
+    s.scrollTop = s.scrollHeight;
   }
   function jumpTo(id) {
     const n = $("messages").querySelector(`li[data-id="${CSS.escape(id)}"]`);
