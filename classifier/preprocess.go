@@ -98,7 +98,7 @@ type grey struct {
 
 // toGrey reduces img by an integer factor so its longer side is at most
 // workMaxSide, converts it to luma (BT.601, as JPEG's Y) and composites
-// transparent pixels over a background chosen from the opaque ones.
+// transparent pixels over black or white, whichever makes the ink stand out.
 func toGrey(img image.Image) *grey {
 	b := img.Bounds()
 	sw, sh := b.Dx(), b.Dy()
@@ -118,53 +118,74 @@ func toGrey(img image.Image) *grey {
 	rowL := make([]uint8, sw)
 	rowA := make([]uint8, sw)
 	read := rowReader(img)
+	blockW := func(ox int) int { return min(ox*k+k, sw) - ox*k }
 	for oy := 0; oy < h; oy++ {
 		clear(sumL)
 		clear(sumA)
+		row := oy * w
 		if k > 1 {
-			o := dark0[oy*w : oy*w+w]
-			for i := range o {
-				dark0[oy*w+i], dark1[oy*w+i] = 255, 255
+			for i := row; i < row+w; i++ {
+				dark0[i], dark1[i] = 255, 255
 			}
 		}
 		y0, y1 := oy*k, min(oy*k+k, sh)
 		for y := y0; y < y1; y++ {
 			if !read(b.Min.Y+y, rowL, rowA) && alpha == nil {
+				// The first translucent row: everything before was opaque,
+				// where the composite over white equals the luma itself.
 				alpha = make([]float32, w*h)
-				for i := range oy * w {
+				for i := range row {
 					alpha[i] = 1
 				}
+				for ox := range w {
+					sumA[ox] = uint64(255 * blockW(ox) * (y - y0))
+				}
+				copy(dark1, dark0)
+				copy(light1, light0)
 			}
-			if k == 1 {
+			switch {
+			case k == 1:
 				for x := range w {
 					sumL[x] += uint64(rowL[x])
 					sumA[x] += uint64(rowA[x])
 				}
-				continue
-			}
-			for ox := 0; ox < w; ox++ {
-				var l, a uint64
-				d0, l0, d1, l1 := dark0[oy*w+ox], light0[oy*w+ox], dark1[oy*w+ox], light1[oy*w+ox]
-				for x := ox * k; x < min(ox*k+k, sw); x++ {
-					v, al := rowL[x], rowA[x]
-					l += uint64(v)
-					a += uint64(al)
-					// Premultiplied luma never exceeds alpha; min keeps a
-					// malformed image from wrapping around.
-					over := 255 - al + min(v, al)
-					d0, l0 = min(d0, v), max(l0, v)
-					d1, l1 = min(d1, over), max(l1, over)
+			case alpha == nil: // opaque so far: the common, fast case
+				for ox := range w {
+					var l uint64
+					d, lt := dark0[row+ox], light0[row+ox]
+					for _, v := range rowL[ox*k : ox*k+blockW(ox)] {
+						l += uint64(v)
+						d, lt = min(d, v), max(lt, v)
+					}
+					sumL[ox] += l
+					dark0[row+ox], light0[row+ox] = d, lt
 				}
-				sumL[ox] += l
-				sumA[ox] += a
-				dark0[oy*w+ox], light0[oy*w+ox], dark1[oy*w+ox], light1[oy*w+ox] = d0, l0, d1, l1
+			default:
+				for ox := range w {
+					var l, a uint64
+					d0, l0, d1, l1 := dark0[row+ox], light0[row+ox], dark1[row+ox], light1[row+ox]
+					x0 := ox * k
+					for x := x0; x < x0+blockW(ox); x++ {
+						v, al := rowL[x], rowA[x]
+						l += uint64(v)
+						a += uint64(al)
+						// Premultiplied luma never exceeds alpha; min keeps
+						// a malformed image from wrapping around.
+						over := 255 - al + min(v, al)
+						d0, l0 = min(d0, v), max(l0, v)
+						d1, l1 = min(d1, over), max(l1, over)
+					}
+					sumL[ox] += l
+					sumA[ox] += a
+					dark0[row+ox], light0[row+ox], dark1[row+ox], light1[row+ox] = d0, l0, d1, l1
+				}
 			}
 		}
 		for ox := 0; ox < w; ox++ {
-			n := float32((min(ox*k+k, sw) - ox*k) * (y1 - y0))
-			luma[oy*w+ox] = float32(sumL[ox]) / n
+			n := float32(blockW(ox) * (y1 - y0))
+			luma[row+ox] = float32(sumL[ox]) / n
 			if alpha != nil {
-				alpha[oy*w+ox] = float32(sumA[ox]) / (n * 255)
+				alpha[row+ox] = float32(sumA[ox]) / (n * 255)
 			}
 		}
 	}
@@ -187,30 +208,32 @@ func toGrey(img image.Image) *grey {
 	return g
 }
 
-// composite lays the premultiplied luma over a uniform background, in
-// place, and returns that background. If transparent pixels dominate (a
-// drawing app's strokes on an empty canvas), the opaque pixels are the ink
-// and the background must contrast with them: dark strokes go on white,
-// light strokes on black. If opaque pixels dominate, the transparent parts
-// join their dominant tone.
+// composite lays the premultiplied luma over a uniform background, black
+// or white, in place, and returns that background. The right one makes
+// the ink a small minority that stands out: a drawing app's black strokes on
+// an empty canvas vanish on black and stand out on white; white strokes the
+// other way round; a canvas pasted over part of a white page must become
+// page, not a black slab around the strokes. So both are tried, and the
+// one leaving the fewest pixels far from the picture's median (but some)
+// wins.
 func composite(luma, alpha []float32) float32 {
-	var hist [256]int
-	opaque := 0
-	for i, a := range alpha {
-		if a >= 0.5 {
-			hist[clamp255(luma[i]/a)]++
-			opaque++
+	outliers := func(bg float32) int {
+		var hist [256]int
+		for i, a := range alpha {
+			hist[clamp255(luma[i]+(1-a)*bg)]++
 		}
+		med := percentile(&hist, len(alpha), 0.5)
+		far := 0
+		for v, k := range hist {
+			if d := v - med; d > 64 || d < -64 {
+				far += k
+			}
+		}
+		return far
 	}
 	var bg float32 = 255
-	if opaque > 0 {
-		med := float32(percentile(&hist, opaque, 0.5))
-		switch {
-		case 2*opaque > len(alpha):
-			bg = med
-		case med >= 128:
-			bg = 0
-		}
+	if onWhite, onBlack := outliers(255), outliers(0); onWhite == 0 || (onBlack > 0 && onBlack < onWhite) {
+		bg = 0
 	}
 	for i, a := range alpha {
 		luma[i] += (1 - a) * bg

@@ -82,6 +82,9 @@ func TestPreprocess_Uploads(t *testing.T) {
 		{"transparent PNG, white strokes", func(d int) scene {
 			return scene{w: 256, h: 256, box: image.Rect(0, 0, 256, 256), ink: color.NRGBA{255, 255, 255, 255}, transparent: true, mnist: mn(d)}
 		}, png},
+		{"transparent 1200 px canvas, dark blue brush", func(d int) scene {
+			return scene{w: 1200, h: 1000, box: image.Rect(350, 200, 750, 760), ink: color.NRGBA{20, 30, 120, 255}, transparent: true, strokes: penDigits[d], pen: 9}
+		}, png},
 		{"off-centre in a large canvas", func(d int) scene {
 			return scene{w: 1200, h: 900, box: image.Rect(950, 80, 1130, 260), paper: white, ink: black, mnist: mn(d)}
 		}, png},
@@ -268,5 +271,26 @@ func TestPreprocess_DigitWithANote(t *testing.T) {
 	}
 	if wrong != "" {
 		t.Errorf("misclassified:%s", wrong)
+	}
+}
+
+// TestPreprocess_TranslucentFromMidImage: an image whose first rows are
+// opaque white and the rest transparent with black strokes (a canvas
+// pasted over part of a page) reads as one white page, in a large image
+// where the reduction tracks the extremes of both composites.
+func TestPreprocess_TranslucentFromMidImage(t *testing.T) {
+	c := newTestClassifier(t, 1)
+	for _, d := range []int{2, 7} {
+		img := (&scene{w: 900, h: 900, box: image.Rect(300, 420, 600, 860), ink: color.NRGBA{0, 0, 0, 255}, transparent: true, strokes: penDigits[d], pen: 7}).render()
+		for i := 0; i < 400*img.Stride; i += 4 {
+			img.Pix[i], img.Pix[i+1], img.Pix[i+2], img.Pix[i+3] = 255, 255, 255, 255
+		}
+		p, err := c.Classify(context.Background(), encodePNG(t, img))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p.Digit != d {
+			t.Errorf("got %d (%.2f), want %d", p.Digit, p.Confidence, d)
+		}
 	}
 }
