@@ -190,26 +190,14 @@ func toGrey(img image.Image) *grey {
 		}
 	}
 	g := &grey{w: w, h: h, pix: luma, darkest: dark0, lightest: light0}
-	if alpha != nil {
-		bg := composite(luma, alpha)
-		switch {
-		case k == 1:
-		case bg >= 255:
-			g.darkest, g.lightest = dark1, light1
-		case bg > 0:
-			// Over a grey: between the two, close enough for a rare case.
-			f := bg / 255
-			for i := range dark0 {
-				dark0[i] = uint8(float32(dark0[i]) + (float32(dark1[i])-float32(dark0[i]))*f + 0.5)
-				light0[i] = uint8(float32(light0[i]) + (float32(light1[i])-float32(light0[i]))*f + 0.5)
-			}
-		}
+	if alpha != nil && composite(luma, alpha) == 255 && k > 1 {
+		g.darkest, g.lightest = dark1, light1
 	}
 	return g
 }
 
 // composite lays the premultiplied luma over a uniform background, black
-// or white, in place, and returns that background. The right one makes
+// (0) or white (255), in place, and returns that background. The right one makes
 // the ink a small minority that stands out: a drawing app's black strokes on
 // an empty canvas vanish on black and stand out on white; white strokes the
 // other way round; a canvas pasted over part of a white page must become
