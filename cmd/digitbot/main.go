@@ -98,7 +98,7 @@ func printUsage(w io.Writer, cmds map[string]command) {
 	fmt.Fprintln(w, "usage: digitbot <command> [flags]\n\ncommands:")
 	for _, name := range []string{"run", "playground", "predict", "stats", "export", "backup", "model", "health"} {
 		if c, ok := cmds[name]; ok {
-			fmt.Fprintf(w, "  %-10s %s\n", name, c.summary)
+			fmt.Fprintf(w, "  %-11s %s\n", name, c.summary)
 		}
 	}
 	fmt.Fprintln(w, "\nRun 'digitbot <command> -h' for a command's flags.")
