@@ -427,28 +427,27 @@ func inkStrength(g *grey) (*inkMap, error) {
 		nb += min(band, g.w) + g.w - max(g.w-band, band)
 	}
 	// Ink is the minority at one extreme; the median is background: ink is
-	// on the side the extreme pixels reach further from it. The median of
+	// on the side where more stands out from it (tailScore). The median of
 	// the whole image, not of its border: in a photo of a sheet on a table
 	// the border is table, the median is paper. The border decides only
-	// when both sides reach about as far.
-	med := percentile(&hist, n, 0.5)
-	lo, hi := percentile(&hist, n, 0.01), percentile(&hist, n, 0.99)
-	darkReach, lightReach := med-lo, hi-med
+	// when both sides score about the same.
+	darkHist, lightHist := &hist, &hist
 	if g.darkest != nil {
 		// Reduced: thin strokes show at full contrast only in the block
-		// extremes. Compare how far the darkest pixels reach below the
-		// typical block with how far the lightest reach above it.
+		// extremes: look for dark ink among the darkest pixel of each
+		// block, for light ink among the lightest.
 		var dh, lh [256]int
 		for i := range g.darkest {
 			dh[g.darkest[i]]++
 			lh[g.lightest[i]]++
 		}
-		darkReach = percentile(&dh, n, 0.5) - percentile(&dh, n, 0.01)
-		lightReach = percentile(&lh, n, 0.99) - percentile(&lh, n, 0.5)
+		darkHist, lightHist = &dh, &lh
 	}
-	darkInk := darkReach > lightReach
-	if d := darkReach - lightReach; d*d <= 64 {
+	darkScore, lightScore := tailScore(darkHist, n, -1), tailScore(lightHist, n, +1)
+	darkInk := darkScore > lightScore
+	if darkScore+lightScore == 0 || math.Abs(darkScore-lightScore) < 0.1*(darkScore+lightScore) {
 		bg := percentile(&border, nb, 0.5)
+		lo, hi := percentile(&hist, n, 0.01), percentile(&hist, n, 0.99)
 		darkInk = bg-lo >= hi-bg
 	}
 	// Orient so that ink is bright and background dark, like MNIST (in
@@ -489,17 +488,35 @@ func inkStrength(g *grey) (*inkMap, error) {
 			sh[clamp255(s[i])]++
 		}
 	}
+	inkClass := func(t int) (count int, mean float64) {
+		var sum float64
+		for v := t + 1; v < 256; v++ {
+			count += sh[v]
+			sum += float64(v * sh[v])
+		}
+		if count > 0 {
+			mean = sum / float64(count)
+		}
+		return count, mean
+	}
 	t := otsu(&sh)
-	var inkN int
-	var inkSum float64
-	for v := t + 1; v < 256; v++ {
-		inkN += sh[v]
-		inkSum += float64(v * sh[v])
+	inkN, inkMean := inkClass(t)
+	if inkMean < minInkContrast {
+		// Otsu splits the bigger mass: when the ink is a tiny fraction of
+		// the picture (a small digit in a large photo), it may split the
+		// paper's noise instead. Look again above the noise floor only.
+		floor := noiseFloor(&sh, n)
+		var upper [256]int
+		copy(upper[floor+1:], sh[floor+1:])
+		if t2 := otsu(&upper); t2 > floor {
+			t = t2
+			inkN, inkMean = inkClass(t)
+		}
 	}
 	if inkN == 0 {
 		return nil, digitbot.Errorf(digitbot.ENODIGIT, "I could not find a digit in this image: it looks blank.")
 	}
-	if inkSum/float64(inkN) < minInkContrast {
+	if inkMean < minInkContrast {
 		return nil, digitbot.Errorf(digitbot.ENODIGIT,
 			"I could not find a digit in this image: nothing stands out from the background.")
 	}
@@ -752,6 +769,23 @@ func otsu(hist *[256]int) int {
 	return t
 }
 
+// tailScore measures how much stands out from the median on one side
+// (sign -1: darker, +1: lighter) of a histogram: the sum of the distances
+// beyond the noise (3 robust sigmas, plus a margin) of every pixel. The ink
+// is on the side with the larger score, however few its pixels: a small
+// digit in a large photo is a tenth of a percent of it.
+func tailScore(hist *[256]int, n, sign int) float64 {
+	med := percentile(hist, n, 0.5)
+	margin := noiseFloor(hist, n) - med + 8
+	score := 0.0
+	for v, k := range hist {
+		if d := sign*(v-med) - margin; d > 0 {
+			score += float64(d * k)
+		}
+	}
+	return score
+}
+
 // noiseFloor is median + 3 robust sigmas (1.4826 MAD) of a histogram.
 func noiseFloor(hist *[256]int, n int) int {
 	med := percentile(hist, n, 0.5)
@@ -899,6 +933,11 @@ func keepDigit(mask []bool, w, h int) (kept []bool, box image.Rectangle, count i
 			side := max(box.Dx(), box.Dy())
 			for i, c := range comps {
 				if keep[i+1] || dropped[i] || c.area < 2 {
+					continue
+				}
+				// An underline: a flat bar wholly below the digit. (Bars
+				// above stay: the detached top bar of a 5.)
+				if c.box.Min.Y >= box.Max.Y && c.box.Dx() >= 4*c.box.Dy() && 5*c.box.Dx() >= 2*box.Dx() {
 					continue
 				}
 				reach := side / 10

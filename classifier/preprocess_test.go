@@ -57,6 +57,7 @@ func TestPreprocess_Uploads(t *testing.T) {
 		name   string
 		scene  func(d int) scene
 		encode func(img image.Image) []byte
+		post   func(img *image.NRGBA, d int) *image.NRGBA // optional
 	}
 	png := func(img image.Image) []byte { return encodePNG(t, img) }
 	jpg := func(q int) func(img image.Image) []byte {
@@ -66,54 +67,83 @@ func TestPreprocess_Uploads(t *testing.T) {
 	variants := []variant{
 		{"dark ink on light paper", func(d int) scene {
 			return scene{w: 400, h: 400, box: image.Rect(60, 60, 340, 340), paper: white, ink: black, mnist: mn(d)}
-		}, png},
+		}, png, nil},
 		{"inverted: light on dark", func(d int) scene {
 			return scene{w: 200, h: 300, box: image.Rect(20, 60, 180, 220), paper: black, ink: white, mnist: mn(d)}
-		}, png},
+		}, png, nil},
 		{"blue ink on yellow paper", func(d int) scene {
 			return scene{w: 300, h: 300, box: image.Rect(40, 40, 260, 260), paper: yellow, ink: blue, mnist: mn(d)}
-		}, png},
+		}, png, nil},
 		{"red ink on mint paper, JPEG", func(d int) scene {
 			return scene{w: 320, h: 240, box: image.Rect(60, 10, 280, 230), paper: mint, ink: red, mnist: mn(d)}
-		}, jpg(85)},
+		}, jpg(85), nil},
 		{"transparent PNG, black strokes", func(d int) scene {
 			return scene{w: 256, h: 256, box: image.Rect(0, 0, 256, 256), ink: color.NRGBA{0, 0, 0, 255}, transparent: true, mnist: mn(d)}
-		}, png},
+		}, png, nil},
 		{"transparent PNG, white strokes", func(d int) scene {
 			return scene{w: 256, h: 256, box: image.Rect(0, 0, 256, 256), ink: color.NRGBA{255, 255, 255, 255}, transparent: true, mnist: mn(d)}
-		}, png},
+		}, png, nil},
 		{"transparent 1200 px canvas, dark blue brush", func(d int) scene {
 			return scene{w: 1200, h: 1000, box: image.Rect(350, 200, 750, 760), ink: color.NRGBA{20, 30, 120, 255}, transparent: true, strokes: penDigits[d], pen: 9}
-		}, png},
+		}, png, nil},
 		{"off-centre in a large canvas", func(d int) scene {
 			return scene{w: 1200, h: 900, box: image.Rect(950, 80, 1130, 260), paper: white, ink: black, mnist: mn(d)}
-		}, png},
+		}, png, nil},
 		{"JPEG photo with noise", func(d int) scene {
 			return scene{w: 400, h: 400, box: image.Rect(70, 50, 330, 310), paper: color.NRGBA{225, 220, 205, 255}, ink: color.NRGBA{50, 50, 70, 255}, noise: 10, seed: uint64(d), mnist: mn(d)}
-		}, jpg(60)},
+		}, jpg(60), nil},
 		{"uneven lighting", func(d int) scene {
 			return scene{w: 500, h: 400, box: image.Rect(100, 50, 400, 350), paper: white, ink: black, gradient: 0.65, noise: 4, seed: uint64(d), mnist: mn(d)}
-		}, jpg(80)},
+		}, jpg(80), nil},
 		{"sheet of paper on a dark table", func(d int) scene {
 			return scene{w: 640, h: 480, box: image.Rect(230, 130, 410, 350), paper: white, ink: blue, noise: 4, seed: uint64(d),
 				sheet: image.Rect(120, 60, 560, 440), table: color.NRGBA{70, 50, 35, 255}, mnist: mn(d)}
-		}, jpg(85)},
+		}, jpg(85), nil},
 		{"ruled notebook paper", func(d int) scene {
 			return scene{w: 400, h: 400, box: image.Rect(100, 60, 300, 340), paper: white, ink: black, noise: 3, seed: uint64(d),
 				rules: 36, rule: color.NRGBA{170, 190, 235, 255}, mnist: mn(d)}
-		}, jpg(85)},
+		}, jpg(85), nil},
 		{"thin pen, 2000 px wide", func(d int) scene {
 			return scene{w: 2000, h: 1500, box: image.Rect(700, 300, 1250, 1100), paper: white, ink: black, strokes: penDigits[d], pen: 3}
-		}, jpg(90)},
+		}, jpg(90), nil},
 		{"hairline pen (3 px) in a 2000 px photo", func(d int) scene {
 			return scene{w: 2000, h: 1500, box: image.Rect(660, 370, 1160, 1040), paper: white, ink: black, strokes: penDigits[d], pen: 1}
-		}, jpg(90)},
+		}, jpg(90), nil},
+		{"pencil, photographed", func(d int) scene {
+			return scene{w: 500, h: 400, box: image.Rect(120, 60, 380, 340), paper: white, ink: color.NRGBA{150, 150, 150, 255}, noise: 8, seed: uint64(d), mnist: mn(d)}
+		}, jpg(80), nil},
+		{"faint pencil", func(d int) scene {
+			return scene{w: 500, h: 400, box: image.Rect(120, 60, 380, 340), paper: white, ink: color.NRGBA{185, 185, 185, 255}, noise: 5, seed: uint64(d), mnist: mn(d)}
+		}, jpg(80), nil},
+		{"out of focus", func(d int) scene {
+			return scene{w: 300, h: 300, box: image.Rect(50, 40, 250, 260), paper: white, ink: black, strokes: penDigits[d], pen: 4}
+		}, jpg(85), func(img *image.NRGBA, d int) *image.NRGBA { return blur(img, 4) }},
+		{"graph paper", func(d int) scene {
+			return scene{w: 400, h: 400, box: image.Rect(100, 60, 300, 340), paper: white, ink: black, rules: 20, rule: color.NRGBA{180, 210, 180, 255}, mnist: mn(d)}
+		}, jpg(85), func(img *image.NRGBA, d int) *image.NRGBA {
+			for y := range 400 {
+				for x := 0; x < 400; x += 20 {
+					if o := img.PixOffset(x, y); img.Pix[o] > 200 {
+						img.Pix[o], img.Pix[o+1], img.Pix[o+2] = 180, 210, 180
+					}
+				}
+			}
+			return img
+		}},
+		{"underlined", func(d int) scene {
+			return scene{w: 400, h: 400, box: image.Rect(100, 40, 300, 320), paper: white, ink: black, mnist: mn(d)}
+		}, jpg(85), func(img *image.NRGBA, d int) *image.NRGBA {
+			return addNote(img, image.Rect(120, 340, 280, 350), [][]point{{{0, 0.5}, {1, 0.5}}}, 3, black)
+		}},
+		{"small digit in a large photo", func(d int) scene {
+			return scene{w: 1600, h: 1200, box: image.Rect(700, 500, 800, 600), paper: white, ink: blue, noise: 4, seed: uint64(d), mnist: mn(d)}
+		}, jpg(85), nil},
 		{"thick marker", func(d int) scene {
 			return scene{w: 400, h: 400, box: image.Rect(110, 60, 290, 340), paper: white, ink: black, strokes: penDigits[d], pen: 22}
-		}, png},
+		}, png, nil},
 		{"pen drawing, tight crop", func(d int) scene {
 			return scene{w: 120, h: 160, box: image.Rect(10, 10, 110, 150), paper: white, ink: blue, strokes: penDigits[d], pen: 4, noise: 3, seed: uint64(d)}
-		}, jpg(75)},
+		}, jpg(75), nil},
 	}
 	for _, v := range variants {
 		t.Run(v.name, func(t *testing.T) {
@@ -123,7 +153,11 @@ func TestPreprocess_Uploads(t *testing.T) {
 				if raceEnabled && s.w*s.h > 1_000_000 && d%3 != 0 {
 					continue // digits 0, 3, 6, 9 only; all ten run without -race
 				}
-				data := v.encode(s.render())
+				img := s.render()
+				if v.post != nil {
+					img = v.post(img, d)
+				}
+				data := v.encode(img)
 				p, err := c.Classify(context.Background(), data)
 				switch {
 				case err != nil:

@@ -199,3 +199,27 @@ func addNote(img *image.NRGBA, box image.Rectangle, strokes [][]point, pen float
 	}
 	return img
 }
+
+// blur is a box blur of radius r: an out-of-focus photo.
+func blur(img *image.NRGBA, r int) *image.NRGBA {
+	out := image.NewNRGBA(img.Rect)
+	w, h := img.Rect.Dx(), img.Rect.Dy()
+	for y := 0; y < h; y++ {
+		for x := 0; x < w; x++ {
+			var s [3]int
+			n := 0
+			for yy := max(0, y-r); yy <= min(h-1, y+r); yy++ {
+				for xx := max(0, x-r); xx <= min(w-1, x+r); xx++ {
+					o := img.PixOffset(xx, yy)
+					s[0] += int(img.Pix[o])
+					s[1] += int(img.Pix[o+1])
+					s[2] += int(img.Pix[o+2])
+					n++
+				}
+			}
+			o := out.PixOffset(x, y)
+			out.Pix[o], out.Pix[o+1], out.Pix[o+2], out.Pix[o+3] = uint8(s[0]/n), uint8(s[1]/n), uint8(s[2]/n), 255
+		}
+	}
+	return out
+}
