@@ -145,7 +145,12 @@ func TestClassifier_SyntheticUploads(t *testing.T) {
 			errs.Add(1)
 			return false
 		}
-		return p.Digit == m.labels[k*len(m.images)/n]
+		i := k * len(m.images) / n
+		if p.Digit != m.labels[i] {
+			logits, _ := c.run(context.Background(), &m.images[i])
+			t.Logf("upload %d (MNIST #%d, a %d, %dx%d): got %d; the raw digit gives %d", k, i, m.labels[i], scenes[k].w, scenes[k].h, p.Digit, argmax(logits))
+		}
+		return p.Digit == m.labels[i]
 	})
 	acc := float64(correct) / n
 	t.Logf("synthetic uploads: %d/%d = %.1f%% correct, %d refused", correct, n, 100*acc, errs.Load())
