@@ -101,12 +101,12 @@ func forEachParallel(t *testing.T, n int, f func(i int) bool) int {
 	return int(count.Load())
 }
 
-// TestClassifier_SyntheticUploads renders 400 MNIST test digits as
+// TestClassifier_MNISTSyntheticUploads renders 400 MNIST test digits as
 // random uploads (canvas size, digit size and place, paper and ink
 // colours, polarity, light gradient, noise, JPEG quality all drawn from a
 // seeded generator) and classifies them. It measures how much of the
 // model's accuracy survives the trip through a camera-like rendering.
-func TestClassifier_SyntheticUploads(t *testing.T) {
+func TestClassifier_MNISTSyntheticUploads(t *testing.T) {
 	c := newTestClassifier(t, runtime.GOMAXPROCS(0))
 	m := loadMNISTTest(t)
 	const n = 400
