@@ -17,23 +17,26 @@ import (
 // aspect ratio, centred by its centre of mass in 28x28.
 //
 // The steps, and why:
-//  1. Reduce early: average k×k blocks while converting to grey so that no
-//     later step sees more than workMaxSide pixels a side. Box averaging keeps
-//     a thin stroke as a fainter line instead of dropping it (as point
-//     sampling would), and makes a 12-megapixel photo cost about what a
-//     screenshot costs.
-//  2. Composite transparency over the background the ink needs: drawing apps
-//     save black strokes on (0,0,0,0) pixels, which naively read as black
-//     on black.
-//  3. Decide polarity: the border is mostly background; ink lies at the
-//     opposite extreme. Turn the image so that ink is bright.
-//  4. Subtract the local background (a coarse grid of block percentiles):
-//     photos of paper are lit unevenly, and a global threshold would
-//     swallow the dark corner or lose the ink in the bright one. Contrast is
-//     measured relative to the paper's brightness, as ink absorbs a fraction
-//     of the light that falls on it.
-//  5. Threshold (Otsu) to find ink, drop specks far from the digit, refuse
-//     images whose "ink" is too faint, too small or absent (no_digit).
+//  1. Reduce early: k×k blocks while converting to grey, so that no later
+//     step sees more than workMaxSide pixels a side and a 12-megapixel
+//     photo costs little more than a screenshot. Each block keeps its mean
+//     and its darkest and lightest pixel: once the polarity is known, the
+//     extreme on the ink's side stands for the block, so a hairline stroke
+//     keeps its full contrast instead of averaging away.
+//  2. Composite transparency over black or white, whichever leaves the ink
+//     a small minority: drawing apps save black strokes on (0,0,0,0)
+//     pixels, which naively read as black on black.
+//  3. Decide polarity: the median is background, and the ink is on the side
+//     where more stands out from it. Turn the image so that ink is bright.
+//  4. Subtract the background, a smooth surface fitted to block
+//     percentiles: photos of paper are lit unevenly, and a global threshold
+//     would swallow the dark corner or lose the ink in the bright one.
+//     Contrast is measured relative to the paper's brightness, as ink
+//     absorbs a fraction of the light that falls on it.
+//  5. Threshold (Otsu) to find ink. Remove ruled lines; drop the table
+//     around a photographed sheet and other marks along the picture's
+//     edge, specks, underlines and marks far from the digit; refuse images
+//     whose "ink" is too faint, too small or absent (no_digit).
 //  6. Crop to the ink, thicken strokes that would vanish when a large
 //     drawing is shrunk to 20 pixels, fit into 20x20 (Catmull-Rom, which
 //     widens its kernel when shrinking, so it low-passes like area
@@ -53,8 +56,8 @@ const (
 	// minInkPixels and minInkSide reject dots and specks.
 	minInkPixels = 10
 	minInkSide   = 5
-	// speckFraction: components smaller than this share of the largest one,
-	// and away from it, are noise.
+	// speckFraction: components smaller than this share of the largest one
+	// belong to the digit only when very close to it.
 	speckFraction = 0.05
 	// targetStroke is MNIST's typical stroke width relative to the fitted
 	// box; strokes thinner than thinStroke times it are thickened.
