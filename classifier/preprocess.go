@@ -153,15 +153,16 @@ func toGrey(img image.Image) *grey {
 					sumA[x] += uint64(rowA[x])
 				}
 			case alpha == nil: // opaque so far: the common, fast case
-				for ox := range w {
-					var l uint64
-					d, lt := dark0[row+ox], light0[row+ox]
-					for _, v := range rowL[ox*k : ox*k+blockW(ox)] {
+				sl, dk, lt := sumL[:w], dark0[row:row+w], light0[row:row+w]
+				for ox, x := 0, 0; ox < w; ox, x = ox+1, x+k {
+					seg := rowL[x:min(x+k, sw)]
+					l, d, li := uint64(0), dk[ox], lt[ox]
+					for _, v := range seg {
 						l += uint64(v)
-						d, lt = min(d, v), max(lt, v)
+						d, li = min(d, v), max(li, v)
 					}
-					sumL[ox] += l
-					dark0[row+ox], light0[row+ox] = d, lt
+					sl[ox] += l
+					dk[ox], lt[ox] = d, li
 				}
 			default:
 				for ox := range w {
@@ -814,25 +815,27 @@ func noiseFloor(hist *[256]int, n int) int {
 // of its row) are ink crossing it and stay. A thick band is a stroke of a
 // tightly cropped digit (the bar of a 7), not a rule, and stays too.
 func removeRules(mask []bool, s []float32, w, h int) {
-	erase := func(n, length, maxRun int, at func(i, j int) int) {
-		full := make([]bool, n)
-		for i := range n {
-			c := 0
-			for j := range length {
-				if mask[at(i, j)] {
-					c++
-				}
+	rows, cols := make([]int, h), make([]int, w)
+	for y := range h {
+		for x, m := range mask[y*w : y*w+w] {
+			if m {
+				rows[y]++
+				cols[x]++
 			}
-			full[i] = 10*c >= 8*length
 		}
+	}
+	// erase handles n lines of the given length whose ink counts are in
+	// counts; at(i, j) is the index of the j-th pixel of line i.
+	erase := func(counts []int, length, maxRun int, at func(i, j int) int) {
 		vals := make([]float32, 0, length)
-		for i := 0; i < n; {
-			if !full[i] {
+		full := func(i int) bool { return 10*counts[i] >= 8*length }
+		for i := 0; i < len(counts); {
+			if !full(i) {
 				i++
 				continue
 			}
 			end := i
-			for end < n && full[end] {
+			for end < len(counts) && full(end) {
 				end++
 			}
 			if end-i <= maxRun {
@@ -855,8 +858,8 @@ func removeRules(mask []bool, s []float32, w, h int) {
 			i = end
 		}
 	}
-	erase(h, w, max(2, h/50), func(row, x int) int { return row*w + x })
-	erase(w, h, max(2, w/50), func(col, y int) int { return y*w + col })
+	erase(rows, w, max(2, h/50), func(row, x int) int { return row*w + x })
+	erase(cols, h, max(2, w/50), func(col, y int) int { return y*w + col })
 }
 
 // component is a connected region of ink.
