@@ -151,6 +151,14 @@ func classifyFile(ctx context.Context, c *classifier.Classifier, name string) (d
 	if err != nil {
 		return digitbot.Prediction{}, unreadable(err)
 	}
+	if len(data) > classifier.DefaultMaxBytes {
+		size := "more than 10 MiB"
+		if st, err := f.Stat(); err == nil {
+			size = fmt.Sprintf("%.1f MiB", float64(st.Size())/(1<<20))
+		}
+		return digitbot.Prediction{}, digitbot.Errorf(digitbot.ETOOLARGE,
+			"The file is too large (%s); the limit is 10 MiB.", size)
+	}
 	return c.Classify(ctx, data)
 }
 

@@ -58,6 +58,7 @@ func predictFiles(t *testing.T) (dir string, names []string, want map[string]any
 	write("truncated.png", one[:len(one)/2], digitbot.EINVALIDIMAGE)
 	write("huge.png", lyingPNGHeader(100000, 100000), digitbot.ETOOLARGE)
 	write("blank.png", drawPNG(t, 100, 100, func(x, y int) bool { return false }), digitbot.ENODIGIT)
+	write("big.png", append(bytes.Clone(one), make([]byte, 12<<20)...), digitbot.ETOOLARGE)
 	missing := filepath.Join(dir, "missing.png")
 	names = append(names, missing)
 	want[missing] = digitbot.EINVALIDIMAGE
@@ -149,6 +150,9 @@ func TestPredict_JSONLinesInOrder(t *testing.T) {
 				t.Errorf("%s: %s, want code %s and a sentence", file, line, expect)
 			}
 		}
+	}
+	if !strings.Contains(stdout, `"error":"The file is too large (12.0 MiB); the limit is 10 MiB."`) {
+		t.Errorf("a file over the cap must give its real size:\n%s", stdout)
 	}
 	if !strings.Contains(stdout, `"error":"The file could not be read (no such file or directory)."`) {
 		t.Errorf("a missing file must say it could not be read:\n%s", stdout)
