@@ -33,11 +33,8 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			"Writes every evaluation of the scope as CSV, oldest first.\n\nflags:\n")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
-		}
-		return usagef("%v", err)
+	if err := parseFlags(fs, args); err != nil {
+		return err
 	}
 	switch {
 	case fs.NArg() > 0:

@@ -22,8 +22,8 @@ func runHealth(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	addr := fs.String("addr", defaultAddr, "admin address of the running bot (admin_addr)")
 	timeout := fs.Duration("timeout", 3*time.Second, "how long to wait for an answer")
-	if err := fs.Parse(args); err != nil {
-		return usagef("%v", err)
+	if err := parseFlags(fs, args); err != nil {
+		return err
 	}
 	if fs.NArg() > 0 {
 		return usagef("unexpected arguments: %v", fs.Args())

@@ -9,6 +9,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -39,6 +40,18 @@ type exitError struct {
 }
 
 func (e *exitError) Error() string { return e.msg }
+
+// parseFlags parses a subcommand's flags. -h/--help returns flag.ErrHelp
+// (the usage was printed; Main exits 0); any other problem is a usage error.
+func parseFlags(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return flag.ErrHelp
+		}
+		return usagef("%v", err)
+	}
+	return nil
+}
 
 func commands() map[string]command {
 	return map[string]command{
@@ -80,7 +93,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var ue *usageError
 	var ee *exitError
 	switch {
-	case err == nil:
+	case err == nil, errors.Is(err, flag.ErrHelp):
 		return 0
 	case errors.As(err, &ue):
 		fmt.Fprintf(stderr, "digitbot %s: %s\n", args[0], ue.msg)

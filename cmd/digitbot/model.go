@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -30,11 +29,8 @@ func runModel(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		fmt.Fprint(fset.Output(), "usage: digitbot model [--json]\n\nPrints the card of the embedded model.\n\nflags:\n")
 		fset.PrintDefaults()
 	}
-	if err := fset.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
-		}
-		return usagef("%v", err)
+	if err := parseFlags(fset, args); err != nil {
+		return err
 	}
 	if fset.NArg() > 0 {
 		return usagef("unexpected arguments: %v", fset.Args())

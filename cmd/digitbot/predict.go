@@ -36,11 +36,8 @@ func runPredict(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	// Flags may come before or between the files ("--" ends them).
 	var files []string
 	for {
-		if err := fset.Parse(args); err != nil {
-			if errors.Is(err, flag.ErrHelp) {
-				return nil
-			}
-			return usagef("%v", err)
+		if err := parseFlags(fset, args); err != nil {
+			return err
 		}
 		rest := fset.Args()
 		if len(rest) == 0 {
