@@ -116,8 +116,12 @@ func toGrey(img image.Image) *grey {
 		dark0, light0 = make([]uint8, w*h), make([]uint8, w*h)
 		dark1, light1 = make([]uint8, w*h), make([]uint8, w*h)
 	}
-	sumL := make([]uint64, w)
-	sumA := make([]uint64, w)
+	// Per block of the current block row: sums of luma and alpha, and the
+	// running extremes of the opaque case (ints, so min and max compile to
+	// conditional moves instead of branches that noise mispredicts).
+	sumL := make([]int, w)
+	sumA := make([]int, w)
+	lo, hi := make([]int, w), make([]int, w)
 	rowL := make([]uint8, sw)
 	rowA := make([]uint8, sw)
 	read := rowReader(img)
@@ -127,13 +131,19 @@ func toGrey(img image.Image) *grey {
 		clear(sumA)
 		row := oy * w
 		if k > 1 {
-			for i := row; i < row+w; i++ {
-				dark0[i], dark1[i] = 255, 255
+			for i := range lo {
+				lo[i], hi[i] = 255, 0
+			}
+			if alpha != nil {
+				for i := row; i < row+w; i++ {
+					dark0[i], dark1[i] = 255, 255
+				}
 			}
 		}
 		y0, y1 := oy*k, min(oy*k+k, sh)
 		for y := y0; y < y1; y++ {
-			if !read(b.Min.Y+y, rowL, rowA) && alpha == nil {
+			l, opaque := read(b.Min.Y+y, rowL, rowA)
+			if !opaque && alpha == nil {
 				// The first translucent row: everything before was opaque,
 				// where the composite over white equals the luma itself.
 				alpha = make([]float32, w*h)
@@ -141,55 +151,54 @@ func toGrey(img image.Image) *grey {
 					alpha[i] = 1
 				}
 				for ox := range w {
-					sumA[ox] = uint64(255 * blockW(ox) * (y - y0))
+					sumA[ox] = 255 * blockW(ox) * (y - y0)
+				}
+				if k > 1 {
+					// This block row's extremes so far, from the opaque
+					// accumulators.
+					for ox := range w {
+						dark0[row+ox], light0[row+ox] = uint8(lo[ox]), uint8(hi[ox])
+					}
 				}
 				copy(dark1, dark0)
 				copy(light1, light0)
 			}
 			switch {
 			case k == 1:
-				for x := range w {
-					sumL[x] += uint64(rowL[x])
-					sumA[x] += uint64(rowA[x])
+				for x, v := range l[:w] {
+					sumL[x] += int(v)
+				}
+				if alpha != nil {
+					if opaque {
+						for x := range w {
+							sumA[x] += 255
+						}
+					} else {
+						for x, a := range rowA[:w] {
+							sumA[x] += int(a)
+						}
+					}
 				}
 			case alpha == nil: // opaque so far: the common, fast case
-				sl, dk, lt := sumL[:w], dark0[row:row+w], light0[row:row+w]
-				for ox, x := 0, 0; ox < w; ox, x = ox+1, x+k {
-					seg := rowL[x:min(x+k, sw)]
-					l, d, li := uint64(0), dk[ox], lt[ox]
-					for _, v := range seg {
-						l += uint64(v)
-						d, li = min(d, v), max(li, v)
-					}
-					sl[ox] += l
-					dk[ox], lt[ox] = d, li
-				}
+				accumulateBlocks(l[:sw], k, sumL, lo, hi)
 			default:
-				for ox := range w {
-					var l, a uint64
-					d0, l0, d1, l1 := dark0[row+ox], light0[row+ox], dark1[row+ox], light1[row+ox]
-					x0 := ox * k
-					for x := x0; x < x0+blockW(ox); x++ {
-						v, al := rowL[x], rowA[x]
-						l += uint64(v)
-						a += uint64(al)
-						// Premultiplied luma never exceeds alpha; min keeps
-						// a malformed image from wrapping around.
-						over := 255 - al + min(v, al)
-						d0, l0 = min(d0, v), max(l0, v)
-						d1, l1 = min(d1, over), max(l1, over)
-					}
-					sumL[ox] += l
-					sumA[ox] += a
-					dark0[row+ox], light0[row+ox], dark1[row+ox], light1[row+ox] = d0, l0, d1, l1
+				if opaque {
+					fillOpaque(rowA)
 				}
+				accumulateTranslucent(l[:sw], rowA, k, sumL, sumA,
+					dark0[row:row+w], light0[row:row+w], dark1[row:row+w], light1[row:row+w])
+			}
+		}
+		if k > 1 && alpha == nil {
+			for ox := range w {
+				dark0[row+ox], light0[row+ox] = uint8(lo[ox]), uint8(hi[ox])
 			}
 		}
 		for ox := 0; ox < w; ox++ {
 			n := float32(blockW(ox) * (y1 - y0))
-			luma[row+ox] = float32(sumL[ox]) / n
+			luma[row+ox] = float32(uint64(sumL[ox])) / n
 			if alpha != nil {
-				alpha[row+ox] = float32(sumA[ox]) / (n * 255)
+				alpha[row+ox] = float32(uint64(sumA[ox])) / (n * 255)
 			}
 		}
 	}
@@ -198,6 +207,66 @@ func toGrey(img image.Image) *grey {
 		g.darkest, g.lightest = dark1, light1
 	}
 	return g
+}
+
+// accumulateBlocks adds one opaque row of luma to the sums and extremes of
+// the k-pixel-wide blocks it spans.
+func accumulateBlocks(row []uint8, k int, sum, lo, hi []int) {
+	w := len(sum)
+	if k == 2 && len(row) == 2*w {
+		lo, hi = lo[:w], hi[:w]
+		for ox := range sum {
+			a, b := int(row[2*ox]), int(row[2*ox+1])
+			sum[ox] += a + b
+			lo[ox] = min(lo[ox], a, b)
+			hi[ox] = max(hi[ox], a, b)
+		}
+		return
+	}
+	for ox := range sum {
+		x := ox * k
+		seg := row[x:min(x+k, len(row))]
+		s, l, h := 0, lo[ox], hi[ox]
+		for _, v := range seg {
+			p := int(v)
+			s += p
+			l = min(l, p)
+			h = max(h, p)
+		}
+		sum[ox] += s
+		lo[ox], hi[ox] = l, h
+	}
+}
+
+// accumulateTranslucent adds one row of premultiplied luma and alpha to the
+// sums of the k-pixel-wide blocks it spans, and to the extremes of the luma
+// composited over black (d0, l0) and over white (d1, l1).
+func accumulateTranslucent(rowL, rowA []uint8, k int, sumL, sumA []int, d0s, l0s, d1s, l1s []uint8) {
+	sw := len(rowL)
+	for ox := range sumL {
+		var l, a int
+		d0, l0, d1, l1 := d0s[ox], l0s[ox], d1s[ox], l1s[ox]
+		x0 := ox * k
+		for x := x0; x < min(x0+k, sw); x++ {
+			v, al := rowL[x], rowA[x]
+			l += int(v)
+			a += int(al)
+			// Premultiplied luma never exceeds alpha; min keeps a
+			// malformed image from wrapping around.
+			over := 255 - al + min(v, al)
+			d0, l0 = min(d0, v), max(l0, v)
+			d1, l1 = min(d1, over), max(l1, over)
+		}
+		sumL[ox] += l
+		sumA[ox] += a
+		d0s[ox], l0s[ox], d1s[ox], l1s[ox] = d0, l0, d1, l1
+	}
+}
+
+func fillOpaque(a []uint8) {
+	for i := range a {
+		a[i] = 255
+	}
 }
 
 // composite lays the premultiplied luma over a uniform background, black
@@ -233,35 +302,28 @@ func composite(luma, alpha []float32) float32 {
 	return bg
 }
 
-// rowReader returns a function that fills l with the premultiplied 8-bit
-// luma and a with the 8-bit alpha of row y, reporting whether the row was
-// fully opaque. Common decoder outputs read their Pix directly; anything else
-// goes through RGBA64At, which does not allocate.
-func rowReader(img image.Image) func(y int, l, a []uint8) bool {
+// rowReader returns a function that returns the premultiplied 8-bit luma
+// of row y, filling the buffer l with it if needed, and whether the row
+// was fully opaque; when it was not, a holds the row's 8-bit alpha. Common
+// decoder outputs read their Pix directly (grey and JPEG's Y plane are the
+// luma already: no copy); anything else goes through RGBA64At, which does
+// not allocate.
+func rowReader(img image.Image) func(y int, l, a []uint8) ([]uint8, bool) {
 	b := img.Bounds()
 	w := b.Dx()
-	fillOpaque := func(a []uint8) {
-		for i := range a {
-			a[i] = 255
-		}
-	}
 	switch m := img.(type) {
 	case *image.Gray:
-		return func(y int, l, a []uint8) bool {
+		return func(y int, l, a []uint8) ([]uint8, bool) {
 			i := m.PixOffset(b.Min.X, y)
-			copy(l, m.Pix[i:i+w])
-			fillOpaque(a)
-			return true
+			return m.Pix[i : i+w], true
 		}
 	case *image.YCbCr:
-		return func(y int, l, a []uint8) bool {
+		return func(y int, l, a []uint8) ([]uint8, bool) {
 			i := m.YOffset(b.Min.X, y)
-			copy(l, m.Y[i:i+w])
-			fillOpaque(a)
-			return true
+			return m.Y[i : i+w], true
 		}
 	case *image.NYCbCrA:
-		return func(y int, l, a []uint8) bool {
+		return func(y int, l, a []uint8) ([]uint8, bool) {
 			yi, ai := m.YOffset(b.Min.X, y), m.AOffset(b.Min.X, y)
 			opaque := true
 			for x := 0; x < w; x++ {
@@ -270,10 +332,10 @@ func rowReader(img image.Image) func(y int, l, a []uint8) bool {
 				a[x] = al
 				opaque = opaque && al == 255
 			}
-			return opaque
+			return l, opaque
 		}
 	case *image.RGBA:
-		return func(y int, l, a []uint8) bool {
+		return func(y int, l, a []uint8) ([]uint8, bool) {
 			p := m.Pix[m.PixOffset(b.Min.X, y):]
 			opaque := true
 			for x := 0; x < w; x++ {
@@ -282,10 +344,10 @@ func rowReader(img image.Image) func(y int, l, a []uint8) bool {
 				a[x] = q[3]
 				opaque = opaque && q[3] == 255
 			}
-			return opaque
+			return l, opaque
 		}
 	case *image.NRGBA:
-		return func(y int, l, a []uint8) bool {
+		return func(y int, l, a []uint8) ([]uint8, bool) {
 			p := m.Pix[m.PixOffset(b.Min.X, y):]
 			opaque := true
 			for x := 0; x < w; x++ {
@@ -294,7 +356,7 @@ func rowReader(img image.Image) func(y int, l, a []uint8) bool {
 				a[x] = q[3]
 				opaque = opaque && q[3] == 255
 			}
-			return opaque
+			return l, opaque
 		}
 	case *image.Paletted:
 		// A palette may be shorter than the indices used; such pixels read
@@ -314,17 +376,17 @@ func rowReader(img image.Image) func(y int, l, a []uint8) bool {
 			tl[i] = luma8(uint8(r>>8), uint8(g>>8), uint8(bl>>8))
 			ta[i] = uint8(al >> 8)
 		}
-		return func(y int, l, a []uint8) bool {
+		return func(y int, l, a []uint8) ([]uint8, bool) {
 			p := m.Pix[m.PixOffset(b.Min.X, y):]
 			opaque := true
 			for x := 0; x < w; x++ {
 				l[x], a[x] = tl[p[x]], ta[p[x]]
 				opaque = opaque && a[x] == 255
 			}
-			return opaque
+			return l, opaque
 		}
 	case image.RGBA64Image:
-		return func(y int, l, a []uint8) bool {
+		return func(y int, l, a []uint8) ([]uint8, bool) {
 			opaque := true
 			for x := 0; x < w; x++ {
 				c := m.RGBA64At(b.Min.X+x, y)
@@ -332,10 +394,10 @@ func rowReader(img image.Image) func(y int, l, a []uint8) bool {
 				a[x] = uint8(c.A >> 8)
 				opaque = opaque && a[x] == 255
 			}
-			return opaque
+			return l, opaque
 		}
 	}
-	return func(y int, l, a []uint8) bool {
+	return func(y int, l, a []uint8) ([]uint8, bool) {
 		opaque := true
 		for x := 0; x < w; x++ {
 			var r, g, bl, al uint32
@@ -346,7 +408,7 @@ func rowReader(img image.Image) func(y int, l, a []uint8) bool {
 			a[x] = uint8(al >> 8)
 			opaque = opaque && a[x] == 255
 		}
-		return opaque
+		return l, opaque
 	}
 }
 
