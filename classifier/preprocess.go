@@ -87,16 +87,123 @@ func Preprocess(img image.Image) (out [digitbot.InputSide * digitbot.InputSide]u
 	return fitAndCentre(ink)
 }
 
-// grey is a single-channel float image, row-major.
+// grey is a single-channel image, row-major: the reduced picture.
 type grey struct {
 	w, h int
-	pix  []float32 // mean luma of each block
+	// k is the reduction factor and sw, sh the size of the picture: block
+	// (x, y) covers its pixels [x*k, min(x*k+k, sw)) × [y*k, min(y*k+k, sh)).
+	k, sw, sh int
+	// pix is the mean luma of each block. An opaque picture read from its
+	// luma plane leaves it nil until means is called, and holds instead
+	// the byte levels (k == 1) or the sum of each block's levels (k > 1):
+	// the polarity usually needs only the extremes below.
+	pix    []float32
+	levels []uint8
+	sums   []uint32
 	// darkest and lightest are the extreme luma of each k×k block, nil when
 	// k == 1 (they equal pix). Once the polarity is known, the extreme on
 	// the ink's side replaces the mean: a 3-pixel pen line in a
 	// 4000-pixel photo averages to a barely visible 25% in an 8×8 block,
 	// but its darkest pixel keeps the ink's full contrast.
 	darkest, lightest []uint8
+	// integral: every value of pix is a whole number (an opaque image, not
+	// reduced).
+	integral bool
+}
+
+// means returns pix, computing it from levels or sums on first use.
+func (g *grey) means() []float32 {
+	if g.pix != nil {
+		return g.pix
+	}
+	g.pix = make([]float32, g.w*g.h)
+	switch {
+	case g.levels != nil:
+		for i, v := range g.levels {
+			g.pix[i] = float32(v)
+		}
+	case g.sums != nil:
+		for oy := range g.h {
+			bh := min(oy*g.k+g.k, g.sh) - oy*g.k
+			for ox := range g.w {
+				n := float32((min(ox*g.k+g.k, g.sw) - ox*g.k) * bh)
+				g.pix[oy*g.w+ox] = float32(uint64(g.sums[oy*g.w+ox])) / n
+			}
+		}
+	}
+	return g.pix
+}
+
+// lumaPlane returns the luma of an image that has it as a plane of bytes
+// (grey, and JPEG's YCbCr, whose Y is BT.601 luma), from the image's
+// minimum point, with its stride.
+func lumaPlane(img image.Image) (plane []uint8, stride int, ok bool) {
+	b := img.Bounds()
+	switch m := img.(type) {
+	case *image.Gray:
+		return m.Pix[m.PixOffset(b.Min.X, b.Min.Y):], m.Stride, true
+	case *image.YCbCr:
+		return m.Y[m.YOffset(b.Min.X, b.Min.Y):], m.YStride, true
+	}
+	return nil, 0, false
+}
+
+// reducePlane is toGrey for an opaque luma plane.
+func reducePlane(plane []uint8, stride, sw, sh, k int) *grey {
+	w, h := (sw+k-1)/k, (sh+k-1)/k
+	g := &grey{w: w, h: h, k: k, sw: sw, sh: sh, integral: k == 1}
+	row := func(y int) []uint8 { return plane[y*stride : y*stride+sw] }
+	if k == 1 {
+		g.levels = make([]uint8, w*h)
+		for y := range h {
+			copy(g.levels[y*w:y*w+w], row(y))
+		}
+		return g
+	}
+	g.sums = make([]uint32, w*h)
+	g.darkest, g.lightest = make([]uint8, w*h), make([]uint8, w*h)
+	lo, hi := make([]int, w), make([]int, w)
+	sums := make([]int, w)
+	for oy := range h {
+		y0, y1 := oy*k, min(oy*k+k, sh)
+		o := oy * w
+		if k == 2 && y1-y0 == 2 {
+			reduce2(row(y0), row(y0+1), g.sums[o:o+w], g.darkest[o:o+w], g.lightest[o:o+w])
+			continue
+		}
+		clear(sums)
+		for i := range lo {
+			lo[i], hi[i] = 255, 0
+		}
+		for y := y0; y < y1; y++ {
+			accumulateBlocks(row(y), k, sums, lo, hi)
+		}
+		for ox := range w {
+			g.sums[o+ox], g.darkest[o+ox], g.lightest[o+ox] = uint32(sums[ox]), uint8(lo[ox]), uint8(hi[ox])
+		}
+	}
+	return g
+}
+
+// reduce2 reduces two rows of levels by 2x2 blocks (the last one a single
+// column when the width is odd).
+func reduce2(r0, r1 []uint8, sums []uint32, dark, light []uint8) {
+	w := len(sums)
+	full := len(r0) / 2
+	r1 = r1[:len(r0)]
+	dark, light = dark[:w], light[:w]
+	for ox := range full {
+		a, b := int(r0[2*ox]), int(r0[2*ox+1])
+		c, d := int(r1[2*ox]), int(r1[2*ox+1])
+		sums[ox] = uint32(a + b + c + d)
+		dark[ox] = uint8(min(a, b, c, d))
+		light[ox] = uint8(max(a, b, c, d))
+	}
+	if full < w {
+		a, c := int(r0[2*full]), int(r1[2*full])
+		sums[full] = uint32(a + c)
+		dark[full], light[full] = uint8(min(a, c)), uint8(max(a, c))
+	}
 }
 
 // toGrey reduces img by an integer factor so its longer side is at most
@@ -106,6 +213,11 @@ func toGrey(img image.Image) *grey {
 	b := img.Bounds()
 	sw, sh := b.Dx(), b.Dy()
 	k := (max(sw, sh) + workMaxSide - 1) / workMaxSide
+	// Block sums fit in 32 bits for any picture that fits in memory; the
+	// check keeps an absurd one correct.
+	if plane, stride, ok := lumaPlane(img); ok && k*min(k, sh)*255 <= math.MaxUint32 {
+		return reducePlane(plane, stride, sw, sh, k)
+	}
 	w, h := (sw+k-1)/k, (sh+k-1)/k
 	luma := make([]float32, w*h) // premultiplied luma, 0..255
 	var alpha []float32          // 0..1, allocated at the first translucent row
@@ -202,7 +314,7 @@ func toGrey(img image.Image) *grey {
 			}
 		}
 	}
-	g := &grey{w: w, h: h, pix: luma, darkest: dark0, lightest: light0}
+	g := &grey{w: w, h: h, k: k, sw: sw, sh: sh, pix: luma, darkest: dark0, lightest: light0, integral: k == 1 && alpha == nil}
 	if alpha != nil && composite(luma, alpha) == 255 && k > 1 {
 		g.darkest, g.lightest = dark1, light1
 	}
@@ -455,42 +567,64 @@ func percentile32(hist *[256]int32, n int, p float64) int {
 	return 255
 }
 
+// blockPercentile is percentile for the levels inside r of an image with
+// rows of w levels, counted over four tables (see histogram8).
+func blockPercentile(levels []uint8, w int, r image.Rectangle, p float64) int {
+	var t [4][256]int32
+	for y := r.Min.Y; y < r.Max.Y; y++ {
+		row := levels[y*w+r.Min.X : y*w+r.Max.X]
+		i := 0
+		for ; i+4 <= len(row); i += 4 {
+			q := row[i : i+4 : i+4]
+			t[0][q[0]]++
+			t[1][q[1]]++
+			t[2][q[2]]++
+			t[3][q[3]]++
+		}
+		for ; i < len(row); i++ {
+			t[0][row[i]]++
+		}
+	}
+	target := max(int(math.Ceil(p*float64(r.Dx()*r.Dy()))), 1)
+	c := 0
+	for v := range 256 {
+		c += int(t[0][v]) + int(t[1][v]) + int(t[2][v]) + int(t[3][v])
+		if c >= target {
+			return v
+		}
+	}
+	return 255
+}
+
 // inkMap is the ink strength of every working pixel (0 = paper, 255 = the
 // darkest ink relative to its surroundings), with the pixels that belong to
 // the digit selected.
 type inkMap struct {
 	w, h   int
-	val    []float32 // output intensity 0..255 (soft edges kept)
-	mask   []bool    // confidently ink and part of the digit
+	val    []float32 // output intensity 0..255 (soft edges kept), valid around crop
 	crop   image.Rectangle
 	stroke float64 // estimated stroke width in working pixels
 }
 
 // inkStrength finds the ink in a grey image and crops to it.
 func inkStrength(g *grey) (*inkMap, error) {
-	n := len(g.pix)
-	var hist, border [256]int
-	for _, v := range g.pix {
-		hist[clamp255(v)]++
+	n := g.w * g.h
+	// levels is the grey image as bytes when its values are whole numbers
+	// (an opaque picture that was not reduced): bytes histogram and look up
+	// faster than floats convert.
+	levels := g.levels
+	if levels == nil && g.darkest == nil && g.integral {
+		levels = make([]uint8, n)
+		for i, v := range g.pix {
+			levels[i] = uint8(v)
+		}
 	}
-	band := max(1, min(g.w, g.h)/16)
+	// The histogram of the whole image and of its border. Reduced images
+	// need them only to break a tie below.
+	var hist, border [256]int
 	nb := 0
-	for y := 0; y < g.h; y++ {
-		row := g.pix[y*g.w : (y+1)*g.w]
-		if y < band || y >= g.h-band {
-			for _, v := range row {
-				border[clamp255(v)]++
-			}
-			nb += g.w
-			continue
-		}
-		for _, v := range row[:min(band, g.w)] {
-			border[clamp255(v)]++
-		}
-		for _, v := range row[max(g.w-band, band):] {
-			border[clamp255(v)]++
-		}
-		nb += min(band, g.w) + g.w - max(g.w-band, band)
+	if g.darkest == nil {
+		nb = meanHistograms(g, levels, &hist, &border)
 	}
 	// Ink is the minority at one extreme; the median is background: ink is
 	// on the side where more stands out from it (tailScore). The median of
@@ -498,42 +632,61 @@ func inkStrength(g *grey) (*inkMap, error) {
 	// the border is table, the median is paper. The border decides only
 	// when both sides score about the same.
 	darkHist, lightHist := &hist, &hist
+	var dh, lh [256]int
 	if g.darkest != nil {
 		// Reduced: thin strokes show at full contrast only in the block
 		// extremes: look for dark ink among the darkest pixel of each
 		// block, for light ink among the lightest.
-		var dh, lh [256]int
-		for i := range g.darkest {
-			dh[g.darkest[i]]++
-			lh[g.lightest[i]]++
-		}
+		histogram8(g.darkest, &dh)
+		histogram8(g.lightest, &lh)
 		darkHist, lightHist = &dh, &lh
 	}
 	darkScore, lightScore := tailScore(darkHist, n, -1), tailScore(lightHist, n, +1)
 	darkInk := darkScore > lightScore
 	if darkScore+lightScore == 0 || math.Abs(darkScore-lightScore) < 0.1*(darkScore+lightScore) {
+		if g.darkest != nil {
+			nb = meanHistograms(g, nil, &hist, &border)
+		}
 		bg := percentile(&border, nb, 0.5)
 		lo, hi := percentile(&hist, n, 0.01), percentile(&hist, n, 0.99)
 		darkInk = bg-lo >= hi-bg
 	}
 	// Orient so that ink is bright and background dark, like MNIST (in
-	// place: the grey image is ours).
-	in := g.pix
-	if g.darkest != nil {
-		extreme := g.lightest
+	// place: the grey image is ours). oriented is the result as bytes, and
+	// counts its histogram, when the levels are whole numbers (always once
+	// reduced: the block extremes are); otherwise in holds it.
+	var oriented []uint8
+	var counts *[256]int
+	switch {
+	case g.darkest != nil:
+		oriented, counts = g.lightest, &lh
 		if darkInk {
-			extreme = g.darkest
+			oriented, counts = g.darkest, &dh
 		}
-		for i, v := range extreme {
-			in[i] = float32(v)
+	case levels != nil:
+		oriented, counts = levels, &hist
+	}
+	var in []float32
+	if oriented != nil {
+		if darkInk {
+			for i, v := range oriented {
+				oriented[i] = 255 - v
+			}
+			var rev [256]int
+			for v, c := range counts {
+				rev[255-v] = c
+			}
+			counts = &rev
+		}
+	} else {
+		in = g.means()
+		if darkInk {
+			for i, v := range in {
+				in[i] = 255 - v
+			}
 		}
 	}
-	if darkInk {
-		for i, v := range in {
-			in[i] = 255 - v
-		}
-	}
-	bgmap, bgconst := localBackground(in, g.w, g.h)
+	bgmap, bgconst := localBackground(in, oriented, g.w, g.h)
 
 	// Strength relative to the paper: (I - bg) / (255 - bg). For dark ink
 	// that is (paper - v) / paper, the fraction of light the ink absorbs, so
@@ -541,18 +694,38 @@ func inkStrength(g *grey) (*inkMap, error) {
 	// a nearly black "paper" from amplifying noise.
 	s := make([]float32, n)
 	var sh [256]int
-	if bgmap == nil {
+	var strength *[256]float32 // the strength of each oriented level, when it has one
+	switch {
+	case oriented != nil && bgmap == nil:
+		// Each level has one strength: compute the 256 once, and the
+		// histogram of strengths from the histogram of levels.
+		k := 255 / max(255-bgconst, 64)
+		strength = new([256]float32)
+		for v := range strength {
+			strength[v] = max((float32(v)-bgconst)*k, 0)
+			sh[clamp255(strength[v])] += counts[v]
+		}
+		for i, v := range oriented {
+			s[i] = strength[v]
+		}
+	case oriented != nil:
+		for i, v := range oriented {
+			b := bgmap[i]
+			s[i] = max((float32(v)-b)*255/max(255-b, 64), 0)
+		}
+		histogramStrength(s, &sh)
+	case bgmap == nil:
 		k := 255 / max(255-bgconst, 64)
 		for i, v := range in {
 			s[i] = max((v-bgconst)*k, 0)
-			sh[clamp255(s[i])]++
 		}
-	} else {
+		histogramStrength(s, &sh)
+	default:
 		for i, v := range in {
 			b := bgmap[i]
 			s[i] = max((v-b)*255/max(255-b, 64), 0)
-			sh[clamp255(s[i])]++
 		}
+		histogramStrength(s, &sh)
 	}
 	inkClass := func(t int) (count int, mean float64) {
 		var sum float64
@@ -588,11 +761,11 @@ func inkStrength(g *grey) (*inkMap, error) {
 	}
 
 	mask := make([]bool, n)
-	for i, v := range s {
-		mask[i] = v > float32(t)
-	}
-	removeRules(mask, s, g.w, g.h)
-	kept, crop, inkPixels := keepDigit(mask, g.w, g.h)
+	rows, cols := make([]int, g.h), make([]int, g.w)
+	threshold(s, float32(t), g.w, mask, rows, cols)
+	removeRules(mask, s, g.w, g.h, rows, cols)
+	dig := keepDigit(mask, g.w, g.h)
+	crop, inkPixels := dig.box, len(dig.pixels)
 	if inkPixels < minInkPixels || max(crop.Dx(), crop.Dy()) < minInkSide {
 		return nil, digitbot.Errorf(digitbot.ENODIGIT,
 			"I could not find a digit in this image: there is too little ink (a dot or a speck?).")
@@ -603,26 +776,143 @@ func inkStrength(g *grey) (*inkMap, error) {
 	// core (75th percentile of the ink) to 255. For an MNIST digit both
 	// are at their natural values (0 and ~255), so it passes unchanged.
 	var inkHist [256]int
-	for i, m := range kept {
-		if m {
-			inkHist[clamp255(s[i])]++
-		}
+	for _, p := range dig.pixels {
+		inkHist[clamp255(s[p.i])]++
 	}
 	core := float32(percentile(&inkHist, inkPixels, 0.75))
 	floor := min(float32(noiseFloor(&sh, n)), float32(t)/2)
 	if core <= floor+1 {
 		core = floor + 1
 	}
+	intensity := func(v float32) float32 { return min(max((v-floor)*255/(core-floor), 0), 255) }
+	// Only the crop and the margin growCrop may add to it are read.
+	limit := 2 + max(g.w, g.h)/64
+	region := crop.Inset(-limit).Intersect(image.Rect(0, 0, g.w, g.h))
 	val := s // in place: the strengths are not needed any more
-	for i, v := range s {
-		if mask[i] && !kept[i] {
-			val[i] = 0 // a dropped speck
+	var levelIntensity *[256]float32
+	if strength != nil {
+		// s is strength[level] where removeRules left it, 0 where it
+		// erased: intensity has 257 possible arguments.
+		levelIntensity = new([256]float32)
+		for v, sv := range strength {
+			levelIntensity[v] = intensity(sv)
+		}
+	}
+	zero := intensity(0)
+	for y := region.Min.Y; y < region.Max.Y; y++ {
+		for i := y*g.w + region.Min.X; i < y*g.w+region.Max.X; i++ {
+			switch v := s[i]; {
+			case dig.dropped(i):
+				val[i] = 0 // a speck or mark that is not the digit
+			case levelIntensity != nil && v != 0:
+				val[i] = levelIntensity[oriented[i]]
+			case levelIntensity != nil:
+				val[i] = zero
+			default:
+				val[i] = intensity(v)
+			}
+		}
+	}
+	crop = growCrop(val, g.w, g.h, crop, limit)
+	return &inkMap{w: g.w, h: g.h, val: val, crop: crop, stroke: strokeWidth(&dig, g.w, g.h)}, nil
+}
+
+// meanHistograms fills hist with the levels of the whole grey image and
+// border with those of a band along its edges (from levels when not nil,
+// else from the means), and returns the number of border pixels.
+func meanHistograms(g *grey, levels []uint8, hist, border *[256]int) int {
+	var pix []float32
+	if levels != nil {
+		histogram8(levels, hist)
+	} else {
+		pix = g.means()
+		histogramStrength(pix, hist)
+	}
+	level := func(i int) int {
+		if levels != nil {
+			return int(levels[i])
+		}
+		return clamp255(pix[i])
+	}
+	band := max(1, min(g.w, g.h)/16)
+	nb := 0
+	for y := 0; y < g.h; y++ {
+		row := y * g.w
+		if y < band || y >= g.h-band {
+			for x := range g.w {
+				border[level(row+x)]++
+			}
+			nb += g.w
 			continue
 		}
-		val[i] = min(max((v-floor)*255/(core-floor), 0), 255)
+		for x := range min(band, g.w) {
+			border[level(row+x)]++
+		}
+		for x := max(g.w-band, band); x < g.w; x++ {
+			border[level(row+x)]++
+		}
+		nb += min(band, g.w) + g.w - max(g.w-band, band)
 	}
-	crop = growCrop(val, g.w, g.h, crop, 2+max(g.w, g.h)/64)
-	return &inkMap{w: g.w, h: g.h, val: val, mask: kept, crop: crop, stroke: strokeWidth(kept, g.w, crop)}, nil
+	return nb
+}
+
+// histogram8 adds the values of p to h. Consecutive pixels go to four
+// tables: in a run of equal values (the paper) each increment would
+// otherwise wait for the previous one to be stored.
+func histogram8(p []uint8, h *[256]int) {
+	var h1, h2, h3 [256]int32
+	i := 0
+	for ; i+4 <= len(p); i += 4 {
+		q := p[i : i+4 : i+4]
+		h[q[0]]++
+		h1[q[1]]++
+		h2[q[2]]++
+		h3[q[3]]++
+	}
+	for ; i < len(p); i++ {
+		h[p[i]]++
+	}
+	for v := range h {
+		h[v] += int(h1[v]) + int(h2[v]) + int(h3[v])
+	}
+}
+
+// histogramStrength adds clamp255 of each value of s to h, over two tables
+// for the reason histogram8 gives.
+func histogramStrength(s []float32, h *[256]int) {
+	var h1 [256]int32
+	i := 0
+	for ; i+2 <= len(s); i += 2 {
+		h[clamp255(s[i])]++
+		h1[clamp255(s[i+1])]++
+	}
+	for ; i < len(s); i++ {
+		h[clamp255(s[i])]++
+	}
+	for v := range h {
+		h[v] += int(h1[v])
+	}
+}
+
+// threshold marks the values of s above t in mask and counts the marks of
+// each row and column (s has rows of w values).
+func threshold(s []float32, t float32, w int, mask []bool, rows, cols []int) {
+	cols = cols[:w]
+	for y := range rows {
+		sr, mr := s[y*w:y*w+w], mask[y*w:y*w+w]
+		c := 0
+		for x, v := range sr {
+			m := v > t
+			mr[x] = m
+			b := 0
+			if m {
+				b = 1
+			}
+			c += b
+			cols[x] += b
+		}
+		rows[y] = c
+	}
 }
 
 // localBackground estimates the background level of an oriented (ink
@@ -633,26 +923,34 @@ func inkStrength(g *grey) (*inkMap, error) {
 // light falling across a photographed page and its vignetting without
 // bending into the strokes. It returns the level of every pixel, or a
 // constant (and a nil map) when the surface is flat: the common, evenly lit
-// case.
-func localBackground(in []float32, w, h int) (bgmap []float32, constant float32) {
+// case. The image is levels when that is not nil, else in.
+func localBackground(in []float32, levels []uint8, w, h int) (bgmap []float32, constant float32) {
 	size := max(4, (max(w, h)+7)/8)
 	gw, gh := (w+size-1)/size, (h+size-1)/size
-	hists := make([][256]int32, gw*gh)
-	for y := 0; y < h; y++ {
-		row := hists[(y/size)*gw:]
-		for x := 0; x < w; x++ {
-			row[x/size][clamp255(in[y*w+x])]++
+	var hists [][256]int32
+	if levels == nil {
+		hists = make([][256]int32, gw*gh)
+		for y := 0; y < h; y++ {
+			row := hists[(y/size)*gw:]
+			for x := 0; x < w; x++ {
+				row[x/size][clamp255(in[y*w+x])]++
+			}
 		}
 	}
 	// Block centres in coordinates normalised to [-1, 1].
 	nx := func(x float64) float64 { return 2*x/float64(w) - 1 }
 	ny := func(y float64) float64 { return 2*y/float64(h) - 1 }
-	var pts []surfacePoint
+	pts := make([]surfacePoint, 0, gw*gh)
 	for by := 0; by < gh; by++ {
 		for bx := 0; bx < gw; bx++ {
 			x0, x1 := bx*size, min(bx*size+size, w)
 			y0, y1 := by*size, min(by*size+size, h)
-			v := float64(percentile32(&hists[by*gw+bx], (x1-x0)*(y1-y0), 0.3))
+			var v float64
+			if levels != nil {
+				v = float64(blockPercentile(levels, w, image.Rect(x0, y0, x1, y1), 0.3))
+			} else {
+				v = float64(percentile32(&hists[by*gw+bx], (x1-x0)*(y1-y0), 0.3))
+			}
 			pts = append(pts, surfacePoint{nx(float64(x0+x1) / 2), ny(float64(y0+y1) / 2), v, false})
 		}
 	}
@@ -875,17 +1173,9 @@ func noiseFloor(hist *[256]int, n int) int {
 // that crosses the lines would otherwise merge with them into one
 // picture-wide mark. Pixels much stronger than the line (twice the median
 // of its row) are ink crossing it and stay. A thick band is a stroke of a
-// tightly cropped digit (the bar of a 7), not a rule, and stays too.
-func removeRules(mask []bool, s []float32, w, h int) {
-	rows, cols := make([]int, h), make([]int, w)
-	for y := range h {
-		for x, m := range mask[y*w : y*w+w] {
-			if m {
-				rows[y]++
-				cols[x]++
-			}
-		}
-	}
+// tightly cropped digit (the bar of a 7), not a rule, and stays too. rows
+// and cols hold the count of ink pixels of each row and column.
+func removeRules(mask []bool, s []float32, w, h int, rows, cols []int) {
 	// erase handles n lines of the given length whose ink counts are in
 	// counts; at(i, j) is the index of the j-th pixel of line i.
 	erase := func(counts []int, length, maxRun int, at func(i, j int) int) {
@@ -924,43 +1214,67 @@ func removeRules(mask []bool, s []float32, w, h int) {
 	erase(cols, h, max(2, w/50), func(col, y int) int { return y*w + col })
 }
 
-// component is a connected region of ink.
+// component is a connected region of ink: its area and bounding box, and
+// where its pixels are in the order keepDigit visited them.
 type component struct {
-	area int
-	box  image.Rectangle
+	area  int
+	box   image.Rectangle
+	first int
 }
+
+// pixel is a working pixel: its index and coordinates.
+type pixel struct{ i, x, y int32 }
+
+// digit is the ink that keepDigit keeps.
+type digit struct {
+	labels []int32 // the component of each ink pixel, from 1; 0 elsewhere
+	keep   []bool  // by label: the component is part of the digit
+	pixels []pixel // the digit's pixels
+	box    image.Rectangle
+}
+
+// kept reports whether working pixel i belongs to the digit.
+func (d *digit) kept(i int) bool { return d.keep[d.labels[i]] }
+
+// dropped reports whether working pixel i is ink that is not the digit.
+func (d *digit) dropped(i int) bool { l := d.labels[i]; return l != 0 && !d.keep[l] }
 
 // keepDigit labels the 8-connected components of mask, keeps those that
 // make up the digit (the large ones, and small ones close to them: a
-// broken stroke) and returns the kept pixels, their bounding box and count.
-func keepDigit(mask []bool, w, h int) (kept []bool, box image.Rectangle, count int) {
+// broken stroke) and returns them with their pixels and bounding box.
+func keepDigit(mask []bool, w, h int) digit {
 	labels := make([]int32, len(mask))
 	var comps []component
-	stack := make([]int, 0, 256)
+	stack := make([]pixel, 0, 256)
+	order := make([]pixel, 0, 1024) // every ink pixel, component by component
 	for start, m := range mask {
 		if !m || labels[start] != 0 {
 			continue
 		}
 		id := int32(len(comps) + 1)
-		c := component{box: image.Rect(start%w, start/w, start%w+1, start/w+1)}
+		sx, sy := start%w, start/w
+		c := component{first: len(order)}
+		minX, minY, maxX, maxY := sx, sy, sx+1, sy+1
 		labels[start] = id
-		stack = append(stack[:0], start)
+		stack = append(stack[:0], pixel{int32(start), int32(sx), int32(sy)})
 		for len(stack) > 0 {
-			i := stack[len(stack)-1]
+			p := stack[len(stack)-1]
 			stack = stack[:len(stack)-1]
-			x, y := i%w, i/w
-			c.area++
-			c.box = c.box.Union(image.Rect(x, y, x+1, y+1))
+			order = append(order, p)
+			x, y := int(p.x), int(p.y)
+			minX, minY, maxX, maxY = min(minX, x), min(minY, y), max(maxX, x+1), max(maxY, y+1)
 			for ny := max(0, y-1); ny <= min(h-1, y+1); ny++ {
 				for nx := max(0, x-1); nx <= min(w-1, x+1); nx++ {
 					j := ny*w + nx
 					if mask[j] && labels[j] == 0 {
 						labels[j] = id
-						stack = append(stack, j)
+						stack = append(stack, pixel{int32(j), int32(nx), int32(ny)})
 					}
 				}
 			}
 		}
+		c.area = len(order) - c.first
+		c.box = image.Rect(minX, minY, maxX, maxY)
 		comps = append(comps, c)
 	}
 	// Frame-like components touch the picture's edge and run along most of
@@ -986,6 +1300,7 @@ func keepDigit(mask []bool, w, h int) (kept []bool, box image.Rectangle, count i
 	// (a second digit, a note in the corner, specks) are not part of it.
 	// Close means within half the digit's size for substantial pieces
 	// (a twentieth of the largest's area or more), a tenth for small ones.
+	var box image.Rectangle
 	first := -1
 	for i, c := range comps {
 		if !dropped[i] && (first < 0 || c.area > comps[first].area) {
@@ -1020,14 +1335,13 @@ func keepDigit(mask []bool, w, h int) (kept []bool, box image.Rectangle, count i
 			}
 		}
 	}
-	kept = make([]bool, len(mask))
-	for i, l := range labels {
-		if l != 0 && keep[l] {
-			kept[i] = true
-			count++
+	d := digit{labels: labels, keep: keep, box: box}
+	for i, c := range comps {
+		if keep[i+1] {
+			d.pixels = append(d.pixels, order[c.first:c.first+c.area]...)
 		}
 	}
-	return kept, box, count
+	return d
 }
 
 // growCrop extends the ink's bounding box by up to limit pixels a side over
@@ -1069,30 +1383,23 @@ func growCrop(val []float32, w, h int, r image.Rectangle, limit int) image.Recta
 	return r
 }
 
-// strokeWidth estimates the mean stroke width of the ink inside r as
+// strokeWidth estimates the mean stroke width of the digit as
 // area / half-perimeter: a stroke of length L and width W has area L*W and
 // a perimeter of about 2L.
-func strokeWidth(mask []bool, w int, r image.Rectangle) float64 {
-	area, edges := 0, 0
-	h := len(mask) / w
-	in := func(x, y int) bool { return x >= 0 && y >= 0 && x < w && y < h && mask[y*w+x] }
-	for y := r.Min.Y; y < r.Max.Y; y++ {
-		for x := r.Min.X; x < r.Max.X; x++ {
-			if !mask[y*w+x] {
-				continue
-			}
-			area++
-			for _, d := range [4][2]int{{-1, 0}, {1, 0}, {0, -1}, {0, 1}} {
-				if !in(x+d[0], y+d[1]) {
-					edges++
-				}
+func strokeWidth(d *digit, w, h int) float64 {
+	edges := 0
+	for _, p := range d.pixels {
+		i, x, y := int(p.i), int(p.x), int(p.y)
+		for _, in := range [4]bool{x > 0 && d.kept(i-1), x < w-1 && d.kept(i+1), y > 0 && d.kept(i-w), y < h-1 && d.kept(i+w)} {
+			if !in {
+				edges++
 			}
 		}
 	}
 	if edges == 0 {
 		return 0
 	}
-	return 2 * float64(area) / float64(edges)
+	return 2 * float64(len(d.pixels)) / float64(edges)
 }
 
 // fitAndCentre crops the ink, thickens thin strokes, scales the crop into
