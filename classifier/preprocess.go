@@ -95,11 +95,13 @@ type grey struct {
 	k, sw, sh int
 	// pix is the mean luma of each block. An opaque picture read from its
 	// luma plane leaves it nil until means is called, and holds instead
-	// the byte levels (k == 1) or the sum of each block's levels (k > 1):
-	// the polarity usually needs only the extremes below.
+	// the byte levels (k == 1) or the plane itself (k > 1), to sum its
+	// blocks again should they be needed: the polarity usually needs only
+	// the extremes below.
 	pix    []float32
 	levels []uint8
-	sums   []uint32
+	plane  []uint8
+	stride int
 	// darkest and lightest are the extreme luma of each k×k block, nil when
 	// k == 1 (they equal pix). Once the polarity is known, the extreme on
 	// the ink's side replaces the mean: a 3-pixel pen line in a
@@ -111,7 +113,7 @@ type grey struct {
 	integral bool
 }
 
-// means returns pix, computing it from levels or sums on first use.
+// means returns pix, computing it from levels or the plane on first use.
 func (g *grey) means() []float32 {
 	if g.pix != nil {
 		return g.pix
@@ -122,12 +124,20 @@ func (g *grey) means() []float32 {
 		for i, v := range g.levels {
 			g.pix[i] = float32(v)
 		}
-	case g.sums != nil:
+	case g.plane != nil:
+		sums := make([]int, g.w)
 		for oy := range g.h {
-			bh := min(oy*g.k+g.k, g.sh) - oy*g.k
-			for ox := range g.w {
-				n := float32((min(ox*g.k+g.k, g.sw) - ox*g.k) * bh)
-				g.pix[oy*g.w+ox] = float32(uint64(g.sums[oy*g.w+ox])) / n
+			y0, y1 := oy*g.k, min(oy*g.k+g.k, g.sh)
+			clear(sums)
+			for y := y0; y < y1; y++ {
+				row := g.plane[y*g.stride : y*g.stride+g.sw]
+				for x, v := range row {
+					sums[x/g.k] += int(v)
+				}
+			}
+			for ox, s := range sums {
+				n := float32((min(ox*g.k+g.k, g.sw) - ox*g.k) * (y1 - y0))
+				g.pix[oy*g.w+ox] = float32(uint64(s)) / n
 			}
 		}
 	}
@@ -160,48 +170,60 @@ func reducePlane(plane []uint8, stride, sw, sh, k int) *grey {
 		}
 		return g
 	}
-	g.sums = make([]uint32, w*h)
+	g.plane, g.stride = plane, stride
 	g.darkest, g.lightest = make([]uint8, w*h), make([]uint8, w*h)
 	lo, hi := make([]int, w), make([]int, w)
-	sums := make([]int, w)
 	for oy := range h {
 		y0, y1 := oy*k, min(oy*k+k, sh)
 		o := oy * w
 		if k == 2 && y1-y0 == 2 {
-			reduce2(row(y0), row(y0+1), g.sums[o:o+w], g.darkest[o:o+w], g.lightest[o:o+w])
+			reduce2(row(y0), row(y0+1), g.darkest[o:o+w], g.lightest[o:o+w])
 			continue
 		}
-		clear(sums)
 		for i := range lo {
 			lo[i], hi[i] = 255, 0
 		}
 		for y := y0; y < y1; y++ {
-			accumulateBlocks(row(y), k, sums, lo, hi)
+			blockExtremes(row(y), k, lo, hi)
 		}
 		for ox := range w {
-			g.sums[o+ox], g.darkest[o+ox], g.lightest[o+ox] = uint32(sums[ox]), uint8(lo[ox]), uint8(hi[ox])
+			g.darkest[o+ox], g.lightest[o+ox] = uint8(lo[ox]), uint8(hi[ox])
 		}
 	}
 	return g
 }
 
-// reduce2 reduces two rows of levels by 2x2 blocks (the last one a single
-// column when the width is odd).
-func reduce2(r0, r1 []uint8, sums []uint32, dark, light []uint8) {
-	w := len(sums)
+// blockExtremes updates the extremes of the k-pixel-wide blocks one row
+// of levels spans.
+func blockExtremes(row []uint8, k int, lo, hi []int) {
+	for ox := range lo {
+		x := ox * k
+		seg := row[x:min(x+k, len(row))]
+		l, h := lo[ox], hi[ox]
+		for _, v := range seg {
+			p := int(v)
+			l = min(l, p)
+			h = max(h, p)
+		}
+		lo[ox], hi[ox] = l, h
+	}
+}
+
+// reduce2 finds the extremes of the 2x2 blocks of two rows of levels (the
+// last block a single column when the width is odd).
+func reduce2(r0, r1 []uint8, dark, light []uint8) {
+	w := len(dark)
 	full := len(r0) / 2
 	r1 = r1[:len(r0)]
-	dark, light = dark[:w], light[:w]
+	light = light[:w]
 	for ox := range full {
 		a, b := int(r0[2*ox]), int(r0[2*ox+1])
 		c, d := int(r1[2*ox]), int(r1[2*ox+1])
-		sums[ox] = uint32(a + b + c + d)
 		dark[ox] = uint8(min(a, b, c, d))
 		light[ox] = uint8(max(a, b, c, d))
 	}
 	if full < w {
 		a, c := int(r0[2*full]), int(r1[2*full])
-		sums[full] = uint32(a + c)
 		dark[full], light[full] = uint8(min(a, c)), uint8(max(a, c))
 	}
 }
@@ -213,9 +235,7 @@ func toGrey(img image.Image) *grey {
 	b := img.Bounds()
 	sw, sh := b.Dx(), b.Dy()
 	k := (max(sw, sh) + workMaxSide - 1) / workMaxSide
-	// Block sums fit in 32 bits for any picture that fits in memory; the
-	// check keeps an absurd one correct.
-	if plane, stride, ok := lumaPlane(img); ok && k*min(k, sh)*255 <= math.MaxUint32 {
+	if plane, stride, ok := lumaPlane(img); ok {
 		return reducePlane(plane, stride, sw, sh, k)
 	}
 	w, h := (sw+k-1)/k, (sh+k-1)/k
@@ -764,7 +784,11 @@ func inkStrength(g *grey) (*inkMap, error) {
 	rows, cols := make([]int, g.h), make([]int, g.w)
 	threshold(s, float32(t), g.w, mask, rows, cols)
 	removeRules(mask, s, g.w, g.h, rows, cols)
-	dig := keepDigit(mask, g.w, g.h)
+	marked := 0
+	for _, c := range rows {
+		marked += c
+	}
+	dig := keepDigit(mask, g.w, g.h, marked)
 	crop, inkPixels := dig.box, len(dig.pixels)
 	if inkPixels < minInkPixels || max(crop.Dx(), crop.Dy()) < minInkSide {
 		return nil, digitbot.Errorf(digitbot.ENODIGIT,
@@ -1242,11 +1266,12 @@ func (d *digit) dropped(i int) bool { l := d.labels[i]; return l != 0 && !d.keep
 // keepDigit labels the 8-connected components of mask, keeps those that
 // make up the digit (the large ones, and small ones close to them: a
 // broken stroke) and returns them with their pixels and bounding box.
-func keepDigit(mask []bool, w, h int) digit {
+// inkPixels is at least the number of pixels in mask.
+func keepDigit(mask []bool, w, h, inkPixels int) digit {
 	labels := make([]int32, len(mask))
 	var comps []component
 	stack := make([]pixel, 0, 256)
-	order := make([]pixel, 0, 1024) // every ink pixel, component by component
+	order := make([]pixel, 0, inkPixels) // every ink pixel, component by component
 	for start, m := range mask {
 		if !m || labels[start] != 0 {
 			continue
@@ -1336,6 +1361,13 @@ func keepDigit(mask []bool, w, h int) digit {
 		}
 	}
 	d := digit{labels: labels, keep: keep, box: box}
+	n := 0
+	for i, c := range comps {
+		if keep[i+1] {
+			n += c.area
+		}
+	}
+	d.pixels = make([]pixel, 0, n)
 	for i, c := range comps {
 		if keep[i+1] {
 			d.pixels = append(d.pixels, order[c.first:c.first+c.area]...)
