@@ -199,13 +199,20 @@ func blockExtremes(row []uint8, k int, lo, hi []int) {
 	for ox := range lo {
 		x := ox * k
 		seg := row[x:min(x+k, len(row))]
-		l, h := lo[ox], hi[ox]
-		for _, v := range seg {
-			p := int(v)
-			l = min(l, p)
-			h = max(h, p)
+		// Two pairs of accumulators: each min or max waits only for the
+		// one two pixels back.
+		l, h, l1, h1 := lo[ox], hi[ox], 255, 0
+		i := 0
+		for ; i+2 <= len(seg); i += 2 {
+			p, q := int(seg[i]), int(seg[i+1])
+			l, l1 = min(l, p), min(l1, q)
+			h, h1 = max(h, p), max(h1, q)
 		}
-		lo[ox], hi[ox] = l, h
+		if i < len(seg) {
+			p := int(seg[i])
+			l, h = min(l, p), max(h, p)
+		}
+		lo[ox], hi[ox] = min(l, l1), max(h, h1)
 	}
 }
 
