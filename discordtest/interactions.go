@@ -61,6 +61,21 @@ func (s *Server) recordAttemptLocked(it *interactionState, kind string, typ, sta
 	s.notifyLocked()
 }
 
+// recordWebhookLocked records the outcome of a webhook request (get, edit,
+// delete, follow-up) on its interaction, okStatus when e is nil, and returns
+// e so a handler can end with it. it is nil when the token named none.
+func (s *Server) recordWebhookLocked(it *interactionState, kind string, okStatus int, e *APIError) *APIError {
+	if it == nil {
+		return e
+	}
+	if e != nil {
+		s.recordAttemptLocked(it, kind, 0, e.Status, e.Code)
+	} else {
+		s.recordAttemptLocked(it, kind, 0, okStatus, 0)
+	}
+	return e
+}
+
 type callbackBody struct {
 	Type *int            `json:"type"`
 	Data json.RawMessage `json:"data"`
@@ -357,15 +372,10 @@ func (s *Server) webhookGetMessage(w http.ResponseWriter, r *http.Request) *APIE
 	if aerr == nil {
 		var sm *storedMessage
 		if sm, aerr = s.webhookMessageLocked(it, r.PathValue("message_id")); aerr == nil {
-			s.recordAttemptLocked(it, attemptKind(r, "get"), 0, http.StatusOK, 0)
 			writeJSON(w, http.StatusOK, sm.msg)
-			return nil
 		}
 	}
-	if it != nil {
-		s.recordAttemptLocked(it, attemptKind(r, "get"), 0, aerr.Status, aerr.Code)
-	}
-	return aerr
+	return s.recordWebhookLocked(it, attemptKind(r, "get"), http.StatusOK, aerr)
 }
 
 func (s *Server) webhookEditMessage(w http.ResponseWriter, r *http.Request) *APIError {
@@ -374,14 +384,7 @@ func (s *Server) webhookEditMessage(w http.ResponseWriter, r *http.Request) *API
 	defer s.mu.Unlock()
 	it, aerr := s.webhookInteractionLocked(r)
 	record := func(e *APIError) *APIError {
-		if it != nil {
-			if e != nil {
-				s.recordAttemptLocked(it, attemptKind(r, "edit"), 0, e.Status, e.Code)
-			} else {
-				s.recordAttemptLocked(it, attemptKind(r, "edit"), 0, http.StatusOK, 0)
-			}
-		}
-		return e
+		return s.recordWebhookLocked(it, attemptKind(r, "edit"), http.StatusOK, e)
 	}
 	if aerr != nil {
 		return record(aerr)
@@ -418,15 +421,10 @@ func (s *Server) webhookDeleteMessage(w http.ResponseWriter, r *http.Request) *A
 		var sm *storedMessage
 		if sm, aerr = s.webhookMessageLocked(it, r.PathValue("message_id")); aerr == nil {
 			s.deleteMessageLocked(sm)
-			s.recordAttemptLocked(it, attemptKind(r, "delete"), 0, http.StatusNoContent, 0)
 			w.WriteHeader(http.StatusNoContent)
-			return nil
 		}
 	}
-	if it != nil {
-		s.recordAttemptLocked(it, attemptKind(r, "delete"), 0, aerr.Status, aerr.Code)
-	}
-	return aerr
+	return s.recordWebhookLocked(it, attemptKind(r, "delete"), http.StatusNoContent, aerr)
 }
 
 func (s *Server) webhookExecute(w http.ResponseWriter, r *http.Request) *APIError {
@@ -435,14 +433,7 @@ func (s *Server) webhookExecute(w http.ResponseWriter, r *http.Request) *APIErro
 	defer s.mu.Unlock()
 	it, aerr := s.webhookInteractionLocked(r)
 	record := func(e *APIError) *APIError {
-		if it != nil {
-			if e != nil {
-				s.recordAttemptLocked(it, "followup", 0, e.Status, e.Code)
-			} else {
-				s.recordAttemptLocked(it, "followup", 0, http.StatusOK, 0)
-			}
-		}
-		return e
+		return s.recordWebhookLocked(it, "followup", http.StatusOK, e)
 	}
 	if aerr != nil {
 		return record(aerr)
