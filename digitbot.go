@@ -17,6 +17,10 @@ import (
 // InputSide is the side of the square image the model sees.
 const InputSide = 28
 
+// MaxNumberDigits is the longest number a reading may hold. A picture that
+// segments into more digits is refused with ETOOMANYDIGITS.
+const MaxNumberDigits = 12
+
 // DefaultThreshold is the confidence under which the bot says it is unsure
 // (the original app showed confidences under 70% in red).
 const DefaultThreshold = 0.70
@@ -33,7 +37,12 @@ type Prediction struct {
 	FileName     string `json:"file_name,omitempty"`
 	AttachmentID string `json:"attachment_id,omitempty"`
 
-	Digit         int         `json:"digit"`
+	// Digit, Probabilities and Input describe a one-digit reading. For a
+	// number (len(Digits) > 1) Digit is -1, Probabilities and Input are zero,
+	// and each digit is described in Digits.
+	Digit int `json:"digit"`
+	// Confidence is the calibrated probability that the whole reading is
+	// right: the digit's for one digit, the number's for a number.
 	Confidence    float64     `json:"confidence"`
 	Probabilities [10]float64 `json:"probabilities"`
 
@@ -42,8 +51,31 @@ type Prediction struct {
 	// it scaled up as "what I saw".
 	Input [InputSide * InputSide]uint8 `json:"-"`
 
+	// Number is the digits read, left to right ("2026"; "7" for one digit).
+	Number string `json:"number,omitempty"`
+	// Digits holds one entry per digit of Number, left to right. A one-digit
+	// reading has exactly one, equal to Digit, Confidence, Probabilities and
+	// Input above.
+	Digits []DigitReading `json:"digits,omitempty"`
+
 	ModelSHA256 string    `json:"model_sha256,omitempty"`
 	CreatedAt   time.Time `json:"created_at"`
+}
+
+// IsNumber reports whether the reading holds more than one digit.
+func (p Prediction) IsNumber() bool { return len(p.Digits) > 1 }
+
+// DigitReading is one digit of a reading.
+type DigitReading struct {
+	Digit         int         `json:"digit"`
+	Confidence    float64     `json:"confidence"`
+	Probabilities [10]float64 `json:"probabilities"`
+	// Box is where the digit's ink lies in the uploaded picture, in its
+	// pixels: x, y, width, height.
+	Box [4]int `json:"box"`
+	// Input is the 28x28 picture of this digit fed to the model (as
+	// Prediction.Input).
+	Input [InputSide * InputSide]uint8 `json:"-"`
 }
 
 // Candidate is one digit and the probability the model gave it.
@@ -63,6 +95,9 @@ func (p Prediction) Ranked() []Candidate {
 }
 
 // Evaluation is a member's verdict on a prediction: the digit they had drawn.
+// For a number reading, Predicted and TrueDigit are -1 and Number holds the
+// verdict; the store also keeps one per-digit evaluation per position when
+// the lengths match (see Evaluation.DigitVerdicts).
 type Evaluation struct {
 	PredictionID string    `json:"prediction_id"`
 	GuildID      string    `json:"guild_id,omitempty"`
@@ -74,10 +109,82 @@ type Evaluation struct {
 	TrueDigit    int       `json:"true_digit"`
 	PredictedAt  time.Time `json:"predicted_at"`
 	EvaluatedAt  time.Time `json:"evaluated_at"`
+
+	// Number is set when the prediction read more than one digit.
+	Number *NumberVerdict `json:"number,omitempty"`
 }
 
-// Correct reports whether the model had guessed the true digit.
-func (e Evaluation) Correct() bool { return e.Predicted == e.TrueDigit }
+// NumberVerdict is a member's verdict on a number reading.
+type NumberVerdict struct {
+	Predicted   string    `json:"predicted"`   // "2026"
+	True        string    `json:"true"`        // "2028"; any length 1..MaxNumberDigits
+	Confidences []float64 `json:"confidences"` // one per predicted digit
+}
+
+// Correct reports whether the model had read the true digit or number.
+func (e Evaluation) Correct() bool {
+	if e.Number != nil {
+		return e.Number.Predicted == e.Number.True
+	}
+	return e.Predicted == e.TrueDigit
+}
+
+// SegmentationError reports a number verdict whose length differs from
+// the reading: the digits were cut wrongly, so no digit-level verdict
+// can be drawn from it.
+func (e Evaluation) SegmentationError() bool {
+	return e.Number != nil && len(e.Number.Predicted) != len(e.Number.True)
+}
+
+// DigitVerdict is the verdict on one position of a reading.
+type DigitVerdict struct {
+	Position   int // 0 = leftmost
+	Predicted  int
+	True       int
+	Confidence float64
+}
+
+// DigitVerdicts returns one verdict per digit: the evaluation itself for a
+// one-digit reading, one per position for a number whose true value has the
+// same length, and none for a segmentation error.
+func (e Evaluation) DigitVerdicts() []DigitVerdict {
+	if e.Number == nil {
+		if e.Predicted < 0 || e.Predicted > 9 || e.TrueDigit < 0 || e.TrueDigit > 9 {
+			return nil
+		}
+		return []DigitVerdict{{Predicted: e.Predicted, True: e.TrueDigit, Confidence: e.Confidence}}
+	}
+	n := e.Number
+	if len(n.Predicted) != len(n.True) {
+		return nil
+	}
+	out := make([]DigitVerdict, 0, len(n.True))
+	for i := range len(n.True) {
+		p, t := int(n.Predicted[i]-'0'), int(n.True[i]-'0')
+		if p < 0 || p > 9 || t < 0 || t > 9 {
+			return nil
+		}
+		c := 0.0
+		if i < len(n.Confidences) {
+			c = n.Confidences[i]
+		}
+		out = append(out, DigitVerdict{Position: i, Predicted: p, True: t, Confidence: c})
+	}
+	return out
+}
+
+// ValidNumber reports whether s is 1..MaxNumberDigits ASCII digits.
+func ValidNumber(s string) bool {
+	if len(s) == 0 || len(s) > MaxNumberDigits {
+		return false
+	}
+	for i := range len(s) {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
 
 // Scope selects whose evaluations a query covers. Both empty: everything in
 // the file. GuildID only: a whole server. UserID only: a user everywhere
@@ -123,9 +230,13 @@ type Stats struct {
 	// first. When Total > len(Recent), the earlier ones are only in Daily.
 	Recent []Point `json:"recent"`
 	// Daily holds one entry per UTC day that has evaluations, oldest first.
-	Daily   []Day     `json:"daily"`
-	FirstAt time.Time `json:"first_at"`
-	LastAt  time.Time `json:"last_at"`
+	Daily []Day `json:"daily"`
+	// Numbers counts the evaluations of number readings (two or more
+	// digits read). Their digits also count above, one per position, when
+	// the true number has the reading's length.
+	Numbers NumberStats `json:"numbers"`
+	FirstAt time.Time   `json:"first_at"`
+	LastAt  time.Time   `json:"last_at"`
 }
 
 // Accuracy is the share of correct predictions, 0 when there are none.
@@ -142,6 +253,17 @@ func (s Stats) MeanConfidence() float64 {
 		return 0
 	}
 	return s.ConfidenceSum / float64(s.Total)
+}
+
+// NumberStats counts evaluations of number readings.
+type NumberStats struct {
+	Count int `json:"count"`
+	Hits  int `json:"hits"` // every digit right
+	// SegmentationErrors counts verdicts whose length differed from the
+	// reading's.
+	SegmentationErrors int `json:"segmentation_errors"`
+	// ByLength counts by the true number's length (index = digits, 0 unused).
+	ByLength [MaxNumberDigits + 1]DigitStats `json:"by_length"`
 }
 
 // GuildConfig is what a server's moderators set.
@@ -166,9 +288,10 @@ func (c GuildConfig) Watches(channelID string) bool {
 // Classifier turns image bytes into a prediction. Implementations are safe
 // for concurrent use.
 type Classifier interface {
-	// Classify fills Digit, Confidence, Probabilities, Input, ModelSHA256
-	// and CreatedAt. Errors are *Error with codes EINVALIDIMAGE,
-	// EUNSUPPORTED, ETOOLARGE or ENODIGIT.
+	// Classify reads the digit or number in an image: it fills Number,
+	// Digits, Digit, Confidence, Probabilities, Input, ModelSHA256 and
+	// CreatedAt. Errors are *Error with codes EINVALIDIMAGE, EUNSUPPORTED,
+	// ETOOLARGE, ENODIGIT (blank, or not a digit) or ETOOMANYDIGITS.
 	Classify(ctx context.Context, data []byte) (Prediction, error)
 	// Card describes the model.
 	Card() ModelCard
@@ -186,6 +309,10 @@ type Store interface {
 	// with an EALREADYEVALUATED error. Unknown id: ENOTFOUND; digit outside
 	// 0-9: EINVALID.
 	Evaluate(ctx context.Context, predictionID, userID string, trueDigit int) (Evaluation, error)
+	// EvaluateNumber records userID's verdict on a number reading: the
+	// true number, 1..MaxNumberDigits digits (EINVALID otherwise). Same
+	// owner and first-verdict-wins rules as Evaluate.
+	EvaluateNumber(ctx context.Context, predictionID, userID, trueNumber string) (Evaluation, error)
 	// Evaluation returns the evaluation of a prediction, ENOTFOUND if none.
 	Evaluation(ctx context.Context, predictionID string) (Evaluation, error)
 	// History returns the newest evaluations of a scope, newest first.

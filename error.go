@@ -12,6 +12,7 @@ const (
 	EUNSUPPORTED      = "unsupported_format"
 	ETOOLARGE         = "too_large"
 	ENODIGIT          = "no_digit"
+	ETOOMANYDIGITS    = "too_many_digits"
 	EFORBIDDEN        = "forbidden"
 	EALREADYEVALUATED = "already_evaluated"
 	ENOTFOUND         = "not_found"

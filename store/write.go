@@ -579,3 +579,11 @@ func deleteMemberScopes(tx *bolt.Tx, match func(guild, user string) bool) error 
 	}
 	return nil
 }
+
+// EvaluateNumber records the owner's verdict on a number reading.
+//
+// Number readings are not stored yet: schema v2 (per-digit records) is
+// being built. Until then the store refuses them without writing anything.
+func (db *DB) EvaluateNumber(ctx context.Context, predictionID, userID, trueNumber string) (digitbot.Evaluation, error) {
+	return digitbot.Evaluation{}, invalid("Number readings cannot be evaluated yet.")
+}
