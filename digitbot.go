@@ -343,6 +343,38 @@ type ModelCard struct {
 	ONNXSHA256   string       `json:"onnx_sha256"`
 	SelfTest     SelfTest     `json:"self_test"`
 	Training     Training     `json:"training"`
+
+	// Classes is the number of logits the graph outputs: 10 digits, or 11
+	// when class NotDigitClass (10) means "not a digit". 0 reads as 10.
+	Classes int `json:"classes,omitempty"`
+	// Temperature divides the logits before the softmax so that the
+	// confidence is calibrated (fitted on held-out training data, never
+	// the test set). 0 reads as 1.
+	Temperature float64 `json:"temperature,omitempty"`
+	// Calibration reports how well the confidence means what it says.
+	Calibration *Calibration `json:"calibration,omitempty"`
+	// Rejection reports the "not a digit" class on held-out sets.
+	Rejection *Rejection `json:"rejection,omitempty"`
+}
+
+// NotDigitClass is the index of the "not a digit" logit in an 11-class model.
+const NotDigitClass = 10
+
+// Calibration is the expected calibration error (15 equal-width bins) of
+// the model's top-class confidence, before and after the temperature.
+type Calibration struct {
+	Split     string  `json:"split"` // what it was measured on
+	Samples   int     `json:"samples"`
+	ECEBefore float64 `json:"ece_before"`
+	ECEAfter  float64 `json:"ece_after"`
+}
+
+// Rejection reports how the model tells digits from other pictures.
+type Rejection struct {
+	Split            string  `json:"split"`
+	NegativesTotal   int     `json:"negatives_total"`
+	NegativesRefused float64 `json:"negatives_refused"` // share of non-digits refused
+	DigitsRefused    float64 `json:"digits_refused"`    // share of real digits refused
 }
 
 // ModelLayer is one row of the model summary.
