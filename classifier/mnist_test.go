@@ -34,7 +34,7 @@ func TestClassifier_MNISTRawFidelity(t *testing.T) {
 			t.Error(err)
 			return false
 		}
-		return argmax(logits) == m.labels[i]
+		return argmax(logits[0]) == m.labels[i]
 	})
 	card := c.Card()
 	t.Logf("raw MNIST tensors through onnx-go: %d/%d correct; the card says %d/%d", correct, len(m.images), card.TestCorrect, card.TestTotal)
@@ -49,7 +49,7 @@ func TestClassifier_MNISTRawFidelity(t *testing.T) {
 func TestClassifier_MNIST(t *testing.T) {
 	c := newTestClassifier(t, runtime.GOMAXPROCS(0))
 	m := loadMNISTTest(t)
-	var noDigit atomic.Int64
+	var noDigit, split atomic.Int64
 	correct := forEachParallel(t, len(m.images), func(i int) bool {
 		p, err := c.Classify(context.Background(), encodePNG(t, grayOf(m.images[i])))
 		if err != nil {
@@ -60,8 +60,17 @@ func TestClassifier_MNIST(t *testing.T) {
 			t.Errorf("digit %d: %v", i, err)
 			return false
 		}
+		if len(p.Digits) != 1 {
+			split.Add(1)
+			t.Logf("MNIST #%d (a %d) read as the number %q", i, m.labels[i], p.Number)
+			return false
+		}
 		return p.Digit == m.labels[i]
 	})
+	// A single digit must not come apart into a number.
+	if n := split.Load(); n > 0 {
+		t.Errorf("%d single MNIST digits read as numbers", n)
+	}
 	acc := float64(correct) / float64(len(m.images))
 	t.Logf("MNIST test accuracy through the full Go path (PNG → Classify): %d/%d = %.2f%% (card, raw tensors in PyTorch: %.2f%%; no_digit: %d)",
 		correct, len(m.images), 100*acc, 100*c.Card().TestAccuracy, noDigit.Load())
@@ -70,7 +79,7 @@ func TestClassifier_MNIST(t *testing.T) {
 	}
 }
 
-func argmax(v [10]float64) int {
+func argmax(v []float64) int {
 	best := 0
 	for i := range v {
 		if v[i] > v[best] {
@@ -147,8 +156,12 @@ func TestClassifier_MNISTSyntheticUploads(t *testing.T) {
 		}
 		i := k * len(m.images) / n
 		if p.Digit != m.labels[i] {
-			logits, _ := c.run(context.Background(), &m.images[i])
-			t.Logf("upload %d (MNIST #%d, a %d, %dx%d): got %d; the raw digit gives %d", k, i, m.labels[i], scenes[k].w, scenes[k].h, p.Digit, argmax(logits))
+			logits, err := c.run(context.Background(), &m.images[i])
+			if err != nil {
+				t.Error(err)
+				return false
+			}
+			t.Logf("upload %d (MNIST #%d, a %d, %dx%d): got %d; the raw digit gives %d", k, i, m.labels[i], scenes[k].w, scenes[k].h, p.Digit, argmax(logits[0][:10]))
 		}
 		return p.Digit == m.labels[i]
 	})

@@ -99,8 +99,9 @@ type inkMap struct {
 	stroke float64 // estimated stroke width in working pixels
 }
 
-// inkStrength finds the ink in a grey image and crops to it.
-func inkStrength(g *grey) (*inkMap, error) {
+// findInk finds the ink in a grey image: polarity, background, threshold,
+// ruled lines, connected components.
+func findInk(g *grey) (*inkPage, error) {
 	n := g.w * g.h
 	// levels is the grey image as bytes when its values are whole numbers
 	// (an opaque picture that was not reduced): bytes histogram and look up
@@ -261,43 +262,85 @@ func inkStrength(g *grey) (*inkMap, error) {
 	for _, c := range rows {
 		marked += c
 	}
-	dig := keepDigit(mask, g.w, g.h, marked)
+	labels, comps, order := labelComponents(mask, g.w, g.h, marked)
+	return &inkPage{w: g.w, h: g.h, k: g.k, sw: g.sw, sh: g.sh, s: s, oriented: oriented, strength: strength,
+		floor: min(float32(noiseFloor(&sh, n)), float32(t)/2), labels: labels, comps: comps, order: order,
+		frame: frameComponents(comps, g.w, g.h)}, nil
+}
+
+// inkPage is the ink found in a picture, before deciding which of it is
+// the digit or the digits.
+type inkPage struct {
+	w, h      int
+	k, sw, sh int // the reduction factor and the picture's size (see grey)
+	s         []float32
+	// oriented holds the levels s was computed from, and strength the
+	// strength of each level, when every level has one strength.
+	oriented []uint8
+	strength *[256]float32
+	floor    float32 // the strength that maps to intensity 0
+	labels   []int32
+	comps    []component
+	order    []pixel
+	frame    []bool // by component: frame-like, not writing
+}
+
+// inkStrength finds the ink in a grey image and crops to the digit.
+func inkStrength(g *grey) (*inkMap, error) {
+	page, err := findInk(g)
+	if err != nil {
+		return nil, err
+	}
+	return page.single()
+}
+
+// single keeps the one digit of the page (the largest mark and what lies
+// close to it) and maps its strengths to intensities in place.
+func (p *inkPage) single() (*inkMap, error) {
+	dig := selectDigit(p.comps, p.frame, p.labels, p.order)
 	crop, inkPixels := dig.box, len(dig.pixels)
 	if inkPixels < minInkPixels || max(crop.Dx(), crop.Dy()) < minInkSide {
 		return nil, digitbot.Errorf(digitbot.ENODIGIT,
-			"I could not find a digit in this image: there is too little ink (a dot or a speck?).")
+			"I couldn't find any ink that could be a digit in this image: there is too little (a dot or a speck?).")
 	}
+	return p.render(&dig, p.s), nil // in place: the strengths are not needed any more
+}
 
+// render maps the strengths of one digit's pixels to output intensities
+// in val (which may be p.s itself), zeroing the ink that is not the digit,
+// and crops to it.
+func (p *inkPage) render(dig *digit, val []float32) *inkMap {
+	s, oriented := p.s, p.oriented
+	crop, inkPixels := dig.box, len(dig.pixels)
 	// Map strength to output intensity: the noise floor (median + 3 robust
 	// sigmas of the mostly-background pixels) goes to 0, the typical stroke
 	// core (75th percentile of the ink) to 255. For an MNIST digit both
 	// are at their natural values (0 and ~255), so it passes unchanged.
 	var inkHist [256]int
-	for _, p := range dig.pixels {
-		inkHist[clamp255(s[p.i])]++
+	for _, px := range dig.pixels {
+		inkHist[clamp255(s[px.i])]++
 	}
 	core := float32(percentile(&inkHist, inkPixels, 0.75))
-	floor := min(float32(noiseFloor(&sh, n)), float32(t)/2)
+	floor := p.floor
 	if core <= floor+1 {
 		core = floor + 1
 	}
 	intensity := func(v float32) float32 { return min(max((v-floor)*255/(core-floor), 0), 255) }
 	// Only the crop and the margin growCrop may add to it are read.
-	limit := 2 + max(g.w, g.h)/64
-	region := crop.Inset(-limit).Intersect(image.Rect(0, 0, g.w, g.h))
-	val := s // in place: the strengths are not needed any more
+	limit := 2 + max(p.w, p.h)/64
+	region := crop.Inset(-limit).Intersect(image.Rect(0, 0, p.w, p.h))
 	var levelIntensity *[256]float32
-	if strength != nil {
+	if p.strength != nil {
 		// s is strength[level] where removeRules left it, 0 where it
 		// erased: intensity has 257 possible arguments.
 		levelIntensity = new([256]float32)
-		for v, sv := range strength {
+		for v, sv := range p.strength {
 			levelIntensity[v] = intensity(sv)
 		}
 	}
 	zero := intensity(0)
 	for y := region.Min.Y; y < region.Max.Y; y++ {
-		for i := y*g.w + region.Min.X; i < y*g.w+region.Max.X; i++ {
+		for i := y*p.w + region.Min.X; i < y*p.w+region.Max.X; i++ {
 			switch v := s[i]; {
 			case dig.dropped(i):
 				val[i] = 0 // a speck or mark that is not the digit
@@ -310,6 +353,13 @@ func inkStrength(g *grey) (*inkMap, error) {
 			}
 		}
 	}
-	crop = growCrop(val, g.w, g.h, crop, limit)
-	return &inkMap{w: g.w, h: g.h, val: val, crop: crop, stroke: strokeWidth(&dig, g.w, g.h)}, nil
+	crop = growCrop(val, p.w, p.h, crop, limit)
+	return &inkMap{w: p.w, h: p.h, val: val, crop: crop, stroke: strokeWidth(dig, p.w, p.h)}
+}
+
+// sourceBox converts a rectangle of working pixels to the picture's pixels.
+func (p *inkPage) sourceBox(r image.Rectangle) [4]int {
+	x0, y0 := min(r.Min.X*p.k, p.sw), min(r.Min.Y*p.k, p.sh)
+	x1, y1 := min(r.Max.X*p.k, p.sw), min(r.Max.Y*p.k, p.sh)
+	return [4]int{x0, y0, x1 - x0, y1 - y0}
 }

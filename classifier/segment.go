@@ -6,7 +6,7 @@ import (
 )
 
 // component is a connected region of ink: its area and bounding box, and
-// where its pixels are in the order keepDigit visited them.
+// where its pixels are in the order labelComponents visited them.
 type component struct {
 	area  int
 	box   image.Rectangle
@@ -16,25 +16,41 @@ type component struct {
 // pixel is a working pixel: its index and coordinates.
 type pixel struct{ i, x, y int32 }
 
-// digit is the ink that keepDigit keeps.
+// digit is the ink of one digit.
 type digit struct {
 	labels []int32 // the component of each ink pixel, from 1; 0 elsewhere
 	keep   []bool  // by label: the component is part of the digit
 	pixels []pixel // the digit's pixels
 	box    image.Rectangle
+	// When cut is set, only the columns [x0, x1) of the kept components
+	// are the digit: it touched a neighbour, and the rest is the neighbour.
+	cut    bool
+	x0, x1 int32
+	w      int32 // the working image's width, to find a pixel's column
 }
 
 // kept reports whether working pixel i belongs to the digit.
-func (d *digit) kept(i int) bool { return d.keep[d.labels[i]] }
+func (d *digit) kept(i int) bool { return d.keep[d.labels[i]] && d.inCut(i) }
 
 // dropped reports whether working pixel i is ink that is not the digit.
-func (d *digit) dropped(i int) bool { l := d.labels[i]; return l != 0 && !d.keep[l] }
+func (d *digit) dropped(i int) bool {
+	l := d.labels[i]
+	return l != 0 && (!d.keep[l] || !d.inCut(i))
+}
 
-// keepDigit labels the 8-connected components of mask, keeps those that
-// make up the digit (the large ones, and small ones close to them: a
-// broken stroke) and returns them with their pixels and bounding box.
-// inkPixels is at least the number of pixels in mask.
-func keepDigit(mask []bool, w, h, inkPixels int) digit {
+func (d *digit) inCut(i int) bool {
+	if !d.cut {
+		return true
+	}
+	x := int32(i) % d.w
+	return x >= d.x0 && x < d.x1
+}
+
+// labelComponents labels the 8-connected components of mask and returns
+// the label of each pixel (from 1; 0 elsewhere), the components and every
+// ink pixel, component by component. inkPixels is at least the number of
+// pixels in mask.
+func labelComponents(mask []bool, w, h, inkPixels int) ([]int32, []component, []pixel) {
 	labels := make([]int32, len(mask))
 	var comps []component
 	stack := make([]pixel, 0, 256)
@@ -69,11 +85,15 @@ func keepDigit(mask []bool, w, h, inkPixels int) digit {
 		c.box = image.Rect(minX, minY, maxX, maxY)
 		comps = append(comps, c)
 	}
-	// Frame-like components touch the picture's edge and run along most of
-	// it: the table around a photographed sheet, ruled lines, a shadow at
-	// the edge. They are dropped when a real mark (not a speck) remains;
-	// otherwise they are the digit itself, cropped tightly (a "1" from top
-	// to bottom).
+	return labels, comps, order
+}
+
+// frameComponents marks the frame-like components: those that touch the
+// picture's edge and run along most of it (the table around a photographed
+// sheet, ruled lines, a shadow at the edge). They are dropped when a real
+// mark (not a speck) remains; otherwise they are the digit itself, cropped
+// tightly (a "1" from top to bottom).
+func frameComponents(comps []component, w, h int) []bool {
 	dropped := make([]bool, len(comps))
 	frame := func(c component) bool {
 		touches := c.box.Min.X == 0 || c.box.Min.Y == 0 || c.box.Max.X == w || c.box.Max.Y == h
@@ -87,6 +107,12 @@ func keepDigit(mask []bool, w, h, inkPixels int) digit {
 			dropped[i] = frame(c)
 		}
 	}
+	return dropped
+}
+
+// selectDigit keeps the components that make up one digit, the largest
+// mark and what lies close to it, among the components not dropped.
+func selectDigit(comps []component, dropped []bool, labels []int32, order []pixel) digit {
 	// The digit is the largest mark and what lies close to it: the pieces
 	// of a stroke that broke apart, a detached bar. Marks further away
 	// (a second digit, a note in the corner, specks) are not part of it.
