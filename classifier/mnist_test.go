@@ -49,7 +49,7 @@ func TestClassifier_MNISTRawFidelity(t *testing.T) {
 func TestClassifier_MNIST(t *testing.T) {
 	c := newTestClassifier(t, runtime.GOMAXPROCS(0))
 	m := loadMNISTTest(t)
-	var noDigit, split atomic.Int64
+	var noDigit, split, changed atomic.Int64
 	correct := forEachParallel(t, len(m.images), func(i int) bool {
 		p, err := c.Classify(context.Background(), encodePNG(t, grayOf(m.images[i])))
 		if err != nil {
@@ -65,11 +65,19 @@ func TestClassifier_MNIST(t *testing.T) {
 			t.Logf("MNIST #%d (a %d) read as the number %q", i, m.labels[i], p.Number)
 			return false
 		}
+		// The one-digit path is unchanged: the input and digit are
+		// those of Preprocess alone, as before numbers were read.
+		if px, err := Preprocess(grayOf(m.images[i])); err != nil || px != p.Input {
+			changed.Add(1)
+		}
 		return p.Digit == m.labels[i]
 	})
 	// A single digit must not come apart into a number.
 	if n := split.Load(); n > 0 {
 		t.Errorf("%d single MNIST digits read as numbers", n)
+	}
+	if n := changed.Load(); n > 0 {
+		t.Errorf("%d MNIST digits got another input than Preprocess gives", n)
 	}
 	acc := float64(correct) / float64(len(m.images))
 	t.Logf("MNIST test accuracy through the full Go path (PNG → Classify): %d/%d = %.2f%% (card, raw tensors in PyTorch: %.2f%%; no_digit: %d)",

@@ -1,10 +1,12 @@
 package classifier
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"image"
 	"math"
+	"slices"
 	"strings"
 	"time"
 
@@ -13,19 +15,26 @@ import (
 
 type input = [digitbot.InputSide * digitbot.InputSide]uint8
 
-// lineInk is a preprocessed picture: its digit candidates, left to right,
-// each with the pieces its candidate cuts allow.
+// lineInk is a preprocessed picture as a graph of the ways to read it:
+// positions 0..nodes-1 run left to right, and each edge is one piece of
+// ink read as one digit. Every path from 0 to nodes-1 is a segmentation.
 type lineInk struct {
-	groups []groupInk
+	nodes      int
+	edges      []pieceEdge
+	candidates int // digit candidates found (see inkPage.groups)
 }
 
-// groupInk is one digit candidate. bounds holds its left edge, candidate
-// cuts and right edge (working columns); pieces[i][j] is the ink between
-// bounds[i] and bounds[j], nil when that piece is not considered.
-type groupInk struct {
-	bounds []int
-	height int
-	pieces [][]*pieceInk
+// pieceEdge is one piece: a whole candidate, the part of one between two
+// cuts, or two neighbouring candidates merged (a digit whose strokes were
+// grouped apart).
+type pieceEdge struct {
+	from, to int
+	piece    *pieceInk
+	cut      int // it ends at a cut inside a candidate that crosses this many strokes; 0 otherwise
+	// merge is, for two merged candidates, the gap between them over
+	// their height (negative when their boxes overlap); 0 otherwise.
+	merge  float64
+	aspect float64 // width over the candidate's height
 }
 
 // pieceInk is one piece fitted for the model, and where it lies in the
@@ -35,9 +44,13 @@ type pieceInk struct {
 	box [4]int
 }
 
-// readInk preprocesses a picture into its digit candidates. A picture
-// with one candidate goes through exactly the one-digit path (Preprocess);
-// the pieces of a wider one are added next to it.
+// maxMergeGap: candidates further apart than this share of their height
+// are never read as one digit.
+const maxMergeGap = 0.2
+
+// readInk preprocesses a picture into the ways to read it. A picture with
+// one candidate goes through exactly the one-digit path (Preprocess) for
+// the whole of it; the pieces of its cuts are added next to it.
 func readInk(img image.Image) (line *lineInk, err error) {
 	defer func() {
 		if r := recover(); r != nil {
@@ -57,38 +70,62 @@ func readInk(img image.Image) (line *lineInk, err error) {
 	if len(gs) > digitbot.MaxNumberDigits {
 		return nil, tooManyDigits(len(gs))
 	}
-	line = &lineInk{groups: make([]groupInk, max(len(gs), 1))}
+	line = &lineInk{candidates: len(gs)}
 	var scratch []float32
-	for gi, g := range gs {
-		b := page.bounds(g)
-		gk := groupInk{bounds: b, height: g.box.Dy(), pieces: make([][]*pieceInk, len(b))}
-		for i := range b {
-			gk.pieces[i] = make([]*pieceInk, len(b))
+	fit := func(g lineGroup, x0, x1 int) *pieceInk {
+		d := page.piece(g, x0, x1)
+		// A piece much shorter than its candidate is a fragment (the end
+		// of a 5's flag), not a digit.
+		if len(d.pixels) < minInkPixels || 20*d.box.Dy() < 11*g.box.Dy() {
+			return nil
 		}
+		if scratch == nil {
+			scratch = make([]float32, page.w*page.h)
+		}
+		px, err := fitAndCentre(page.render(&d, scratch))
+		if err != nil {
+			return nil
+		}
+		return &pieceInk{px: px, box: page.sourceBox(d.box)}
+	}
+	start := 0 // the node at the left edge of the current candidate
+	var starts []int
+	for _, g := range gs {
+		starts = append(starts, start)
+		b, crossings := page.bounds(g)
+		H := float64(g.box.Dy())
 		for i := range len(b) - 1 {
 			for j := i + 1; j < len(b); j++ {
 				whole := i == 0 && j == len(b)-1
-				if (whole && len(gs) == 1) || (!whole && float64(b[j]-b[i]) > maxPieceAspect*float64(g.box.Dy())) {
+				if (whole && len(gs) == 1) || (!whole && float64(b[j]-b[i]) > maxPieceAspect*H) {
 					continue // the one-digit path below; a piece too wide for a digit
 				}
-				d := page.piece(g, b[i], b[j])
-				// A piece much shorter than its candidate is a fragment
-				// (the end of a 5's flag), not a digit.
-				if len(d.pixels) < minInkPixels || (!whole && 20*d.box.Dy() < 11*g.box.Dy()) {
-					continue
+				if pc := fit(g, b[i], b[j]); pc != nil {
+					line.edges = append(line.edges, pieceEdge{from: start + i, to: start + j, piece: pc,
+						cut: crossings[j], aspect: float64(b[j]-b[i]) / H})
 				}
-				if scratch == nil {
-					scratch = make([]float32, page.w*page.h)
-				}
-				m := page.render(&d, scratch)
-				px, err := fitAndCentre(m)
-				if err != nil {
-					continue
-				}
-				gk.pieces[i][j] = &pieceInk{px: px, box: page.sourceBox(d.box)}
 			}
 		}
-		line.groups[gi] = gk
+		start += len(b) - 1
+	}
+	line.nodes = start + 1
+	// Neighbours close enough to be one digit drawn in separate strokes.
+	for k := 0; k+1 < len(gs); k++ {
+		a, b := gs[k], gs[k+1]
+		u := a.box.Union(b.box)
+		gap := float64(b.box.Min.X-a.box.Max.X) / float64(u.Dy())
+		if gap > maxMergeGap || float64(u.Dx()) > maxPieceAspect*float64(u.Dy()) {
+			continue
+		}
+		m := lineGroup{comps: append(slices.Clone(a.comps), b.comps...), box: u}
+		if pc := fit(m, u.Min.X, u.Max.X); pc != nil {
+			next := line.nodes - 1
+			if k+2 < len(gs) {
+				next = starts[k+2]
+			}
+			line.edges = append(line.edges, pieceEdge{from: starts[k], to: next, piece: pc,
+				merge: cmp.Or(gap, -1e-3), aspect: float64(u.Dx()) / float64(u.Dy())})
+		}
 	}
 	if len(gs) <= 1 {
 		// One candidate (or none the grouping kept): the one-digit path,
@@ -102,11 +139,7 @@ func readInk(img image.Image) (line *lineInk, err error) {
 		if err != nil {
 			return nil, err
 		}
-		if len(gs) == 0 {
-			line.groups[0] = groupInk{bounds: []int{0, 1}, height: 1, pieces: [][]*pieceInk{{nil, nil}, {nil, nil}}}
-		}
-		gk := &line.groups[0]
-		gk.pieces[0][len(gk.bounds)-1] = &pieceInk{px: px, box: page.sourceBox(m.crop)}
+		line.edges = append(line.edges, pieceEdge{from: 0, to: line.nodes - 1, piece: &pieceInk{px: px, box: page.sourceBox(m.crop)}})
 	}
 	return line, nil
 }
@@ -160,60 +193,77 @@ func calibrate(logits []float64, temperature float64) scores {
 	return s
 }
 
-// Scoring of a segmentation: the sum over its pieces of the log of their
-// confidence, minus cutCost for each cut inside a candidate (a whole digit
-// should not come apart for a small gain) and widePenalty per unit of
-// aspect ratio beyond wideFrom (a piece wider than tall is rarely one
-// digit). Chosen on generated numbers with touching pairs against MNIST
-// digits read alone: with cutCost 0.5, 6 in 3,333 MNIST digits came apart;
-// with 1.0 none did, and 81% of 2-3-digit numbers whose every pair
-// touches were read exactly (96% when none touch).
-const (
-	cutCost     = 1.0
-	widePenalty = 3.0
-	wideFrom    = 1.0
-)
+// segmentPrior scores a segmentation besides the model, which gives the
+// sum over its pieces of the log of their confidence. It subtracts
+// cutCost for each cut inside a candidate (a whole digit should not come
+// apart for a small gain) and crossCost for each stroke it crosses beyond
+// the first, widePenalty per unit of aspect ratio beyond
+// wideFrom (a piece wider than tall is rarely one digit), and for two
+// candidates merged into one digit mergeCost plus mergeGap times their gap
+// over their height.
+type segmentPrior struct {
+	cutCost, crossCost, widePenalty, wideFrom, mergeCost, mergeGap float64
+}
 
-// bestPath chooses the segmentation of one candidate: the sequence of
-// bounds indexes 0 = i0 < i1 < ... < last maximising the score, by dynamic
-// programming over the bounds. It returns nil if no piece chain covers it.
-func bestPath(g *groupInk, sc map[*pieceInk]scores, height int) []int {
-	n := len(g.bounds)
+// alonePrior applies to one candidate alone, most likely one digit however
+// wide: MNIST has digits half again as wide as tall. Chosen on MNIST test
+// digits read alone against numbers whose every pair touches: with a cut
+// cost of 0.5, 6 in 3,333 MNIST digits came apart; with 1.0 none did, and
+// 81% of the 2-3-digit touching numbers were read exactly.
+func alonePrior() segmentPrior {
+	return segmentPrior{cutCost: 1.0, crossCost: 1.0, widePenalty: 3, wideFrom: 1.0}
+}
+
+// linePrior applies next to other candidates: the picture is probably a
+// number, a candidate wider than a digit probably digits that touch, and
+// two candidates apart probably two digits.
+func linePrior() segmentPrior {
+	return segmentPrior{cutCost: 0.5, crossCost: 0.5, widePenalty: 4, wideFrom: 1.0, mergeCost: 0.5, mergeGap: 10}
+}
+
+// bestPath chooses the segmentation with the best score by dynamic
+// programming over the line's positions, and returns its pieces left to
+// right; nil if no chain of pieces covers the line.
+func bestPath(line *lineInk, sc map[*pieceInk]scores, prior segmentPrior) []*pieceInk {
+	n := line.nodes
 	best := make([]float64, n)
-	prev := make([]int, n)
+	prev := make([]*pieceEdge, n)
 	for j := range best {
-		best[j], prev[j] = math.Inf(-1), -1
+		best[j] = math.Inf(-1)
 	}
 	best[0] = 0
-	for j := 1; j < n; j++ {
-		for i := range j {
-			pc := g.pieces[i][j]
-			if pc == nil || math.IsInf(best[i], -1) {
-				continue
-			}
-			s := sc[pc]
-			v := best[i] + math.Log(max(s.confidence, 1e-12))
-			if j < n-1 {
-				v -= cutCost
-			}
-			if a := float64(g.bounds[j]-g.bounds[i]) / float64(max(height, 1)); a > wideFrom {
-				v -= widePenalty * (a - wideFrom)
-			}
-			if v > best[j] {
-				best[j], prev[j] = v, i
-			}
+	// Edges go left to right: relax them in order of their end.
+	edges := slices.Clone(line.edges)
+	slices.SortStableFunc(edges, func(a, b pieceEdge) int { return a.to - b.to })
+	for k := range edges {
+		e := &edges[k]
+		if math.IsInf(best[e.from], -1) {
+			continue
+		}
+		v := best[e.from] + math.Log(max(sc[e.piece].confidence, 1e-12))
+		if e.cut > 0 {
+			v -= prior.cutCost + prior.crossCost*float64(e.cut-1)
+		}
+		if e.merge > 0 {
+			v -= prior.mergeCost + prior.mergeGap*e.merge
+		} else if e.merge < 0 {
+			v -= prior.mergeCost / 2 // boxes that overlap: likely one digit
+		}
+		if e.aspect > prior.wideFrom {
+			v -= prior.widePenalty * (e.aspect - prior.wideFrom)
+		}
+		if v > best[e.to] {
+			best[e.to], prev[e.to] = v, e
 		}
 	}
 	if math.IsInf(best[n-1], -1) {
 		return nil
 	}
-	var path []int
-	for j := n - 1; j >= 0; j = prev[j] {
-		path = append([]int{j}, path...)
-		if j == 0 {
-			break
-		}
+	var path []*pieceInk
+	for j := n - 1; j > 0; j = prev[j].from {
+		path = append(path, prev[j].piece)
 	}
+	slices.Reverse(path)
 	return path
 }
 
@@ -231,40 +281,33 @@ func (c *Classifier) Classify(ctx context.Context, data []byte) (digitbot.Predic
 	if err != nil {
 		return digitbot.Prediction{}, err
 	}
-	var inputs []*input
-	var order []*pieceInk
-	for gi := range line.groups {
-		for _, row := range line.groups[gi].pieces {
-			for _, pc := range row {
-				if pc != nil {
-					inputs, order = append(inputs, &pc.px), append(order, pc)
-				}
-			}
-		}
+	inputs := make([]*input, len(line.edges))
+	for k := range line.edges {
+		inputs[k] = &line.edges[k].piece.px
 	}
 	logits, err := c.run(ctx, inputs...)
 	if err != nil {
 		return digitbot.Prediction{}, err
 	}
-	sc := make(map[*pieceInk]scores, len(order))
-	for k, pc := range order {
-		sc[pc] = calibrate(logits[k], c.temperature)
+	sc := make(map[*pieceInk]scores, len(line.edges))
+	for k, e := range line.edges {
+		sc[e.piece] = calibrate(logits[k], c.temperature)
+	}
+	prior := alonePrior()
+	if line.candidates > 1 {
+		prior = linePrior()
+	}
+	path := bestPath(line, sc, prior)
+	if path == nil {
+		return digitbot.Prediction{}, digitbot.Errorf(digitbot.ENODIGIT,
+			"I couldn't find any ink that could be a digit in this image: there is too little.")
 	}
 	var digits []digitbot.DigitReading
 	notDigit := false
-	for gi := range line.groups {
-		g := &line.groups[gi]
-		path := bestPath(g, sc, line.height(gi))
-		if path == nil {
-			return digitbot.Prediction{}, digitbot.Errorf(digitbot.ENODIGIT,
-				"I couldn't find any ink that could be a digit in this image: there is too little.")
-		}
-		for k := 1; k < len(path); k++ {
-			pc := g.pieces[path[k-1]][path[k]]
-			s := sc[pc]
-			notDigit = notDigit || s.notADigit()
-			digits = append(digits, digitbot.DigitReading{Digit: s.digit, Confidence: s.confidence, Probabilities: s.probs, Box: pc.box, Input: pc.px})
-		}
+	for _, pc := range path {
+		s := sc[pc]
+		notDigit = notDigit || s.notADigit()
+		digits = append(digits, digitbot.DigitReading{Digit: s.digit, Confidence: s.confidence, Probabilities: s.probs, Box: pc.box, Input: pc.px})
 	}
 	if notDigit {
 		if len(digits) == 1 {
@@ -297,10 +340,6 @@ func (c *Classifier) prediction(digits []digitbot.DigitReading) digitbot.Predict
 	}
 	return p
 }
-
-// height is the working height of candidate gi, which scales its pieces'
-// widths in bestPath.
-func (l *lineInk) height(gi int) int { return l.groups[gi].height }
 
 // prepare decodes and preprocesses in the caller's goroutine, once one of
 // the decoding slots is free.
