@@ -55,7 +55,7 @@ func fitAndCentre(m *inkMap) (out [digitbot.InputSide * digitbot.InputSide]uint8
 		}
 	}
 	if mass == 0 {
-		return out, digitbot.Errorf(digitbot.ENODIGIT, "I could not find a digit in this image: there is too little ink.")
+		return out, digitbot.Errorf(digitbot.ENODIGIT, "I couldn't find any ink in this image: there is too little.")
 	}
 	gain := 255 / float64(peak)
 	const c = digitbot.InputSide / 2

@@ -247,11 +247,11 @@ func findInk(g *grey) (*inkPage, error) {
 		}
 	}
 	if inkN == 0 {
-		return nil, digitbot.Errorf(digitbot.ENODIGIT, "I could not find a digit in this image: it looks blank.")
+		return nil, digitbot.Errorf(digitbot.ENODIGIT, "I couldn't find any ink in this image: it looks blank.")
 	}
 	if inkMean < minInkContrast {
 		return nil, digitbot.Errorf(digitbot.ENODIGIT,
-			"I could not find a digit in this image: nothing stands out from the background.")
+			"I couldn't find any ink in this image: nothing stands out from the background.")
 	}
 
 	mask := make([]bool, n)
@@ -301,7 +301,7 @@ func (p *inkPage) single() (*inkMap, error) {
 	crop, inkPixels := dig.box, len(dig.pixels)
 	if inkPixels < minInkPixels || max(crop.Dx(), crop.Dy()) < minInkSide {
 		return nil, digitbot.Errorf(digitbot.ENODIGIT,
-			"I couldn't find any ink that could be a digit in this image: there is too little (a dot or a speck?).")
+			"I couldn't find any ink in this image that could be a digit: only a dot or a speck.")
 	}
 	return p.render(&dig, p.s), nil // in place: the strengths are not needed any more
 }

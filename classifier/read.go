@@ -151,7 +151,8 @@ func tooManyDigits(n int) *digitbot.Error {
 
 // scores is what the model says about one piece, calibrated: the
 // probability of each digit and of "not a digit" (0 for a 10-class model)
-// sum to 1.
+// sum to 1. The digits' are reported as they are, so with an 11-class
+// model Prediction.Probabilities sums to 1 minus the "not a digit" share.
 type scores struct {
 	digit      int
 	confidence float64
@@ -160,7 +161,9 @@ type scores struct {
 }
 
 // notADigit is the refusal rule for one piece: "not a digit" is the most
-// probable class.
+// probable class. A reading is refused (ENODIGIT) when any of its digits
+// is refused: a number with a piece that is not a digit is a picture of
+// something else, or a segmentation the model does not believe.
 func (s scores) notADigit() bool { return s.notDigit > s.confidence }
 
 // calibrate applies the card's temperature and a softmax over all the
@@ -300,7 +303,7 @@ func (c *Classifier) Classify(ctx context.Context, data []byte) (digitbot.Predic
 	path := bestPath(line, sc, prior)
 	if path == nil {
 		return digitbot.Prediction{}, digitbot.Errorf(digitbot.ENODIGIT,
-			"I couldn't find any ink that could be a digit in this image: there is too little.")
+			"I couldn't find any ink in this image that could be a digit: only a dot or a speck.")
 	}
 	var digits []digitbot.DigitReading
 	notDigit := false
@@ -311,9 +314,11 @@ func (c *Classifier) Classify(ctx context.Context, data []byte) (digitbot.Predic
 	}
 	if notDigit {
 		if len(digits) == 1 {
-			return digitbot.Prediction{}, digitbot.Errorf(digitbot.ENODIGIT, "This doesn't look like a digit to me.")
+			return digitbot.Prediction{}, digitbot.Errorf(digitbot.ENODIGIT,
+				"This doesn't look like a digit to me: there is ink, but no digit I can read (a letter, a drawing, a photo?).")
 		}
-		return digitbot.Prediction{}, digitbot.Errorf(digitbot.ENODIGIT, "This doesn't look like a number to me: part of it is not a digit.")
+		return digitbot.Prediction{}, digitbot.Errorf(digitbot.ENODIGIT,
+			"This doesn't look like a number to me: I can read some of it, but part of it is not a digit.")
 	}
 	if len(digits) > digitbot.MaxNumberDigits {
 		return digitbot.Prediction{}, tooManyDigits(len(digits))
