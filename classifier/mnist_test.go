@@ -76,6 +76,10 @@ func TestClassifier_MNIST(t *testing.T) {
 	if n := split.Load(); n > 0 {
 		t.Errorf("%d single MNIST digits read as numbers", n)
 	}
+	// A real digit must rarely be refused (not a digit, or no ink).
+	if n := noDigit.Load(); n > int64(len(m.images))/200 {
+		t.Errorf("%d of %d MNIST test digits refused, want at most 0.5%%", n, len(m.images))
+	}
 	if n := changed.Load(); n > 0 {
 		t.Errorf("%d MNIST digits got another input than Preprocess gives", n)
 	}
