@@ -54,7 +54,7 @@ const (
 	fitSide = 20
 	// minInkContrast is the least mean ink strength (0..255, relative to the
 	// paper) that counts as writing; fainter is paper texture or noise.
-	minInkContrast = 40
+	minInkContrast = 28
 	// minInkPixels and minInkSide reject dots and specks.
 	minInkPixels = 10
 	minInkSide   = 5

@@ -88,11 +88,11 @@ func labelComponents(mask []bool, w, h, inkPixels int) ([]int32, []component, []
 	return labels, comps, order
 }
 
-// frameComponents marks the frame-like components: those that touch the
-// picture's edge and run along most of it (the table around a photographed
-// sheet, ruled lines, a shadow at the edge). They are dropped when a real
-// mark (not a speck) remains; otherwise they are the digit itself, cropped
-// tightly (a "1" from top to bottom).
+// frameComponents marks the components that are not writing: those that
+// touch the picture's edge and run along most of it (the table around a
+// photographed sheet, ruled lines, a shadow at the edge), dropped when a
+// real mark (not a speck) remains, as otherwise they are the digit itself,
+// cropped tightly (a "1" from top to bottom); and an app's buttons.
 func frameComponents(comps []component, w, h int) []bool {
 	dropped := make([]bool, len(comps))
 	frame := func(c component) bool {
@@ -105,6 +105,25 @@ func frameComponents(comps []component, w, h int) []bool {
 	if slices.ContainsFunc(comps, func(c component) bool { return !frame(c) && mark(c) }) {
 		for i, c := range comps {
 			dropped[i] = frame(c)
+		}
+	}
+	// Solid blocks wider than tall, when there are several, are the
+	// buttons, toolbars and panels of an app around a drawing canvas, not
+	// handwriting. (One alone may be a marker's stroke: the detached bar
+	// of a 5.)
+	block := func(c component) bool {
+		bw, bh := c.box.Dx(), c.box.Dy()
+		return 10*c.area >= 9*bw*bh && 2*bw >= 3*bh && bh >= max(4, max(w, h)/40)
+	}
+	blocks := 0
+	for i, c := range comps {
+		if !dropped[i] && block(c) {
+			blocks++
+		}
+	}
+	if blocks >= 2 && blocks < len(comps) {
+		for i, c := range comps {
+			dropped[i] = dropped[i] || block(c)
 		}
 	}
 	return dropped
