@@ -48,6 +48,9 @@ SAFE_LETTERS = (
 # Any letters may appear in a word: a word is several glyphs.
 WORD_LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 
+# Styles of the positives make_font_digits draws.
+FONT_STYLES = ("font", "font, thick", "font, hollow", "hand-drawn continental 1")
+
 # Drawn kinds that are redrawn when they come out as narrow as a 1.
 NARROW_CHECKED = ("scribble", "strokes", "shape", "face", "texture", "chart")
 
@@ -469,7 +472,8 @@ class Painter:
 
     # -- positives -----------------------------------------------------------
     def font_digit(self, digit, path=None):
-        """A digit in a system font: solid, thick, or hollow (outline only), slightly rotated."""
+        """A digit in a system font: solid, thick, or hollow (outline only), slightly rotated.
+        Returns the picture and the index of its style in FONT_STYLES."""
         size = self.i(40, 90)
         font = self.font(size, path)
         s = str(digit)
@@ -481,11 +485,13 @@ class Painter:
         img, d = self.canvas(w, h)
         if style >= 0.8:  # hollow "bubble" digit: outline only
             d.text((12 - box[0], 12 - box[1]), s, font=font, fill=0, stroke_width=stroke, stroke_fill=self.ink())
+            kind = 2
         else:
             d.text((12 - box[0], 12 - box[1]), s, font=font, fill=self.ink(), stroke_width=stroke,
                    stroke_fill=self.ink())
+            kind = 0 if stroke == 0 else 1
         img = img.rotate(self.u(-10, 10), resample=Image.BILINEAR, expand=True)
-        return fit_and_centre(np.asarray(img, np.float32))
+        return fit_and_centre(np.asarray(img, np.float32)), kind
 
     def continental_one(self):
         """A hand-drawn 1 with a long flag (and sometimes a base), as written in much of Europe."""
@@ -514,17 +520,19 @@ def make_negatives(rng, fonts, digits, labels, n):
 
 
 def make_font_digits(rng, fonts, n, continental_share=0.15):
-    """n positives: digits in system fonts (solid, thick, hollow) and hand-drawn continental 1s."""
+    """n positives: digits in system fonts (solid, thick, hollow) and hand-drawn continental 1s.
+    Returns uint8 [n,28,28], the labels, and the index of each one's style in FONT_STYLES."""
     p = Painter(rng, fonts)
     xs = np.zeros((n, SIDE, SIDE), np.uint8)
     ys = np.zeros(n, np.int64)
+    styles = np.zeros(n, np.int64)
     for j in range(n):
+        img = None
         if rng.random() < continental_share:
-            img, label = p.continental_one(), 1
+            img, label, style = p.continental_one(), 1, 3
         else:
             label = int(rng.integers(0, 10))
-            img = p.font_digit(label)
         while img is None:
-            img = p.font_digit(label)
-        xs[j], ys[j] = img, label
-    return xs, ys
+            img, style = p.font_digit(label)
+        xs[j], ys[j], styles[j] = img, label, style
+    return xs, ys, styles

@@ -65,9 +65,12 @@ C1, C2, C3, HIDDEN = 32, 48, 128, 128
 # and rejection are reported on the second.
 FIT_DIGITS, REPORT_DIGITS = 2500, 2500
 FIT_NEGATIVES, REPORT_NEGATIVES = 2500, 3300
+# The share of held-out (fit split) digits the "not a digit" class may refuse: logit 10's bias
+# is shifted to that operating point, by at most MAX_SHIFT either way.
+REFUSE_DIGITS, MAX_SHIFT = 0.0025, 3.0
 # Per batch of MNIST digits: how many synthetic non-digits and font digits join it
 # (MNIST stays about 84% of what the model sees).
-NEGATIVES_PER_BATCH, FONT_DIGITS_PER_BATCH = 18, 6
+NEGATIVES_PER_BATCH, FONT_DIGITS_PER_BATCH = 18, 8
 
 AUGMENTATION = (
     "per sample, on the fly: MNIST 1s get a long continental flag (25%); stroke: 14% dilated "
@@ -76,7 +79,7 @@ AUGMENTATION = (
     "scale 0.85-1.15, shear ±8°, shift ±2.5 px (bilinear); 10% mild 3x3 blur; 8% low contrast "
     "(ink 90-160 of 255); the strongest ink stretched back to 255 after thinning, as "
     "classifier/preprocess.go does. Each batch of 128 MNIST digits gets 18 synthetic non-digits "
-    "(class 10) and 6 digits in system fonts (solid, thick, hollow) or hand-drawn continental 1s. "
+    "(class 10) and 8 digits in system fonts (solid, thick, hollow) or hand-drawn continental 1s. "
     "No label smoothing; dropout 0.25 before the hidden dense layer (training only)"
 )
 
@@ -471,6 +474,7 @@ def parse_args():
     ap.add_argument("--font-pool", type=int, default=6000, help="font digits drawn for training")
     ap.add_argument("--max-steps", type=int, default=0,
                     help="stop each epoch after this many steps (0: the whole epoch); for smoke-testing the pipeline")
+    ap.add_argument("--save-state", default="", help="also save the export graph's weights here (torch state dict)")
     ap.add_argument("--mnist", default="", help="folder with the MNIST idx .gz files (default: GoMNIST module)")
     ap.add_argument("--out", default=os.path.join(repo_root(), "models"), help="where digits.onnx/json go")
     ap.add_argument("--plot", default=os.path.join(repo_root(), "docs", "reliability.png"),
@@ -516,12 +520,13 @@ def make_synthetic(args, data):
     s = {}
     s["train_neg"], _ = negatives.make_negatives(rng(1), train_fonts, data["train_raw"],
                                                  data["train_y"].numpy(), args.negative_pool)
-    s["train_font"], s["train_font_y"] = negatives.make_font_digits(rng(2), train_fonts, args.font_pool)
+    s["train_font"], s["train_font_y"], _ = negatives.make_font_digits(rng(2), train_fonts, args.font_pool)
     s["fit_neg"], _ = negatives.make_negatives(rng(3), held_fonts, data["fit_raw"], data["fit_y"].numpy(),
                                                FIT_NEGATIVES)
     s["report_neg"], s["report_neg_kind"] = negatives.make_negatives(
         rng(4), held_fonts, data["report_raw"], data["report_y"].numpy(), REPORT_NEGATIVES)
-    s["report_font"], s["report_font_y"] = negatives.make_font_digits(rng(5), held_fonts, 1000)
+    s["report_font"], s["report_font_y"], s["report_font_style"] = negatives.make_font_digits(
+        rng(5), held_fonts, 1000)
     s["fonts"] = (len(train_fonts), len(held_fonts))
     print("synthetic: %d training non-digits, %d training font digits, %d+%d held-out non-digits "
           "(%d training fonts, %d held-out) in %.1fs" % (
@@ -586,6 +591,21 @@ def fold_for_export(model, data):
     return export
 
 
+def set_operating_point(export, data, synth, digits_refused=REFUSE_DIGITS):
+    """Shift the bias of logit 10 so that `digits_refused` of the fit split's digits are refused
+    under the argmax rule: the operating point between refusing non-digits and refusing digits,
+    chosen on held-out training digits, never the test set. Returns the shift."""
+    logits = logits_of(export, normalise(data["fit_raw"]))
+    margin = logits[:, NOT_DIGIT] - logits[:, :NOT_DIGIT].max(1).values
+    shift = -torch.quantile(margin, 1 - digits_refused).item()
+    shift = min(max(shift, -MAX_SHIFT), MAX_SHIFT)
+    with torch.no_grad():
+        export.dense2.b[0, NOT_DIGIT] += shift
+    print("operating point: logit 10 shifted by %+.3f (fit split: %d of %d digits refused)" % (
+        shift, int((margin + shift > 0).sum()), margin.shape[0]), flush=True)
+    return shift
+
+
 def measure(export, data, synth):
     """Accuracy, rejection and calibration of the model that ships (the folded export graph)."""
     m = {}
@@ -619,6 +639,12 @@ def measure(export, data, synth):
     m["font_digits"] = int(font_y.shape[0])
     m["font_digits_correct_10"], m["font_digits_correct_11"] = digit_accuracy(font, font_y)
     m["font_digits_refused"] = int(refused(font).sum())
+    styles = torch.from_numpy(synth["report_font_style"])
+    m["font_digits_by_style"] = {
+        name: {"total": int((styles == k).sum()),
+               "correct_11": digit_accuracy(font[styles == k], font_y[styles == k])[1],
+               "refused": int(refused(font[styles == k]).sum())}
+        for k, name in enumerate(negatives.FONT_STYLES)}
 
     m["fit_samples"] = int(fit_y.shape[0])
     m["report_samples"] = int(rep_y.shape[0])
@@ -638,31 +664,43 @@ def measure(export, data, synth):
 
 
 def plot_reliability(path, m):
-    """Reliability diagrams (accuracy against confidence per bin), before and after the temperature."""
+    """Reliability diagrams (accuracy against confidence per bin) before and after the temperature,
+    over the number of samples in each bin."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    fig, axes = plt.subplots(1, 2, figsize=(11, 5), dpi=100)
+    fig, axes = plt.subplots(2, 2, figsize=(11, 7.5), dpi=100, sharex=True,
+                             gridspec_kw={"height_ratios": [3, 1.2]})
     panels = [("report", "Held-out split: %d MNIST training digits + %d non-digits" % (
         m["report_digits"], m["report_negatives"])), ("test", "MNIST test set: 10,000 digits")]
-    for ax, (key, title) in zip(axes, panels):
-        for suffix, colour, label in (("before", "#d62728", "raw logits (T = 1)"),
-                                      ("after", "#1f77b4", "calibrated (T = %.3f)" % m["temperature"])):
-            rows = [r for r in m["reliability"]["%s_%s" % (key, suffix)] if r[1]]
+    series = (("before", "#d62728", "raw logits (T = 1)"),
+              ("after", "#1f77b4", "calibrated (T = %.3f)" % m["temperature"]))
+    for col, (key, title) in enumerate(panels):
+        ax, hist = axes[0, col], axes[1, col]
+        for n, (suffix, colour, label) in enumerate(series):
+            all_rows = m["reliability"]["%s_%s" % (key, suffix)]
+            rows = [r for r in all_rows if r[1]]
             ece_value = m["ece_%s_%s" % (key, suffix)]
             ax.plot([r[2] for r in rows], [r[3] for r in rows], "o-", color=colour, alpha=0.85,
                     label="%s, ECE %.2f%%" % (label, 100 * ece_value))
+            width = 1.0 / ECE_BINS / 2
+            hist.bar([r[0] + n * width for r in all_rows], [max(r[1], 0) for r in all_rows], width=width,
+                     align="edge", color=colour, alpha=0.8)
         ax.plot([0, 1], [0, 1], "--", color="grey", label="perfect calibration")
         ax.set_xlim(0, 1)
         ax.set_ylim(0, 1)
-        ax.set_xticks(np.arange(0, 1.01, 0.1))
         ax.axvline(UNSURE_BELOW, color="black", linewidth=0.8, linestyle=":")
         ax.text(UNSURE_BELOW + 0.01, 0.03, "unsure below %.2f" % UNSURE_BELOW, fontsize=8)
-        ax.set_xlabel("top-class confidence (mean of the bin, %d equal-width bins)" % ECE_BINS)
         ax.set_ylabel("accuracy in the bin")
         ax.set_title(title, fontsize=10)
         ax.legend(loc="upper left", fontsize=8)
         ax.grid(alpha=0.3)
+        hist.set_yscale("log")
+        hist.set_ylabel("samples in the bin")
+        hist.set_xticks(np.arange(0, 1.01, 0.1))
+        hist.set_xlabel("top-class confidence (%d equal-width bins)" % ECE_BINS)
+        hist.axvline(UNSURE_BELOW, color="black", linewidth=0.8, linestyle=":")
+        hist.grid(alpha=0.3)
     fig.suptitle("digitbot model: reliability of the confidence (11 classes: digits and not-a-digit)")
     fig.tight_layout()
     os.makedirs(os.path.dirname(path), exist_ok=True)
@@ -696,14 +734,14 @@ def export_files(export, data, out):
 
 
 def recorded_command():
-    """The command that regenerates models/: --out and --plot only say where files go."""
+    """The command that regenerates models/: --out, --plot and --save-state only say where files go."""
     argv, skip = [], False
     for a in sys.argv[1:]:
         if skip:
             skip = False
-        elif a in ("--out", "--plot"):
+        elif a in ("--out", "--plot", "--save-state"):
             skip = True
-        elif not a.startswith(("--out=", "--plot=")):
+        elif not a.startswith(("--out=", "--plot=", "--save-state=")):
             argv.append(a)
     return " ".join(["/usr/bin/python3", "models/train/train.py"] + [shlex.quote(a) for a in argv])
 
@@ -726,9 +764,10 @@ def write_card(args, model, export, data, synth, m, sha, pixels, logits, seconds
             "MNIST training digits (5,000 held out for calibration), synthetic non-digits and font digits, "
             "with augmentation for robustness to real uploads. Outputs 11 raw logits (no softmax in the "
             "graph): digits 0-9 and class 10, not a digit; divide them by the temperature before the "
-            "softmax. A picture is refused when logit 10 is the largest. test_accuracy is the argmax "
+            "softmax. A picture is refused when logit 10 is the largest; its bias was shifted by %+.3f so that "
+            "%.2f%% of the held-out digits of the fit split are refused. test_accuracy is the argmax "
             "over the 10 digit logits; over all 11 (a refused digit counts as wrong) it is %.4f."
-            % (arch, total_params, macs, m["test_correct_11"] / total)),
+            % (arch, total_params, macs, m["not_digit_shift"], 100 * REFUSE_DIGITS, m["test_correct_11"] / total)),
         "layers": [{k: l[k] for k in ("name", "type", "output_shape", "params")} for l in layers],
         "total_params": int(total_params),
         "opset": OPSET,
@@ -809,7 +848,11 @@ def main():
     synth = make_synthetic(args, data)
     model, seconds = train(args, data, synth, gen)
     export = fold_for_export(model, data)
+    shift = set_operating_point(export, data, synth)
+    if args.save_state:
+        torch.save(export.state_dict(), args.save_state)
     m = measure(export, data, synth)
+    m["not_digit_shift"] = shift
     print_summary(m, seconds)
     _, sha, pixels, logits = export_files(export, data, args.out)
     params, macs = write_card(args, model, export, data, synth, m, sha, pixels, logits, seconds)
