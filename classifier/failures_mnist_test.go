@@ -16,14 +16,15 @@ import (
 func TestUploads_MNISTFailureClasses(t *testing.T) {
 	c := newTestClassifier(t, runtime.GOMAXPROCS(0))
 	m := loadMNISTTest(t)
-	// The accuracy measured after the fixes, minus a margin (10-class model).
+	// The accuracy measured after the fixes, minus a margin: 10-class
+	// model, then the first 11-class one (trained for flagged 1s).
 	floors := map[string]float64{
 		"very light strokes (pencil, thin grey pen)": 0.92, // 96%
-		"small thin digit on a big canvas":           0.90, // 94%
-		"strong light gradient or shadow":            0.54, // 58%
+		"small thin digit on a big canvas":           0.90, // 94%, 100%
+		"strong light gradient or shadow":            0.50, // 58%, 56%
 		"digit in an app screenshot":                 0.96, // 100%
 		"thick marker on grey paper":                 0.96, // 100%
-		"continental 1 with a long flag":             0.64, // 68%
+		"continental 1 with a long flag":             0.64, // 68%, 100%
 		"hollow outline (bubble) digits":             0.96, // 100%
 	}
 	for _, fc := range failureClasses(t, m, 50) {

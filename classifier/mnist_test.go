@@ -34,7 +34,9 @@ func TestClassifier_MNISTRawFidelity(t *testing.T) {
 			t.Error(err)
 			return false
 		}
-		return argmax(logits[0]) == m.labels[i]
+		// The card's accuracy is the argmax over the ten digits, also for
+		// an 11-class model.
+		return argmax(logits[0][:10]) == m.labels[i]
 	})
 	card := c.Card()
 	t.Logf("raw MNIST tensors through onnx-go: %d/%d correct; the card says %d/%d", correct, len(m.images), card.TestCorrect, card.TestTotal)
@@ -86,8 +88,13 @@ func TestClassifier_MNIST(t *testing.T) {
 	acc := float64(correct) / float64(len(m.images))
 	t.Logf("MNIST test accuracy through the full Go path (PNG → Classify): %d/%d = %.2f%% (card, raw tensors in PyTorch: %.2f%%; no_digit: %d)",
 		correct, len(m.images), 100*acc, 100*c.Card().TestAccuracy, noDigit.Load())
-	if acc < 0.994 {
-		t.Errorf("accuracy %.2f%% < 99.4%%", 100*acc)
+	// The card's figure is PyTorch's argmax over the ten digits on the raw
+	// tensors; the Go path re-preprocesses every digit and, with an
+	// 11-class model, refuses some (counted wrong here). It may lose at
+	// most 0.3 points (measured: 0.01 with the 10-class model, 0.15 with
+	// the first 11-class one).
+	if want := c.Card().TestAccuracy - 0.003; acc < want {
+		t.Errorf("accuracy %.2f%% < %.2f%%", 100*acc, 100*want)
 	}
 }
 
