@@ -44,9 +44,14 @@ type pieceInk struct {
 	box [4]int
 }
 
-// maxMergeGap: candidates further apart than this share of their height
-// are never read as one digit.
-const maxMergeGap = 0.2
+// Candidates further apart than maxMergeGap of their height, or together
+// wider than maxMergeAspect times it, are never read as one digit: a digit
+// whose strokes were grouped apart is about as wide as tall, and each
+// merge costs an inference.
+const (
+	maxMergeGap    = 0.2
+	maxMergeAspect = 1.3
+)
 
 // readInk preprocesses a picture into the ways to read it. A picture with
 // one candidate goes through exactly the one-digit path (Preprocess) for
@@ -114,7 +119,7 @@ func readInk(img image.Image) (line *lineInk, err error) {
 		a, b := gs[k], gs[k+1]
 		u := a.box.Union(b.box)
 		gap := float64(b.box.Min.X-a.box.Max.X) / float64(u.Dy())
-		if gap > maxMergeGap || float64(u.Dx()) > maxPieceAspect*float64(u.Dy()) {
+		if gap > maxMergeGap || float64(u.Dx()) > maxMergeAspect*float64(u.Dy()) {
 			continue
 		}
 		m := lineGroup{comps: append(slices.Clone(a.comps), b.comps...), box: u}
