@@ -57,6 +57,9 @@ func localBackground(in []float32, levels []uint8, w, h int) (bgmap []float32, c
 		}
 	}
 	eval := func(x, y float64) float64 { return min(max(evalSurface(coef, x, y), vlo-8), vhi+8) }
+	if shadowed(pts, coef, gw, gh) {
+		return openBackground(in, levels, w, h, size), 0
+	}
 	lo, hi := math.Inf(1), math.Inf(-1)
 	for _, c := range [][2]float64{{-1, -1}, {-1, 1}, {1, -1}, {1, 1}, {0, 0}, {-1, 0}, {1, 0}, {0, -1}, {0, 1}} {
 		v := eval(c[0], c[1])
@@ -195,4 +198,76 @@ func leastSquares(pts []surfacePoint, terms int) ([6]float64, bool) {
 		c[i] = a[i][terms] / a[i][i]
 	}
 	return c, true
+}
+
+// shadowed reports a background no smooth surface follows: a quarter or
+// more of the blocks, some of them on the picture's edge, lie far above
+// the fitted surface (in oriented terms: much darker paper), as under the
+// hard-edged shadow of a hand or a phone. A thick digit covers fewer
+// blocks that fully.
+func shadowed(pts []surfacePoint, coef [6]float64, gw, gh int) bool {
+	above, edge := 0, false
+	for i, p := range pts {
+		if p.v-evalSurface(coef, p.x, p.y) > 24 {
+			above++
+			bx, by := i%gw, i/gw
+			edge = edge || bx == 0 || by == 0 || bx == gw-1 || by == gh-1
+		}
+	}
+	return edge && 10*above >= len(pts)
+}
+
+// openBackground estimates the background of an oriented (ink bright)
+// image by a grey-level opening (a minimum filter, then a maximum filter)
+// over a square of radius r: strokes narrower than the square vanish,
+// while regions wider than it, such as a shadow, keep their level and
+// their sharp edges. The image is levels when that is not nil, else in.
+func openBackground(in []float32, levels []uint8, w, h, r int) []float32 {
+	bg := make([]float32, w*h)
+	if levels != nil {
+		for i, v := range levels {
+			bg[i] = float32(v)
+		}
+	} else {
+		copy(bg, in)
+	}
+	tmp := make([]float32, w*h)
+	// A 3x3 mean first: the minimum of raw sensor noise would sit a few
+	// sigmas below the paper and make the whole page read as faint ink.
+	for y := range h {
+		for x := range w {
+			var sum float32
+			n := 0
+			for yy := max(0, y-1); yy <= min(h-1, y+1); yy++ {
+				for xx := max(0, x-1); xx <= min(w-1, x+1); xx++ {
+					sum += bg[yy*w+xx]
+					n++
+				}
+			}
+			tmp[y*w+x] = sum / float32(n)
+		}
+	}
+	bg, tmp = tmp, bg
+	filter := func(src, dst []float32, n, stride, count, step int, better func(a, b float32) bool) {
+		// count lines of n values, the i-th value of line l at
+		// l*step + i*stride.
+		for l := range count {
+			for i := range n {
+				m := src[l*step+i*stride]
+				for j := max(0, i-r); j <= min(n-1, i+r); j++ {
+					if v := src[l*step+j*stride]; better(v, m) {
+						m = v
+					}
+				}
+				dst[l*step+i*stride] = m
+			}
+		}
+	}
+	less := func(a, b float32) bool { return a < b }
+	more := func(a, b float32) bool { return a > b }
+	filter(bg, tmp, w, 1, h, w, less)
+	filter(tmp, bg, h, w, w, 1, less)
+	filter(bg, tmp, w, 1, h, w, more)
+	filter(tmp, bg, h, w, w, 1, more)
+	return bg
 }
