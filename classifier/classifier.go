@@ -1,6 +1,9 @@
-// Package classifier turns the bytes of an uploaded picture into a digit:
-// bounded decoding (Decode), MNIST-style preprocessing (Preprocess) and
-// inference with onnx-go's gorgonia backend on a pool of models.
+// Package classifier turns the bytes of an uploaded picture into a digit or
+// a number: bounded decoding (Decode), MNIST-style preprocessing
+// (Preprocess for one digit; segmentation into digits, number.go and
+// read.go) and inference with onnx-go's gorgonia backend on a pool of
+// models, with the model card's classes (10, or 11 with "not a digit")
+// and temperature.
 //
 // onnx-go models are not safe for concurrent use (two goroutines running
 // one model crash the process from inside gorgonia, beyond recover), so the
