@@ -2,7 +2,6 @@ package store
 
 import (
 	"encoding/binary"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -11,37 +10,46 @@ import (
 	"github.com/digitbot/digitbot"
 )
 
-// Storage layout (schema version 1). All buckets are top level:
+// Storage layout (schema version 2). All buckets are top level:
 //
 //	meta         "schema_version" -> uint32 big-endian
-//	predictions  prediction id -> prediction record (see encodePrediction)
+//	predictions  prediction id -> record (see encodeRecord): the prediction
+//	             and, once evaluated, its verdict appended; an evaluation
+//	             has no record of its own, so nothing is stored twice
 //	pending      time(8) + prediction id -> empty; unevaluated predictions by
 //	             creation time, so Sweep reads only the expired head
-//	evaluations  prediction id -> Evaluation as JSON
+//	models       'n' + uvarint -> model sha256, 's' + sha256 -> uvarint: the
+//	             few models a file has seen, so a record holds a small number
+//	             instead of 64 hex characters
 //	guilds       guild id -> GuildConfig as JSON
 //	scopes       one nested bucket per scope key (see scopeKey) holding
 //	             0x01               -> totals (aggregate, varints)
 //	             0x02 + day(4)      -> one UTC day's count, hits, confidence sum
-//	             0x03 + pred id     -> empty; the scope's predictions, pending or
-//	                                   not (user and guild scopes only), so
-//	                                   ForgetUser/PurgeGuild find everything
-//	             0x04 + time(8) + id -> point: confidence(8) + correct(1)
+//	             0x03 + pred id     -> empty; the scope's pending predictions
+//	                                   (user and guild scopes only), so
+//	                                   ForgetUser/PurgeGuild find them; an
+//	                                   evaluated one is found by its point
+//	             0x04 + time(8) + id -> point: one evaluation, its value three
+//	                                   bytes per digit verdict (confidence
+//	                                   uint16 + correct), empty for a
+//	                                   segmentation error
 //
-// Records (predictions, evaluations, configs) are JSON: they are read one at
-// a time, JSON lets fields be added without a migration, and a file can be
-// inspected with `bbolt get`. The prediction's 28x28 input is kept outside the
-// JSON, run-length encoded (mostly background, ~200 bytes instead of 784, or
-// 1,045 in base64). Aggregates and points are compact binary because Stats
-// reads hundreds of them per call and every evaluation rewrites four totals.
-// Times in keys are big-endian with the sign bit flipped, so byte order is
-// time order and range scans are cursor seeks.
+// Records are binary (see encodeRecord): probabilities and confidences are
+// kept in units of 1/10,000, ids that are decimal numbers (Discord
+// snowflakes) as varints, and the 28x28 inputs run-length encoded. A single
+// digit evaluation with its prediction costs about 300 bytes of file (see
+// TestStore_RecordSize and BenchmarkFileSize). Aggregates and points are
+// compact binary because Stats reads hundreds of them per call and every
+// evaluation rewrites four totals. Times in keys are big-endian with the
+// sign bit flipped, so byte order is time order and range scans are cursor
+// seeks.
 var (
 	bucketMeta        = []byte("meta")
 	bucketPredictions = []byte("predictions")
 	bucketPending     = []byte("pending")
-	bucketEvaluations = []byte("evaluations")
 	bucketGuilds      = []byte("guilds")
 	bucketScopes      = []byte("scopes")
+	bucketModels      = []byte("models")
 
 	keySchemaVersion = []byte("schema_version")
 )
@@ -145,25 +153,41 @@ func scopesOf(guildID, userID string) []digitbot.Scope {
 	return s
 }
 
-// point encodes what Stats.Recent needs of an evaluation.
+// probScale is the unit probabilities and confidences are stored in:
+// 1/10,000, four decimals. Finer than any figure the bot shows, it fits a
+// uint16, and a decimal such as 0.93 reads back as 0.93.
+const probScale = 10000
+
+func quantise(f float64) uint16 { return uint16(math.Round(f * probScale)) }
+
+func dequantise(q uint16) float64 { return float64(q) / probScale }
+
+// encodePoint encodes what Stats.Recent needs of an evaluation: three
+// bytes per digit verdict, none for a segmentation error.
 func encodePoint(e digitbot.Evaluation) []byte {
-	v := make([]byte, 9)
-	binary.BigEndian.PutUint64(v, math.Float64bits(e.Confidence))
-	if e.Correct() {
-		v[8] = 1
+	vs := e.DigitVerdicts()
+	v := make([]byte, 0, 3*len(vs))
+	for _, d := range vs {
+		v = binary.BigEndian.AppendUint16(v, quantise(d.Confidence))
+		if d.Predicted == d.True {
+			v = append(v, 1)
+		} else {
+			v = append(v, 0)
+		}
 	}
 	return v
 }
 
-func decodePoint(k, v []byte) (digitbot.Point, error) {
-	if len(k) < 9 || len(v) != 9 {
-		return digitbot.Point{}, errors.New("corrupt stats point")
+// decodePoint appends the digit verdicts of one point to ps.
+func decodePoint(ps []digitbot.Point, k, v []byte) ([]digitbot.Point, error) {
+	if len(k) < 9 || len(v)%3 != 0 {
+		return ps, errors.New("corrupt stats point")
 	}
-	return digitbot.Point{
-		Time:       keyTime(k[1:9]),
-		Confidence: math.Float64frombits(binary.BigEndian.Uint64(v)),
-		Correct:    v[8] == 1,
-	}, nil
+	t := keyTime(k[1:9])
+	for ; len(v) > 0; v = v[3:] {
+		ps = append(ps, digitbot.Point{Time: t, Confidence: dequantise(binary.BigEndian.Uint16(v)), Correct: v[2] == 1})
+	}
+	return ps, nil
 }
 
 // totals is the aggregate of a scope, kept in its 0x01 key.
@@ -172,24 +196,52 @@ type totals struct {
 	ConfSum     int64 // fixed point, see confScale
 	Digits      [10]struct{ Count, Hits int64 }
 	Confusion   [10][10]int64
-}
-
-// add counts e once (sign = 1) or removes it (sign = -1).
-func (t *totals) add(e digitbot.Evaluation, sign int64) {
-	t.Total += sign
-	t.ConfSum += sign * confFixed(e.Confidence)
-	t.Digits[e.TrueDigit].Count += sign
-	t.Confusion[e.TrueDigit][e.Predicted] += sign
-	if e.Correct() {
-		t.Hits += sign
-		t.Digits[e.TrueDigit].Hits += sign
+	Numbers     struct {
+		Count, Hits, SegmentationErrors int64
+		ByLength                        [digitbot.MaxNumberDigits + 1]struct{ Count, Hits int64 }
 	}
 }
 
-const totalsFormat = 1
+// add counts e once (sign = 1) or removes it (sign = -1): each digit
+// verdict in the per-digit figures, and a number reading in Numbers.
+func (t *totals) add(e digitbot.Evaluation, sign int64) {
+	for _, v := range e.DigitVerdicts() {
+		t.Total += sign
+		t.ConfSum += sign * confFixed(v.Confidence)
+		t.Digits[v.True].Count += sign
+		t.Confusion[v.True][v.Predicted] += sign
+		if v.Predicted == v.True {
+			t.Hits += sign
+			t.Digits[v.True].Hits += sign
+		}
+	}
+	if e.Number == nil {
+		return
+	}
+	n := &t.Numbers
+	n.Count += sign
+	if e.Correct() {
+		n.Hits += sign
+	}
+	if e.SegmentationError() {
+		n.SegmentationErrors += sign
+	}
+	if l := len(e.Number.True); l > 0 && l <= digitbot.MaxNumberDigits {
+		n.ByLength[l].Count += sign
+		if e.Correct() {
+			n.ByLength[l].Hits += sign
+		}
+	}
+}
+
+// empty reports whether nothing is counted any more.
+func (t *totals) empty() bool { return t.Total == 0 && t.Numbers.Count == 0 }
+
+// totalsFormat 2 appends the number counts to format 1 (schema v1).
+const totalsFormat = 2
 
 func (t *totals) encode() []byte {
-	b := make([]byte, 0, 160)
+	b := make([]byte, 0, 200)
 	b = append(b, totalsFormat)
 	b = binary.AppendVarint(b, t.Total)
 	b = binary.AppendVarint(b, t.Hits)
@@ -202,6 +254,14 @@ func (t *totals) encode() []byte {
 		for j := range t.Confusion[i] {
 			b = binary.AppendVarint(b, t.Confusion[i][j])
 		}
+	}
+	n := &t.Numbers
+	b = binary.AppendVarint(b, n.Count)
+	b = binary.AppendVarint(b, n.Hits)
+	b = binary.AppendVarint(b, n.SegmentationErrors)
+	for l := range n.ByLength {
+		b = binary.AppendVarint(b, n.ByLength[l].Count)
+		b = binary.AppendVarint(b, n.ByLength[l].Hits)
 	}
 	return b
 }
@@ -243,6 +303,11 @@ func decodeTotals(v []byte) (totals, error) {
 			t.Confusion[i][j] = r.next()
 		}
 	}
+	n := &t.Numbers
+	n.Count, n.Hits, n.SegmentationErrors = r.next(), r.next(), r.next()
+	for l := range n.ByLength {
+		n.ByLength[l].Count, n.ByLength[l].Hits = r.next(), r.next()
+	}
 	return t, r.err
 }
 
@@ -261,46 +326,9 @@ func decodeDay(v []byte) (dayAgg, error) {
 	return d, r.err
 }
 
-// Prediction records: format byte, uvarint length of the run-length encoded
-// input, the input, then the Prediction as JSON (which omits Input).
-const predictionFormat = 1
-
-func encodePrediction(p *digitbot.Prediction) ([]byte, error) {
-	js, err := json.Marshal(p)
-	if err != nil {
-		return nil, err
-	}
-	in := encodeRuns(p.Input[:])
-	b := make([]byte, 0, 1+binary.MaxVarintLen32+len(in)+len(js))
-	b = append(b, predictionFormat)
-	b = binary.AppendUvarint(b, uint64(len(in)))
-	b = append(b, in...)
-	return append(b, js...), nil
-}
-
-func decodePrediction(v []byte) (digitbot.Prediction, error) {
-	var p digitbot.Prediction
-	if len(v) == 0 || v[0] != predictionFormat {
-		return p, errors.New("unknown prediction record format")
-	}
-	n, w := binary.Uvarint(v[1:])
-	if w <= 0 || uint64(len(v)-1-w) < n {
-		return p, errors.New("truncated prediction record")
-	}
-	in := v[1+w : 1+w+int(n)]
-	if err := json.Unmarshal(v[1+w+int(n):], &p); err != nil {
-		return p, err
-	}
-	if err := decodeRuns(in, p.Input[:]); err != nil {
-		return p, err
-	}
-	return p, nil
-}
-
 // encodeRuns writes pixels as (zero run, literal length, literal bytes)
 // triples of uvarints: digits are mostly background.
-func encodeRuns(px []uint8) []byte {
-	var b []byte
+func encodeRuns(b []byte, px []uint8) []byte {
 	for i := 0; i < len(px); {
 		z := i
 		for z < len(px) && px[z] == 0 {
@@ -343,10 +371,4 @@ func decodeRuns(b []byte, px []uint8) error {
 		return errors.New("input runs do not cover the image")
 	}
 	return nil
-}
-
-func decodeEvaluation(v []byte) (digitbot.Evaluation, error) {
-	var e digitbot.Evaluation
-	err := json.Unmarshal(v, &e)
-	return e, err
 }

@@ -125,7 +125,9 @@ type historyItem struct {
 	Pred      digitbot.Prediction
 	Evaluated bool
 	TrueDigit int
-	At        time.Time // evaluation time
+	// TrueNumber, when set, is the verdict given through EvaluateNumber.
+	TrueNumber string
+	At         time.Time // evaluation time
 }
 
 // insertHistory writes a history in one transaction through the same
@@ -148,7 +150,11 @@ func insertHistory(tb testing.TB, db *DB, items []historyItem) []digitbot.Evalua
 			if !it.Evaluated {
 				continue
 			}
-			e, refusal, err := db.evaluate(tx, it.Pred.ID, it.Pred.UserID, it.TrueDigit, it.At.UTC())
+			v := verdict{digit: it.TrueDigit}
+			if it.TrueNumber != "" {
+				v = verdict{digit: -1, number: it.TrueNumber}
+			}
+			e, refusal, err := db.evaluate(tx, it.Pred.ID, it.Pred.UserID, v, it.At.UTC())
 			if err != nil || refusal != nil {
 				return fmt.Errorf("evaluate %d: %v %v", i, refusal, err)
 			}

@@ -25,9 +25,8 @@ func (db *DB) Prediction(ctx context.Context, id string) (digitbot.Prediction, e
 		return digitbot.Prediction{}, err
 	}
 	var (
-		p         digitbot.Prediction
-		found     bool
-		evaluated bool
+		rec   record
+		found bool
 	)
 	err := db.bolt.View(func(tx *bolt.Tx) error {
 		v := tx.Bucket(bucketPredictions).Get([]byte(id))
@@ -35,18 +34,17 @@ func (db *DB) Prediction(ctx context.Context, id string) (digitbot.Prediction, e
 			return nil
 		}
 		found = true
-		evaluated = tx.Bucket(bucketEvaluations).Get([]byte(id)) != nil
 		var err error
-		p, err = decodePrediction(v)
+		rec, err = decodeRecord(tx.Bucket(bucketModels), []byte(id), v)
 		return err
 	})
 	if err != nil {
 		return digitbot.Prediction{}, storeError("prediction", err)
 	}
-	if !found || (!evaluated && db.expired(p, db.now())) {
+	if !found || (!rec.Evaluated && db.expired(rec.P, db.now())) {
 		return digitbot.Prediction{}, notFound(id)
 	}
-	return p, nil
+	return rec.P, nil
 }
 
 // Evaluation returns the evaluation of a prediction, ENOTFOUND if none.
@@ -59,13 +57,13 @@ func (db *DB) Evaluation(ctx context.Context, predictionID string) (digitbot.Eva
 		found bool
 	)
 	err := db.bolt.View(func(tx *bolt.Tx) error {
-		v := tx.Bucket(bucketEvaluations).Get([]byte(predictionID))
-		if v == nil {
+		v := tx.Bucket(bucketPredictions).Get([]byte(predictionID))
+		if v == nil || !recordEvaluated(v) {
 			return nil
 		}
 		found = true
-		var err error
-		e, err = decodeEvaluation(v)
+		rec, err := decodeRecord(tx.Bucket(bucketModels), []byte(predictionID), v)
+		e = rec.evaluation()
 		return err
 	})
 	if err != nil {
@@ -90,10 +88,9 @@ func (db *DB) History(ctx context.Context, scope digitbot.Scope, limit int) ([]d
 		if b == nil {
 			return nil
 		}
-		evals := tx.Bucket(bucketEvaluations)
 		c := b.Cursor()
 		for k, _ := c.Last(); k != nil && k[0] == prefixPoint && (limit <= 0 || len(out) < limit); k, _ = c.Prev() {
-			e, err := lookupEvaluation(evals, k)
+			e, err := lookupEvaluation(tx, k)
 			if err != nil {
 				return err
 			}
@@ -104,25 +101,26 @@ func (db *DB) History(ctx context.Context, scope digitbot.Scope, limit int) ([]d
 	return out, storeError("history", err)
 }
 
-func lookupEvaluation(evals *bolt.Bucket, pointKey []byte) (digitbot.Evaluation, error) {
+// lookupEvaluation reads the evaluation a point stands for.
+func lookupEvaluation(tx *bolt.Tx, pointKey []byte) (digitbot.Evaluation, error) {
 	if len(pointKey) < 9 {
 		return digitbot.Evaluation{}, fmt.Errorf("corrupt point key %x", pointKey)
 	}
 	id := pointKey[9:]
-	v := evals.Get(id)
-	if v == nil {
+	v := tx.Bucket(bucketPredictions).Get(id)
+	if v == nil || !recordEvaluated(v) {
 		return digitbot.Evaluation{}, fmt.Errorf("point without evaluation %q", id)
 	}
-	e, err := decodeEvaluation(v)
+	rec, err := decodeRecord(tx.Bucket(bucketModels), id, v)
 	if err != nil {
-		return e, fmt.Errorf("evaluation %q: %w", id, err)
+		return digitbot.Evaluation{}, fmt.Errorf("evaluation %q: %w", id, err)
 	}
-	return e, nil
+	return rec.evaluation(), nil
 }
 
 // Stats returns a scope's statistics from its aggregates: one totals key,
-// one key per day with evaluations, and the newest StatsRecentPoints
-// points, whatever the number of evaluations.
+// one key per day with evaluations, and the points of the newest
+// StatsRecentPoints digit verdicts, whatever the number of evaluations.
 func (db *DB) Stats(ctx context.Context, scope digitbot.Scope) (digitbot.Stats, error) {
 	if err := ctx.Err(); err != nil {
 		return digitbot.Stats{}, err
@@ -145,6 +143,11 @@ func (db *DB) Stats(ctx context.Context, scope digitbot.Scope) (digitbot.Stats, 
 				s.Confusion[d][p] = int(t.Confusion[d][p])
 			}
 		}
+		n := &t.Numbers
+		s.Numbers = digitbot.NumberStats{Count: int(n.Count), Hits: int(n.Hits), SegmentationErrors: int(n.SegmentationErrors)}
+		for l := range n.ByLength {
+			s.Numbers.ByLength[l] = digitbot.DigitStats{Count: int(n.ByLength[l].Count), Hits: int(n.ByLength[l].Hits)}
+		}
 		c := b.Cursor()
 		for k, v := c.Seek([]byte{prefixDay}); k != nil && k[0] == prefixDay; k, v = c.Next() {
 			d, err := decodeDay(v)
@@ -153,12 +156,17 @@ func (db *DB) Stats(ctx context.Context, scope digitbot.Scope) (digitbot.Stats, 
 			}
 			s.Daily = append(s.Daily, digitbot.Day{Date: dayFromKey(k), Count: int(d.Count), Hits: int(d.Hits), ConfidenceSum: float64(d.ConfSum) / confScale})
 		}
+		// Newest first: each point's verdicts are reversed with the rest,
+		// so a number cut at the limit keeps its last positions, as
+		// digitbot.NewStats does.
+		var pts []digitbot.Point
 		for k, v := c.Last(); k != nil && k[0] == prefixPoint && len(s.Recent) < digitbot.StatsRecentPoints; k, v = c.Prev() {
-			p, err := decodePoint(k, v)
-			if err != nil {
+			if pts, err = decodePoint(pts[:0], k, v); err != nil {
 				return err
 			}
-			s.Recent = append(s.Recent, p)
+			for i := len(pts) - 1; i >= 0 && len(s.Recent) < digitbot.StatsRecentPoints; i-- {
+				s.Recent = append(s.Recent, pts[i])
+			}
 		}
 		if len(s.Recent) == 0 {
 			return nil
@@ -167,8 +175,14 @@ func (db *DB) Stats(ctx context.Context, scope digitbot.Scope) (digitbot.Stats, 
 			s.Recent[i], s.Recent[j] = s.Recent[j], s.Recent[i]
 		}
 		s.LastAt = s.Recent[len(s.Recent)-1].Time
-		k, _ := c.Seek([]byte{prefixPoint})
-		s.FirstAt = keyTime(k[1:9])
+		// The first point with a digit verdict: segmentation errors have
+		// none.
+		for k, v := c.Seek([]byte{prefixPoint}); k != nil && k[0] == prefixPoint; k, v = c.Next() {
+			if len(v) > 0 {
+				s.FirstAt = keyTime(k[1:9])
+				break
+			}
+		}
 		return nil
 	})
 	if err != nil {
@@ -178,7 +192,10 @@ func (db *DB) Stats(ctx context.Context, scope digitbot.Scope) (digitbot.Stats, 
 }
 
 // CSVHeader is the first row ExportCSV writes.
-var csvHeader = []string{"prediction_id", "guild_id", "channel_id", "user_id", "file", "predicted", "confidence", "true", "correct", "predicted_at", "evaluated_at"}
+// The number columns come last so that readers of the one-digit export
+// keep working: predicted and true are -1 on a number's row.
+var csvHeader = []string{"prediction_id", "guild_id", "channel_id", "user_id", "file", "predicted", "confidence", "true", "correct", "predicted_at", "evaluated_at",
+	"predicted_number", "true_number", "segmentation_error"}
 
 // exportChunk is how many rows ExportCSV reads per read transaction, so a
 // slow reader (an upload to Discord) never holds a transaction open: long
@@ -206,14 +223,13 @@ func (db *DB) ExportCSV(ctx context.Context, scope digitbot.Scope, w io.Writer) 
 			if b == nil {
 				return nil
 			}
-			evals := tx.Bucket(bucketEvaluations)
 			c := b.Cursor()
 			k, _ := c.Seek(after)
 			if !first && k != nil && bytes.Equal(k, after) {
 				k, _ = c.Next()
 			}
 			for ; k != nil && k[0] == prefixPoint && len(rows) < exportChunk; k, _ = c.Next() {
-				e, err := lookupEvaluation(evals, k)
+				e, err := lookupEvaluation(tx, k)
 				if err != nil {
 					return err
 				}
@@ -242,11 +258,16 @@ func (db *DB) ExportCSV(ctx context.Context, scope digitbot.Scope, w io.Writer) 
 }
 
 func csvRow(e digitbot.Evaluation) []string {
+	var predictedNumber, trueNumber string
+	if n := e.Number; n != nil {
+		predictedNumber, trueNumber = n.Predicted, n.True
+	}
 	return []string{
 		safeCell(e.PredictionID), safeCell(e.GuildID), safeCell(e.ChannelID), safeCell(e.UserID), safeCell(e.FileName),
 		strconv.Itoa(e.Predicted), strconv.FormatFloat(e.Confidence, 'f', -1, 64), strconv.Itoa(e.TrueDigit),
 		strconv.FormatBool(e.Correct()),
 		e.PredictedAt.UTC().Format(time.RFC3339), e.EvaluatedAt.UTC().Format(time.RFC3339),
+		predictedNumber, trueNumber, strconv.FormatBool(e.SegmentationError()),
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"reflect"
 	"sort"
 	"testing"
 	"time"
@@ -91,6 +92,8 @@ func diffStats(got, want digitbot.Stats) string {
 		return fmt.Sprintf("%d recent points, want %d", len(got.Recent), len(want.Recent))
 	case len(got.Daily) != len(want.Daily):
 		return fmt.Sprintf("%d days, want %d", len(got.Daily), len(want.Daily))
+	case got.Numbers != want.Numbers:
+		return fmt.Sprintf("numbers %+v, want %+v", got.Numbers, want.Numbers)
 	}
 	for i := range got.Recent {
 		g, w := got.Recent[i], want.Recent[i]
@@ -111,7 +114,12 @@ func diffStats(got, want digitbot.Stats) string {
 // digitbot.NewStats and a sort of the evaluations.
 func checkAgainstBruteForce(t *testing.T, db *DB, evals []digitbot.Evaluation) {
 	t.Helper()
-	for _, scope := range allScopes() {
+	checkScopesAgainstBruteForce(t, db, evals, allScopes())
+}
+
+func checkScopesAgainstBruteForce(t *testing.T, db *DB, evals []digitbot.Evaluation, scopes []digitbot.Scope) {
+	t.Helper()
+	for _, scope := range scopes {
 		mine := filterEvals(scope, evals)
 		got, err := db.Stats(bg, scope)
 		if err != nil {
@@ -129,11 +137,11 @@ func checkAgainstBruteForce(t *testing.T, db *DB, evals []digitbot.Evaluation) {
 			t.Fatalf("History(%+v) has %d, want %d", scope, len(hist), len(mine))
 		}
 		for i := range hist {
-			if hist[i] != mine[i] {
-				t.Fatalf("History(%+v)[%d] = %+v, want %+v", scope, i, hist[i], mine[i])
+			if d := diffEvaluation(hist[i], mine[i]); d != "" {
+				t.Fatalf("History(%+v)[%d]: %s", scope, i, d)
 			}
 		}
-		if limited, _ := db.History(bg, scope, 3); len(mine) >= 3 && (len(limited) != 3 || limited[0] != mine[0]) {
+		if limited, _ := db.History(bg, scope, 3); len(mine) >= 3 && (len(limited) != 3 || diffEvaluation(limited[0], mine[0]) != "") {
 			t.Fatalf("History(%+v, 3) = %d items", scope, len(limited))
 		}
 	}
@@ -206,4 +214,25 @@ func TestStore_Stats_EmptyScope(t *testing.T) {
 	if d := diffStats(s, digitbot.NewStats(scope, nil)); d != "" || s.Recent != nil || s.Daily != nil {
 		t.Fatalf("empty stats: %s %+v", d, s)
 	}
+}
+
+// diffEvaluation describes how got differs from want (times compared as
+// instants, a number verdict by value).
+func diffEvaluation(got, want digitbot.Evaluation) string {
+	g, w := got, want
+	if !g.PredictedAt.Equal(w.PredictedAt) || !g.EvaluatedAt.Equal(w.EvaluatedAt) {
+		return fmt.Sprintf("times %v/%v, want %v/%v", g.PredictedAt, g.EvaluatedAt, w.PredictedAt, w.EvaluatedAt)
+	}
+	g.PredictedAt, g.EvaluatedAt, w.PredictedAt, w.EvaluatedAt = time.Time{}, time.Time{}, time.Time{}, time.Time{}
+	if !reflect.DeepEqual(g, w) {
+		gn, wn := "<nil>", "<nil>"
+		if g.Number != nil {
+			gn = fmt.Sprintf("%+v", *g.Number)
+		}
+		if w.Number != nil {
+			wn = fmt.Sprintf("%+v", *w.Number)
+		}
+		return fmt.Sprintf("%+v (number %s)\nwant %+v (number %s)", g, gn, w, wn)
+	}
+	return ""
 }
