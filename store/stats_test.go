@@ -19,7 +19,9 @@ var (
 
 // randomHistory makes n predictions by random users in random servers (or
 // DMs), about 80% of them evaluated, with distinct evaluation times that
-// are not in insertion order and span several weeks.
+// are not in insertion order and span several weeks. A third are numbers
+// of 2 to 12 digits, whose verdicts are right, wrong in some digits, or of
+// another length (segmentation errors).
 func randomHistory(seed uint64, n int) []historyItem {
 	r := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
 	base := time.Date(2026, 9, 1, 0, 0, 0, 0, time.UTC)
@@ -32,6 +34,27 @@ func randomHistory(seed uint64, n int) []historyItem {
 		items[i] = historyItem{Pred: p, Evaluated: r.IntN(5) > 0, TrueDigit: r.IntN(10), At: at}
 		if r.IntN(2) == 0 {
 			items[i].TrueDigit = p.Digit
+		}
+		if r.IntN(3) == 0 {
+			digits := make([]int, 2+r.IntN(digitbot.MaxNumberDigits-1))
+			for j := range digits {
+				digits[j] = r.IntN(10)
+			}
+			np := numberPred(p.GuildID, p.UserID, digits, r)
+			np.CreatedAt = p.CreatedAt
+			items[i].Pred, items[i].TrueDigit = np, -1
+			truth := []byte(np.Number)
+			switch r.IntN(4) {
+			case 0: // right
+			case 1: // one digit wrong
+				truth[r.IntN(len(truth))] = byte('0' + r.IntN(10))
+			default: // another length: cut wrongly
+				truth = truth[:0]
+				for range 1 + r.IntN(digitbot.MaxNumberDigits) {
+					truth = append(truth, byte('0'+r.IntN(10)))
+				}
+			}
+			items[i].TrueNumber = string(truth)
 		}
 	}
 	return items
@@ -159,6 +182,10 @@ func TestStore_Stats_MatchesBruteForce(t *testing.T) {
 		t.Run(fmt.Sprintf("seed%d_n%d", tc.seed, tc.n), func(t *testing.T) {
 			db := MustOpenDB(t)
 			evals := insertHistory(t, db, randomHistory(tc.seed, tc.n))
+			if all := digitbot.NewStats(digitbot.Scope{}, evals); tc.n >= 150 && (all.Numbers.Count == 0 || all.Numbers.SegmentationErrors == 0 ||
+				all.Numbers.Hits == 0 || all.Numbers.Count == all.Numbers.SegmentationErrors+all.Numbers.Hits) {
+				t.Fatalf("test setup: the history lacks some kind of number verdict: %+v", all.Numbers)
+			}
 			checkAgainstBruteForce(t, db, evals)
 
 			forgotten := testUsers[int(tc.seed)%len(testUsers)]
