@@ -94,11 +94,19 @@ func (db *DB) History(ctx context.Context, scope digitbot.Scope, limit int) ([]d
 			if err != nil {
 				return err
 			}
-			out = append(out, e)
+			if inServer(scope, e) {
+				out = append(out, e)
+			}
 		}
 		return nil
 	})
 	return out, storeError("history", err)
+}
+
+// inServer reports whether e, read from a user's scope, belongs to scope:
+// all of them, unless scope is a user in one server (see memberScope).
+func inServer(scope digitbot.Scope, e digitbot.Evaluation) bool {
+	return !memberScope(scope) || e.GuildID == scope.GuildID
 }
 
 // lookupEvaluation reads the evaluation a point stands for.
@@ -124,6 +132,9 @@ func lookupEvaluation(tx *bolt.Tx, pointKey []byte) (digitbot.Evaluation, error)
 func (db *DB) Stats(ctx context.Context, scope digitbot.Scope) (digitbot.Stats, error) {
 	if err := ctx.Err(); err != nil {
 		return digitbot.Stats{}, err
+	}
+	if memberScope(scope) {
+		return db.memberStats(scope)
 	}
 	s := digitbot.Stats{Scope: scope}
 	err := db.bolt.View(func(tx *bolt.Tx) error {
@@ -191,6 +202,34 @@ func (db *DB) Stats(ctx context.Context, scope digitbot.Scope) (digitbot.Stats, 
 	return s, nil
 }
 
+// memberStats computes a user-in-server scope's statistics from the
+// evaluations of the user's scope in that server (see memberScope).
+func (db *DB) memberStats(scope digitbot.Scope) (digitbot.Stats, error) {
+	var evals []digitbot.Evaluation
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		evals = evals[:0]
+		b := tx.Bucket(bucketScopes).Bucket(scopeKey(scope))
+		if b == nil {
+			return nil
+		}
+		c := b.Cursor()
+		for k, _ := c.Seek([]byte{prefixPoint}); k != nil && k[0] == prefixPoint; k, _ = c.Next() {
+			e, err := lookupEvaluation(tx, k)
+			if err != nil {
+				return err
+			}
+			if inServer(scope, e) {
+				evals = append(evals, e)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return digitbot.Stats{}, storeError("stats", err)
+	}
+	return digitbot.NewStats(scope, evals), nil
+}
+
 // CSVHeader is the first row ExportCSV writes.
 // The number columns come last so that readers of the one-digit export
 // keep working: predicted and true are -1 on a number's row.
@@ -233,7 +272,9 @@ func (db *DB) ExportCSV(ctx context.Context, scope digitbot.Scope, w io.Writer) 
 				if err != nil {
 					return err
 				}
-				rows = append(rows, e)
+				if inServer(scope, e) {
+					rows = append(rows, e)
+				}
 				after = append(after[:0], k...)
 			}
 			return nil

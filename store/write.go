@@ -367,7 +367,7 @@ func unindexPrediction(tx *bolt.Tx, p *digitbot.Prediction) error {
 }
 
 // countEvaluation adds (sign 1) or removes (sign -1) e from the aggregates
-// and points of every scope it counts in: its digit verdicts in the
+// and points of every scope it counts in (see scopesOf): its digit verdicts in the
 // per-digit figures, days and points, a number reading in the number
 // counts, and one point per evaluation (empty for a segmentation error),
 // which is how History finds it. A scope left empty is deleted, so no
@@ -571,9 +571,6 @@ func (db *DB) ForgetUser(ctx context.Context, userID string) error {
 		return err
 	}
 	err := db.bolt.Update(func(tx *bolt.Tx) error {
-		if err := deleteMemberScopes(tx, func(g, u string) bool { return u == userID }); err != nil {
-			return err
-		}
 		guilds := tx.Bucket(bucketGuilds)
 		var scrub []digitbot.GuildConfig
 		err := guilds.ForEach(func(k, v []byte) error {
@@ -615,9 +612,6 @@ func (db *DB) PurgeGuild(ctx context.Context, guildID string) error {
 		return err
 	}
 	err := db.bolt.Update(func(tx *bolt.Tx) error {
-		if err := deleteMemberScopes(tx, func(g, u string) bool { return g == guildID }); err != nil {
-			return err
-		}
 		return tx.Bucket(bucketGuilds).Delete([]byte(guildID))
 	})
 	return storeError("purge guild", err)
@@ -674,24 +668,4 @@ func (db *DB) removeScope(ctx context.Context, s digitbot.Scope) error {
 			return nil
 		}
 	}
-}
-
-// deleteMemberScopes deletes the user-in-server scopes that match. They
-// are normally gone already (emptied by removePrediction); this is the
-// belt to those braces, so no bucket name keeps the id.
-func deleteMemberScopes(tx *bolt.Tx, match func(guild, user string) bool) error {
-	scopes := tx.Bucket(bucketScopes)
-	var doomed [][]byte
-	c := scopes.Cursor()
-	for k, _ := c.Seek([]byte{'m'}); k != nil && k[0] == 'm'; k, _ = c.Next() {
-		if g, u, ok := memberOfKey(k); ok && match(g, u) {
-			doomed = append(doomed, append([]byte(nil), k...))
-		}
-	}
-	for _, k := range doomed {
-		if err := scopes.DeleteBucket(k); err != nil {
-			return err
-		}
-	}
-	return nil
 }
