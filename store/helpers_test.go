@@ -3,6 +3,7 @@ package store
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -218,3 +219,23 @@ func wantCode(tb testing.TB, err error, code string) {
 }
 
 func writeFile(path, content string) error { return os.WriteFile(path, []byte(content), 0o600) }
+
+// encodeRuns is schema v1's input encoding, for comparisons: pixels as (zero run, literal length, literal bytes)
+// triples of uvarints: digits are mostly background.
+func encodeRuns(b []byte, px []uint8) []byte {
+	for i := 0; i < len(px); {
+		z := i
+		for z < len(px) && px[z] == 0 {
+			z++
+		}
+		l := z
+		for l < len(px) && px[l] != 0 {
+			l++
+		}
+		b = binary.AppendUvarint(b, uint64(z-i))
+		b = binary.AppendUvarint(b, uint64(l-z))
+		b = append(b, px[z:l]...)
+		i = l
+	}
+	return b
+}

@@ -125,3 +125,32 @@ func rebuildScopes(tx *bolt.Tx) error {
 		return indexPrediction(tx, &rec.P)
 	})
 }
+
+// decodeRuns decodes a version 1 input: (zero run, literal length,
+// literal bytes) triples of uvarints.
+func decodeRuns(b []byte, px []uint8) error {
+	i := 0
+	for len(b) > 0 {
+		z, n := binary.Uvarint(b)
+		if n <= 0 {
+			return errors.New("corrupt input runs")
+		}
+		b = b[n:]
+		l, n := binary.Uvarint(b)
+		if n <= 0 || l > uint64(len(b)-n) || z+l > uint64(len(px)-i) {
+			return errors.New("corrupt input runs")
+		}
+		b = b[n:]
+		for j := range z {
+			px[i+int(j)] = 0
+		}
+		i += int(z)
+		copy(px[i:], b[:l])
+		i += int(l)
+		b = b[l:]
+	}
+	if i != len(px) {
+		return errors.New("input runs do not cover the image")
+	}
+	return nil
+}

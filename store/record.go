@@ -32,7 +32,7 @@ const (
 // (varint ns), then the strings guild, channel, message, user, attachment,
 // file name and number (see appendString); the top-level reading: digit+1
 // (1 byte), confidence (uint16), ten probabilities (uint16 each, see
-// probScale), input (uvarint length + runs, see encodeRuns); the number of
+// probScale), input (uvarint length + coded picture, see encodePixels); the number of
 // digit readings (uvarint), then with flagMirror the one box (four varints),
 // otherwise per reading its digit, confidence, probabilities, box and
 // input. An evaluation appends the time since creation (varint ns) and the
@@ -105,9 +105,9 @@ func appendReading(b []byte, digit int, conf float64, probs *[10]float64) []byte
 }
 
 func appendInput(b []byte, px *[digitbot.InputSide * digitbot.InputSide]uint8) []byte {
-	runs := encodeRuns(nil, px[:])
-	b = binary.AppendUvarint(b, uint64(len(runs)))
-	return append(b, runs...)
+	coded := encodePixels(nil, px)
+	b = binary.AppendUvarint(b, uint64(len(coded)))
+	return append(b, coded...)
 }
 
 func appendBox(b []byte, box [4]int) []byte {
@@ -271,9 +271,9 @@ func (r *recordReader) input(px *[digitbot.InputSide * digitbot.InputSide]uint8)
 	if n > uint64(len(r.b)) {
 		r.err = errTruncated
 	}
-	runs := r.take(int(n))
+	coded := r.take(int(n))
 	if r.err == nil {
-		r.err = decodeRuns(runs, px[:])
+		decodePixels(coded, px)
 	}
 }
 
