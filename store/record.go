@@ -30,10 +30,10 @@ const (
 //
 // Layout: format(1), flags(1), model (uvarint, see modelIndex), created at
 // (varint ns), then the strings guild, channel, message, user, attachment,
-// file name and number (see appendString); the top-level reading: digit+1
-// (1 byte), confidence (uint16), ten probabilities (uint16 each, see
-// probScale), input (uvarint length + coded picture, see encodePixels); the number of
-// digit readings (uvarint), then with flagMirror the one box (four varints),
+// file name and number (see appendString); the top-level reading (digit,
+// confidence and probabilities, see appendReading) and input (uvarint
+// length + coded picture, see encodePixels); the number of digit readings
+// (uvarint), then with flagMirror the one box (four varints),
 // otherwise per reading its digit, confidence, probabilities, box and
 // input. An evaluation appends the time since creation (varint ns) and the
 // true digit (1 byte) or, with flagNumberVerdict, the true number (string).
@@ -95,11 +95,15 @@ func appendString(b []byte, s string) []byte {
 // in every byte of the file.
 func storedString(s string) []byte { return appendString(nil, s) }
 
+// appendReading writes the digit (+1, so that a number's -1 fits a byte)
+// and, as uvarints in probScale units, the confidence and the ten
+// probabilities: a softmax's small probabilities take one byte, none more
+// than two.
 func appendReading(b []byte, digit int, conf float64, probs *[10]float64) []byte {
 	b = append(b, byte(digit+1))
-	b = binary.BigEndian.AppendUint16(b, quantise(conf))
+	b = binary.AppendUvarint(b, uint64(quantise(conf)))
 	for _, f := range probs {
-		b = binary.BigEndian.AppendUint16(b, quantise(f))
+		b = binary.AppendUvarint(b, uint64(quantise(f)))
 	}
 	return b
 }
@@ -211,11 +215,12 @@ func (r *recordReader) byte() byte {
 	return 0
 }
 
-func (r *recordReader) uint16() uint16 {
-	if v := r.take(2); v != nil {
-		return binary.BigEndian.Uint16(v)
+func (r *recordReader) probability() float64 {
+	q := r.uvarint()
+	if q > probScale && r.err == nil {
+		r.err = errors.New("probability over 1 in record")
 	}
-	return 0
+	return dequantise(uint16(min(q, probScale)))
 }
 
 func (r *recordReader) uvarint() uint64 {
@@ -260,9 +265,9 @@ func (r *recordReader) string() string {
 
 func (r *recordReader) reading(digit *int, conf *float64, probs *[10]float64) {
 	*digit = int(r.byte()) - 1
-	*conf = dequantise(r.uint16())
+	*conf = r.probability()
 	for i := range probs {
-		probs[i] = dequantise(r.uint16())
+		probs[i] = r.probability()
 	}
 }
 
