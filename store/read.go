@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"strconv"
 	"time"
 
@@ -160,6 +161,11 @@ func (db *DB) Stats(ctx context.Context, scope digitbot.Scope) (digitbot.Stats, 
 			s.Numbers.ByLength[l] = digitbot.DigitStats{Count: int(n.ByLength[l].Count), Hits: int(n.ByLength[l].Hits)}
 		}
 		c := b.Cursor()
+		if !keepsDays(scope) {
+			if s.Daily, err = daysFromPoints(c); err != nil {
+				return err
+			}
+		}
 		for k, v := c.Seek([]byte{prefixDay}); k != nil && k[0] == prefixDay; k, v = c.Next() {
 			d, err := decodeDay(v)
 			if err != nil {
@@ -200,6 +206,45 @@ func (db *DB) Stats(ctx context.Context, scope digitbot.Scope) (digitbot.Stats, 
 		return digitbot.Stats{}, storeError("stats", err)
 	}
 	return s, nil
+}
+
+// daysFromPoints sums a scope's points by UTC day, oldest first, as the
+// day aggregates of the scopes that keep them would.
+func daysFromPoints(c *bolt.Cursor) ([]digitbot.Day, error) {
+	var (
+		days []digitbot.Day
+		agg  dayAgg
+		pts  []digitbot.Point
+		err  error
+	)
+	day := int64(math.MinInt64)
+	flush := func() {
+		if agg.Count > 0 {
+			days = append(days, digitbot.Day{Date: time.Unix(day*86400, 0).UTC(), Count: int(agg.Count), Hits: int(agg.Hits), ConfidenceSum: float64(agg.ConfSum) / confScale})
+		}
+		agg = dayAgg{}
+	}
+	for k, v := c.Seek([]byte{prefixPoint}); k != nil && k[0] == prefixPoint; k, v = c.Next() {
+		if pts, err = decodePoint(pts[:0], k, v); err != nil {
+			return nil, err
+		}
+		if len(pts) == 0 {
+			continue
+		}
+		if n := dayNumber(pts[0].Time); n != day {
+			flush()
+			day = n
+		}
+		for _, p := range pts {
+			agg.Count++
+			agg.ConfSum += confFixed(p.Confidence)
+			if p.Correct {
+				agg.Hits++
+			}
+		}
+	}
+	flush()
+	return days, nil
 }
 
 // memberStats computes a user-in-server scope's statistics from the

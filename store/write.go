@@ -412,7 +412,7 @@ func countEvaluation(tx *bolt.Tx, e digitbot.Evaluation, sign int64) error {
 		if err != nil {
 			return err
 		}
-		if day.Count > 0 {
+		if day.Count > 0 && keepsDays(s) {
 			dk := dayKey(e.EvaluatedAt)
 			var d dayAgg
 			if dv := b.Get(dk); dv != nil {
