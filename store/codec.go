@@ -39,9 +39,10 @@ import (
 //
 // Records are binary (see encodeRecord): probabilities and confidences are
 // kept in units of 1/10,000, ids that are decimal numbers (Discord
-// snowflakes) as varints, and the 28x28 inputs run-length encoded. A single
-// digit evaluation with its prediction costs about 300 bytes of file (see
-// TestStore_RecordSize and BenchmarkFileSize). Aggregates and points are
+// snowflakes) as varints, and the 28x28 inputs with a range coder (see
+// encodePixels). A one-digit evaluation with its prediction, indexes and
+// aggregates costs about 460 bytes of a compacted file, 630 as written
+// (BenchmarkFileSize; schema v1: 1,700 and 2,300). Aggregates and points are
 // compact binary because Stats reads hundreds of them per call and every
 // evaluation rewrites four totals. Times in keys are big-endian with the
 // sign bit flipped, so byte order is time order and range scans are cursor
