@@ -115,7 +115,7 @@ func rebuildScopes(tx *bolt.Tx) error {
 	}
 	models := tx.Bucket(bucketModels)
 	return tx.Bucket(bucketPredictions).ForEach(func(k, v []byte) error {
-		rec, err := decodeRecord(models, k, v)
+		rec, err := decodeVerdict(models, k, v)
 		if err != nil {
 			return fmt.Errorf("prediction %q: %w", k, err)
 		}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/digitbot/digitbot"
+	bolt "go.etcd.io/bbolt"
 )
 
 // year2026 is a number reading of "2026" by user 222 in server 111.
@@ -363,5 +364,37 @@ func TestStore_ExportCSV_NumberColumns(t *testing.T) {
 		if !reflect.DeepEqual(got, w) {
 			t.Fatalf("row %d predicted,true,correct,numbers = %v, want %v", i, got, w)
 		}
+	}
+}
+
+// decodeVerdict reads everything decodeRecord does but the inputs.
+func TestStore_DecodeVerdict_SkipsOnlyInputs(t *testing.T) {
+	db := MustOpenDB(t)
+	one := pred("111", "222", 7, 0.8125)
+	one.Input[300] = 200
+	one.Number, one.Digits = "7", []digitbot.DigitReading{{Digit: 7, Confidence: 0.8125, Probabilities: one.Probabilities, Input: one.Input, Box: [4]int{1, 2, 3, 4}}}
+	for _, p := range []digitbot.Prediction{mustSave(t, db, year2026()), mustSave(t, db, one)} {
+		if _, err := db.EvaluateNumber(bg, p.ID, "222", p.Number); err != nil {
+			t.Fatal(err)
+		}
+		db.bolt.View(func(tx *bolt.Tx) error {
+			v := tx.Bucket(bucketPredictions).Get([]byte(p.ID))
+			full, err1 := decodeRecord(tx.Bucket(bucketModels), []byte(p.ID), v)
+			slim, err2 := decodeVerdict(tx.Bucket(bucketModels), []byte(p.ID), v)
+			if err1 != nil || err2 != nil {
+				t.Fatal(err1, err2)
+			}
+			if full.P.Digits[0].Input == (picture{}) {
+				t.Fatal("test setup: no input to skip")
+			}
+			full.P.Input = picture{}
+			for i := range full.P.Digits {
+				full.P.Digits[i].Input = picture{}
+			}
+			if !reflect.DeepEqual(full, slim) {
+				t.Fatalf("decodeVerdict differs beyond the inputs:\n%+v\n%+v", full.evaluation(), slim.evaluation())
+			}
+			return nil
+		})
 	}
 }

@@ -63,7 +63,7 @@ func (db *DB) Evaluation(ctx context.Context, predictionID string) (digitbot.Eva
 			return nil
 		}
 		found = true
-		rec, err := decodeRecord(tx.Bucket(bucketModels), []byte(predictionID), v)
+		rec, err := decodeVerdict(tx.Bucket(bucketModels), []byte(predictionID), v)
 		e = rec.evaluation()
 		return err
 	})
@@ -120,7 +120,7 @@ func lookupEvaluation(tx *bolt.Tx, pointKey []byte) (digitbot.Evaluation, error)
 	if v == nil || !recordEvaluated(v) {
 		return digitbot.Evaluation{}, fmt.Errorf("point without evaluation %q", id)
 	}
-	rec, err := decodeRecord(tx.Bucket(bucketModels), id, v)
+	rec, err := decodeVerdict(tx.Bucket(bucketModels), id, v)
 	if err != nil {
 		return digitbot.Evaluation{}, fmt.Errorf("evaluation %q: %w", id, err)
 	}

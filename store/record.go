@@ -192,8 +192,9 @@ func recordEvaluated(v []byte) bool { return len(v) > 1 && v[1]&flagEvaluated !=
 
 // recordReader reads a record's fields and remembers the first error.
 type recordReader struct {
-	b   []byte
-	err error
+	b          []byte
+	err        error
+	skipInputs bool
 }
 
 var errTruncated = errors.New("truncated record")
@@ -277,7 +278,7 @@ func (r *recordReader) input(px *[digitbot.InputSide * digitbot.InputSide]uint8)
 		r.err = errTruncated
 	}
 	coded := r.take(int(n))
-	if r.err == nil {
+	if r.err == nil && !r.skipInputs {
 		decodePixels(coded, px)
 	}
 }
@@ -292,12 +293,23 @@ func (r *recordReader) box() (box [4]int) {
 // decodeRecord decodes the record of prediction id. models is the models
 // bucket of the same transaction.
 func decodeRecord(models *bolt.Bucket, id, v []byte) (record, error) {
+	return decodeRecordInputs(models, id, v, true)
+}
+
+// decodeVerdict decodes the record of prediction id but leaves the 28x28
+// inputs zero: an evaluation does not show them, and decoding them is most
+// of a record's decoding time.
+func decodeVerdict(models *bolt.Bucket, id, v []byte) (record, error) {
+	return decodeRecordInputs(models, id, v, false)
+}
+
+func decodeRecordInputs(models *bolt.Bucket, id, v []byte, inputs bool) (record, error) {
 	var rec record
 	if len(v) < 2 || v[0] != recordFormat {
 		return rec, errors.New("unknown prediction record format")
 	}
 	flags := v[1]
-	r := recordReader{b: v[2:]}
+	r := recordReader{b: v[2:], skipInputs: !inputs}
 	p := &rec.P
 	p.ID = string(id)
 	model := r.uvarint()

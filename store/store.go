@@ -2,9 +2,11 @@
 // statistics and server configuration in one bbolt file.
 //
 // It implements digitbot.Store. Statistics are aggregated when an evaluation
-// is written, in the same transaction, for the four scopes it counts in (the
-// whole file, its server, its user, the user in that server), so /stats
-// reads a few hundred keys whatever the size of the history.
+// is written, in the same transaction, for the three scopes it counts in
+// (the whole file, its server, its user), so /stats of a server or of the
+// whole bot reads a few hundred keys whatever the size of the history. A
+// user's statistics also read the user's points, and a user's in one
+// server the user's evaluations: a user has hundreds, not millions.
 package store
 
 import (

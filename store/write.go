@@ -290,7 +290,7 @@ func (db *DB) evaluate(tx *bolt.Tx, predictionID, userID string, vd verdict, now
 	if v == nil {
 		return digitbot.Evaluation{}, notFound(predictionID), nil
 	}
-	rec, err := decodeRecord(models, id, v)
+	rec, err := decodeVerdict(models, id, v)
 	if err != nil {
 		return digitbot.Evaluation{}, nil, fmt.Errorf("prediction %s: %w", predictionID, err)
 	}
@@ -319,7 +319,7 @@ func (db *DB) evaluate(tx *bolt.Tx, predictionID, userID string, vd verdict, now
 	nv := appendVerdict(v, p.CreatedAt, now, trueDigit, trueNumber, p.IsNumber())
 	// The evaluation returned is the one read back from the new record, so
 	// that it equals what Evaluation and History return later.
-	if rec, err = decodeRecord(models, id, nv); err != nil {
+	if rec, err = decodeVerdict(models, id, nv); err != nil {
 		return digitbot.Evaluation{}, nil, fmt.Errorf("prediction %s: %w", predictionID, err)
 	}
 	preds.FillPercent = 0.9
@@ -467,7 +467,7 @@ func removePrediction(tx *bolt.Tx, id []byte) error {
 	if v == nil {
 		return nil
 	}
-	rec, err := decodeRecord(tx.Bucket(bucketModels), id, v)
+	rec, err := decodeVerdict(tx.Bucket(bucketModels), id, v)
 	if err != nil {
 		return fmt.Errorf("prediction %q: %w", id, err)
 	}
