@@ -32,9 +32,9 @@ import (
 //	                                   (user and guild scopes only), so
 //	                                   ForgetUser/PurgeGuild find them; an
 //	                                   evaluated one is found by its point
-//	             0x04 + time(8) + id -> point: one evaluation, its value three
-//	                                   bytes per digit verdict (confidence
-//	                                   uint16 + correct), empty for a
+//	             0x04 + time(8) + id -> point: one evaluation, its value two
+//	                                   bytes per digit verdict (see
+//	                                   encodePoint), empty for a
 //	                                   segmentation error
 //
 // Records are binary (see encodeRecord): probabilities and confidences are
@@ -164,30 +164,35 @@ func quantise(f float64) uint16 { return uint16(math.Round(f * probScale)) }
 
 func dequantise(q uint16) float64 { return float64(q) / probScale }
 
-// encodePoint encodes what Stats.Recent needs of an evaluation: three
-// bytes per digit verdict, none for a segmentation error.
+// pointCorrect marks a right verdict in a point's uint16: confidences in
+// probScale units need 14 bits.
+const pointCorrect = 1 << 15
+
+// encodePoint encodes what Stats.Recent needs of an evaluation: a uint16
+// per digit verdict (the confidence, and pointCorrect when right), nothing
+// for a segmentation error.
 func encodePoint(e digitbot.Evaluation) []byte {
 	vs := e.DigitVerdicts()
-	v := make([]byte, 0, 3*len(vs))
+	v := make([]byte, 0, 2*len(vs))
 	for _, d := range vs {
-		v = binary.BigEndian.AppendUint16(v, quantise(d.Confidence))
+		q := quantise(d.Confidence)
 		if d.Predicted == d.True {
-			v = append(v, 1)
-		} else {
-			v = append(v, 0)
+			q |= pointCorrect
 		}
+		v = binary.BigEndian.AppendUint16(v, q)
 	}
 	return v
 }
 
 // decodePoint appends the digit verdicts of one point to ps.
 func decodePoint(ps []digitbot.Point, k, v []byte) ([]digitbot.Point, error) {
-	if len(k) < 9 || len(v)%3 != 0 {
+	if len(k) < 9 || len(v)%2 != 0 {
 		return ps, errors.New("corrupt stats point")
 	}
 	t := keyTime(k[1:9])
-	for ; len(v) > 0; v = v[3:] {
-		ps = append(ps, digitbot.Point{Time: t, Confidence: dequantise(binary.BigEndian.Uint16(v)), Correct: v[2] == 1})
+	for ; len(v) > 0; v = v[2:] {
+		q := binary.BigEndian.Uint16(v)
+		ps = append(ps, digitbot.Point{Time: t, Confidence: dequantise(q &^ pointCorrect), Correct: q&pointCorrect != 0})
 	}
 	return ps, nil
 }
