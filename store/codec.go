@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"strings"
 	"time"
 
 	"github.com/digitbot/digitbot"
@@ -13,7 +14,7 @@ import (
 // Storage layout (schema version 2). All buckets are top level:
 //
 //	meta         "schema_version" -> uint32 big-endian
-//	predictions  prediction id -> record (see encodeRecord): the prediction
+//	predictions  prediction id (see idKey) -> record (see encodeRecord): the prediction
 //	             and, once evaluated, its verdict appended; an evaluation
 //	             has no record of its own, so nothing is stored twice
 //	pending      time(8) + prediction id -> empty; unevaluated predictions by
@@ -106,16 +107,57 @@ func dayFromKey(k []byte) time.Time {
 	return time.Unix(n*86400, 0).UTC()
 }
 
-func predKey(id string) []byte { return append([]byte{prefixPred}, id...) }
-
-func pointKey(t time.Time, id string) []byte {
-	k := make([]byte, 0, 9+len(id))
-	k = append(k, prefixPoint)
-	k = append(k, timeKey(t)...)
-	return append(k, id...)
+// idKey is how a prediction id is written in keys: an id drawn by newID (16
+// characters of idAlphabet, 80 bits) as 0x00 and ten bytes, which keeps their
+// order and saves five bytes in each of the four to five keys an evaluation
+// has; any other id as itself (ids callers choose never start with 0x00,
+// see validID).
+func idKey(id string) []byte {
+	if len(id) != IDLength {
+		return []byte(id)
+	}
+	k := make([]byte, 1, 11)
+	for half := 0; half < 2; half++ {
+		var n uint64
+		for _, c := range []byte(id[8*half : 8*half+8]) {
+			i := strings.IndexByte(idAlphabet, c)
+			if i < 0 {
+				return []byte(id)
+			}
+			n = n<<5 | uint64(i)
+		}
+		k = append(k, byte(n>>32), byte(n>>24), byte(n>>16), byte(n>>8), byte(n))
+	}
+	return k
 }
 
-func pendingKey(t time.Time, id string) []byte { return append(timeKey(t), id...) }
+// keyID is the id idKey wrote as k.
+func keyID(k []byte) string {
+	if len(k) != 11 || k[0] != 0 {
+		return string(k)
+	}
+	var id [IDLength]byte
+	for half := 0; half < 2; half++ {
+		b := k[1+5*half : 6+5*half]
+		n := uint64(b[0])<<32 | uint64(b[1])<<24 | uint64(b[2])<<16 | uint64(b[3])<<8 | uint64(b[4])
+		for j := 7; j >= 0; j-- {
+			id[8*half+j] = idAlphabet[n&31]
+			n >>= 5
+		}
+	}
+	return string(id[:])
+}
+
+func predKey(id string) []byte { return append([]byte{prefixPred}, idKey(id)...) }
+
+func pointKey(t time.Time, id string) []byte {
+	k := make([]byte, 0, 20)
+	k = append(k, prefixPoint)
+	k = append(k, timeKey(t)...)
+	return append(k, idKey(id)...)
+}
+
+func pendingKey(t time.Time, id string) []byte { return append(timeKey(t), idKey(id)...) }
 
 // scopeKey names the nested bucket of a scope. The first byte says the kind
 // so that a guild and a user with the same id never share a bucket. A user

@@ -40,10 +40,11 @@ func decodePredictionV1(v []byte) (digitbot.Prediction, error) {
 // seeks (a cursor must be repositioned after its bucket changes).
 const migrateChunk = 1000
 
-// migrateV1 rewrites every prediction as a version 2 record, with its
-// evaluation's verdict appended, drops the evaluations bucket and rebuilds
-// the stats scopes from the records (totals gain the number counts, points
-// their new value). It runs inside Open's transaction: a failure leaves
+// migrateV1 rewrites every prediction as a version 2 record under its
+// version 2 key (see idKey), with its evaluation's verdict appended, drops
+// the evaluations bucket and rebuilds the pending index and the stats
+// scopes from the records (totals gain the number counts, points their new
+// value, the user-in-server scopes go). It runs inside Open's transaction: a failure leaves
 // the file at version 1.
 func migrateV1(tx *bolt.Tx) error {
 	if err := createBuckets(tx); err != nil {
@@ -90,7 +91,14 @@ func migrateV1(tx *bolt.Tx) error {
 				}
 				nv = appendVerdict(nv, p.CreatedAt, e.EvaluatedAt, e.TrueDigit, "", false)
 			}
-			if err := preds.Put(r.k, nv); err != nil {
+			// Ids drawn by newID get their ten-byte key.
+			nk := idKey(p.ID)
+			if !bytes.Equal(nk, r.k) {
+				if err := preds.Delete(r.k); err != nil {
+					return err
+				}
+			}
+			if err := preds.Put(nk, nv); err != nil {
 				return err
 			}
 		}
@@ -105,14 +113,18 @@ func migrateV1(tx *bolt.Tx) error {
 	return rebuildScopes(tx)
 }
 
-// rebuildScopes recomputes every stats scope from the records.
+// rebuildScopes recomputes the pending index and every stats scope from
+// the records.
 func rebuildScopes(tx *bolt.Tx) error {
-	if err := tx.DeleteBucket(bucketScopes); err != nil && !errors.Is(err, berrors.ErrBucketNotFound) {
-		return err
+	for _, name := range [][]byte{bucketScopes, bucketPending} {
+		if err := tx.DeleteBucket(name); err != nil && !errors.Is(err, berrors.ErrBucketNotFound) {
+			return err
+		}
+		if _, err := tx.CreateBucket(name); err != nil {
+			return err
+		}
 	}
-	if _, err := tx.CreateBucket(bucketScopes); err != nil {
-		return err
-	}
+	pending := tx.Bucket(bucketPending)
 	models := tx.Bucket(bucketModels)
 	return tx.Bucket(bucketPredictions).ForEach(func(k, v []byte) error {
 		rec, err := decodeVerdict(models, k, v)
@@ -121,6 +133,9 @@ func rebuildScopes(tx *bolt.Tx) error {
 		}
 		if rec.Evaluated {
 			return countEvaluation(tx, rec.evaluation(), 1)
+		}
+		if err := pending.Put(pendingKey(rec.P.CreatedAt, rec.P.ID), nil); err != nil {
+			return err
 		}
 		return indexPrediction(tx, &rec.P)
 	})

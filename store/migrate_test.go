@@ -163,6 +163,19 @@ func TestStore_MigrateV1_RecordsReadable(t *testing.T) {
 		if tx.Bucket(bucketEvaluationsV1) != nil {
 			t.Error("the v1 evaluations bucket survived the migration")
 		}
+		// The pending index lists the unevaluated predictions, under
+		// their new keys.
+		pending := 0
+		tx.Bucket(bucketPending).ForEach(func(k, _ []byte) error {
+			pending++
+			if v := tx.Bucket(bucketPredictions).Get(k[8:]); v == nil || recordEvaluated(v) {
+				t.Errorf("pending entry %x does not name a pending prediction", k)
+			}
+			return nil
+		})
+		if pending != want.Pending {
+			t.Errorf("%d pending entries, want %d", pending, want.Pending)
+		}
 		return nil
 	})
 	for id, w := range want.Predictions {

@@ -378,9 +378,9 @@ func TestStore_DecodeVerdict_SkipsOnlyInputs(t *testing.T) {
 			t.Fatal(err)
 		}
 		db.bolt.View(func(tx *bolt.Tx) error {
-			v := tx.Bucket(bucketPredictions).Get([]byte(p.ID))
-			full, err1 := decodeRecord(tx.Bucket(bucketModels), []byte(p.ID), v)
-			slim, err2 := decodeVerdict(tx.Bucket(bucketModels), []byte(p.ID), v)
+			v := tx.Bucket(bucketPredictions).Get(idKey(p.ID))
+			full, err1 := decodeRecord(tx.Bucket(bucketModels), idKey(p.ID), v)
+			slim, err2 := decodeVerdict(tx.Bucket(bucketModels), idKey(p.ID), v)
 			if err1 != nil || err2 != nil {
 				t.Fatal(err1, err2)
 			}

@@ -30,13 +30,14 @@ func (db *DB) Prediction(ctx context.Context, id string) (digitbot.Prediction, e
 		found bool
 	)
 	err := db.bolt.View(func(tx *bolt.Tx) error {
-		v := tx.Bucket(bucketPredictions).Get([]byte(id))
+		key := idKey(id)
+		v := tx.Bucket(bucketPredictions).Get(key)
 		if v == nil {
 			return nil
 		}
 		found = true
 		var err error
-		rec, err = decodeRecord(tx.Bucket(bucketModels), []byte(id), v)
+		rec, err = decodeRecord(tx.Bucket(bucketModels), key, v)
 		return err
 	})
 	if err != nil {
@@ -58,12 +59,13 @@ func (db *DB) Evaluation(ctx context.Context, predictionID string) (digitbot.Eva
 		found bool
 	)
 	err := db.bolt.View(func(tx *bolt.Tx) error {
-		v := tx.Bucket(bucketPredictions).Get([]byte(predictionID))
+		key := idKey(predictionID)
+		v := tx.Bucket(bucketPredictions).Get(key)
 		if v == nil || !recordEvaluated(v) {
 			return nil
 		}
 		found = true
-		rec, err := decodeVerdict(tx.Bucket(bucketModels), []byte(predictionID), v)
+		rec, err := decodeVerdict(tx.Bucket(bucketModels), key, v)
 		e = rec.evaluation()
 		return err
 	})

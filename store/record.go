@@ -290,8 +290,8 @@ func (r *recordReader) box() (box [4]int) {
 	return box
 }
 
-// decodeRecord decodes the record of prediction id. models is the models
-// bucket of the same transaction.
+// decodeRecord decodes the record under key id (see idKey). models is the
+// models bucket of the same transaction.
 func decodeRecord(models *bolt.Bucket, id, v []byte) (record, error) {
 	return decodeRecordInputs(models, id, v, true)
 }
@@ -311,7 +311,7 @@ func decodeRecordInputs(models *bolt.Bucket, id, v []byte, inputs bool) (record,
 	flags := v[1]
 	r := recordReader{b: v[2:], skipInputs: !inputs}
 	p := &rec.P
-	p.ID = string(id)
+	p.ID = keyID(id)
 	model := r.uvarint()
 	p.CreatedAt = time.Unix(0, r.varint()).UTC()
 	for _, s := range []*string{&p.GuildID, &p.ChannelID, &p.MessageID, &p.UserID, &p.AttachmentID, &p.FileName, &p.Number} {

@@ -156,10 +156,10 @@ func validProbabilities(probs *[10]float64) error {
 func savePrediction(tx *bolt.Tx, rec *digitbot.Prediction) (refusal, err error) {
 	preds := tx.Bucket(bucketPredictions)
 	if rec.ID == "" {
-		for rec.ID = newID(rec.CreatedAt); preds.Get([]byte(rec.ID)) != nil; {
+		for rec.ID = newID(rec.CreatedAt); preds.Get(idKey(rec.ID)) != nil; {
 			rec.ID = newID(rec.CreatedAt)
 		}
-	} else if preds.Get([]byte(rec.ID)) != nil {
+	} else if preds.Get(idKey(rec.ID)) != nil {
 		return digitbot.Errorf(digitbot.ECONFLICT, "A prediction with id %s already exists.", rec.ID), nil
 	}
 	v, err := encodeRecord(tx.Bucket(bucketModels), rec)
@@ -167,7 +167,7 @@ func savePrediction(tx *bolt.Tx, rec *digitbot.Prediction) (refusal, err error) 
 		return nil, err
 	}
 	preds.FillPercent = 0.9 // ids grow with time: mostly appends
-	if err := preds.Put([]byte(rec.ID), v); err != nil {
+	if err := preds.Put(idKey(rec.ID), v); err != nil {
 		return nil, err
 	}
 	pending := tx.Bucket(bucketPending)
@@ -285,7 +285,7 @@ func (db *DB) record(ctx context.Context, predictionID, userID string, v verdict
 func (db *DB) evaluate(tx *bolt.Tx, predictionID, userID string, vd verdict, now time.Time) (digitbot.Evaluation, error, error) {
 	preds := tx.Bucket(bucketPredictions)
 	models := tx.Bucket(bucketModels)
-	id := []byte(predictionID)
+	id := idKey(predictionID)
 	v := preds.Get(id)
 	if v == nil {
 		return digitbot.Evaluation{}, notFound(predictionID), nil
