@@ -29,7 +29,7 @@ const (
 // record is a stored prediction and, once evaluated, its verdict.
 //
 // Layout: format(1), flags(1), model (uvarint, see modelIndex), created at
-// (varint ns), then the strings guild, channel, message, user, attachment,
+// (varint ns, relative to idNanos), then the strings guild, channel, message, user, attachment,
 // file name and number (see appendString); the top-level reading (digit,
 // confidence and probabilities, see appendReading) and input (uvarint
 // length + coded picture, see encodePixels); the number of digit readings
@@ -66,6 +66,22 @@ func (r *record) evaluation() digitbot.Evaluation {
 	return e
 }
 
+// idNanos is the creation time an id drawn by newID holds (its first ten
+// characters are the millisecond), in ns since 1970; 0 for other ids. A
+// record keeps its creation time relative to it: the nanoseconds within
+// the millisecond take three bytes instead of nine.
+func idNanos(id string) int64 {
+	k := idKey(id)
+	if len(k) != 11 || k[0] != 0 {
+		return 0
+	}
+	// The first 50 of the key's 80 bits.
+	ms := (uint64(k[1])<<32 | uint64(k[2])<<24 | uint64(k[3])<<16 | uint64(k[4])<<8 | uint64(k[5])) << 10
+	ms |= uint64(k[6]) << 2
+	ms |= uint64(k[7]) >> 6
+	return int64(ms) * int64(time.Millisecond)
+}
+
 // snowflake reports whether s is a decimal number that reads back the same
 // from a uint64 (no sign, no leading zero): Discord's ids are.
 func snowflake(s string) (uint64, bool) {
@@ -81,10 +97,15 @@ func snowflake(s string) (uint64, bool) {
 	return n, err == nil
 }
 
-// appendString writes a uvarint header, then either the number (header 1:
-// a snowflake, 8-9 bytes instead of 17-19) or the bytes (header 2 x length).
+// appendString writes a uvarint header, then either a decimal number (see
+// snowflake) as a uvarint (header 1) or, from 2^56 on (Discord's ids since
+// 2016) where a uvarint takes 9 bytes, as 8 bytes big-endian (header 3); or
+// else the bytes (header 2 x length).
 func appendString(b []byte, s string) []byte {
 	if n, ok := snowflake(s); ok {
+		if n >= 1<<56 {
+			return binary.BigEndian.AppendUint64(append(b, 3), n)
+		}
 		return binary.AppendUvarint(append(b, 1), n)
 	}
 	b = binary.AppendUvarint(b, 2*uint64(len(s)))
@@ -154,7 +175,7 @@ func encodeRecord(models *bolt.Bucket, p *digitbot.Prediction) ([]byte, error) {
 	}
 	b = append(b, recordFormat, flags)
 	b = binary.AppendUvarint(b, model)
-	b = binary.AppendVarint(b, p.CreatedAt.UnixNano())
+	b = binary.AppendVarint(b, p.CreatedAt.UnixNano()-idNanos(p.ID))
 	for _, s := range []string{p.GuildID, p.ChannelID, p.MessageID, p.UserID, p.AttachmentID, p.FileName, p.Number} {
 		b = appendString(b, s)
 	}
@@ -252,8 +273,14 @@ func (r *recordReader) varint() int64 {
 
 func (r *recordReader) string() string {
 	h := r.uvarint()
-	if h == 1 {
+	switch h {
+	case 1:
 		return strconv.FormatUint(r.uvarint(), 10)
+	case 3:
+		if v := r.take(8); v != nil {
+			return strconv.FormatUint(binary.BigEndian.Uint64(v), 10)
+		}
+		return ""
 	}
 	if h%2 != 0 || h/2 > uint64(len(r.b)) {
 		if r.err == nil {
@@ -313,7 +340,7 @@ func decodeRecordInputs(models *bolt.Bucket, id, v []byte, inputs bool) (record,
 	p := &rec.P
 	p.ID = keyID(id)
 	model := r.uvarint()
-	p.CreatedAt = time.Unix(0, r.varint()).UTC()
+	p.CreatedAt = time.Unix(0, r.varint()+idNanos(p.ID)).UTC()
 	for _, s := range []*string{&p.GuildID, &p.ChannelID, &p.MessageID, &p.UserID, &p.AttachmentID, &p.FileName, &p.Number} {
 		*s = r.string()
 	}

@@ -326,3 +326,22 @@ func TestStore_IDKey_RoundTripAndOrder(t *testing.T) {
 		}
 	}
 }
+
+// A record keeps its creation time relative to the one its id holds; ids
+// that only look drawn (a caller's, all 'z') still round-trip exactly.
+func TestStore_SavePrediction_CreatedAtRelativeToID(t *testing.T) {
+	db := MustOpenDB(t)
+	at := time.Date(2026, 11, 26, 12, 0, 0, 123456789, time.UTC)
+	for _, id := range []string{"", "zzzzzzzzzzzzzzzz", "0000000000000000", "fixed-id"} {
+		p := pred("111", "222", 1, 0.5)
+		p.ID, p.CreatedAt = id, at
+		p = mustSave(t, db, p)
+		got, err := db.Prediction(bg, p.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !got.CreatedAt.Equal(at) || got.ID != p.ID {
+			t.Fatalf("id %q: created %v, want %v", p.ID, got.CreatedAt, at)
+		}
+	}
+}
