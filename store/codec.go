@@ -42,8 +42,9 @@ import (
 // kept in units of 1/10,000, ids that are decimal numbers (Discord
 // snowflakes) as varints, and the 28x28 inputs with a range coder (see
 // encodePixels). A one-digit evaluation with its prediction, indexes and
-// aggregates costs about 460 bytes of a compacted file, 630 as written
-// (BenchmarkFileSize; schema v1: 1,700 and 2,300). Aggregates and points are
+// aggregates costs about 395 bytes of a compacted file (BenchmarkFileSize;
+// schema v1: 1,692), 455 in a file written one transaction at a time as the
+// bot does, free pages included (BenchmarkFileSize_OneTxPerWrite). Aggregates and points are
 // compact binary because Stats reads hundreds of them per call and every
 // evaluation rewrites four totals. Times in keys are big-endian with the
 // sign bit flipped, so byte order is time order and range scans are cursor
