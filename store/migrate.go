@@ -44,8 +44,8 @@ const migrateChunk = 1000
 // version 2 key (see idKey), with its evaluation's verdict appended, drops
 // the evaluations bucket and rebuilds the pending index and the stats
 // scopes from the records (totals gain the number counts, points their new
-// value, the user-in-server scopes go). It runs inside Open's transaction: a failure leaves
-// the file at version 1.
+// value, the user-in-server scopes go). It runs inside Open's transaction:
+// a failure leaves the file at version 1.
 func migrateV1(tx *bolt.Tx) error {
 	if err := createBuckets(tx); err != nil {
 		return err
