@@ -398,3 +398,73 @@ func TestStore_DecodeVerdict_SkipsOnlyInputs(t *testing.T) {
 		})
 	}
 }
+
+// tickingClock returns a later time at every call, so that concurrent
+// evaluations have distinct times (digitbot.NewStats orders ties by input
+// order, the store by id).
+type tickingClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *tickingClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(time.Second)
+	return c.t
+}
+
+// Writers saving and evaluating digits and numbers at once (their commits
+// shared through db.Batch) leave aggregates equal to the brute force over
+// what the calls returned.
+func TestStore_Stats_ConcurrentMixedWriters(t *testing.T) {
+	clock := &tickingClock{t: time.Date(2026, 11, 20, 23, 58, 0, 0, time.UTC)} // across midnight
+	db := MustOpenDBWith(t, Options{Now: clock.Now})
+	var (
+		mu    sync.Mutex
+		evals []digitbot.Evaluation
+		wg    sync.WaitGroup
+	)
+	for w := range 6 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r := rand.New(rand.NewPCG(uint64(w), 99))
+			for i := range 25 {
+				guild, user := testGuilds[(w+i)%3], testUsers[w%len(testUsers)]
+				var e digitbot.Evaluation
+				var err error
+				if i%2 == 0 {
+					p := mustSave(t, db, pred(guild, user, r.IntN(10), float64(r.IntN(10000))/probScale))
+					e, err = db.Evaluate(bg, p.ID, user, r.IntN(10))
+				} else {
+					digits := make([]int, 2+r.IntN(4))
+					for j := range digits {
+						digits[j] = r.IntN(10)
+					}
+					p := mustSave(t, db, numberPred(guild, user, digits, r))
+					truth := p.Number
+					if r.IntN(2) == 0 {
+						truth = truth[:len(truth)-1] + "9"
+					}
+					if r.IntN(3) == 0 {
+						truth += "1"
+					}
+					e, err = db.EvaluateNumber(bg, p.ID, user, truth)
+				}
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				mu.Lock()
+				evals = append(evals, e)
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	if len(evals) != 150 {
+		t.Fatalf("%d evaluations", len(evals))
+	}
+	checkAgainstBruteForce(t, db, evals)
+}
