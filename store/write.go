@@ -296,7 +296,11 @@ func (db *DB) evaluate(tx *bolt.Tx, predictionID, userID string, vd verdict, now
 	}
 	p := &rec.P
 	if p.UserID != userID {
-		return digitbot.Evaluation{}, digitbot.Errorf(digitbot.EFORBIDDEN, "Only the person who posted the image can say which digit it was."), nil
+		what := "digit"
+		if p.IsNumber() {
+			what = "number"
+		}
+		return digitbot.Evaluation{}, digitbot.Errorf(digitbot.EFORBIDDEN, "Only the person who posted the image can say which %s it was.", what), nil
 	}
 	if rec.Evaluated {
 		return rec.evaluation(), digitbot.Errorf(digitbot.EALREADYEVALUATED, "This prediction was already evaluated."), nil
