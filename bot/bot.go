@@ -182,6 +182,7 @@ type Bot struct {
 	fetch   *fetcher
 	limits  *userLimits
 	pool    *pool
+	busy    *busyNotices
 	seenEnc *png.Encoder
 
 	commands   map[string]func(*call)
@@ -252,6 +253,7 @@ func New(opts Options) (*Bot, error) {
 	}
 	b.fetch = newFetcher(opts.HTTPClient, cfg.AllowedHosts, cfg.MaxImageBytes, cfg.MaxImagePixels, cfg.DownloadTimeout)
 	b.limits = newUserLimits(cfg.RateLimitPerMinute, cfg.RateLimitBurst)
+	b.busy = newBusyNotices()
 	b.pool = newPool(cfg.Workers, cfg.QueueSize)
 	b.seenEnc = newSeenEncoder()
 	b.workCtx, b.workCancel = context.WithCancel(context.Background())

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
 	"time"
 
 	"github.com/bwmarrin/discordgo"
@@ -212,7 +213,7 @@ func (b *Bot) handleMessage(received time.Time, m *discordgo.Message) {
 	}
 	if !b.pool.enter() {
 		b.metrics.ObservePrediction("busy", 0)
-		b.replyText(ctx, m, l.t("err.busy"))
+		b.tellBusy(ctx, m)
 		return
 	}
 	defer b.pool.leave()
@@ -276,10 +277,20 @@ func (b *Bot) reply(ctx context.Context, m *discordgo.Message, send *discordgo.M
 	ref.FailIfNotExists = &no
 	send.Reference = ref
 	send.AllowedMentions = &discordgo.MessageAllowedMentions{Parse: []discordgo.AllowedMentionType{}}
-	ctx, cancel := context.WithTimeout(ctx, b.cfg.RequestTimeout)
+	ctx, cancel := context.WithTimeout(ctx, messageAnswerLifetime)
 	defer cancel()
-	_, err := b.s.ChannelMessageSendComplex(m.ChannelID, send, discordgo.WithContext(ctx))
-	return err
+	return b.retrying(ctx, func(opts ...discordgo.RequestOption) error {
+		// Files are readers: a retry must send them again from the start.
+		for _, f := range send.Files {
+			if s, ok := f.Reader.(io.Seeker); ok {
+				if _, err := s.Seek(0, io.SeekStart); err != nil {
+					return err
+				}
+			}
+		}
+		_, err := b.s.ChannelMessageSendComplex(m.ChannelID, send, opts...)
+		return err
+	})
 }
 
 // replyText answers a message with a short text, logging failures.
