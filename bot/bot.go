@@ -183,6 +183,7 @@ type Bot struct {
 	limits  *userLimits
 	pool    *pool
 	busy    *busyNotices
+	erase   *erasures
 	seenEnc *png.Encoder
 
 	commands   map[string]func(*call)
@@ -254,6 +255,7 @@ func New(opts Options) (*Bot, error) {
 	b.fetch = newFetcher(opts.HTTPClient, cfg.AllowedHosts, cfg.MaxImageBytes, cfg.MaxImagePixels, cfg.DownloadTimeout)
 	b.limits = newUserLimits(cfg.RateLimitPerMinute, cfg.RateLimitBurst)
 	b.busy = newBusyNotices()
+	b.erase = newErasures()
 	b.pool = newPool(cfg.Workers, cfg.QueueSize)
 	b.seenEnc = newSeenEncoder()
 	b.workCtx, b.workCancel = context.WithCancel(context.Background())

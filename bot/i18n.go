@@ -117,6 +117,7 @@ var catalog = map[msgID]text{
 	"err.no_image":           {"Attach an image of a handwritten digit (PNG or JPEG) and I'll tell you which one it is.", "Carga tu imagen con el dígito dibujado (PNG o JPEG) y te diré cuál es."},
 	"err.no_image_target":    {"That message has no image to read.", "Ese mensaje no tiene ninguna imagen que leer."},
 	"err.busy":               {"I'm busy with a lot of images right now. Try again in a few seconds.", "Estoy ocupado con muchas imágenes ahora mismo. Inténtalo de nuevo en unos segundos."},
+	"err.erasing":            {"Your data, or this server's, is being deleted right now; try again in a moment.", "Tus datos, o los de este servidor, se están borrando ahora mismo; inténtalo de nuevo en un momento."},
 	"err.busy_many":          {"I'm busy with a lot of images right now and could not read the last %d pictures posted here. Send them again in a minute.", "Estoy ocupado con muchas imágenes ahora mismo y no he podido leer las últimas %d imágenes enviadas aquí. Vuelve a enviarlas dentro de un minuto."},
 	"err.rate_limited":       {"⏳ Slow down a little: try again in %d s.", "⏳ Más despacio: inténtalo de nuevo dentro de %d s."},
 	"err.restarting":         {"I'm restarting: try again in a minute.", "Me estoy reiniciando: inténtalo de nuevo en un minuto."},

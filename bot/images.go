@@ -44,7 +44,11 @@ func (b *Bot) predictImage(ctx context.Context, o origin, att *discordgo.Message
 		p.CreatedAt = b.now()
 	}
 	saveStart := time.Now()
-	if err := b.store.SavePrediction(ctx, &p); err != nil {
+	if err := b.erase.save(func() error { return b.store.SavePrediction(ctx, &p) }, userKey(o.userID), guildKey(o.guildID)); err != nil {
+		if digitbot.ErrorCode(err) == digitbot.ECONFLICT {
+			b.metrics.ObservePrediction(digitbot.ECONFLICT, took)
+			return digitbot.Prediction{}, err // the poster or server is being erased
+		}
 		b.metrics.ObservePrediction(digitbot.EINTERNAL, took)
 		return digitbot.Prediction{}, digitbot.WrapError(digitbot.EINTERNAL, "could not save the prediction", err)
 	}
@@ -107,6 +111,8 @@ func (b *Bot) imageErrorText(l lang, name string, err error) string {
 	case digitbot.EUNAVAILABLE:
 		b.log.Warn("attachment download failed", "code", code, "err", err.Error())
 		return l.t("err.download", name)
+	case digitbot.ECONFLICT:
+		return l.t("err.erasing")
 	}
 	if errors.Is(err, context.Canceled) {
 		return l.t("err.restarting")
@@ -211,6 +217,12 @@ func (b *Bot) handleMessage(received time.Time, m *discordgo.Message) {
 		}
 		return
 	}
+	release, ok := b.erase.begin(userKey(m.Author.ID), guildKey(m.GuildID))
+	if !ok {
+		b.log.Info("upload ignored: its author's or server's data is being deleted", "message_id", m.ID)
+		return
+	}
+	defer release()
 	if !b.pool.enter() {
 		b.metrics.ObservePrediction("busy", 0)
 		b.tellBusy(ctx, m)

@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"context"
 	"fmt"
 	"slices"
 	"strings"
@@ -217,7 +218,10 @@ func (b *Bot) onGuildDelete(_ *discordgo.Session, g *discordgo.GuildDelete) {
 	}
 	id := g.ID
 	b.track("guild_delete", func() {
-		if err := b.store.PurgeGuild(b.workCtx, id); err != nil {
+		ctx, cancel := context.WithTimeout(b.workCtx, messageAnswerLifetime)
+		defer cancel()
+		err := b.erase.erase(ctx, guildKey(id), func() error { return b.store.PurgeGuild(b.workCtx, id) })
+		if err != nil {
 			b.log.Error("purging a removed server's data failed", "guild_id", id, "err", err.Error())
 			return
 		}

@@ -64,6 +64,12 @@ func (b *Bot) predictForInteraction(c *call, o origin, atts []*discordgo.Message
 	if c.rateLimited() {
 		return
 	}
+	release, ok := b.erase.begin(userKey(o.userID), guildKey(o.guildID))
+	if !ok {
+		c.ephemeral(c.l.t("err.erasing"))
+		return
+	}
+	defer release()
 	if !b.pool.enter() {
 		b.metrics.ObservePrediction("busy", 0)
 		c.ephemeral(c.l.t("err.busy"))
@@ -139,9 +145,20 @@ func (b *Bot) onEvalButton(c *call) {
 		e   digitbot.Evaluation
 		err error
 	}
+	keys := []string{userKey(c.userID()), guildKey(c.i.GuildID)}
+	release, ok := b.erase.begin(keys...)
+	if !ok {
+		c.ephemeral(c.l.t("err.erasing"))
+		return
+	}
+	defer release()
 	done := make(chan outcome, 1)
 	go func() {
-		e, err := b.store.Evaluate(c.ctx, predictionID, c.userID(), digit)
+		var e digitbot.Evaluation
+		err := b.erase.save(func() (err error) {
+			e, err = b.store.Evaluate(c.ctx, predictionID, c.userID(), digit)
+			return err
+		}, keys...)
 		done <- outcome{e, err}
 	}()
 	var out outcome
