@@ -203,18 +203,22 @@ func (b *Bot) handleMessage(received time.Time, m *discordgo.Message) {
 		}
 	}
 	l := b.messageLang(m.GuildID)
-	if len(atts) == 0 {
-		if explicit {
-			b.replyText(ctx, m, l.t("err.no_image"))
-		}
+	if len(atts) == 0 && !explicit {
 		return
 	}
+	// Every answer counts against the user's limit, the "attach an image"
+	// one too: otherwise mentions and DMs without a picture are a way
+	// around it.
 	if ok, retry, warn := b.limits.allow(m.Author.ID, b.now()); !ok {
 		b.metrics.ObserveRateLimited()
 		b.log.Info("rate limited", "user_id", m.Author.ID, "retry_in", retry.String())
 		if warn {
 			b.replyText(ctx, m, l.t("err.rate_limited", retrySeconds(retry)))
 		}
+		return
+	}
+	if len(atts) == 0 {
+		b.replyText(ctx, m, l.t("err.no_image"))
 		return
 	}
 	release, ok := b.erase.begin(userKey(m.Author.ID), guildKey(m.GuildID))

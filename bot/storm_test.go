@@ -29,12 +29,16 @@ func (c *outcomeCounter) ObservePrediction(outcome string, _ time.Duration) {
 func (c *outcomeCounter) ObserveReply(time.Duration) {}
 func (c *outcomeCounter) ObserveEvaluation(string)   {}
 func (c *outcomeCounter) SetGatewayConnected(bool)   {}
-func (c *outcomeCounter) ObserveRateLimited()        {}
+func (c *outcomeCounter) ObserveRateLimited()        { c.ObservePrediction(userLimited, 0) }
 func (c *outcomeCounter) count(outcome string) int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.outcomes[outcome]
 }
+
+// userLimited is the outcome the counter records for a request refused
+// by the per-user limit.
+const userLimited = "user_rate_limited"
 
 // busyCount reads how many pictures a busy notice covers ("… 12 pictures
 // …"); a notice without a number covers one.
