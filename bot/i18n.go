@@ -107,7 +107,7 @@ var catalog = map[msgID]text{
 
 	// Mistakes with images.
 	"err.invalid_image":      {"`%s` isn't an image I can read. Send a picture (PNG or JPEG) of one handwritten digit.", "La imagen `%s` no es válida. Envía una imagen (PNG o JPEG) con un dígito escrito a mano."},
-	"err.unsupported_format": {"`%s`: I can't read this image format. Use PNG, JPEG, GIF, BMP or TIFF.", "`%s`: no puedo leer este formato de imagen. Usa PNG, JPEG, GIF, BMP o TIFF."},
+	"err.unsupported_format": {"`%s`: I can't read this image format. Use PNG, JPEG, GIF, BMP or WebP.", "`%s`: no puedo leer este formato de imagen. Usa PNG, JPEG, GIF, BMP o WebP."},
 	"err.too_large":          {"`%s` is too large (the limit is %s and %s pixels). Send a smaller picture.", "`%s` es demasiado grande (el límite es %s y %s píxeles). Envía una imagen más pequeña."},
 	"err.no_digit":           {"I couldn't find a digit in `%s`: the image looks empty. Draw one digit with a clear stroke on a plain background.", "No he encontrado ningún dígito en `%s`: la imagen parece vacía. Dibuja un dígito con un trazo claro sobre un fondo liso."},
 	"err.download":           {"I couldn't download `%s` from Discord. Try again in a moment.", "No he podido descargar `%s` de Discord. Inténtalo de nuevo en un momento."},

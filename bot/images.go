@@ -293,6 +293,7 @@ func (b *Bot) reply(ctx context.Context, m *discordgo.Message, send *discordgo.M
 	ref.FailIfNotExists = &no
 	send.Reference = ref
 	send.AllowedMentions = &discordgo.MessageAllowedMentions{Parse: []discordgo.AllowedMentionType{}}
+	fitEmbeds(send.Embeds)
 	ctx, cancel := context.WithTimeout(ctx, messageAnswerLifetime)
 	defer cancel()
 	return b.retrying(ctx, func(opts ...discordgo.RequestOption) error {

@@ -127,6 +127,9 @@ const initialResponseTimeout = 3 * time.Second
 
 // respond sends the interaction's first response.
 func (c *call) respond(resp *discordgo.InteractionResponse) error {
+	if resp.Data != nil {
+		fitEmbeds(resp.Data.Embeds)
+	}
 	ctx, cancel := context.WithTimeout(c.ctx, min(initialResponseTimeout, c.b.cfg.RequestTimeout))
 	defer cancel()
 	err := c.b.retrying(ctx, func(opts ...discordgo.RequestOption) error {
@@ -158,6 +161,9 @@ func (c *call) deferReply(private bool) error {
 
 // edit replaces the deferred or original response.
 func (c *call) edit(e *discordgo.WebhookEdit) error {
+	if e.Embeds != nil {
+		fitEmbeds(*e.Embeds)
+	}
 	ctx, cancel := c.answerCtx()
 	defer cancel()
 	err := c.b.retrying(ctx, func(opts ...discordgo.RequestOption) error {
@@ -179,6 +185,7 @@ func (c *call) editText(text string) error {
 
 // followup sends another message after the first response.
 func (c *call) followup(p *discordgo.WebhookParams) error {
+	fitEmbeds(p.Embeds)
 	ctx, cancel := c.answerCtx()
 	defer cancel()
 	err := c.b.retrying(ctx, func(opts ...discordgo.RequestOption) error {
