@@ -96,6 +96,7 @@ var catalog = map[msgID]text{
 	"pred.skipped":    {"I read the first %d of your %d images; send the rest in another message.", "He leído las primeras %d de tus %d imágenes; envía el resto en otro mensaje."},
 
 	// Evaluations.
+	"eval.mismatch":  {"This button does not belong to this answer; nothing was saved.", "Este botón no pertenece a esta respuesta; no se ha guardado nada."},
 	"eval.field":     {"Evaluation", "Evaluación"},
 	"eval.right":     {"✅ Right! Evaluation saved.", "✅ ¡Acertó! Evaluación guardada correctamente."},
 	"eval.wrong":     {"❌ It was a %d. Evaluation saved.", "❌ Era un %d. Evaluación guardada correctamente."},

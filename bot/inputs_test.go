@@ -7,6 +7,8 @@ import (
 	"testing"
 	"unicode/utf8"
 
+	"github.com/bwmarrin/discordgo"
+	"github.com/digitbot/digitbot"
 	"github.com/digitbot/digitbot/discordtest"
 )
 
@@ -59,5 +61,41 @@ func TestBot_TIFF_IsRefusedWithoutDownloadingAndTheAdviceNamesWebP(t *testing.T)
 	}
 	if n := downloads.Load(); n != 0 {
 		t.Errorf("%d TIFF files downloaded, want none", n)
+	}
+}
+
+// TestBot_ButtonOnAnotherAnswer_IsRefused: a message replying to one
+// upload but carrying the buttons of another upload's prediction cannot
+// evaluate that prediction.
+func TestBot_ButtonOnAnotherAnswer_IsRefused(t *testing.T) {
+	h := newHarness(t, defaultHarness())
+	a := h.post(discordtest.MessageOptions{ChannelID: channelID, Author: alice, Attachments: []discordtest.File{testImage(t, "digit-7.png")}})
+	ra := h.replyTo(a.ID)
+	b := h.post(discordtest.MessageOptions{ChannelID: channelID, Author: alice, Attachments: []discordtest.File{testImage(t, "digit-2.png")}})
+	h.replyTo(b.ID)
+	// A message as the bot, replying to b, with a's buttons.
+	forged, err := h.sess.ChannelMessageSendComplex(channelID, &discordgo.MessageSend{
+		Content: "forged", Components: ra.Components, Reference: b.Reference(),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fm, ok := h.srv.Message(forged.ID)
+	if !ok {
+		t.Fatal("the forged message is not on the server")
+	}
+	res := h.final(h.press(fm, buttonID(t, fm, "7"), alice, "en-US"))
+	if !strings.Contains(res.Content, "does not belong") {
+		t.Errorf("press on the forged message: %q", res.Content)
+	}
+	if n := h.evaluations(digitbot.Scope{UserID: aliceID}); n != 0 {
+		t.Errorf("%d evaluations stored from a button on another answer", n)
+	}
+	// The real answer's button still works.
+	if res := h.final(h.press(ra, buttonID(t, ra, "7"), alice, "en-US")); len(res.Embeds) == 0 {
+		t.Errorf("press on the real answer: %q", res.Content)
+	}
+	if n := h.evaluations(digitbot.Scope{UserID: aliceID}); n != 1 {
+		t.Errorf("%d evaluations after the real press, want 1", n)
 	}
 }

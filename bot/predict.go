@@ -145,6 +145,12 @@ func (b *Bot) onEvalButton(c *call) {
 		e   digitbot.Evaluation
 		err error
 	}
+	if p, err := b.store.Prediction(c.ctx, predictionID); err == nil && !buttonBelongs(p, c.i) {
+		b.log.Warn("evaluation button pressed on another message", append(logAttrs(c.i, c.userID()), "prediction_id", predictionID)...)
+		b.metrics.ObserveEvaluation(digitbot.EFORBIDDEN)
+		c.ephemeral(c.l.t("eval.mismatch"))
+		return
+	}
 	keys := []string{userKey(c.userID()), guildKey(c.i.GuildID)}
 	release, ok := b.erase.begin(keys...)
 	if !ok {
