@@ -142,6 +142,9 @@ func (m *Runner) Run(ctx context.Context) error {
 		slog.SetDefault(m.Logger)
 	}
 	m.Logger.Info("starting digitbot", "config", cfg)
+	if w := tokenFileWarning(cfg.TokenFile); w != "" {
+		m.Logger.Warn(w)
+	}
 
 	card, err := models.Card()
 	if err != nil {
