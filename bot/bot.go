@@ -184,6 +184,7 @@ type Bot struct {
 	pool    *pool
 	busy    *busyNotices
 	erase   *erasures
+	purges  purges
 	seenEnc *png.Encoder
 
 	commands   map[string]func(*call)
@@ -509,6 +510,17 @@ func (b *Bot) onReady(_ *discordgo.Session, r *discordgo.Ready) {
 	b.connected.Store(true)
 	b.metrics.SetGatewayConnected(true)
 	b.log.Info("gateway READY", "guilds", len(r.Guilds), "session_resumable", r.SessionID != "")
+	member := make(map[string]bool, len(r.Guilds))
+	for _, g := range r.Guilds {
+		if g != nil && g.ID != "" {
+			member[g.ID] = true // unavailable too: an outage is not a removal
+		}
+	}
+	shard, shards := 0, 1
+	if r.Shard != nil {
+		shard, shards = r.Shard[0], r.Shard[1]
+	}
+	b.track("ready_purges", func() { b.onReadyGuilds(member, shard, shards) })
 }
 
 func (b *Bot) onResumed(_ *discordgo.Session, _ *discordgo.Resumed) {
