@@ -67,6 +67,11 @@ type Config struct {
 	// RequestTimeout bounds each call to Discord's REST API, so a 429
 	// loop cannot hang a handler.
 	RequestTimeout time.Duration
+	// KeepMissingGuilds turns off the purge, at READY, of stored servers
+	// the bot is no longer in. For a bot connected to a Discord other than
+	// the one that wrote the database (the playground's built-in server),
+	// where every real server would look removed.
+	KeepMissingGuilds bool
 }
 
 // DefaultAllowedHosts are the hosts Discord serves attachments from.
@@ -520,7 +525,9 @@ func (b *Bot) onReady(_ *discordgo.Session, r *discordgo.Ready) {
 	if r.Shard != nil {
 		shard, shards = r.Shard[0], r.Shard[1]
 	}
-	b.track("ready_purges", func() { b.onReadyGuilds(member, shard, shards) })
+	if !b.cfg.KeepMissingGuilds {
+		b.track("ready_purges", func() { b.onReadyGuilds(member, shard, shards) })
+	}
 }
 
 func (b *Bot) onResumed(_ *discordgo.Session, _ *discordgo.Resumed) {

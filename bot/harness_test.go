@@ -77,8 +77,9 @@ type harnessOptions struct {
 	// downloadDelay slows every attachment download.
 	downloadDelay time.Duration
 	// downloadWrap, when set, wraps the attachment download transport.
-	downloadWrap func(http.RoundTripper) http.RoundTripper
-	metrics      bot.Metrics
+	downloadWrap      func(http.RoundTripper) http.RoundTripper
+	keepMissingGuilds bool
+	metrics           bot.Metrics
 	// heartbeat is the gateway's heartbeat interval (discordtest's 1 s
 	// default when zero; Discord's is 41.25 s).
 	heartbeat time.Duration
@@ -182,6 +183,7 @@ func newHarness(t testing.TB, o harnessOptions) *harness {
 			DevGuildID:           devGuild,
 			ReadyTimeout:         5 * time.Second,
 			RequestTimeout:       5 * time.Second,
+			KeepMissingGuilds:    o.keepMissingGuilds,
 		},
 	})
 	if err != nil {

@@ -64,3 +64,30 @@ func TestBot_RemovedWhileOffline_PurgedAtReady(t *testing.T) {
 		t.Errorf("purge queue after the purge: %v %v, want empty", queued, err)
 	}
 }
+
+// TestBot_KeepMissingGuilds_PurgesNothingAtReady: a bot told that its
+// Discord is not the one that wrote the database (the playground) leaves
+// the servers it does not see alone.
+func TestBot_KeepMissingGuilds_PurgesNothingAtReady(t *testing.T) {
+	const realID = "1200000000000000999"
+	o := defaultHarness()
+	o.noStart = true
+	o.keepMissingGuilds = true
+	h := newHarness(t, o)
+	h.saveEvaluated(realID, aliceID, 3)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := h.bot.Start(ctx); err != nil {
+		t.Fatalf("Start: %v", err)
+	}
+	// Shutdown waits for all tracked work, a purge started at READY too.
+	if err := h.bot.Shutdown(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n := h.evaluations(digitbot.Scope{GuildID: realID}); n != 1 {
+		t.Errorf("%d evaluations of the unseen server left, want 1", n)
+	}
+	if strings.Contains(h.logs.String(), "left while offline") {
+		t.Errorf("a purge was started")
+	}
+}

@@ -99,6 +99,9 @@ func runPlayground(ctx context.Context, args []string, stdout, stderr io.Writer)
 	m.Config, m.HaveConfig = cfg, true
 	m.LogOutput = stderr
 	m.HTTPClient = srv.HTTPClient() // attachments come from the built-in CDN
+	// The built-in Discord lists only the playground's server: a --db
+	// written by the real bot must not see its real servers purged.
+	m.KeepMissingGuilds = true
 	m.NewSession = func(token string) (*discordgo.Session, error) {
 		dg, err := discordgo.New("Bot " + token)
 		if err != nil {
