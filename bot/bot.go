@@ -64,8 +64,11 @@ type Config struct {
 	QueueSize int
 	// ReadyTimeout bounds the wait for the gateway's READY at start.
 	ReadyTimeout time.Duration
-	// RequestTimeout bounds each call to Discord's REST API, so a 429
-	// loop cannot hang a handler.
+	// RequestTimeout bounds REST calls that are not answers (deleting a
+	// response) and, with Discord's 3 s window, an interaction's first
+	// response. Answers are retried through rate limits for as long as
+	// they can still be delivered (see messageAnswerLifetime), so an
+	// accepted upload is not left unanswered by a burst of 429s.
 	RequestTimeout time.Duration
 	// KeepMissingGuilds turns off the purge, at READY, of stored servers
 	// the bot is no longer in. For a bot connected to a Discord other than
