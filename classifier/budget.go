@@ -1,6 +1,7 @@
 package classifier
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"fmt"
@@ -288,12 +289,39 @@ func jpegCost(data []byte, w, h int64) int64 {
 	if progressive {
 		cost += 4 * planes // block = [64]int32 per 64 pixels
 	}
-	// A JFIF file is always YCbCr; any other 3-component file may be RGB,
-	// which image/jpeg converts to RGBA.
-	if nComp == 4 || !jfif {
+	// image/jpeg converts CMYK/YCbCrK and RGB into a new RGBA-sized image.
+	// A 3-component file is RGB unless JFIF, when an Adobe APP14 marker says
+	// transform 0 or the components are named R, G, B.
+	if nComp == 4 || (!jfif && (jpegAdobeRGB(data) || jpegNamedRGB(sof))) {
 		cost += 4 * w * h
 	}
 	return cost
+}
+
+// jpegNamedRGB reports whether the frame's three components are 'R', 'G'
+// and 'B'.
+func jpegNamedRGB(sof []byte) bool {
+	return len(sof) >= 6+9 && sof[6] == 'R' && sof[9] == 'G' && sof[12] == 'B'
+}
+
+// jpegAdobeRGB reports whether an Adobe APP14 marker with transform 0 is
+// anywhere in the file: image/jpeg reads such markers wherever they are,
+// between scans too, so stopping at the frame header would let a file hide
+// one. The bytes 0xFF 0xEE cannot occur inside entropy-coded data (a 0xFF
+// there is followed by 0x00 or a restart marker), so a plain search finds
+// every such marker.
+func jpegAdobeRGB(data []byte) bool {
+	for i := 0; ; {
+		j := bytes.Index(data[i:], []byte{0xff, 0xee})
+		if j < 0 {
+			return false
+		}
+		i += j + 2
+		// Length (2), "Adobe", version (2), flags0 (2), flags1 (2), transform.
+		if p := data[i:]; len(p) >= 2+12 && string(p[2:7]) == "Adobe" && p[2+11] == 0 {
+			return true
+		}
+	}
 }
 
 // jpegFrame walks the markers up to the frame header and returns its

@@ -191,6 +191,47 @@ func TestDecodeCost_CoversTheDecoder(t *testing.T) {
 	}
 }
 
+// TestDecodeCost_PhotoWithoutJFIF: a phone photo (Exif, no JFIF marker,
+// 4:2:0 YCbCr) costs its planes, not an RGB conversion it does not get: a
+// 40-megapixel one must fit the default budget.
+func TestDecodeCost_PhotoWithoutJFIF(t *testing.T) {
+	photo := image.NewYCbCr(image.Rect(0, 0, 1600, 1200), image.YCbCrSubsampleRatio420)
+	data := encodeJPEG(t, photo, 80)
+	if bytes.Contains(data[:64], []byte("JFIF")) {
+		t.Fatal("the encoder wrote a JFIF marker; the case needs a file without")
+	}
+	h, err := readHeader(data, 0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	perPixel := float64(decodeCost(h, data)-decoderOverhead) / (1600 * 1200)
+	if perPixel > 1.6 {
+		t.Errorf("%.2f bytes a pixel estimated for a 4:2:0 photo, want about 1.5", perPixel)
+	}
+	if cost := int64(perPixel*40e6) + decoderOverhead + preprocessReserve; cost > DefaultMemoryBudget {
+		t.Errorf("a 40-megapixel photo would cost %d bytes, over the default budget", cost)
+	}
+	// The same file with an Adobe APP14 marker saying RGB, placed after
+	// the frame header, is converted by image/jpeg: the estimate counts it.
+	adobe := []byte("\xff\xee\x00\x0eAdobe\x00\x64\x00\x00\x00\x00\x00")
+	sos := bytes.Index(data, []byte{0xff, 0xda})
+	rgb := append(append(append([]byte(nil), data[:sos]...), adobe...), data[sos:]...)
+	h, err = readHeader(rgb, 0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if perPixel := float64(decodeCost(h, rgb)-decoderOverhead) / (1600 * 1200); perPixel < 5 {
+		t.Errorf("%.2f bytes a pixel estimated with an RGB conversion, want at least 5.5", perPixel)
+	}
+	img, err := h.decode(rgb, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := img.(*image.RGBA); !ok {
+		t.Errorf("with the Adobe marker image/jpeg returned %T, want *image.RGBA (the test's premise)", img)
+	}
+}
+
 // TestMemoryBudget_WaitsThenAdmits: a decode that does not fit now waits
 // for memory, first come first served, as long as its context allows, and
 // every reservation is returned.
