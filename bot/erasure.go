@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"slices"
 	"sync"
 
 	"github.com/digitbot/digitbot"
@@ -16,25 +17,80 @@ import (
 //   - Work begins with begin, which refuses while its user or server is
 //     being erased, and ends with the returned release.
 //   - Every write goes through save, which refuses while the user or
-//     server is being erased; saves run under a shared lock, deletions under
-//     the exclusive one, so no write slips between the check and the
-//     deletion.
+//     server is being erased; saves hold their user's and server's locks
+//     shared, a deletion holds its key's exclusively, so no write slips
+//     between the check and the deletion, and a deletion holds up only the
+//     writes about what it deletes.
 //   - erase marks the key, waits for the work in flight to finish (so its
 //     answer comes before "deleted", and its writes are deleted with the
 //     rest), then deletes. If the wait ends first, the key stays marked
 //     until the last of that work ends, so none of it writes afterwards.
 type erasures struct {
-	saves sync.RWMutex // shared by saves, exclusive for deletions
-
 	mu        sync.Mutex
+	locks     map[string]*keyLock      // per key, while someone holds or waits for it
 	inflight  map[string]int           // work in flight per key
 	idle      map[string]chan struct{} // closed when a key's work in flight drops to 0
 	erasing   map[string]int           // erasures running per key
 	lingering map[string]bool          // erased while work was still in flight
 }
 
+// keyLock is a key's lock: shared by saves, exclusive for its deletion.
+type keyLock struct {
+	rw   sync.RWMutex
+	refs int // holders and waiters; the entry goes when it drops to 0
+}
+
+// lockKeys takes keys' locks (shared, or exclusive), in sorted order so
+// that two callers cannot each hold what the other waits for. It returns
+// the unlock.
+func (e *erasures) lockKeys(exclusive bool, keys ...string) (unlock func()) {
+	var ks []string
+	for _, k := range keys {
+		if k != "" && !slices.Contains(ks, k) {
+			ks = append(ks, k)
+		}
+	}
+	slices.Sort(ks)
+	e.mu.Lock()
+	held := make([]*keyLock, len(ks))
+	for i, k := range ks {
+		l := e.locks[k]
+		if l == nil {
+			l = &keyLock{}
+			e.locks[k] = l
+		}
+		l.refs++
+		held[i] = l
+	}
+	e.mu.Unlock()
+	for _, l := range held {
+		if exclusive {
+			l.rw.Lock()
+		} else {
+			l.rw.RLock()
+		}
+	}
+	return func() {
+		for _, l := range held {
+			if exclusive {
+				l.rw.Unlock()
+			} else {
+				l.rw.RUnlock()
+			}
+		}
+		e.mu.Lock()
+		defer e.mu.Unlock()
+		for i, l := range held {
+			if l.refs--; l.refs == 0 {
+				delete(e.locks, ks[i])
+			}
+		}
+	}
+}
+
 func newErasures() *erasures {
 	return &erasures{
+		locks:     map[string]*keyLock{},
 		inflight:  map[string]int{},
 		idle:      map[string]chan struct{}{},
 		erasing:   map[string]int{},
@@ -103,8 +159,7 @@ func (e *erasures) end(keys []string) {
 
 // save runs write unless any of keys is being erased (errErasing).
 func (e *erasures) save(write func() error, keys ...string) error {
-	e.saves.RLock()
-	defer e.saves.RUnlock()
+	defer e.lockKeys(false, keys...)()
 	e.mu.Lock()
 	blocked := e.blockedLocked(keys)
 	e.mu.Unlock()
@@ -134,9 +189,9 @@ func (e *erasures) erase(ctx context.Context, key string, del func() error) erro
 		case <-ctx.Done():
 		}
 	}
-	e.saves.Lock()
+	unlock := e.lockKeys(true, key)
 	err := del()
-	e.saves.Unlock()
+	unlock()
 
 	e.mu.Lock()
 	defer e.mu.Unlock()

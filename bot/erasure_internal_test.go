@@ -68,3 +68,40 @@ func TestErasures_OrderDeletionsAgainstWork(t *testing.T) {
 		t.Errorf("new work cannot write after the purge ended: %v", err)
 	}
 }
+
+// TestErasures_DeletionHoldsUpOnlyItsOwnWrites: while a user's deletion
+// runs, another user's save goes through and the user's own waits for it.
+func TestErasures_DeletionHoldsUpOnlyItsOwnWrites(t *testing.T) {
+	e := newErasures()
+	deleting, finish := make(chan struct{}), make(chan struct{})
+	done := make(chan error, 1)
+	go func() {
+		done <- e.erase(context.Background(), userKey("u1"), func() error {
+			close(deleting)
+			<-finish
+			return nil
+		})
+	}()
+	<-deleting
+	wrote := false
+	if err := e.save(func() error { wrote = true; return nil }, userKey("u2"), guildKey("g1")); err != nil || !wrote {
+		t.Errorf("another user's save during the deletion: %v, wrote=%v", err, wrote)
+	}
+	own := make(chan error, 1)
+	go func() { own <- e.save(func() error { return nil }, userKey("u1"), guildKey("g1")) }()
+	close(finish)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	// The user's own save either was refused (it checked while the
+	// deletion was marked) or ran after it: never during.
+	if err := <-own; err != nil && digitbot.ErrorCode(err) != digitbot.ECONFLICT {
+		t.Errorf("own save: %v", err)
+	}
+	e.mu.Lock()
+	left := len(e.locks)
+	e.mu.Unlock()
+	if left != 0 {
+		t.Errorf("%d key locks left after everyone finished", left)
+	}
+}
