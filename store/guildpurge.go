@@ -33,13 +33,10 @@ func (db *DB) StoredGuilds(ctx context.Context) ([]string, error) {
 			return nil
 		}
 		return scopes.ForEachBucket(func(k []byte) error {
-			switch {
-			case len(k) > 1 && k[0] == 'g':
+			// v2 keeps no user-in-server scope: every evaluation made in
+			// a server counts in that server's own scope.
+			if len(k) > 1 && k[0] == 'g' {
 				seen[string(k[1:])] = true
-			default:
-				if g, _, ok := memberOfKey(k); ok && g != "" {
-					seen[g] = true
-				}
 			}
 			return nil
 		})
