@@ -5,6 +5,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -75,7 +76,10 @@ type harnessOptions struct {
 	globalCommands bool
 	// downloadDelay slows every attachment download.
 	downloadDelay time.Duration
-	metrics       bot.Metrics
+	// downloadWrap, when set, wraps the attachment download transport.
+	downloadWrap      func(http.RoundTripper) http.RoundTripper
+	keepMissingGuilds bool
+	metrics           bot.Metrics
 	// heartbeat is the gateway's heartbeat interval (discordtest's 1 s
 	// default when zero; Discord's is 41.25 s).
 	heartbeat time.Duration
@@ -148,6 +152,9 @@ func newHarness(t testing.TB, o harnessOptions) *harness {
 	if o.downloadDelay > 0 {
 		download.Transport = slowTransport{base: download.Transport, delay: o.downloadDelay}
 	}
+	if o.downloadWrap != nil {
+		download.Transport = o.downloadWrap(download.Transport)
+	}
 	logs := &syncBuffer{}
 	var logOut io.Writer = logs
 	if testing.Verbose() && os.Getenv("DIGITBOT_TEST_LOGS") != "" {
@@ -176,6 +183,7 @@ func newHarness(t testing.TB, o harnessOptions) *harness {
 			DevGuildID:           devGuild,
 			ReadyTimeout:         5 * time.Second,
 			RequestTimeout:       5 * time.Second,
+			KeepMissingGuilds:    o.keepMissingGuilds,
 		},
 	})
 	if err != nil {

@@ -40,6 +40,10 @@ type Options struct {
 	MaxBytes int64
 	// MaxPixels caps width×height, checked before decoding, 0 = DefaultMaxPixels.
 	MaxPixels int
+	// MemoryBudget bounds the memory of decodes in flight; share one
+	// between the Classifiers of a process. nil = a new budget of
+	// DefaultMemoryBudget for this Classifier.
+	MemoryBudget *MemoryBudget
 }
 
 // SelfTestTolerance is the largest difference allowed between a logit
@@ -58,6 +62,7 @@ type Classifier struct {
 	// temperature divides the logits before the softmax (1: none).
 	classes     int
 	temperature float64
+	budget      *MemoryBudget
 
 	workers chan *worker // idle workers
 	size    int
@@ -112,6 +117,10 @@ func New(opts Options) (*Classifier, error) {
 		size:        n,
 		decoding:    make(chan struct{}, 2*n),
 		closed:      make(chan struct{}),
+		budget:      opts.MemoryBudget,
+	}
+	if c.budget == nil {
+		c.budget = NewMemoryBudget(0)
 	}
 	if c.maxBytes <= 0 {
 		c.maxBytes = DefaultMaxBytes

@@ -365,9 +365,10 @@ func (c *Classifier) prepare(ctx context.Context, data []byte) (*lineInk, error)
 	case c.decoding <- struct{}{}:
 	}
 	defer func() { <-c.decoding }()
-	img, err := Decode(data, c.maxBytes, c.maxPixels)
+	img, release, err := c.budget.Decode(ctx, data, c.maxBytes, c.maxPixels)
 	if err != nil {
 		return nil, err
 	}
+	defer release()
 	return readInk(img)
 }
