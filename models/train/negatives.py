@@ -60,15 +60,35 @@ NARROW_CHECKED = ("scribble", "strokes", "shape", "face", "texture", "chart")
 PARTIAL_SOURCES = (0, 2, 3, 9)
 
 
+def font_characters(path):
+    """The characters a font maps to glyphs (its best Unicode cmap)."""
+    from fontTools.ttLib import TTFont
+    with TTFont(path, lazy=True, fontNumber=0) as f:
+        cmap = f.getBestCmap() or {}
+    return frozenset(chr(c) for c in cmap)
+
+
 def system_fonts():
-    """Outline fonts that can render Latin text, sorted by path (so a split is stable)."""
+    """Outline fonts with glyphs for the digits and the Latin letters, sorted by path (so a split
+    is stable). The TeX fonts of fonts-lyx (which python3-matplotlib pulls in) are left out: their
+    cmaps claim '0'-'9' and letters, but cmsy10, msam10, stmary10... draw arrows and relations
+    there, and as "digits" those would teach the model nonsense."""
     paths = []
     for pattern in ("/usr/share/fonts/truetype/**/*.ttf", "/usr/share/fonts/opentype/**/*.otf"):
         paths.extend(glob.glob(pattern, recursive=True))
-    paths = sorted(p for p in paths if "emoji" not in os.path.basename(p).lower())
-    if not paths:
+    needed = set("0123456789") | set(WORD_LETTERS)
+    fonts = []
+    for p in sorted(paths):
+        if "emoji" in os.path.basename(p).lower() or "/lyx/" in p:
+            continue
+        try:
+            if needed <= font_characters(p):
+                fonts.append(p)
+        except Exception:  # an unreadable font file is no font to train on
+            continue
+    if not fonts:
         raise SystemExit("no system fonts found: apt-get install fonts-dejavu-core fonts-liberation fonts-freefont-ttf")
-    return paths
+    return fonts
 
 
 def split_fonts(paths):
@@ -116,6 +136,7 @@ class Painter:
         self.rng = rng
         self.fonts = fonts
         self.font_cache = {}
+        self.font_chars = {}  # path -> the SAFE_LETTERS it has glyphs for
         # MNIST digits (uint8 [N,28,28]) and labels for pair/straddle/partial.
         self.digits = digits
         self.labels = labels
@@ -177,8 +198,11 @@ class Painter:
 
     # -- kinds -----------------------------------------------------------
     def letter(self):
-        ch = SAFE_LETTERS[self.i(0, len(SAFE_LETTERS) - 1)]
-        return self.text(ch)
+        path = self.fonts[self.i(0, len(self.fonts) - 1)]
+        if path not in self.font_chars:
+            self.font_chars[path] = sorted(set(SAFE_LETTERS) & font_characters(path))
+        chars = self.font_chars[path]
+        return self.text(chars[self.i(0, len(chars) - 1)], path)
 
     def word(self):
         n = self.i(2, 7)
@@ -187,9 +211,9 @@ class Painter:
             s = s.capitalize() if self.rng.random() < 0.5 else s.upper()
         return self.text(s)
 
-    def text(self, s):
+    def text(self, s, path=None):
         size = self.i(36, 80)
-        font = self.font(size)
+        font = self.font(size, path)
         probe = ImageDraw.Draw(Image.new("L", (1, 1)))
         box = probe.textbbox((0, 0), s, font=font)
         w, h = box[2] - box[0] + 24, box[3] - box[1] + 24

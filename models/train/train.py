@@ -67,7 +67,7 @@ FIT_DIGITS, REPORT_DIGITS = 2500, 2500
 FIT_NEGATIVES, REPORT_NEGATIVES = 2500, 3300
 # The share of held-out (fit split) digits the "not a digit" class may refuse: logit 10's bias
 # is shifted to that operating point, by at most MAX_SHIFT either way.
-REFUSE_DIGITS, MAX_SHIFT = 0.0025, 3.0
+REFUSE_DIGITS, MAX_SHIFT = 0.002, 3.0
 # Per batch of MNIST digits: how many synthetic non-digits and font digits join it
 # (MNIST stays about 84% of what the model sees).
 NEGATIVES_PER_BATCH, FONT_DIGITS_PER_BATCH = 18, 8
