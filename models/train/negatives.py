@@ -8,7 +8,7 @@ strongest ink to 255, centre by centre of mass in 28x28, white on black.
 
 Things that do look like a digit are kept out of the negatives on purpose, so
 that the model does not learn to refuse real digits: letters such as O o Q D
-l I i j S s Z z B b G g q, strokes such as | / ( ) [ ], single curves, hollow
+C c U u (an open 0) l I i j S s Z z B b G g q, strokes such as | / ( ) [ ], single curves, hollow
 circles and ellipses, and slivers of a digit narrow enough to pass for a 1.
 
 Kinds of negative (NEGATIVE_KINDS, each drawn with equal probability):
@@ -23,7 +23,7 @@ Kinds of negative (NEGATIVE_KINDS, each drawn with equal probability):
   pair      two MNIST digits touching or overlapping in one box
   straddle  a window over two touching MNIST digits cut in the wrong place
             (part of one digit and part of the next), what a segmenter's bad cut gives
-  partial   the left 40-55% of a wide MNIST 0, 2, 3 or 9 (whose left part is no digit)
+  partial   the left 40-55% of a wide MNIST 2 or 3 (whose left part is no digit)
 """
 import glob
 import math
@@ -41,7 +41,7 @@ NEGATIVE_KINDS = ("letter", "word", "scribble", "strokes", "shape", "face", "tex
 # Letters and symbols that do not pass for a digit (see the module comment for
 # those left out and why). Greek and Cyrillic add shapes the Latin alphabet lacks.
 SAFE_LETTERS = (
-    "ACEFHKMNPRTUVWXYacdefhkmnprtuvwxy"
+    "AEFHKMNPRTVWXYadefhkmnprtvwxy"
     "#%&*+<=>@^~"
     "αλπΣΩΦΨΓΞΔЖЯФЩДЛЮЦИЙКПШЭЧ"
 )
@@ -54,10 +54,11 @@ FONT_STYLES = ("font", "font, thick", "font, hollow", "hand-drawn continental 1"
 # Drawn kinds that are redrawn when they come out as narrow as a 1.
 NARROW_CHECKED = ("scribble", "strokes", "shape", "face", "texture", "chart")
 
-# Digits whose left part is not itself a digit (the right part of an 8 is a 3,
+# Digits whose left part is not itself a digit nor an open 0 (the left part of a 0 or 9
+# is a C, and open 0s are common in handwriting; the right part of an 8 is a 3,
 # of a 9 a 1 or 7, of a 7 still a 7; a 1 or 4 cut narrow is a 1; the left part of
 # a 5 or 6 still reads as a 5 or 6).
-PARTIAL_SOURCES = (0, 2, 3, 9)
+PARTIAL_SOURCES = (2, 3)
 
 
 def font_characters(path):
@@ -524,7 +525,7 @@ class Painter:
         top = (48 + self.u(-4, 8), 10 + self.u(0, 6))
         bottom = (top[0] + self.u(-10, 4), 86 - self.u(0, 6))
         length = (bottom[1] - top[1]) * self.u(0.3, 0.6)
-        angle = math.radians(self.u(25, 60))  # below the horizontal, to the left
+        angle = math.radians(self.u(35, 65))  # below the horizontal, to the left
         flag = (top[0] - length * math.cos(angle), top[1] + length * math.sin(angle))
         self.line(d, [flag, top, bottom], w, self.ink())
         if self.rng.random() < 0.3:
