@@ -8,7 +8,7 @@ strongest ink to 255, centre by centre of mass in 28x28, white on black.
 
 Things that do look like a digit are kept out of the negatives on purpose, so
 that the model does not learn to refuse real digits: letters such as O o Q D
-l I i j S s Z z B b G g q, strokes such as | / ( ) [ ], single curves, hollow
+C c U u (an open 0) l I i j S s Z z B b G g q, strokes such as | / ( ) [ ], single curves, hollow
 circles and ellipses, and slivers of a digit narrow enough to pass for a 1.
 
 Kinds of negative (NEGATIVE_KINDS, each drawn with equal probability):
@@ -23,7 +23,7 @@ Kinds of negative (NEGATIVE_KINDS, each drawn with equal probability):
   pair      two MNIST digits touching or overlapping in one box
   straddle  a window over two touching MNIST digits cut in the wrong place
             (part of one digit and part of the next), what a segmenter's bad cut gives
-  partial   the left 40-55% of a wide MNIST 0, 2, 3 or 9 (whose left part is no digit)
+  partial   the left 40-55% of a wide MNIST 2 or 3 (whose left part is no digit)
 """
 import glob
 import math
@@ -41,7 +41,7 @@ NEGATIVE_KINDS = ("letter", "word", "scribble", "strokes", "shape", "face", "tex
 # Letters and symbols that do not pass for a digit (see the module comment for
 # those left out and why). Greek and Cyrillic add shapes the Latin alphabet lacks.
 SAFE_LETTERS = (
-    "ACEFHKMNPRTUVWXYacdefhkmnprtuvwxy"
+    "AEFHKMNPRTVWXYadefhkmnprtvwxy"
     "#%&*+<=>@^~"
     "αλπΣΩΦΨΓΞΔЖЯФЩДЛЮЦИЙКПШЭЧ"
 )
@@ -54,21 +54,42 @@ FONT_STYLES = ("font", "font, thick", "font, hollow", "hand-drawn continental 1"
 # Drawn kinds that are redrawn when they come out as narrow as a 1.
 NARROW_CHECKED = ("scribble", "strokes", "shape", "face", "texture", "chart")
 
-# Digits whose left part is not itself a digit (the right part of an 8 is a 3,
+# Digits whose left part is not itself a digit nor an open 0 (the left part of a 0 or 9
+# is a C, and open 0s are common in handwriting; the right part of an 8 is a 3,
 # of a 9 a 1 or 7, of a 7 still a 7; a 1 or 4 cut narrow is a 1; the left part of
 # a 5 or 6 still reads as a 5 or 6).
-PARTIAL_SOURCES = (0, 2, 3, 9)
+PARTIAL_SOURCES = (2, 3)
+
+
+def font_characters(path):
+    """The characters a font maps to glyphs (its best Unicode cmap)."""
+    from fontTools.ttLib import TTFont
+    with TTFont(path, lazy=True, fontNumber=0) as f:
+        cmap = f.getBestCmap() or {}
+    return frozenset(chr(c) for c in cmap)
 
 
 def system_fonts():
-    """Outline fonts that can render Latin text, sorted by path (so a split is stable)."""
+    """Outline fonts with glyphs for the digits and the Latin letters, sorted by path (so a split
+    is stable). The TeX fonts of fonts-lyx (which python3-matplotlib pulls in) are left out: their
+    cmaps claim '0'-'9' and letters, but cmsy10, msam10, stmary10... draw arrows and relations
+    there, and as "digits" those would teach the model nonsense."""
     paths = []
     for pattern in ("/usr/share/fonts/truetype/**/*.ttf", "/usr/share/fonts/opentype/**/*.otf"):
         paths.extend(glob.glob(pattern, recursive=True))
-    paths = sorted(p for p in paths if "emoji" not in os.path.basename(p).lower())
-    if not paths:
+    needed = set("0123456789") | set(WORD_LETTERS)
+    fonts = []
+    for p in sorted(paths):
+        if "emoji" in os.path.basename(p).lower() or "/lyx/" in p:
+            continue
+        try:
+            if needed <= font_characters(p):
+                fonts.append(p)
+        except Exception:  # an unreadable font file is no font to train on
+            continue
+    if not fonts:
         raise SystemExit("no system fonts found: apt-get install fonts-dejavu-core fonts-liberation fonts-freefont-ttf")
-    return paths
+    return fonts
 
 
 def split_fonts(paths):
@@ -116,6 +137,7 @@ class Painter:
         self.rng = rng
         self.fonts = fonts
         self.font_cache = {}
+        self.font_chars = {}  # path -> the SAFE_LETTERS it has glyphs for
         # MNIST digits (uint8 [N,28,28]) and labels for pair/straddle/partial.
         self.digits = digits
         self.labels = labels
@@ -177,8 +199,11 @@ class Painter:
 
     # -- kinds -----------------------------------------------------------
     def letter(self):
-        ch = SAFE_LETTERS[self.i(0, len(SAFE_LETTERS) - 1)]
-        return self.text(ch)
+        path = self.fonts[self.i(0, len(self.fonts) - 1)]
+        if path not in self.font_chars:
+            self.font_chars[path] = sorted(set(SAFE_LETTERS) & font_characters(path))
+        chars = self.font_chars[path]
+        return self.text(chars[self.i(0, len(chars) - 1)], path)
 
     def word(self):
         n = self.i(2, 7)
@@ -187,9 +212,9 @@ class Painter:
             s = s.capitalize() if self.rng.random() < 0.5 else s.upper()
         return self.text(s)
 
-    def text(self, s):
+    def text(self, s, path=None):
         size = self.i(36, 80)
-        font = self.font(size)
+        font = self.font(size, path)
         probe = ImageDraw.Draw(Image.new("L", (1, 1)))
         box = probe.textbbox((0, 0), s, font=font)
         w, h = box[2] - box[0] + 24, box[3] - box[1] + 24
@@ -500,7 +525,7 @@ class Painter:
         top = (48 + self.u(-4, 8), 10 + self.u(0, 6))
         bottom = (top[0] + self.u(-10, 4), 86 - self.u(0, 6))
         length = (bottom[1] - top[1]) * self.u(0.3, 0.6)
-        angle = math.radians(self.u(25, 60))  # below the horizontal, to the left
+        angle = math.radians(self.u(35, 65))  # below the horizontal, to the left
         flag = (top[0] - length * math.cos(angle), top[1] + length * math.sin(angle))
         self.line(d, [flag, top, bottom], w, self.ink())
         if self.rng.random() < 0.3:
