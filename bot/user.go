@@ -137,6 +137,10 @@ func (b *Bot) cmdHistory(c *call) {
 
 // historyEmbed lists evaluations one a line: file, predicted (confidence)
 // → true, and the date in the reader's own time zone (a Discord timestamp).
+// historyEmbed lists evaluations, newest first. Times use Discord's
+// timestamp markup in style f ("April 20, 2021 at 16:20", in the reader's
+// own time zone and language); Discord shows a style it does not know as
+// raw text.
 func historyEmbed(l lang, evals []digitbot.Evaluation) *discordgo.MessageEmbed {
 	var sb strings.Builder
 	sb.WriteString("*" + l.t("history.header") + "*\n")
@@ -149,7 +153,7 @@ func historyEmbed(l lang, evals []digitbot.Evaluation) *discordgo.MessageEmbed {
 		if name == "" {
 			name = l.t("history.unknown")
 		}
-		fmt.Fprintf(&sb, "`%s` · **%d** (%s) → **%d** %s · <t:%d:g>\n",
+		fmt.Fprintf(&sb, "`%s` · **%d** (%s) → **%d** %s · <t:%d:f>\n",
 			clip(name, 32), e.Predicted, l.pct(e.Confidence), e.TrueDigit, mark, e.EvaluatedAt.Unix())
 	}
 	title := l.t("history.title", len(evals))

@@ -35,6 +35,10 @@ type Message struct {
 	// those shown inside embeds via attachment://.
 	Files         []File
 	InteractionID string
+	// Unrendered is markup that Discord would show as raw text instead of
+	// rendering, e.g. a timestamp <t:…:g> with a style Discord does not
+	// have. A bot's messages should leave it empty.
+	Unrendered []string
 }
 
 // File returns the attached file with the given name.
@@ -68,6 +72,7 @@ func copySnapshot(m *Message) *Message {
 	// discordgo.Message does not marshal its components: copy them over
 	// (component values are read-only structs built by discordgo).
 	c.Message.Components = append([]discordgo.MessageComponent(nil), m.Message.Components...)
+	c.Unrendered = append([]string(nil), m.Unrendered...)
 	c.Files = make([]File, len(m.Files))
 	for i, f := range m.Files {
 		c.Files[i] = File{Name: f.Name, ContentType: f.ContentType, Data: append([]byte(nil), f.Data...)}
@@ -96,6 +101,7 @@ func (s *Server) buildSnapshotLocked(sm *storedMessage) *Message {
 	}
 	m := &Message{Message: &dm, VisibleTo: sm.visibleTo, Ephemeral: sm.msg.Flags&msgFlagEphemeral != 0,
 		Loading: sm.msg.Flags&msgFlagLoading != 0, Deleted: sm.deleted, Edits: len(sm.versions), InteractionID: sm.interactionID}
+	m.Unrendered = messageUnrendered(&dm)
 	current := map[string]bool{}
 	for _, a := range sm.msg.Attachments {
 		current[a.ID] = true
