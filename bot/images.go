@@ -172,12 +172,7 @@ func (b *Bot) handleMessage(received time.Time, m *discordgo.Message) {
 		return
 	}
 	dm := m.GuildID == ""
-	mentioned := false
-	for _, u := range m.Mentions {
-		if u != nil && u.ID == me && me != "" {
-			mentioned = true
-		}
-	}
+	mentioned := b.mentionsBot(m, me)
 	if !dm && !mentioned && len(m.Attachments) == 0 {
 		return // ordinary chat: the common case, decided without the store
 	}

@@ -392,3 +392,17 @@ func BenchmarkSeenPNG(b *testing.B) {
 		}
 	}
 }
+
+func TestAttachmentRef(t *testing.T) {
+	for in, want := range map[string]string{
+		"https://cdn.discordapp.com/attachments/1/2/seen-1.png?ex=1&is=2&hm=3&":  "attachment://seen-1.png",
+		"https://media.discordapp.net/ephemeral-attachments/1/2/seen-2.png?ex=1": "attachment://seen-2.png",
+		"https://cdn.discordapp.com/avatars/1/abc.png":                           "https://cdn.discordapp.com/avatars/1/abc.png",
+		"https://example.com/attachments/1/2/x.png":                              "https://example.com/attachments/1/2/x.png",
+		"attachment://seen-1.png":                                                "attachment://seen-1.png",
+	} {
+		if got := attachmentRef(in); got != want {
+			t.Errorf("attachmentRef(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

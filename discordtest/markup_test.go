@@ -1,7 +1,9 @@
 package discordtest
 
 import (
+	"bytes"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/bwmarrin/discordgo"
@@ -32,4 +34,50 @@ func TestMessage_UnrenderedTimestampStyles(t *testing.T) {
 			t.Errorf("style %c flagged: %q", style, got)
 		}
 	}
+}
+
+// Editing an embed that shows an uploaded picture: sending back the CDN URL
+// Discord returned unlinks the file from the embed, so the picture shows
+// twice; sending attachment://name again keeps it hidden in the embed.
+func TestMessage_EditKeepsEmbeddedFileOnlyWithAttachmentScheme(t *testing.T) {
+	t.Parallel()
+	srv := New(t, Options{})
+	dg, _ := openSession(t, srv, discordgo.IntentsGuilds)
+	ctx := discordgo.WithContext(ctxT(t))
+	sent, err := dg.ChannelMessageSendComplex(DefaultChannelID, &discordgo.MessageSend{
+		Embeds: []*discordgo.MessageEmbed{{Title: "seen", Thumbnail: &discordgo.MessageEmbedThumbnail{URL: "attachment://seen-1.png"}}},
+		Files:  []*discordgo.File{{Name: "seen-1.png", ContentType: "image/png", Reader: bytes.NewReader(pngBytes(t))}},
+	}, ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cdnURL := sent.Embeds[0].Thumbnail.URL
+	if !strings.HasPrefix(cdnURL, "https://cdn.discordapp.com/attachments/") {
+		t.Fatalf("thumbnail not resolved to the CDN: %q", cdnURL)
+	}
+	check := func(step string, wantTwice bool) {
+		t.Helper()
+		m, _ := srv.Message(sent.ID)
+		if got := len(m.ShownTwice) > 0; got != wantTwice {
+			t.Fatalf("%s: ShownTwice = %q, want shown twice = %v", step, m.ShownTwice, wantTwice)
+		}
+		if _, ok := m.File("seen-1.png"); !ok {
+			t.Fatalf("%s: the picture is gone", step)
+		}
+	}
+	check("sent", false)
+
+	edit := func(thumb string) {
+		t.Helper()
+		embeds := []*discordgo.MessageEmbed{{Title: "evaluated", Thumbnail: &discordgo.MessageEmbedThumbnail{URL: thumb}}}
+		if _, err := dg.ChannelMessageEditComplex(&discordgo.MessageEdit{ID: sent.ID, Channel: DefaultChannelID, Embeds: &embeds}, ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	edit("attachment://seen-1.png")
+	check("edited with attachment://", false)
+	edit(cdnURL)
+	check("edited with the CDN URL", true)
+	edit("attachment://seen-1.png")
+	check("edited back to attachment://", false)
 }

@@ -38,15 +38,20 @@ type wireMember struct {
 }
 
 type wireRole struct {
-	ID          string `json:"id"`
-	Name        string `json:"name"`
-	Color       int    `json:"color"`
-	Hoist       bool   `json:"hoist"`
-	Position    int    `json:"position"`
-	Permissions string `json:"permissions"`
-	Managed     bool   `json:"managed"`
-	Mentionable bool   `json:"mentionable"`
-	Flags       int    `json:"flags"`
+	ID          string        `json:"id"`
+	Name        string        `json:"name"`
+	Color       int           `json:"color"`
+	Hoist       bool          `json:"hoist"`
+	Position    int           `json:"position"`
+	Permissions string        `json:"permissions"`
+	Managed     bool          `json:"managed"`
+	Mentionable bool          `json:"mentionable"`
+	Flags       int           `json:"flags"`
+	Tags        *wireRoleTags `json:"tags,omitempty"`
+}
+
+type wireRoleTags struct {
+	BotID string `json:"bot_id,omitempty"`
 }
 
 type wireChannel struct {
@@ -183,12 +188,14 @@ type storedFile struct {
 }
 
 type guildState struct {
-	ID       string
-	Name     string
-	OwnerID  string
-	Channels []string
-	Members  map[string]*memberState
-	Joined   time.Time
+	ID string
+	// BotRoleID is the bot's managed role.
+	BotRoleID string
+	Name      string
+	OwnerID   string
+	Channels  []string
+	Members   map[string]*memberState
+	Joined    time.Time
 	// removed: the bot is no longer in the guild; outage: Discord reports
 	// the guild unavailable.
 	removed bool
@@ -300,7 +307,11 @@ func (s *Server) createGuilds() error {
 			s.users[g.OwnerID] = &wireUser{ID: g.OwnerID, Username: "owner", Discriminator: "0"}
 		}
 		gs.Members[g.OwnerID] = &memberState{UserID: g.OwnerID, JoinedAt: now, Permissions: allPermissions}
-		gs.Members[s.opts.AppID] = &memberState{UserID: s.opts.AppID, JoinedAt: now, Permissions: s.opts.BotPermissions}
+		// A bot invited with permissions gets a managed role named after it,
+		// tagged with its id (https://discord.com/developers/docs/topics/permissions#role-object-role-tags-structure);
+		// the member list's "@" picker offers it, so users mention it.
+		gs.BotRoleID = s.newIDLocked()
+		gs.Members[s.opts.AppID] = &memberState{UserID: s.opts.AppID, Roles: []string{gs.BotRoleID}, JoinedAt: now, Permissions: s.opts.BotPermissions}
 		s.guilds[g.ID] = gs
 		s.guildOrder = append(s.guildOrder, g.ID)
 	}
@@ -370,6 +381,12 @@ func (s *Server) channelJSONLocked(c *channelState) wireChannel {
 	return wc
 }
 
+// botRoleLocked is the bot's managed role in a guild.
+func (s *Server) botRoleLocked(g *guildState) wireRole {
+	return wireRole{ID: g.BotRoleID, Name: s.botUserLocked().Username, Position: 1, Permissions: fmt.Sprint(s.opts.BotPermissions),
+		Managed: true, Mentionable: true, Tags: &wireRoleTags{BotID: s.opts.AppID}}
+}
+
 // guildCreateLocked is the GUILD_CREATE payload for a guild.
 func (s *Server) guildCreateLocked(g *guildState) map[string]any {
 	channels := make([]wireChannel, 0, len(g.Channels))
@@ -384,7 +401,7 @@ func (s *Server) guildCreateLocked(g *guildState) map[string]any {
 		"id": g.ID, "name": g.Name, "icon": nil, "splash": nil, "discovery_splash": nil,
 		"owner_id": g.OwnerID, "afk_channel_id": nil, "afk_timeout": 300,
 		"verification_level": 0, "default_message_notifications": 0, "explicit_content_filter": 0,
-		"roles": []wireRole{everyone}, "emojis": []any{}, "stickers": []any{}, "features": []string{},
+		"roles": []wireRole{everyone, s.botRoleLocked(g)}, "emojis": []any{}, "stickers": []any{}, "features": []string{},
 		"mfa_level": 0, "application_id": nil, "system_channel_id": nil, "system_channel_flags": 0,
 		"rules_channel_id": nil, "vanity_url_code": nil, "description": nil, "banner": nil,
 		"premium_tier": 0, "preferred_locale": "en-US", "public_updates_channel_id": nil,

@@ -38,7 +38,10 @@ type Message struct {
 	// Unrendered is markup that Discord would show as raw text instead of
 	// rendering, e.g. a timestamp <t:…:g> with a style Discord does not
 	// have. A bot's messages should leave it empty.
-	Unrendered []string
+	Unrendered []string // ShownTwice names the files Discord shows twice: as an attachment and
+	// inside an embed that points at the file's CDN URL instead of
+	// attachment://name.
+	ShownTwice []string
 }
 
 // File returns the attached file with the given name.
@@ -73,6 +76,7 @@ func copySnapshot(m *Message) *Message {
 	// (component values are read-only structs built by discordgo).
 	c.Message.Components = append([]discordgo.MessageComponent(nil), m.Message.Components...)
 	c.Unrendered = append([]string(nil), m.Unrendered...)
+	c.ShownTwice = append([]string(nil), m.ShownTwice...)
 	c.Files = make([]File, len(m.Files))
 	for i, f := range m.Files {
 		c.Files[i] = File{Name: f.Name, ContentType: f.ContentType, Data: append([]byte(nil), f.Data...)}
@@ -112,8 +116,12 @@ func (s *Server) buildSnapshotLocked(sm *storedMessage) *Message {
 		if !ok {
 			continue
 		}
-		if current[id] || strings.Contains(string(embedJSON), f.Path) {
+		inEmbed := strings.Contains(string(embedJSON), f.Path)
+		if current[id] || inEmbed {
 			m.Files = append(m.Files, File{Name: f.Name, ContentType: f.ContentType, Data: f.Data})
+		}
+		if current[id] && inEmbed {
+			m.ShownTwice = append(m.ShownTwice, f.Name)
 		}
 	}
 	return m
@@ -191,6 +199,9 @@ type MessageOptions struct {
 	Attachments []File
 	// MentionBot adds a "<@bot>" mention to the content.
 	MentionBot bool
+	// MentionBotRole adds a mention of the bot's managed role ("<@&role>"),
+	// what Discord's "@" picker often inserts when a user picks the bot.
+	MentionBotRole bool
 	// Mentions are user ids mentioned (added to the content as <@id>).
 	Mentions []string
 	// ReplyTo makes the message a reply to that message id.
@@ -229,6 +240,9 @@ func (s *Server) PostMessage(o MessageOptions) (*Message, error) {
 	content := o.Content
 	if o.MentionBot && !strings.Contains(content, "<@"+s.opts.AppID+">") {
 		content = strings.TrimSpace("<@" + s.opts.AppID + "> " + content)
+	}
+	if g, ok := s.guilds[ch.GuildID]; ok && o.MentionBotRole && !strings.Contains(content, "<@&"+g.BotRoleID+">") {
+		content = strings.TrimSpace("<@&" + g.BotRoleID + "> " + content)
 	}
 	for _, id := range o.Mentions {
 		s.ensureUserLocked(&discordgo.User{ID: id})
