@@ -207,6 +207,9 @@ type Bot struct {
 
 	connected atomic.Bool
 	me        atomic.Pointer[identity]
+	// link is the gateway connection, cut when heartbeats stop so the
+	// session is resumed (gatewaylink.go).
+	link gatewayLink
 
 	configMu sync.Mutex // serialises read-modify-write of guild configs
 
@@ -295,6 +298,7 @@ func (b *Bot) Start(ctx context.Context) error {
 	// We reconnect ourselves: discordgo would retry a bad token forever.
 	s.ShouldReconnectOnError = false
 	s.Identify.Intents = b.Intents()
+	b.link.install(s)
 	b.removeHandlers = append(b.removeHandlers,
 		s.AddHandler(b.onReady),
 		s.AddHandler(b.onResumed),
@@ -317,6 +321,7 @@ func (b *Bot) Start(ctx context.Context) error {
 	}
 	b.log.Info("connected to the Discord gateway", "took", time.Since(started).String(),
 		"intents", int(b.Intents()), "user_id", b.userID())
+	go b.watchHeartbeats(b.reconnectCtx)
 	b.registerCommands(ctx)
 	return nil
 }

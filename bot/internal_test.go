@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"image/png"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -404,5 +405,25 @@ func TestAttachmentRef(t *testing.T) {
 		if got := attachmentRef(in); got != want {
 			t.Errorf("attachmentRef(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// After a failed read, the gateway connection sends nothing more: in
+// particular not discordgo's close frame with code 1000, which would end
+// the session on Discord.
+func TestLinkConn_NoWritesAfterAFailedRead(t *testing.T) {
+	client, server := net.Pipe()
+	defer server.Close()
+	c := &linkConn{Conn: client}
+	go func() { _, _ = server.Write([]byte("x")); _ = server.Close() }()
+	buf := make([]byte, 8)
+	if _, err := c.Read(buf); err != nil {
+		t.Fatalf("first read: %v", err)
+	}
+	if _, err := c.Read(buf); err == nil {
+		t.Fatal("read from a closed pipe succeeded")
+	}
+	if _, err := c.Write([]byte{0x88, 0x82}); !errors.Is(err, net.ErrClosed) {
+		t.Fatalf("write after a failed read = %v, want net.ErrClosed", err)
 	}
 }

@@ -1,6 +1,7 @@
 package discordtest
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -160,4 +161,39 @@ func (s *Server) InvalidateSession(resumable bool) {
 		s.sendInvalidSessionLocked(c, resumable)
 	}
 	s.notifyLocked()
+}
+
+// Blip simulates a short network stall: heartbeat ACKs are lost until every
+// client that was connected gives up on its connection and closes it, then
+// the network is back. The close frame reaches the gateway, so a client
+// that closes with 1000 or 1001 ends its session as on Discord ("your
+// session will be invalidated",
+// https://discord.com/developers/docs/events/gateway#initiating-a-disconnect) and its
+// RESUME gets op 9; a client that closes with any other code, as the docs
+// ask of a client without heartbeat ACKs
+// (https://discord.com/developers/docs/events/gateway#heartbeat-interval),
+// resumes. Blip returns when those connections are closed, or ctx ends.
+func (s *Server) Blip(ctx context.Context) error {
+	s.mu.Lock()
+	stalled := map[*gwConn]bool{}
+	for c := range s.conns {
+		if c.ready {
+			stalled[c] = true
+		}
+	}
+	s.noACKs = true
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		s.noACKs = false
+		s.mu.Unlock()
+	}()
+	return s.waitFor(ctx, func() bool {
+		for c := range stalled {
+			if _, open := s.conns[c]; open {
+				return false
+			}
+		}
+		return true
+	})
 }

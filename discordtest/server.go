@@ -103,16 +103,21 @@ const (
 // Server is an in-process Discord: gateway, REST API and CDN on one loopback
 // listener. All methods are safe for concurrent use.
 type Server struct {
-	opts      Options
-	clock     Clock
-	log       *slog.Logger
-	ln        net.Listener
-	http      *http.Server
-	baseURL   string            // http://127.0.0.1:port
-	wsURL     string            // ws://127.0.0.1:port
-	secret    []byte            // signs CDN URLs
-	transport *rewriteTransport // shared by every HTTPClient
-	upgrader  websocket.Upgrader
+	opts    Options
+	clock   Clock
+	log     *slog.Logger
+	ln      net.Listener
+	http    *http.Server
+	baseURL string // http://127.0.0.1:port
+	wsURL   string // ws://127.0.0.1:port
+	// resumeLn serves the gateway at a second address, the
+	// resume_gateway_url READY hands out (a host of its own on Discord).
+	resumeLn   net.Listener
+	resumeHTTP *http.Server
+	resumeURL  string
+	secret     []byte            // signs CDN URLs
+	transport  *rewriteTransport // shared by every HTTPClient
+	upgrader   websocket.Upgrader
 
 	mu           sync.Mutex
 	token        string        // the valid bot token; RevokeToken replaces it
@@ -226,13 +231,24 @@ func NewServer(opts Options) (*Server, error) {
 	s.baseURL = "http://" + ln.Addr().String()
 	s.wsURL = "ws://" + ln.Addr().String()
 	s.http = &http.Server{Handler: s.routes(), ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelDebug)}
-	s.wg.Add(1)
-	go func() {
-		defer s.wg.Done()
-		if err := s.http.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			s.log.Error("discordtest: serve", "err", err)
-		}
-	}()
+	rln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		_ = ln.Close()
+		return nil, fmt.Errorf("discordtest: listen: %w", err)
+	}
+	s.resumeLn = rln
+	s.resumeURL = "ws://" + rln.Addr().String()
+	s.resumeHTTP = &http.Server{Handler: http.HandlerFunc(s.serveResumeGateway), ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelDebug)}
+	for srv, l := range map[*http.Server]net.Listener{s.http: ln, s.resumeHTTP: rln} {
+		s.wg.Add(1)
+		go func() {
+			defer s.wg.Done()
+			if err := srv.Serve(l); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				s.log.Error("discordtest: serve", "err", err)
+			}
+		}()
+	}
 	return s, nil
 }
 
@@ -283,6 +299,8 @@ func (s *Server) Close() {
 	defer cancel()
 	_ = s.http.Shutdown(ctx)
 	_ = s.http.Close()
+	_ = s.resumeHTTP.Shutdown(ctx)
+	_ = s.resumeHTTP.Close()
 	s.transport.base.(*http.Transport).CloseIdleConnections()
 	s.wg.Wait()
 }
@@ -293,6 +311,10 @@ func (s *Server) URL() string { return s.baseURL }
 
 // GatewayURL is the websocket URL clients dial (ws://127.0.0.1:port).
 func (s *Server) GatewayURL() string { return s.wsURL }
+
+// ResumeGatewayURL is the resume_gateway_url READY carries: the gateway on
+// a second port, standing for Discord's per-session resume host.
+func (s *Server) ResumeGatewayURL() string { return s.resumeURL }
 
 // Token is the bot token the server accepts.
 func (s *Server) Token() string {
