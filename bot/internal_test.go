@@ -427,3 +427,18 @@ func TestLinkConn_NoWritesAfterAFailedRead(t *testing.T) {
 		t.Fatalf("write after a failed read = %v, want net.ErrClosed", err)
 	}
 }
+
+func TestANumber_EnglishArticle(t *testing.T) {
+	for n, want := range map[int]string{0: "a 0", 1: "a 1", 7: "a 7", 8: "an 8", 11: "an 11", 18: "an 18", 80: "an 80",
+		110: "a 110", 800: "an 800", 11000: "an 11000", 18500: "an 18500", 1100: "a 1100", 181: "a 181"} {
+		if got := langEN.aNumber(n); got != want {
+			t.Errorf("aNumber(%d) = %q, want %q", n, got, want)
+		}
+	}
+	if got := langES.aNumber(8); got != "un 8" {
+		t.Errorf("Spanish aNumber(8) = %q", got)
+	}
+	if got := verdict(langEN, digitbot.Evaluation{Predicted: 3, TrueDigit: 8}); got != "❌ it was an 8" {
+		t.Errorf("verdict = %q", got)
+	}
+}

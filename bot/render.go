@@ -173,12 +173,12 @@ func digitRows(button func(d int) discordgo.Button) []discordgo.MessageComponent
 	return rows
 }
 
-// verdict is the short result of an evaluation: "✅ right" / "❌ it was a 7".
+// verdict is the short result of an evaluation: "✅ right" / "❌ it was an 8".
 func verdict(l lang, e digitbot.Evaluation) string {
 	if e.Correct() {
 		return l.t("eval.short.ok")
 	}
-	return l.t("eval.short.no", e.TrueDigit)
+	return l.t("eval.short.no", l.aNumber(e.TrueDigit))
 }
 
 // evaluatedEmbed is the prediction's embed after its evaluation. It starts
@@ -211,7 +211,7 @@ func evaluatedEmbed(l lang, current *discordgo.MessageEmbed, e digitbot.Evaluati
 	}
 	result := l.t("eval.right")
 	if !e.Correct() {
-		result = l.t("eval.wrong", e.TrueDigit)
+		result = l.t("eval.wrong", l.aNumber(e.TrueDigit))
 	}
 	out.Fields = append(out.Fields, &discordgo.MessageEmbedField{Name: l.t("eval.field"), Value: result})
 	if e.FileName != "" {
