@@ -55,8 +55,11 @@ func (l lang) t(id msgID, args ...any) string {
 
 // pct formats a probability in [0,1] as a percentage the way each
 // language writes it: "93.4%" and "93,4 %".
-func (l lang) pct(p float64) string {
-	s := strconv.FormatFloat(p*100, 'f', 1, 64)
+func (l lang) pct(p float64) string { return l.pctDecimals(p, 1) }
+
+// pctDecimals writes a share (0..1) as a percentage with the given decimals.
+func (l lang) pctDecimals(p float64, decimals int) string {
+	s := strconv.FormatFloat(p*100, 'f', decimals, 64)
 	if l == langES {
 		return strings.Replace(s, ".", ",", 1) + " %"
 	}

@@ -442,3 +442,16 @@ func TestANumber_EnglishArticle(t *testing.T) {
 		t.Errorf("verdict = %q", got)
 	}
 }
+
+// The /stats text rounds as the chart's tiles do (chart.drawTitleBar:
+// accuracy to 0.1 %, mean confidence to 1 %).
+func TestStatsSummary_RoundsLikeTheChart(t *testing.T) {
+	s := digitbot.Stats{Total: 3, Hits: 2, ConfidenceSum: 2.81}
+	got := statsSummary(langEN, s)
+	if want := "3 evaluations · 66.7% right · mean confidence 94%"; got != want {
+		t.Errorf("summary %q, want %q", got, want)
+	}
+	if got := statsSummary(langES, s); !strings.Contains(got, "66,7 %") || !strings.Contains(got, "94 %") {
+		t.Errorf("Spanish summary %q", got)
+	}
+}

@@ -89,7 +89,7 @@ func (b *Bot) cmdStats(c *call) {
 	}
 	embeds := []*discordgo.MessageEmbed{{
 		Title:       title,
-		Description: c.l.t("stats.summary", stats.Total, c.l.pct(stats.Accuracy()), c.l.pct(stats.MeanConfidence())),
+		Description: statsSummary(c.l, stats),
 		Color:       colorNeutral,
 		Image:       &discordgo.MessageEmbedImage{URL: "attachment://stats.png"},
 	}}
@@ -259,4 +259,11 @@ func (b *Bot) onForgetButton(c *call) {
 	b.log.Info("user data deleted on request", "interaction_id", c.i.ID)
 	text := c.l.t("forget.done")
 	c.edit(&discordgo.WebhookEdit{Content: &text, Components: &none})
+}
+
+// statsSummary is the line above the /stats chart. Its figures are rounded
+// as the chart's headline tiles round them (accuracy to 0.1 %, mean
+// confidence to 1 %), so the text and the picture never disagree.
+func statsSummary(l lang, s digitbot.Stats) string {
+	return l.t("stats.summary", s.Total, l.pctDecimals(s.Accuracy(), 1), l.pctDecimals(s.MeanConfidence(), 0))
 }
