@@ -102,12 +102,12 @@ type Runner struct {
 	routeLibraryLogs bool
 	// createdDB is the database file this run created; Close removes it
 	// when the bot never connected.
-	createdDB string
-	connected bool
-	stopBackground   context.CancelFunc
-	background       sync.WaitGroup
-	closeOnce        sync.Once
-	closeErr         error
+	createdDB      string
+	connected      bool
+	stopBackground context.CancelFunc
+	background     sync.WaitGroup
+	closeOnce      sync.Once
+	closeErr       error
 }
 
 // NewRunner returns a Runner with production defaults.
