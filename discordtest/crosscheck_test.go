@@ -55,7 +55,7 @@ func TestCrossCheck_DiscordJS(t *testing.T) {
 		if os.Getenv("CI") != "" {
 			t.Fatalf("installing discord.js for the cross-check: %v", err)
 		}
-		t.Skipf("skipped: discord.js could not be installed (%v); run with network access once, or set CI=1 to make this a failure", err)
+		t.Skipf("discord.js could not be installed (%v); run with network access once, or set CI=1 to make this a failure", err)
 	}
 
 	srv := New(t, Options{})
