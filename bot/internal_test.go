@@ -455,3 +455,15 @@ func TestStatsSummary_RoundsLikeTheChart(t *testing.T) {
 		t.Errorf("Spanish summary %q", got)
 	}
 }
+
+func TestGatewayError_ShardingHints(t *testing.T) {
+	for code, want := range map[int]string{4011: "shard_count", 4010: "shard_id must be"} {
+		var ge *GatewayError
+		if !errors.As(gatewayError(&websocket.CloseError{Code: code}), &ge) {
+			t.Fatalf("close %d is not a GatewayError", code)
+		}
+		if !strings.Contains(ge.Fix, want) || strings.Contains(ge.Fix, "does not shard") {
+			t.Errorf("close %d: fix %q", code, ge.Fix)
+		}
+	}
+}
