@@ -271,10 +271,7 @@ func (b *Bot) reply(ctx context.Context, m *discordgo.Message, send *discordgo.M
 	ref.FailIfNotExists = &no
 	send.Reference = ref
 	send.AllowedMentions = &discordgo.MessageAllowedMentions{Parse: []discordgo.AllowedMentionType{}}
-	ctx, cancel := context.WithTimeout(ctx, b.cfg.RequestTimeout)
-	defer cancel()
-	_, err := b.s.ChannelMessageSendComplex(m.ChannelID, send, discordgo.WithContext(ctx))
-	return err
+	return b.sendWithFallbacks(ctx, m.ChannelID, send)
 }
 
 // replyText answers a message with a short text, logging failures.

@@ -144,3 +144,20 @@ func (s *Server) RevokeToken() string {
 	s.notifyLocked()
 	return s.token
 }
+
+// SetBotPermissions changes the bot's permissions in a guild (what a server
+// admin does by editing the bot's role), for messages sent from now on.
+func (s *Server) SetBotPermissions(guildID string, perms int64) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	g, err := s.guildLocked(guildID)
+	if err != nil {
+		return err
+	}
+	m, ok := g.Members[s.opts.AppID]
+	if !ok {
+		return fmt.Errorf("discordtest: the bot is not in guild %s", guildID)
+	}
+	m.Permissions = perms
+	return nil
+}

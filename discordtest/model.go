@@ -62,6 +62,7 @@ type wireChannel struct {
 	Position             int        `json:"position"`
 	PermissionOverwrites []struct{} `json:"permission_overwrites,omitempty"`
 	Recipients           []wireUser `json:"recipients,omitempty"`
+	ParentID             string     `json:"parent_id,omitempty"`
 	LastMessageID        *string    `json:"last_message_id"`
 	NSFW                 bool       `json:"nsfw"`
 	Flags                int        `json:"flags"`
@@ -212,8 +213,9 @@ type memberState struct {
 type channelState struct {
 	ID        string
 	GuildID   string
+	ParentID  string // a thread's channel
 	Name      string
-	Type      int // 0 guild text, 1 DM
+	Type      int // 0 guild text, 1 DM, 11 public thread
 	Recipient string
 	Position  int
 }
@@ -300,7 +302,14 @@ func (s *Server) createGuilds() error {
 			if _, dup := s.channels[c.ID]; dup {
 				return fmt.Errorf("discordtest: duplicate channel id %s", c.ID)
 			}
-			s.channels[c.ID] = &channelState{ID: c.ID, GuildID: g.ID, Name: c.Name, Type: 0, Position: j}
+			cs := &channelState{ID: c.ID, GuildID: g.ID, Name: c.Name, Type: 0, Position: j}
+			if c.ThreadOf != "" {
+				if p, ok := s.channels[c.ThreadOf]; !ok || p.GuildID != g.ID || p.Type != 0 {
+					return fmt.Errorf("discordtest: thread %s: ThreadOf %s is not an earlier text channel of its guild", c.ID, c.ThreadOf)
+				}
+				cs.Type, cs.ParentID = channelPublicThread, c.ThreadOf
+			}
+			s.channels[c.ID] = cs
 			gs.Channels = append(gs.Channels, c.ID)
 		}
 		if _, ok := s.users[g.OwnerID]; !ok {
@@ -319,6 +328,8 @@ func (s *Server) createGuilds() error {
 }
 
 const allPermissions int64 = (1 << 50) - 1
+
+const channelPublicThread = 11
 
 func timestamp(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000000+00:00") }
 
@@ -367,7 +378,7 @@ func (s *Server) permissionsLocked(g *guildState, userID string) int64 {
 }
 
 func (s *Server) channelJSONLocked(c *channelState) wireChannel {
-	wc := wireChannel{ID: c.ID, Type: c.Type, GuildID: c.GuildID, Name: c.Name, Position: c.Position}
+	wc := wireChannel{ID: c.ID, Type: c.Type, GuildID: c.GuildID, ParentID: c.ParentID, Name: c.Name, Position: c.Position}
 	if c.Type == 0 {
 		wc.PermissionOverwrites = []struct{}{}
 	}
@@ -390,8 +401,13 @@ func (s *Server) botRoleLocked(g *guildState) wireRole {
 // guildCreateLocked is the GUILD_CREATE payload for a guild.
 func (s *Server) guildCreateLocked(g *guildState) map[string]any {
 	channels := make([]wireChannel, 0, len(g.Channels))
+	threads := []wireChannel{}
 	for _, id := range g.Channels {
 		wc := s.channelJSONLocked(s.channels[id])
+		if wc.Type == channelPublicThread {
+			threads = append(threads, wc) // threads keep guild_id
+			continue
+		}
 		wc.GuildID = "" // omitted inside GUILD_CREATE, like Discord
 		channels = append(channels, wc)
 	}
@@ -408,7 +424,7 @@ func (s *Server) guildCreateLocked(g *guildState) map[string]any {
 		"nsfw_level": 0, "premium_progress_bar_enabled": false,
 		"joined_at": timestamp(g.Joined), "large": false, "unavailable": false,
 		"member_count": len(g.Members), "voice_states": []any{}, "members": members,
-		"channels": channels, "threads": []any{}, "presences": []any{},
+		"channels": channels, "threads": threads, "presences": []any{},
 		"stage_instances": []any{}, "guild_scheduled_events": []any{},
 		"lazy": true,
 	}

@@ -744,12 +744,8 @@ func (s *Server) createMessage(w http.ResponseWriter, r *http.Request) *APIError
 		return aerr
 	}
 	if ch.GuildID != "" {
-		perms := s.permissionsLocked(s.guilds[ch.GuildID], s.opts.AppID)
-		if perms&permSendMessages == 0 {
-			return apiErr(http.StatusForbidden, CodeMissingPermissions, "Missing Permissions")
-		}
-		if len(files) > 0 && perms&permAttachFiles == 0 {
-			return apiErr(http.StatusForbidden, CodeMissingPermissions, "Missing Permissions")
+		if aerr := s.checkSendPermissionsLocked(ch, in, len(files) > 0); aerr != nil {
+			return aerr
 		}
 	}
 	stored := s.storeUploadsLocked(ch.ID, "", in.files, false)
@@ -1165,4 +1161,30 @@ func (s *Server) deleteCommand(w http.ResponseWriter, r *http.Request) *APIError
 		}
 	}
 	return apiErr(http.StatusNotFound, CodeUnknownCommand, "Unknown application command")
+}
+
+// checkSendPermissionsLocked refuses a bot message the bot may not send in
+// a guild channel, with Discord's 403 50013 "Missing Permissions".
+// Limitations of https://discord.com/developers/docs/resources/message#create-message:
+// SEND_MESSAGES in a channel; "when creating a message as a reply to
+// another message, the current user must have the READ_MESSAGE_HISTORY
+// permission". In a thread SEND_MESSAGES is not inherited, SEND_MESSAGES_IN_THREADS
+// is needed (https://discord.com/developers/docs/topics/permissions#inherited-permissions-threads).
+// Files need ATTACH_FILES and embeds EMBED_LINKS (the docs list these
+// permissions in the permission table, not among the limitations; the
+// server refuses, the strict reading).
+func (s *Server) checkSendPermissionsLocked(ch *channelState, in *msgInput, files bool) *APIError {
+	perms := s.permissionsLocked(s.guilds[ch.GuildID], s.opts.AppID)
+	send := permSendMessages
+	if ch.Type == channelPublicThread {
+		send = permSendInThreads
+	}
+	missing := perms&send == 0 ||
+		(in.ref != nil && in.ref.MessageID != "" && perms&permReadHistory == 0) ||
+		(files && perms&permAttachFiles == 0) ||
+		(len(in.embeds) > 0 && perms&permEmbedLinks == 0)
+	if missing {
+		return apiErr(http.StatusForbidden, CodeMissingPermissions, "Missing Permissions")
+	}
+	return nil
 }

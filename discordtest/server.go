@@ -51,7 +51,8 @@ type Options struct {
 	GuildMembersAllowed bool
 	PresencesAllowed    bool
 	// BotPermissions are the bot's permissions in every guild channel
-	// (default: view, send, embed links, attach files, read history, use
+	// (default: those of the README's invite link, view, send, send in
+	// threads, embed links, attach files, read history, plus use
 	// application commands). Without SEND_MESSAGES, channel posts fail with
 	// 50013 like on Discord.
 	BotPermissions int64
@@ -82,10 +83,15 @@ type GuildOptions struct {
 	Channels []ChannelOptions
 }
 
-// ChannelOptions describe a guild text channel.
+// ChannelOptions describe a guild text channel, or a public thread.
 type ChannelOptions struct {
 	ID   string
 	Name string
+	// ThreadOf makes the channel a public thread (type 11) of the guild's
+	// text channel with that id, listed earlier. Sending in a thread needs
+	// SEND_MESSAGES_IN_THREADS, not SEND_MESSAGES
+	// (https://discord.com/developers/docs/topics/permissions#inherited-permissions-threads).
+	ThreadOf string
 }
 
 const (
@@ -94,9 +100,10 @@ const (
 	permEmbedLinks         int64 = 1 << 14
 	permAttachFiles        int64 = 1 << 15
 	permReadHistory        int64 = 1 << 16
+	permSendInThreads      int64 = 1 << 38
 	permUseAppCommands     int64 = 1 << 31
 	permAdministrator      int64 = 1 << 3
-	defaultBotPermissions        = permViewChannel | permSendMessages | permEmbedLinks | permAttachFiles | permReadHistory | permUseAppCommands
+	defaultBotPermissions        = permViewChannel | permSendMessages | permSendInThreads | permEmbedLinks | permAttachFiles | permReadHistory | permUseAppCommands
 	defaultMemberPermisson       = permViewChannel | permSendMessages | permEmbedLinks | permAttachFiles | permReadHistory | permUseAppCommands
 )
 
