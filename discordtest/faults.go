@@ -64,21 +64,27 @@ func (s *Server) applyRateLimit(w http.ResponseWriter, route, pattern string) bo
 	f.remaining--
 	fault := *f
 	s.mu.Unlock()
+	// Headers and body as in "Exceeding A Rate Limit"
+	// (https://discord.com/developers/docs/topics/rate-limits#exceeding-a-rate-limit):
+	// a route limit carries the bucket headers, the global limit only
+	// Retry-After, X-RateLimit-Global and X-RateLimit-Scope; the body is
+	// message, retry_after (seconds, a float) and global, and "code" only
+	// for some limits, so none here.
 	secs := fault.retryAfter.Seconds()
 	h := w.Header()
 	h.Set("Retry-After", strconv.Itoa(int(math.Ceil(secs))))
-	h.Set("X-RateLimit-Limit", "5")
-	h.Set("X-RateLimit-Remaining", "0")
-	h.Set("X-RateLimit-Reset-After", fmt.Sprintf("%.3f", secs))
-	h.Set("X-RateLimit-Reset", fmt.Sprintf("%.3f", float64(time.Now().Add(fault.retryAfter).UnixMilli())/1000))
-	h.Set("X-RateLimit-Bucket", fmt.Sprintf("%x", route))
-	scope := "user"
 	if fault.global {
 		h.Set("X-RateLimit-Global", "true")
-		scope = "global"
+		h.Set("X-RateLimit-Scope", "global")
+	} else {
+		h.Set("X-RateLimit-Limit", "5")
+		h.Set("X-RateLimit-Remaining", "0")
+		h.Set("X-RateLimit-Reset-After", fmt.Sprintf("%.3f", secs))
+		h.Set("X-RateLimit-Reset", fmt.Sprintf("%.3f", float64(time.Now().Add(fault.retryAfter).UnixMilli())/1000))
+		h.Set("X-RateLimit-Bucket", fmt.Sprintf("%x", route))
+		h.Set("X-RateLimit-Scope", "user")
 	}
-	h.Set("X-RateLimit-Scope", scope)
-	body, _ := json.Marshal(map[string]any{"message": "You are being rate limited.", "retry_after": secs, "global": fault.global, "code": 0})
+	body, _ := json.Marshal(map[string]any{"message": "You are being rate limited.", "retry_after": secs, "global": fault.global})
 	h.Set("Content-Type", "application/json")
 	w.WriteHeader(http.StatusTooManyRequests)
 	_, _ = w.Write(body)
