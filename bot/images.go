@@ -173,7 +173,8 @@ func (b *Bot) handleMessage(received time.Time, m *discordgo.Message) {
 	}
 	dm := m.GuildID == ""
 	mentioned := b.mentionsBot(m, me)
-	if !dm && !mentioned && len(m.Attachments) == 0 {
+	files := messageAttachments(m)
+	if !dm && !mentioned && len(files) == 0 {
 		return // ordinary chat: the common case, decided without the store
 	}
 	ctx := b.workCtx
@@ -185,7 +186,7 @@ func (b *Bot) handleMessage(received time.Time, m *discordgo.Message) {
 	// In a watched channel only pictures are ours; when asked directly,
 	// every attachment gets an answer (a PDF gets "unsupported format").
 	var atts []*discordgo.MessageAttachment
-	for _, a := range m.Attachments {
+	for _, a := range files {
 		if a != nil && (explicit || looksLikeImage(a)) {
 			atts = append(atts, a)
 		}

@@ -133,6 +133,7 @@ type wireMessage struct {
 	Interaction         *wireMessageInteraction   `json:"interaction,omitempty"`
 	InteractionMetadata *wireInteractionMetadata  `json:"interaction_metadata,omitempty"`
 	Nonce               json.RawMessage           `json:"nonce,omitempty"`
+	MessageSnapshots    []wireMessageSnapshot     `json:"message_snapshots,omitempty"`
 }
 
 // clone returns a deep enough copy for snapshots: slices are copied, embeds
@@ -157,6 +158,11 @@ func (m wireMessage) stripContent() wireMessage {
 	c.Attachments = []wireAttachment{}
 	c.Embeds = []*discordgo.MessageEmbed{}
 	c.Components = json.RawMessage("[]")
+	// A forwarded message's snapshot is its content too.
+	for i := range c.MessageSnapshots {
+		sn := &c.MessageSnapshots[i].Message
+		sn.Content, sn.Attachments, sn.Embeds, sn.Components = "", []wireAttachment{}, []any{}, []any{}
+	}
 	return c
 }
 

@@ -206,6 +206,11 @@ type MessageOptions struct {
 	Mentions []string
 	// ReplyTo makes the message a reply to that message id.
 	ReplyTo string
+	// Forward forwards the message with that id: the new message has no
+	// content or attachments of its own, only a message_reference of type
+	// FORWARD and the forwarded message in message_snapshots. Content,
+	// Attachments, mentions and ReplyTo must be empty.
+	Forward string
 	// Embeds, rarely posted by users but possible.
 	Embeds []*discordgo.MessageEmbed
 }
@@ -249,6 +254,17 @@ func (s *Server) PostMessage(o MessageOptions) (*Message, error) {
 		if !strings.Contains(content, "<@"+id+">") {
 			content = strings.TrimSpace(content + " <@" + id + ">")
 		}
+	}
+	if o.Forward != "" {
+		if o.Content != "" || len(o.Attachments) > 0 || o.MentionBot || o.MentionBotRole || len(o.Mentions) > 0 || o.ReplyTo != "" || len(o.Embeds) > 0 {
+			return nil, errors.New("discordtest: a forwarded message has no content, attachments, mentions or reply of its own")
+		}
+		sm, err := s.forwardLocked(ch, author, o.Forward)
+		if err != nil {
+			return nil, err
+		}
+		s.storeMessageLocked(sm)
+		return s.snapshotLocked(sm), nil
 	}
 	ups := make([]upload, len(o.Attachments))
 	for i, f := range o.Attachments {
