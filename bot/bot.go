@@ -67,6 +67,10 @@ type Config struct {
 	// RequestTimeout bounds each call to Discord's REST API, so a 429
 	// loop cannot hang a handler.
 	RequestTimeout time.Duration
+	// IdentifyInterval is Discord's IDENTIFY window per rate_limit_key
+	// (5 s), plus a margin; shard k of a sharded bot waits
+	// k / max_concurrency windows before identifying (pace.go).
+	IdentifyInterval time.Duration
 }
 
 // DefaultAllowedHosts are the hosts Discord serves attachments from.
@@ -107,6 +111,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.RequestTimeout <= 0 {
 		c.RequestTimeout = 20 * time.Second
+	}
+	if c.IdentifyInterval <= 0 {
+		c.IdentifyInterval = 5500 * time.Millisecond
 	}
 	return c
 }
@@ -210,6 +217,9 @@ type Bot struct {
 	// link is the gateway connection, cut when heartbeats stop so the
 	// session is resumed (gatewaylink.go).
 	link gatewayLink
+	// readyOnce closes ready at the first READY.
+	readyOnce sync.Once
+	ready     chan struct{}
 
 	configMu sync.Mutex // serialises read-modify-write of guild configs
 
@@ -243,6 +253,7 @@ func New(opts Options) (*Bot, error) {
 		cfg:     cfg,
 		now:     opts.Now,
 		fatal:   make(chan error, 1),
+		ready:   make(chan struct{}),
 	}
 	if b.metrics == nil {
 		b.metrics = noMetrics{}
@@ -315,6 +326,9 @@ func (b *Bot) Start(ctx context.Context) error {
 	b.accepting = true
 	b.mu.Unlock()
 
+	if err := b.paceIdentify(ctx); err != nil {
+		return err
+	}
 	started := time.Now()
 	if err := b.open(ctx); err != nil {
 		return err
@@ -346,15 +360,28 @@ func (b *Bot) open(ctx context.Context) error {
 		if err != nil {
 			return gatewayError(err)
 		}
-		if b.me.Load() == nil {
-			return errors.New("bot: the gateway answered without a READY event")
-		}
-		return nil
 	case <-ctx.Done():
 		go b.closeWhenOpened(done)
 		return fmt.Errorf("bot: connecting to the gateway: %w", ctx.Err())
 	case <-timer.C:
 		go b.closeWhenOpened(done)
+		return fmt.Errorf("bot: no READY from the Discord gateway within %s", b.cfg.ReadyTimeout)
+	}
+	// discordgo's Open returns after the first answer to IDENTIFY, which is
+	// op 9 INVALID_SESSION instead of READY when identifies come too fast
+	// (discordgo then identifies again): wait for READY itself.
+	giveUp := func() {
+		b.stopReconnect()
+		go b.s.Close()
+	}
+	select {
+	case <-b.ready:
+		return nil
+	case <-ctx.Done():
+		giveUp()
+		return fmt.Errorf("bot: connecting to the gateway: %w", ctx.Err())
+	case <-timer.C:
+		giveUp()
 		return fmt.Errorf("bot: no READY from the Discord gateway within %s", b.cfg.ReadyTimeout)
 	}
 }
@@ -507,6 +534,7 @@ func (b *Bot) onReady(_ *discordgo.Session, r *discordgo.Ready) {
 		id.AppID = id.UserID // older applications share the ids
 	}
 	b.me.Store(id)
+	b.readyOnce.Do(func() { close(b.ready) })
 	b.connected.Store(true)
 	b.metrics.SetGatewayConnected(true)
 	b.log.Info("gateway READY", "guilds", len(r.Guilds), "session_resumable", r.SessionID != "")

@@ -64,7 +64,10 @@ type IdentifyInfo struct {
 	Version   string
 	SessionID string // empty when refused
 	CloseCode int    // non-zero when the gateway refused the IDENTIFY
-	Time      time.Time
+	// RateLimited: the IDENTIFY came too soon after another of its
+	// rate_limit_key and got op 9 (Options.MaxConcurrency).
+	RateLimited bool
+	Time        time.Time
 }
 
 // ResumeInfo records one RESUME the gateway received.
@@ -410,6 +413,30 @@ func (s *Server) identify(c *gwConn, raw json.RawMessage) {
 		refuse(CloseInvalidShard, "Invalid shard.")
 		return
 	}
+	// "Apps are limited by maximum concurrency ... when identifying. If your
+	// app exceeds this limit, Discord will respond with a Invalid Session
+	// (opcode 9)"; rate_limit_key = shard_id % max_concurrency, one
+	// IDENTIFY per key per 5 s
+	// (https://discord.com/developers/docs/events/gateway#identifying and
+	// https://discord.com/developers/docs/events/gateway#max-concurrency).
+	if mc := s.opts.MaxConcurrency; mc > 0 {
+		key := 0
+		if d.Shard != nil {
+			key = d.Shard[0] % mc
+		}
+		now := s.clock.Now()
+		if last, ok := s.lastIdentify[key]; ok && now.Sub(last) < s.opts.IdentifyInterval {
+			info.RateLimited = true
+			s.identifies = append(s.identifies, info)
+			s.log.Info("discordtest: gateway IDENTIFY rate limited", "rate_limit_key", key)
+			s.sendInvalidSessionLocked(c, false)
+			return
+		}
+		if s.lastIdentify == nil {
+			s.lastIdentify = map[int]time.Time{}
+		}
+		s.lastIdentify[key] = now
+	}
 	if c.session != nil { // re-IDENTIFY after op 9 replaces the old session
 		c.session.dead = true
 		if c.session.conn == c {
@@ -640,7 +667,7 @@ func (s *Server) Identify() (IdentifyInfo, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for i := len(s.identifies) - 1; i >= 0; i-- {
-		if s.identifies[i].CloseCode == 0 {
+		if s.identifies[i].CloseCode == 0 && !s.identifies[i].RateLimited {
 			return s.identifies[i], true
 		}
 	}

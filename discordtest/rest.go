@@ -210,7 +210,7 @@ func (s *Server) getGateway(w http.ResponseWriter, r *http.Request) *APIError {
 
 func (s *Server) getGatewayBot(w http.ResponseWriter, r *http.Request) *APIError {
 	writeJSON(w, http.StatusOK, map[string]any{"url": s.wsURL, "shards": 1,
-		"session_start_limit": map[string]int{"total": 1000, "remaining": 999, "reset_after": 14400000, "max_concurrency": 1}})
+		"session_start_limit": map[string]int{"total": 1000, "remaining": 999, "reset_after": 14400000, "max_concurrency": max(s.opts.MaxConcurrency, 1)}})
 	return nil
 }
 

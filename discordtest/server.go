@@ -62,6 +62,15 @@ type Options struct {
 	Guilds []GuildOptions
 	// HeartbeatInterval sent in HELLO (default 1 s, short for tests).
 	HeartbeatInterval time.Duration
+	// MaxConcurrency turns on Discord's IDENTIFY rate limit: sessions whose
+	// shards share a rate_limit_key (shard_id % MaxConcurrency) may
+	// identify once per IdentifyInterval; a faster IDENTIFY gets op 9
+	// INVALID_SESSION. GET /gateway/bot reports it as max_concurrency.
+	// Zero: no limit (max_concurrency 1 reported).
+	MaxConcurrency int
+	// IdentifyInterval is the window of the IDENTIFY limit (default 5 s, as
+	// on Discord); tests shorten it.
+	IdentifyInterval time.Duration
 	// Clock measures interaction deadlines (default real time).
 	Clock Clock
 	// ResponseDeadline is the window for the first interaction response
@@ -148,7 +157,8 @@ type Server struct {
 	resumes      []ResumeInfo
 	closeCodes   []int
 	heartbeats   int
-	noACKs       bool // fault: heartbeats are not acknowledged
+	lastIdentify map[int]time.Time // by rate_limit_key, when MaxConcurrency > 0
+	noACKs       bool              // fault: heartbeats are not acknowledged
 	sentEvents   []GatewayEvent
 	requests     []Request
 	rateLimits   map[string]*rateLimitFault
@@ -176,6 +186,9 @@ func NewServer(opts Options) (*Server, error) {
 	}
 	if opts.Clock == nil {
 		opts.Clock = realClock{}
+	}
+	if opts.IdentifyInterval <= 0 {
+		opts.IdentifyInterval = 5 * time.Second
 	}
 	if opts.ResponseDeadline <= 0 {
 		opts.ResponseDeadline = 3 * time.Second
