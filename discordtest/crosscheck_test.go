@@ -139,6 +139,10 @@ func TestCrossCheck_DiscordJS(t *testing.T) {
 	if len(rs) != 1 || !rs[0].TokenOK || rs[0].Invalid || rs[0].CloseCode != 0 {
 		t.Fatalf("discord.js resumes %+v", rs)
 	}
+	// discord.js dials READY's resume_gateway_url to resume, as Discord asks.
+	if !rs[0].ResumeURL {
+		t.Errorf("discord.js resumed on the connect URL, not on resume_gateway_url %s", srv.ResumeGatewayURL())
+	}
 	t.Logf("discord.js resumed; %d missed dispatch(es) replayed", rs[0].Replayed)
 	atts := msg["attachments"].([]any)
 	if msg["id"] != posted.ID || msg["mentionsBot"] != true || len(atts) != 1 {
