@@ -312,6 +312,7 @@ func (b *Bot) Start(ctx context.Context) error {
 	b.link.install(s)
 	b.removeHandlers = append(b.removeHandlers,
 		s.AddHandler(b.onReady),
+		s.AddHandler(b.onRawReady),
 		s.AddHandler(b.onResumed),
 		s.AddHandler(b.onDisconnect),
 		s.AddHandler(b.onMessageCreate),
@@ -576,7 +577,18 @@ func (b *Bot) reconnect() {
 			b.gatewayMu.Unlock()
 			return
 		}
+		b.link.steerToResumeURL()
 		err := b.s.Open()
+		if errors.Is(err, errDialResumeURL) {
+			err = b.s.Open() // now at the resume URL (gatewaylink.go)
+		}
+		if errors.Is(err, errDialResumeURL) {
+			// Dialled through a proxy: the address is the proxy's, not the
+			// resume host's. Resume where discordgo goes.
+			b.link.stopSteering()
+			err = b.s.Open()
+		}
+		b.link.stopSteering()
 		b.gatewayMu.Unlock()
 		if err == nil || errors.Is(err, discordgo.ErrWSAlreadyOpen) {
 			b.log.Info("gateway reconnected", "attempt", attempt)

@@ -1,8 +1,15 @@
 package bot
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
+	"errors"
+	"io"
 	"net"
+	"net/http"
+	"net/url"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -39,10 +46,92 @@ import (
 // Cutting the connection below TLS works for ws:// and wss:// alike, and
 // through a proxy (the cut closes the connection to the proxy).
 
-// gatewayLink holds the bot's handle on the current gateway connection.
+// gatewayLink holds the bot's handle on the current gateway connection,
+// and steers reconnects to READY's resume_gateway_url.
+//
+// Discord asks clients to resume at the resume_gateway_url of READY ("If
+// your app doesn't use the resume_gateway_url when reconnecting, it will
+// experience disconnects at a higher rate than normal",
+// https://discord.com/developers/docs/events/gateway#resuming). discordgo
+// v0.29.0 ignores it and keeps dialling the URL it got from GET /gateway,
+// which it looks up again only after a failed dial. So, before a
+// reconnect, the link refuses to dial anything but the resume host
+// (errDialResumeURL), and answers discordgo's next GET /gateway with the
+// resume URL; discordgo then dials it with the same version and encoding
+// and sends its RESUME there. If the resume host cannot be reached, the
+// link stops steering and the next attempt uses Discord's answer.
 type gatewayLink struct {
 	mu      sync.Mutex
 	current *linkConn
+	// resumeURL is the last READY's resume_gateway_url; steer is the URL
+	// the next connection must use ("" when not steering).
+	resumeURL string
+	steer     string
+}
+
+// errDialResumeURL makes discordgo's Open fail without dialling, so that
+// it asks GET /gateway again (and gets the resume URL).
+var errDialResumeURL = errors.New("bot: switching the gateway connection to resume_gateway_url")
+
+// setResumeURL remembers READY's resume_gateway_url.
+func (l *gatewayLink) setResumeURL(u string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.resumeURL = u
+}
+
+// steerToResumeURL makes the next connection go to the resume URL, if
+// READY gave one.
+func (l *gatewayLink) steerToResumeURL() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.steer = l.resumeURL
+}
+
+// stopSteering lets connections go where discordgo dials.
+func (l *gatewayLink) stopSteering() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.steer = ""
+}
+
+func (l *gatewayLink) steering() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.steer
+}
+
+// dialAddr is the host:port a websocket URL is dialled at.
+func dialAddr(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return ""
+	}
+	if u.Port() != "" {
+		return u.Host
+	}
+	port := "443"
+	if u.Scheme == "ws" {
+		port = "80"
+	}
+	return net.JoinHostPort(u.Hostname(), port)
+}
+
+// gatewayLookup answers discordgo's GET /gateway with the resume URL while
+// the link steers; every other request goes to Discord unchanged.
+type gatewayLookup struct {
+	base http.RoundTripper
+	link *gatewayLink
+}
+
+func (t *gatewayLookup) RoundTrip(req *http.Request) (*http.Response, error) {
+	if steer := t.link.steering(); steer != "" && req.Method == http.MethodGet && strings.HasSuffix(req.URL.Path, "/gateway") {
+		body, _ := json.Marshal(map[string]string{"url": steer})
+		return &http.Response{StatusCode: http.StatusOK, Status: "200 OK", Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
+			Header: http.Header{"Content-Type": {"application/json"}}, Body: io.NopCloser(bytes.NewReader(body)),
+			ContentLength: int64(len(body)), Request: req}, nil
+	}
+	return t.base.RoundTrip(req)
 }
 
 // install makes the session dial through the link. The session's dialer is
@@ -63,8 +152,15 @@ func (l *gatewayLink) install(s *discordgo.Session) {
 	}
 	d.NetDial = nil
 	d.NetDialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		steer := l.steering()
+		if steer != "" && addr != dialAddr(steer) {
+			return nil, errDialResumeURL
+		}
 		c, err := dial(ctx, network, addr)
 		if err != nil {
+			if steer != "" {
+				l.stopSteering() // the resume host is unreachable: let Discord say where to go
+			}
 			return nil, err
 		}
 		lc := &linkConn{Conn: c}
@@ -74,6 +170,17 @@ func (l *gatewayLink) install(s *discordgo.Session) {
 		return lc, nil
 	}
 	s.Dialer = &d
+	// The REST client is copied too: it may be shared with other code.
+	client := http.Client{}
+	if s.Client != nil {
+		client = *s.Client
+	}
+	base := client.Transport
+	if base == nil {
+		base = http.DefaultTransport
+	}
+	client.Transport = &gatewayLookup{base: base, link: l}
+	s.Client = &client
 }
 
 // conn returns the current connection (nil after a cut, until the next
@@ -173,5 +280,19 @@ func (b *Bot) watchHeartbeats(ctx context.Context) {
 			}
 		}
 		timer.Reset(poll)
+	}
+}
+
+// onRawReady reads READY's resume_gateway_url, which discordgo v0.29.0's
+// Ready does not decode.
+func (b *Bot) onRawReady(_ *discordgo.Session, e *discordgo.Event) {
+	if e.Type != "READY" {
+		return
+	}
+	var r struct {
+		ResumeGatewayURL string `json:"resume_gateway_url"`
+	}
+	if json.Unmarshal(e.RawData, &r) == nil && r.ResumeGatewayURL != "" {
+		b.link.setResumeURL(r.ResumeGatewayURL)
 	}
 }

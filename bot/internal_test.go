@@ -467,3 +467,16 @@ func TestGatewayError_ShardingHints(t *testing.T) {
 		}
 	}
 }
+
+func TestDialAddr(t *testing.T) {
+	for in, want := range map[string]string{
+		"wss://gateway-us-east1-b.discord.gg":       "gateway-us-east1-b.discord.gg:443",
+		"wss://gateway-us-east1-b.discord.gg/?v=10": "gateway-us-east1-b.discord.gg:443",
+		"ws://127.0.0.1:4567":                       "127.0.0.1:4567",
+		"ws://localhost":                            "localhost:80",
+	} {
+		if got := dialAddr(in); got != want {
+			t.Errorf("dialAddr(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

@@ -73,6 +73,9 @@ func TestBot_NetworkBlips_ResumeWithoutIdentifying(t *testing.T) {
 	if identifies != 0 {
 		t.Errorf("%d fresh IDENTIFYs after %d blips: every blip should resume the session", identifies, blips)
 	}
+	if onResumeURL != len(resumes) {
+		t.Errorf("%d of %d RESUMEs went to resume_gateway_url; Discord asks for all of them there", onResumeURL, len(resumes))
+	}
 	// Still answering, on the same session.
 	msg := h.post(discordtest.MessageOptions{ChannelID: channelID, Author: alice, Attachments: []discordtest.File{testImage(t, "digit-6.png")}})
 	if r := h.replyTo(msg.ID); !strings.HasPrefix(r.Embeds[0].Description, "# 6") {
