@@ -1,10 +1,7 @@
 package discordtest
 
 import (
-	"bytes"
-	"compress/zlib"
 	"encoding/json"
-	"io"
 	"testing"
 	"time"
 
@@ -14,21 +11,16 @@ import (
 
 // READY hands out a resume_gateway_url of its own; a RESUME through it is
 // recorded as such, one through the connect URL is accepted but flagged.
+// The client is a bare websocket, so nothing reconnects behind the test.
 func TestGateway_ResumeGatewayURL(t *testing.T) {
 	t.Parallel()
 	srv := New(t, Options{})
 	if srv.ResumeGatewayURL() == srv.GatewayURL() {
 		t.Fatalf("resume_gateway_url %s is the connect URL", srv.ResumeGatewayURL())
 	}
-	_, rec := openSession(t, srv, discordgo.IntentsGuilds)
-	var ready struct {
-		SessionID string `json:"session_id"`
-		ResumeURL string `json:"resume_gateway_url"`
-	}
-	if err := json.Unmarshal(rec.wait(t, "READY", nil).RawData, &ready); err != nil || ready.ResumeURL != srv.ResumeGatewayURL() {
-		t.Fatalf("READY resume_gateway_url %q (%v), want %q", ready.ResumeURL, err, srv.ResumeGatewayURL())
-	}
-	for _, url := range []string{srv.ResumeGatewayURL(), srv.GatewayURL()} {
+	// untilDispatch sends one payload and reads until the dispatch typ.
+	untilDispatch := func(url string, send map[string]any, typ string) (*websocket.Conn, json.RawMessage) {
+		t.Helper()
 		ws, _, err := websocket.DefaultDialer.Dial(url+"/?v=10&encoding=json", nil)
 		if err != nil {
 			t.Fatal(err)
@@ -37,35 +29,36 @@ func TestGateway_ResumeGatewayURL(t *testing.T) {
 		if err := ws.ReadJSON(&hello); err != nil {
 			t.Fatal(err)
 		}
-		if err := ws.WriteJSON(map[string]any{"op": 6, "d": map[string]any{"token": "Bot " + srv.Token(), "session_id": ready.SessionID, "seq": 1}}); err != nil {
+		if err := ws.WriteJSON(send); err != nil {
 			t.Fatal(err)
 		}
 		for {
-			typ, data, err := ws.ReadMessage()
-			if err != nil {
-				t.Fatalf("resume through %s: %v", url, err)
-			}
-			if typ == websocket.BinaryMessage { // the session asked for compressed payloads
-				zr, err := zlib.NewReader(bytes.NewReader(data))
-				if err != nil {
-					t.Fatal(err)
-				}
-				if data, err = io.ReadAll(zr); err != nil {
-					t.Fatal(err)
-				}
-			}
 			var p struct {
-				T string `json:"t"`
+				T string          `json:"t"`
+				D json.RawMessage `json:"d"`
 			}
-			if err := json.Unmarshal(data, &p); err != nil {
-				t.Fatal(err)
+			if err := ws.ReadJSON(&p); err != nil {
+				t.Fatalf("waiting for %s from %s: %v", typ, url, err)
 			}
-			if p.T == "RESUMED" {
-				break
+			if p.T == typ {
+				return ws, p.D
 			}
 		}
-		_ = ws.Close()
 	}
+	ws, d := untilDispatch(srv.GatewayURL(), map[string]any{"op": 2, "d": map[string]any{"token": "Bot " + srv.Token(), "intents": 1,
+		"properties": map[string]string{"os": "linux", "browser": "test", "device": "test"}}}, "READY")
+	var ready struct {
+		SessionID string `json:"session_id"`
+		ResumeURL string `json:"resume_gateway_url"`
+	}
+	if err := json.Unmarshal(d, &ready); err != nil || ready.ResumeURL != srv.ResumeGatewayURL() {
+		t.Fatalf("READY resume_gateway_url %q (%v), want %q", ready.ResumeURL, err, srv.ResumeGatewayURL())
+	}
+	for _, url := range []string{srv.ResumeGatewayURL(), srv.GatewayURL()} {
+		_ = ws.UnderlyingConn().Close() // a network failure: no close frame, the session stays resumable
+		ws, _ = untilDispatch(url, map[string]any{"op": 6, "d": map[string]any{"token": "Bot " + srv.Token(), "session_id": ready.SessionID, "seq": 1}}, "RESUMED")
+	}
+	_ = ws.UnderlyingConn().Close()
 	rs := srv.Resumes()
 	if len(rs) != 2 || !rs[0].ResumeURL || rs[1].ResumeURL || rs[0].Invalid || rs[1].Invalid {
 		t.Fatalf("resumes %+v: want one through resume_gateway_url, one through the connect URL, both accepted", rs)
@@ -78,10 +71,8 @@ func TestGateway_ResumeGatewayURL(t *testing.T) {
 func TestGateway_BlipWithCloseCode1000EndsTheSession(t *testing.T) {
 	t.Parallel()
 	srv := New(t, Options{HeartbeatInterval: 50 * time.Millisecond})
-	dg, rec := openSession(t, srv, discordgo.IntentsGuilds)
-	dg.Lock()
-	dg.ShouldReconnectOnError = true
-	dg.Unlock()
+	// discordgo.New reconnects on errors by default.
+	_, rec := openSession(t, srv, discordgo.IntentsGuilds)
 	if err := srv.Blip(ctxT(t)); err != nil {
 		t.Fatal(err)
 	}
