@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"image"
 	"image/png"
+	"net/url"
+	"path"
 	"strconv"
 	"strings"
 	"sync"
@@ -171,12 +173,12 @@ func digitRows(button func(d int) discordgo.Button) []discordgo.MessageComponent
 	return rows
 }
 
-// verdict is the short result of an evaluation: "✅ right" / "❌ it was a 7".
+// verdict is the short result of an evaluation: "✅ right" / "❌ it was an 8".
 func verdict(l lang, e digitbot.Evaluation) string {
 	if e.Correct() {
 		return l.t("eval.short.ok")
 	}
-	return l.t("eval.short.no", e.TrueDigit)
+	return l.t("eval.short.no", l.aNumber(e.TrueDigit))
 }
 
 // evaluatedEmbed is the prediction's embed after its evaluation. It starts
@@ -187,6 +189,19 @@ func evaluatedEmbed(l lang, current *discordgo.MessageEmbed, e digitbot.Evaluati
 	if current != nil {
 		out = *current
 		out.Fields = append([]*discordgo.MessageEmbedField(nil), current.Fields...)
+		// Discord hands back the picture's CDN URL; sent back as is, it
+		// unlinks the attachment from the embed and Discord shows the
+		// picture twice. attachment://name keeps it inside the embed.
+		if out.Thumbnail != nil {
+			th := *out.Thumbnail
+			th.URL, th.ProxyURL = attachmentRef(th.URL), ""
+			out.Thumbnail = &th
+		}
+		if out.Image != nil {
+			img := *out.Image
+			img.URL, img.ProxyURL = attachmentRef(img.URL), ""
+			out.Image = &img
+		}
 	} else {
 		out = discordgo.MessageEmbed{
 			Title:       fmt.Sprintf("%s: %d", l.t("pred.title"), e.Predicted),
@@ -196,7 +211,7 @@ func evaluatedEmbed(l lang, current *discordgo.MessageEmbed, e digitbot.Evaluati
 	}
 	result := l.t("eval.right")
 	if !e.Correct() {
-		result = l.t("eval.wrong", e.TrueDigit)
+		result = l.t("eval.wrong", l.aNumber(e.TrueDigit))
 	}
 	out.Fields = append(out.Fields, &discordgo.MessageEmbedField{Name: l.t("eval.field"), Value: result})
 	if e.FileName != "" {
@@ -205,6 +220,21 @@ func evaluatedEmbed(l lang, current *discordgo.MessageEmbed, e digitbot.Evaluati
 		out.Footer = nil
 	}
 	return &out
+}
+
+// attachmentRef turns the CDN URL of a message's own attachment back into
+// the attachment://name reference it was sent with
+// (https://discord.com/developers/docs/reference#uploading-files, "Using
+// Attachments within Embeds"); any other URL is returned unchanged.
+func attachmentRef(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.Scheme != "https" || (u.Host != "cdn.discordapp.com" && u.Host != "media.discordapp.net") {
+		return raw
+	}
+	if !strings.HasPrefix(u.Path, "/attachments/") && !strings.HasPrefix(u.Path, "/ephemeral-attachments/") {
+		return raw
+	}
+	return "attachment://" + path.Base(u.Path)
 }
 
 // forgetCustomID is the custom_id of the /forget confirm or cancel button;

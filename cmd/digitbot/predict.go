@@ -122,9 +122,10 @@ func runPredict(ctx context.Context, args []string, stdout, stderr io.Writer) er
 }
 
 // predictLine and predictError are the two shapes of a --json line; the
-// field order is the documented one. A one-digit reading keeps the digit
-// and its probabilities at the top level; a number has only its
-// confidence there (the product of its digits') and the rest per digit.
+// field order is the one the README documents for `digitbot predict --json`.
+// A one-digit reading keeps the digit and its probabilities at the top
+// level; a number has only its confidence there (the product of its
+// digits') and the rest per digit.
 type predictLine struct {
 	File          string         `json:"file"`
 	Number        string         `json:"number"`
