@@ -23,6 +23,12 @@ const (
 	EINTERNAL         = "internal"
 )
 
+// ErrNotADigit is wrapped by an ENODIGIT error when the picture has ink but
+// the model judged it not to be a digit (a letter, a drawing, a photo), as
+// opposed to a blank picture. The bot answers a blank picture but stays
+// quiet on a non-digit in a watched channel, as a person would.
+var ErrNotADigit = errors.New("not a digit")
+
 // Error is an error whose Code a program can branch on and whose Message is
 // safe to show a user. The wrapped error, if any, is for the log only.
 type Error struct {

@@ -325,11 +325,11 @@ func (c *Classifier) Classify(ctx context.Context, data []byte) (digitbot.Predic
 	}
 	if notDigit {
 		if len(digits) == 1 {
-			return digitbot.Prediction{}, digitbot.Errorf(digitbot.ENODIGIT,
-				"This doesn't look like a digit to me: there is ink, but no digit I can read (a letter, a drawing, a photo?).")
+			return digitbot.Prediction{}, digitbot.WrapError(digitbot.ENODIGIT,
+				"This doesn't look like a digit to me: there is ink, but no digit I can read (a letter, a drawing, a photo?).", digitbot.ErrNotADigit)
 		}
-		return digitbot.Prediction{}, digitbot.Errorf(digitbot.ENODIGIT,
-			"This doesn't look like a number to me: I can read some of it, but part of it is not a digit.")
+		return digitbot.Prediction{}, digitbot.WrapError(digitbot.ENODIGIT,
+			"This doesn't look like a number to me: I can read some of it, but part of it is not a digit.", digitbot.ErrNotADigit)
 	}
 	if len(digits) > digitbot.MaxNumberDigits {
 		return digitbot.Prediction{}, tooManyDigits(len(digits))
