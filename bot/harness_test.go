@@ -79,6 +79,10 @@ type harnessOptions struct {
 	// heartbeat is the gateway's heartbeat interval (discordtest's 1 s
 	// default when zero; Discord's is 41.25 s).
 	heartbeat time.Duration
+	// classifier and store replace the real ones (the embedded model, a
+	// bbolt file) when set, e.g. with the scripted doubles of digitbottest.
+	classifier digitbot.Classifier
+	store      digitbot.Store
 }
 
 func defaultHarness() harnessOptions {
@@ -89,7 +93,7 @@ type harness struct {
 	t    testing.TB
 	srv  *discordtest.Server
 	bot  *bot.Bot
-	db   *store.DB
+	db   digitbot.Store
 	sess *discordgo.Session
 	logs *syncBuffer
 }
@@ -114,9 +118,13 @@ func (b *syncBuffer) String() string {
 
 func newHarness(t testing.TB, o harnessOptions) *harness {
 	t.Helper()
-	cls, err := sharedClassifier()
-	if err != nil {
-		t.Fatalf("classifier: %v", err)
+	cls := o.classifier
+	if cls == nil {
+		shared, err := sharedClassifier()
+		if err != nil {
+			t.Fatalf("classifier: %v", err)
+		}
+		cls = shared
 	}
 	srv := discordtest.New(t, discordtest.Options{
 		MessageContentAllowed: o.messageContentAllowed,
@@ -127,9 +135,14 @@ func newHarness(t testing.TB, o harnessOptions) *harness {
 			Channels: []discordtest.ChannelOptions{{ID: channelID, Name: "digits"}, {ID: otherChannelID, Name: "general"}},
 		}},
 	})
-	db, err := store.Open(filepath.Join(t.TempDir(), "digitbot.db"), store.Options{})
-	if err != nil {
-		t.Fatalf("store: %v", err)
+	db := o.store
+	closeStore := func() {}
+	if db == nil {
+		real, err := store.Open(filepath.Join(t.TempDir(), "digitbot.db"), store.Options{})
+		if err != nil {
+			t.Fatalf("store: %v", err)
+		}
+		db, closeStore = real, func() { real.Close() }
 	}
 	devGuild := guildID
 	if o.globalCommands {
@@ -186,7 +199,7 @@ func newHarness(t testing.TB, o harnessOptions) *harness {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		b.Shutdown(ctx)
-		db.Close()
+		closeStore()
 		if strings.Contains(logs.String(), srv.Token()) {
 			t.Errorf("the bot token appears in the logs")
 		}

@@ -95,6 +95,25 @@ var catalog = map[msgID]text{
 	"pred.file":       {"File: %s", "Archivo: %s"},
 	"pred.skipped":    {"I read the first %d of your %d images; send the rest in another message.", "He leído las primeras %d de tus %d imágenes; envía el resto en otro mensaje."},
 
+	// Number readings.
+	"num.confidence":  {"Confidence in the number", "Confianza en el número"},
+	"num.digits":      {"Digit by digit", "Dígito a dígito"},
+	"num.sure":        {"Confident: every digit at or above %s.", "Seguro: todos los dígitos igual o por encima del %s."},
+	"num.unsure.one":  {"⚠️ I'm not sure about the %s digit: its confidence is under %s.", "⚠️ No estoy seguro del %s dígito: su confianza es menor del %s."},
+	"num.unsure.many": {"⚠️ I'm not sure about the %s digits: their confidence is under %s.", "⚠️ No estoy seguro de los dígitos %s: su confianza es menor del %s."},
+	"num.and":         {" and ", " y "},
+	"num.seen":        {"What I saw, digit by digit (28×28 each, as the model sees them) ↓", "Lo que he visto, dígito a dígito (28×28 cada uno, como los ve el modelo) ↓"},
+	"num.ask":         {"Was I right? Press ✅ Right, or ✏️ Correct it and type the number you wrote.", "¿Ha acertado el modelo? Pulsa ✅ Correcto, o ✏️ Corregir y escribe el número que habías escrito."},
+	"num.right":       {"✅ Right", "✅ Correcto"},
+	"num.fix":         {"✏️ Correct it", "✏️ Corregir"},
+	"num.wrong":       {"❌ It was %s. Evaluation saved.", "❌ Era el %s. Evaluación guardada correctamente."},
+	"num.short.no":    {"❌ it was %s", "❌ era el %s"},
+	"fix.title":       {"What number did you write?", "¿Qué número escribiste?"},
+	"fix.label":       {"The number, digits only", "El número, solo dígitos"},
+	"fix.placeholder": {"e.g. 2026", "p. ej. 2026"},
+	"fix.empty":       {"You didn't type a number. Nothing was saved.", "No has escrito ningún número. No se ha guardado nada."},
+	"fix.invalid":     {"“%s” isn't a number I can save: type only the digits 0–9, 1 to %d of them. Nothing was saved.", "«%s» no es un número que pueda guardar: escribe solo dígitos del 0 al 9, de 1 a %d. No se ha guardado nada."},
+
 	// Evaluations.
 	"eval.field":     {"Evaluation", "Evaluación"},
 	"eval.right":     {"✅ Right! Evaluation saved.", "✅ ¡Acertó! Evaluación guardada correctamente."},
@@ -130,6 +149,9 @@ var catalog = map[msgID]text{
 	"stats.title.me":    {"Your evaluations", "Tus evaluaciones"},
 	"stats.title.guild": {"Evaluations in this server", "Evaluaciones en este servidor"},
 	"stats.title.user":  {"Evaluations of %s in this server", "Evaluaciones de %s en este servidor"},
+	"stats.num":         {"Numbers: %d evaluated · %d read right (%s) · %d cut into the wrong number of digits", "Números: %d evaluados · %d leídos bien (%s) · %d cortados en un número de dígitos erróneo"},
+	"stats.num.by":      {"By length: %s", "Por longitud: %s"},
+	"stats.num.length":  {"%d digits %d/%d", "%d dígitos %d/%d"},
 	"stats.summary":     {"%d evaluations · %s right · mean confidence %s", "%d evaluaciones · %s de aciertos · confianza media %s"},
 
 	// /history and /export

@@ -66,6 +66,9 @@ type predictionMessage struct {
 }
 
 func (b *Bot) renderPrediction(l lang, p digitbot.Prediction, threshold float64, n int) (predictionMessage, error) {
+	if p.IsNumber() {
+		return b.renderNumber(l, p, threshold, n)
+	}
 	png, err := seenPNG(b.seenEnc, p.Input, seenScale)
 	if err != nil {
 		return predictionMessage{}, err
