@@ -135,7 +135,8 @@ type Playground struct {
 	mux       *http.ServeMux
 	web       fs.FS
 
-	hub *hub
+	hub    *hub
+	modals *modals
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -192,6 +193,7 @@ func New(o Options) (*Playground, error) {
 		ctx: ctx, cancel: cancel,
 	}
 	p.hub = newHub()
+	p.modals = newModals()
 	events, unsubscribe := p.srv.Subscribe()
 	p.tasks.Go(func() {
 		defer unsubscribe()
@@ -232,6 +234,7 @@ func (p *Playground) routes() {
 	m.HandleFunc("POST /api/commands", p.postCommand)
 	m.HandleFunc("POST /api/context-menu", p.postContextMenu)
 	m.HandleFunc("POST /api/buttons", p.postButton)
+	m.HandleFunc("POST /api/modals", p.postModal)
 	m.HandleFunc("GET /api/events", p.getEvents)
 	m.HandleFunc("GET /files/{id}/{name}", p.getFile)
 	m.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
