@@ -191,7 +191,8 @@ var catalog = map[msgID]text{
 			"• `/predict image:` with the picture attached;\n" +
 			"• on any message with images: **Apps → Recognize digit**.\n\n" +
 			"I answer with the digit, my confidence (I say when I'm unsure: under %s) and what I saw. " +
-			"Press the digit you had drawn under my answer: only the person who posted the image can.\n\n" +
+			"Press the digit you had drawn under my answer: only the person who posted the image can. " +
+			"A number (up to 12 digits) gets ✅ Right and ✏️ Correct it, where you type the number you wrote.\n\n" +
 			"`/stats` charts your evaluations (moderators: `scope: this server`, `user:`) · `/history` your last ones · " +
 			"`/export` all of them as CSV · `/model` the neural network · `/forget` deletes your data · " +
 			"`/config` (moderators) watched channels and threshold.",
@@ -200,7 +201,8 @@ var catalog = map[msgID]text{
 			"• `/predecir imagen:` con la foto adjunta;\n" +
 			"• en cualquier mensaje con imágenes: **Aplicaciones → Reconocer dígito**.\n\n" +
 			"Te respondo con el dígito, la confianza (aviso cuando no estoy seguro: menos del %s) y lo que he visto. " +
-			"Marca bajo mi respuesta el dígito que habías dibujado: solo puede hacerlo quien publicó la imagen.\n\n" +
+			"Marca bajo mi respuesta el dígito que habías dibujado: solo puede hacerlo quien publicó la imagen. " +
+			"Un número (hasta 12 dígitos) lleva ✅ Correcto y ✏️ Corregir, donde indicas el número que escribiste.\n\n" +
 			"`/estadisticas` muestra gráficas de tus evaluaciones (moderadores: `ambito: este servidor`, `usuario:`) · " +
 			"`/historial` las últimas · `/exportar` todas en CSV · `/modelo` la red neuronal · `/olvidar` borra tus datos · " +
 			"`/configurar` (moderadores) canales vigilados y umbral.",

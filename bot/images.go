@@ -48,7 +48,7 @@ func (b *Bot) predictImage(ctx context.Context, o origin, att *discordgo.Message
 		return digitbot.Prediction{}, digitbot.WrapError(digitbot.EINTERNAL, "could not save the prediction", err)
 	}
 	outcome := "confident"
-	if p.Confidence < threshold {
+	if unsure(p, threshold) {
 		outcome = "unsure"
 	}
 	b.metrics.ObservePrediction(outcome, took)

@@ -68,6 +68,16 @@ func unsureDigits(p digitbot.Prediction, threshold float64) []int {
 	return out
 }
 
+// unsure reports whether the bot says it is unsure of a reading: a digit
+// under the threshold, or for a number any of its digits (the number's own
+// confidence, a product, would call most long numbers unsure).
+func unsure(p digitbot.Prediction, threshold float64) bool {
+	if !p.IsNumber() {
+		return p.Confidence < threshold
+	}
+	return len(unsureDigits(p, threshold)) > 0
+}
+
 // stripPNG draws the digits' 28x28 inputs side by side, left to right, as
 // one PNG: white ink on black, as the model saw them, separated by grey.
 func stripPNG(b *Bot, digits []digitbot.DigitReading) ([]byte, error) {

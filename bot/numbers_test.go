@@ -456,3 +456,39 @@ func TestNumbers_StatsAndHistory_ShowNumbers(t *testing.T) {
 		}
 	}
 }
+
+func TestNumbers_SlowStore_ModalSubmitIsDeferredThenTheAnswerEdited(t *testing.T) {
+	h := newNumbers(t, defaultHarness(), map[string]digitbot.Prediction{"digit-2.png": reading2026})
+	r := h.posted("digit-2.png", alice)
+	opened, _ := h.openFix(r, alice, "en-US")
+	release := h.store.HoldVerdicts()
+	defer release()
+	in, err := h.srv.SubmitModal(discordtest.ModalSubmitOptions{Opened: opened, Values: map[string]string{"number": "2028"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The store holds the verdict: the bot must still answer within
+	// Discord's 3 s, with a deferred update (type 6), then edit.
+	resp, err := in.WaitResponse(h.ctx())
+	if err != nil {
+		t.Fatalf("no response while the store was slow: %v", err)
+	}
+	if resp.Type != int(discordgo.InteractionResponseDeferredMessageUpdate) {
+		t.Fatalf("response type %d, want 6", resp.Type)
+	}
+	release()
+	if m := h.final(in); m.ID != r.ID || !strings.Contains(embedText(m), "❌ It was 2028") {
+		t.Errorf("answer after the deferred update:\n%s", embedText(m))
+	}
+}
+
+func TestNumbers_StatsWithOnlyAMiscutNumber_StillAnswers(t *testing.T) {
+	h := newNumbers(t, defaultHarness(), map[string]digitbot.Prediction{"digit-2.png": reading2026})
+	r := h.posted("digit-2.png", alice)
+	opened, _ := h.openFix(r, alice, "en-US")
+	h.final(h.submit(opened, "202", "en-US"))
+	text := embedText(h.final(h.slash(discordtest.CommandOptions{Name: "stats", Actor: discordtest.Actor{User: alice, ChannelID: channelID}})))
+	if !strings.Contains(text, "Numbers: 1 evaluated · 0 read right (0.0%) · 1 cut into the wrong number of digits") {
+		t.Errorf("/stats with no digit verdict:\n%s", text)
+	}
+}

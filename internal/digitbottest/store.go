@@ -27,6 +27,8 @@ type Store struct {
 	now         func() time.Time
 
 	failPredictionReads error
+	// held, when not nil, blocks verdicts until it is closed.
+	held chan struct{}
 }
 
 var _ digitbot.Store = (*Store)(nil)
@@ -48,6 +50,26 @@ func (s *Store) FailPredictionReads(err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.failPredictionReads = err
+}
+
+// HoldVerdicts makes Evaluate and EvaluateNumber wait, as a slow store
+// would, until release is called (or their context ends).
+func (s *Store) HoldVerdicts() (release func()) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	held := make(chan struct{})
+	s.held = held
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			s.mu.Lock()
+			if s.held == held {
+				s.held = nil
+			}
+			s.mu.Unlock()
+			close(held)
+		})
+	}
 }
 
 // Predictions returns every stored prediction, oldest id first.
@@ -131,6 +153,15 @@ func (s *Store) EvaluateNumber(ctx context.Context, predictionID, userID, trueNu
 }
 
 func (s *Store) evaluate(ctx context.Context, predictionID, userID string, fill func(digitbot.Prediction, *digitbot.Evaluation) error) (digitbot.Evaluation, error) {
+	s.mu.Lock()
+	held := s.held
+	s.mu.Unlock()
+	if held != nil {
+		select {
+		case <-held:
+		case <-ctx.Done():
+		}
+	}
 	if err := ctx.Err(); err != nil {
 		return digitbot.Evaluation{}, err
 	}
