@@ -7,6 +7,7 @@ import (
 
 	"github.com/bwmarrin/discordgo"
 	"github.com/digitbot/digitbot"
+	"github.com/digitbot/digitbot/internal/digitbottest"
 )
 
 func TestOrdinal_EachLanguage(t *testing.T) {
@@ -92,5 +93,19 @@ func TestNumberButtons_AfterAVerdict_DisabledAndShowingIt(t *testing.T) {
 func TestNumbersSummary_EmptyWithoutNumbers(t *testing.T) {
 	if s := numbersSummary(langEN, digitbot.NumberStats{}); s != "" {
 		t.Errorf("summary without numbers: %q", s)
+	}
+}
+
+// BenchmarkRenderNumber measures building the answer to a twelve-digit
+// number: the embed, the buttons and the 1,410x112 "what I saw" strip.
+func BenchmarkRenderNumber(b *testing.B) {
+	bot := &Bot{seenEnc: newSeenEncoder()}
+	p := digitbottest.Number("202620262026", 0.99, 0.98, 0.6, 0.97, 0.99, 0.98, 0.6, 0.97, 0.99, 0.98, 0.6, 0.97)
+	p.ID = "01hzzzzzzzzzzzzz"
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := bot.renderNumber(langEN, p, 0.7, 1); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
