@@ -250,9 +250,10 @@ func (b *Bot) onNumberRight(c *call) {
 // The modal has to be the first response to the press (a deferred press
 // cannot open one), so whatever is checked before must fit in Discord's
 // 3 s (https://discord.com/developers/docs/interactions/receiving-and-responding:
-// one initial response within 3 seconds; MODAL is not available in answer
-// to a MODAL_SUBMIT, whose own answer is then a message, or for a modal
-// opened from a component, an update: types 6 and 7). A stranger, a prediction already evaluated or one that expired get
+// one initial response within 3 seconds, and MODAL is "not available for
+// MODAL_SUBMIT"). The submission then carries the component's message, so
+// it is answered like the press: an update (7), or a deferred update (6)
+// and an edit when the store is slow. A stranger, a prediction already evaluated or one that expired get
 // a private note instead of a modal when the store says so quickly; when
 // it is slow or failing, the modal opens anyway and the store's rules
 // apply to the submission.
