@@ -251,12 +251,14 @@ func (b *Bot) onNumberRight(c *call) {
 // cannot open one), so whatever is checked before must fit in Discord's
 // 3 s (https://discord.com/developers/docs/interactions/receiving-and-responding:
 // one initial response within 3 seconds, and MODAL is "not available for
-// MODAL_SUBMIT"). The submission then carries the component's message, so
-// it is answered like the press: an update (7), or a deferred update (6)
-// and an edit when the store is slow. A stranger, a prediction already evaluated or one that expired get
-// a private note instead of a modal when the store says so quickly; when
-// it is slow or failing, the modal opens anyway and the store's rules
-// apply to the submission.
+// MODAL_SUBMIT"). The submission carries the component's message, so it is
+// answered like the press: an update (7), or a deferred update (6) and an
+// edit when the store is slow.
+//
+// A stranger, a prediction already evaluated or one that expired get a
+// private note instead of a modal when the store says so quickly; when it
+// is slow or failing, the modal opens anyway and the store's rules apply
+// to the submission.
 func (b *Bot) onNumberFix(c *call) {
 	predictionID, reading, err := parseNumberCustomID(numFixPrefix, c.i.MessageComponentData().CustomID)
 	if err != nil {
@@ -265,8 +267,9 @@ func (b *Bot) onNumberFix(c *call) {
 		return
 	}
 	type check struct {
-		refusal string
-		err     error
+		refusal string              // an error code; "" opens the modal
+		already digitbot.Evaluation // the verdict, for EALREADYEVALUATED
+		err     error               // the store could not tell
 	}
 	done := make(chan check, 1)
 	go func() {
@@ -285,7 +288,7 @@ func (b *Bot) onNumberFix(c *call) {
 		e, err := b.store.Evaluation(c.ctx, predictionID)
 		switch {
 		case err == nil:
-			done <- check{refusal: c.l.t("eval.already", verdict(c.l, e))}
+			done <- check{refusal: digitbot.EALREADYEVALUATED, already: e}
 		case digitbot.ErrorCode(err) == digitbot.ENOTFOUND:
 			done <- check{}
 		default:
@@ -303,18 +306,18 @@ func (b *Bot) onNumberFix(c *call) {
 		b.log.Warn("checking a correction failed; opening the modal unchecked",
 			append(logAttrs(c.i, c.userID()), "prediction_id", predictionID, "err", out.err.Error())...)
 	}
+	if out.refusal != "" {
+		b.metrics.ObserveEvaluation(out.refusal)
+	}
 	switch out.refusal {
 	case "":
 		c.respond(correctionModal(c.l, predictionID, reading))
 	case digitbot.ENOTFOUND:
-		b.metrics.ObserveEvaluation(digitbot.ENOTFOUND)
 		c.ephemeral(c.l.t("eval.notfound"))
 	case digitbot.EFORBIDDEN:
-		b.metrics.ObserveEvaluation(digitbot.EFORBIDDEN)
 		c.ephemeral(c.l.t("eval.forbidden"))
-	default:
-		b.metrics.ObserveEvaluation(digitbot.EALREADYEVALUATED)
-		c.ephemeral(out.refusal)
+	case digitbot.EALREADYEVALUATED:
+		c.ephemeral(c.l.t("eval.already", verdict(c.l, out.already)))
 	}
 }
 
