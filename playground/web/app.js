@@ -960,6 +960,8 @@
     if (key === state.user) return;
     state.user = key;
     localStorage.setItem("digitbot.user", key);
+    // A dialog belongs to the user it was shown to.
+    if ($("modal").open) $("modal").close();
     renderSwitches();
     connect();
   }
