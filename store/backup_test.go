@@ -25,8 +25,12 @@ func checkBackup(t *testing.T, path string) int {
 	MustCheck(t, db)
 	var n int
 	db.bolt.View(func(tx *bolt.Tx) error {
-		n = tx.Bucket(bucketEvaluations).Stats().KeyN
-		return nil
+		return tx.Bucket(bucketPredictions).ForEach(func(k, v []byte) error {
+			if recordEvaluated(v) {
+				n++
+			}
+			return nil
+		})
 	})
 	s, err := db.Stats(bg, digitbot.Scope{})
 	if err != nil {

@@ -120,7 +120,8 @@ func benchHistory(b *testing.B, db *DB, n int) {
 
 // BenchmarkStats measures Stats on files of 10k, 100k and 1M evaluations
 // (generated once per size; 1M takes a while and ~1 GB of temp space) for
-// the whole file, one server and one user, and reports the file size.
+// the whole file, one server, one user and that user in the server, and
+// reports the file size.
 func BenchmarkStats(b *testing.B) {
 	for _, n := range []int{10_000, 100_000, 1_000_000} {
 		b.Run(fmt.Sprintf("evals=%d", n), func(b *testing.B) {
@@ -139,7 +140,8 @@ func BenchmarkStats(b *testing.B) {
 			for _, sc := range []struct {
 				name  string
 				scope digitbot.Scope
-			}{{"all", digitbot.Scope{}}, {"guild", digitbot.Scope{GuildID: "1005"}}, {"user", digitbot.Scope{UserID: "50005"}}} {
+			}{{"all", digitbot.Scope{}}, {"guild", digitbot.Scope{GuildID: "1005"}}, {"user", digitbot.Scope{UserID: "50005"}},
+				{"member", digitbot.Scope{GuildID: "1005", UserID: "50005"}}} {
 				b.Run(sc.name, func(b *testing.B) {
 					for i := 0; i < b.N; i++ {
 						s, err := db.Stats(bg, sc.scope)

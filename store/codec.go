@@ -2,46 +2,60 @@ package store
 
 import (
 	"encoding/binary"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
+	"strings"
 	"time"
 
 	"github.com/digitbot/digitbot"
 )
 
-// Storage layout (schema version 1). All buckets are top level:
+// Storage layout (schema version 2). All buckets are top level:
 //
 //	meta         "schema_version" -> uint32 big-endian
-//	predictions  prediction id -> prediction record (see encodePrediction)
+//	predictions  prediction id (see idKey) -> record (see encodeRecord): the prediction
+//	             and, once evaluated, its verdict appended; an evaluation
+//	             has no record of its own, so nothing is stored twice
 //	pending      time(8) + prediction id -> empty; unevaluated predictions by
 //	             creation time, so Sweep reads only the expired head
-//	evaluations  prediction id -> Evaluation as JSON
+//	models       'n' + uvarint -> model sha256, 's' + sha256 -> uvarint: the
+//	             few models a file has seen, so a record holds a small number
+//	             instead of 64 hex characters
 //	guilds       guild id -> GuildConfig as JSON
-//	scopes       one nested bucket per scope key (see scopeKey) holding
+//	scopes       one nested bucket per scope key (see scopeKey: the whole
+//	             file, a server, a user; a user in a server reads the
+//	             user's) holding
 //	             0x01               -> totals (aggregate, varints)
 //	             0x02 + day(4)      -> one UTC day's count, hits, confidence sum
-//	             0x03 + pred id     -> empty; the scope's predictions, pending or
-//	                                   not (user and guild scopes only), so
-//	                                   ForgetUser/PurgeGuild find everything
-//	             0x04 + time(8) + id -> point: confidence(8) + correct(1)
+//	                                   (file and server scopes, see keepsDays)
+//	             0x03 + pred id     -> empty; the scope's pending predictions
+//	                                   (user and guild scopes only), so
+//	                                   ForgetUser/PurgeGuild find them; an
+//	                                   evaluated one is found by its point
+//	             0x04 + time(8) + id -> point: one evaluation, its value two
+//	                                   bytes per digit verdict (see
+//	                                   encodePoint), empty for a
+//	                                   segmentation error
 //
-// Records (predictions, evaluations, configs) are JSON: they are read one at
-// a time, JSON lets fields be added without a migration, and a file can be
-// inspected with `bbolt get`. The prediction's 28x28 input is kept outside the
-// JSON, run-length encoded (mostly background, ~200 bytes instead of 784, or
-// 1,045 in base64). Aggregates and points are compact binary because Stats
-// reads hundreds of them per call and every evaluation rewrites four totals.
-// Times in keys are big-endian with the sign bit flipped, so byte order is
-// time order and range scans are cursor seeks.
+// Records are binary (see encodeRecord): probabilities and confidences are
+// kept in units of 1/10,000, ids that are decimal numbers (Discord
+// snowflakes) as varints, and the 28x28 inputs with a range coder (see
+// encodePixels). A one-digit evaluation with its prediction, indexes and
+// aggregates costs about 395 bytes of a compacted file (BenchmarkFileSize;
+// schema v1: 1,692), 455 in a file written one transaction at a time as the
+// bot does, free pages included (BenchmarkFileSize_OneTxPerWrite). Aggregates and points are
+// compact binary because Stats reads hundreds of them per call and every
+// evaluation rewrites four totals. Times in keys are big-endian with the
+// sign bit flipped, so byte order is time order and range scans are cursor
+// seeks.
 var (
 	bucketMeta        = []byte("meta")
 	bucketPredictions = []byte("predictions")
 	bucketPending     = []byte("pending")
-	bucketEvaluations = []byte("evaluations")
 	bucketGuilds      = []byte("guilds")
 	bucketScopes      = []byte("scopes")
+	bucketModels      = []byte("models")
 
 	keySchemaVersion = []byte("schema_version")
 )
@@ -94,76 +108,136 @@ func dayFromKey(k []byte) time.Time {
 	return time.Unix(n*86400, 0).UTC()
 }
 
-func predKey(id string) []byte { return append([]byte{prefixPred}, id...) }
-
-func pointKey(t time.Time, id string) []byte {
-	k := make([]byte, 0, 9+len(id))
-	k = append(k, prefixPoint)
-	k = append(k, timeKey(t)...)
-	return append(k, id...)
+// idKey is how a prediction id is written in keys: an id drawn by newID (16
+// characters of idAlphabet, 80 bits) as 0x00 and ten bytes, which keeps their
+// order and saves five bytes in each of the four to five keys an evaluation
+// has; any other id as itself (ids callers choose never start with 0x00,
+// see validID).
+func idKey(id string) []byte {
+	if len(id) != IDLength {
+		return []byte(id)
+	}
+	k := make([]byte, 1, 11)
+	for half := 0; half < 2; half++ {
+		var n uint64
+		for _, c := range []byte(id[8*half : 8*half+8]) {
+			i := strings.IndexByte(idAlphabet, c)
+			if i < 0 {
+				return []byte(id)
+			}
+			n = n<<5 | uint64(i)
+		}
+		k = append(k, byte(n>>32), byte(n>>24), byte(n>>16), byte(n>>8), byte(n))
+	}
+	return k
 }
 
-func pendingKey(t time.Time, id string) []byte { return append(timeKey(t), id...) }
+// keyID is the id idKey wrote as k.
+func keyID(k []byte) string {
+	if len(k) != 11 || k[0] != 0 {
+		return string(k)
+	}
+	var id [IDLength]byte
+	for half := 0; half < 2; half++ {
+		b := k[1+5*half : 6+5*half]
+		n := uint64(b[0])<<32 | uint64(b[1])<<24 | uint64(b[2])<<16 | uint64(b[3])<<8 | uint64(b[4])
+		for j := 7; j >= 0; j-- {
+			id[8*half+j] = idAlphabet[n&31]
+			n >>= 5
+		}
+	}
+	return string(id[:])
+}
+
+func predKey(id string) []byte { return append([]byte{prefixPred}, idKey(id)...) }
+
+func pointKey(t time.Time, id string) []byte {
+	k := make([]byte, 0, 20)
+	k = append(k, prefixPoint)
+	k = append(k, timeKey(t)...)
+	return append(k, idKey(id)...)
+}
+
+func pendingKey(t time.Time, id string) []byte { return append(timeKey(t), idKey(id)...) }
 
 // scopeKey names the nested bucket of a scope. The first byte says the kind
-// so that a guild and a user with the same id never share a bucket.
+// so that a guild and a user with the same id never share a bucket. A user
+// in a server has no bucket of its own (see memberScope): it reads the
+// user's.
 func scopeKey(s digitbot.Scope) []byte {
 	switch {
 	case s.GuildID == "" && s.UserID == "":
 		return []byte{'a'}
 	case s.UserID == "":
 		return append([]byte{'g'}, s.GuildID...)
-	case s.GuildID == "":
-		return append([]byte{'u'}, s.UserID...)
 	default:
-		k := binary.AppendUvarint([]byte{'m'}, uint64(len(s.GuildID)))
-		k = append(k, s.GuildID...)
-		return append(k, s.UserID...)
+		return append([]byte{'u'}, s.UserID...)
 	}
 }
 
-// memberOfKey decodes a 'm' scope key; ok is false for other kinds.
-func memberOfKey(k []byte) (guild, user string, ok bool) {
-	if len(k) < 2 || k[0] != 'm' {
-		return "", "", false
-	}
-	n, w := binary.Uvarint(k[1:])
-	if w <= 0 || uint64(len(k)-1-w) < n {
-		return "", "", false
-	}
-	rest := k[1+w:]
-	return string(rest[:n]), string(rest[n:]), true
-}
+// memberScope reports whether s is a user in one server. Its statistics,
+// history and export are drawn from the user's scope, keeping the points
+// whose record is in that server: that costs a record read per evaluation
+// of the user (everywhere), but saves a fourth copy of every aggregate,
+// day and point, about 100 of the bytes each evaluation costs.
+func memberScope(s digitbot.Scope) bool { return s.GuildID != "" && s.UserID != "" }
+
+// keepsDays reports whether a scope keeps per-day aggregates. A user's
+// scope does not: its Daily is summed from its points when asked (a user
+// has hundreds of evaluations, not the whole file's), which saves about 25
+// bytes per evaluation.
+func keepsDays(s digitbot.Scope) bool { return s.UserID == "" }
 
 // scopesOf lists the scopes an evaluation or prediction counts in: the
-// whole file, its server, its user, and the user in that server.
+// whole file, its server, and its user.
 func scopesOf(guildID, userID string) []digitbot.Scope {
 	s := []digitbot.Scope{{}, {UserID: userID}}
 	if guildID != "" {
-		s = append(s, digitbot.Scope{GuildID: guildID}, digitbot.Scope{GuildID: guildID, UserID: userID})
+		s = append(s, digitbot.Scope{GuildID: guildID})
 	}
 	return s
 }
 
-// point encodes what Stats.Recent needs of an evaluation.
+// probScale is the unit probabilities and confidences are stored in:
+// 1/10,000, four decimals. Finer than any figure the bot shows, it fits a
+// uint16, and a decimal such as 0.93 reads back as 0.93.
+const probScale = 10000
+
+func quantise(f float64) uint16 { return uint16(math.Round(f * probScale)) }
+
+func dequantise(q uint16) float64 { return float64(q) / probScale }
+
+// pointCorrect marks a right verdict in a point's uint16: confidences in
+// probScale units need 14 bits.
+const pointCorrect = 1 << 15
+
+// encodePoint encodes what Stats.Recent needs of an evaluation: a uint16
+// per digit verdict (the confidence, and pointCorrect when right), nothing
+// for a segmentation error.
 func encodePoint(e digitbot.Evaluation) []byte {
-	v := make([]byte, 9)
-	binary.BigEndian.PutUint64(v, math.Float64bits(e.Confidence))
-	if e.Correct() {
-		v[8] = 1
+	vs := e.DigitVerdicts()
+	v := make([]byte, 0, 2*len(vs))
+	for _, d := range vs {
+		q := quantise(d.Confidence)
+		if d.Predicted == d.True {
+			q |= pointCorrect
+		}
+		v = binary.BigEndian.AppendUint16(v, q)
 	}
 	return v
 }
 
-func decodePoint(k, v []byte) (digitbot.Point, error) {
-	if len(k) < 9 || len(v) != 9 {
-		return digitbot.Point{}, errors.New("corrupt stats point")
+// decodePoint appends the digit verdicts of one point to ps.
+func decodePoint(ps []digitbot.Point, k, v []byte) ([]digitbot.Point, error) {
+	if len(k) < 9 || len(v)%2 != 0 {
+		return ps, errors.New("corrupt stats point")
 	}
-	return digitbot.Point{
-		Time:       keyTime(k[1:9]),
-		Confidence: math.Float64frombits(binary.BigEndian.Uint64(v)),
-		Correct:    v[8] == 1,
-	}, nil
+	t := keyTime(k[1:9])
+	for ; len(v) > 0; v = v[2:] {
+		q := binary.BigEndian.Uint16(v)
+		ps = append(ps, digitbot.Point{Time: t, Confidence: dequantise(q &^ pointCorrect), Correct: q&pointCorrect != 0})
+	}
+	return ps, nil
 }
 
 // totals is the aggregate of a scope, kept in its 0x01 key.
@@ -172,24 +246,52 @@ type totals struct {
 	ConfSum     int64 // fixed point, see confScale
 	Digits      [10]struct{ Count, Hits int64 }
 	Confusion   [10][10]int64
-}
-
-// add counts e once (sign = 1) or removes it (sign = -1).
-func (t *totals) add(e digitbot.Evaluation, sign int64) {
-	t.Total += sign
-	t.ConfSum += sign * confFixed(e.Confidence)
-	t.Digits[e.TrueDigit].Count += sign
-	t.Confusion[e.TrueDigit][e.Predicted] += sign
-	if e.Correct() {
-		t.Hits += sign
-		t.Digits[e.TrueDigit].Hits += sign
+	Numbers     struct {
+		Count, Hits, SegmentationErrors int64
+		ByLength                        [digitbot.MaxNumberDigits + 1]struct{ Count, Hits int64 }
 	}
 }
 
-const totalsFormat = 1
+// add counts e once (sign = 1) or removes it (sign = -1): each digit
+// verdict in the per-digit figures, and a number reading in Numbers.
+func (t *totals) add(e digitbot.Evaluation, sign int64) {
+	for _, v := range e.DigitVerdicts() {
+		t.Total += sign
+		t.ConfSum += sign * confFixed(v.Confidence)
+		t.Digits[v.True].Count += sign
+		t.Confusion[v.True][v.Predicted] += sign
+		if v.Predicted == v.True {
+			t.Hits += sign
+			t.Digits[v.True].Hits += sign
+		}
+	}
+	if e.Number == nil {
+		return
+	}
+	n := &t.Numbers
+	n.Count += sign
+	if e.Correct() {
+		n.Hits += sign
+	}
+	if e.SegmentationError() {
+		n.SegmentationErrors += sign
+	}
+	if l := len(e.Number.True); l > 0 && l <= digitbot.MaxNumberDigits {
+		n.ByLength[l].Count += sign
+		if e.Correct() {
+			n.ByLength[l].Hits += sign
+		}
+	}
+}
+
+// empty reports whether nothing is counted any more.
+func (t *totals) empty() bool { return t.Total == 0 && t.Numbers.Count == 0 }
+
+// totalsFormat 2 appends the number counts to format 1 (schema v1).
+const totalsFormat = 2
 
 func (t *totals) encode() []byte {
-	b := make([]byte, 0, 160)
+	b := make([]byte, 0, 200)
 	b = append(b, totalsFormat)
 	b = binary.AppendVarint(b, t.Total)
 	b = binary.AppendVarint(b, t.Hits)
@@ -202,6 +304,14 @@ func (t *totals) encode() []byte {
 		for j := range t.Confusion[i] {
 			b = binary.AppendVarint(b, t.Confusion[i][j])
 		}
+	}
+	n := &t.Numbers
+	b = binary.AppendVarint(b, n.Count)
+	b = binary.AppendVarint(b, n.Hits)
+	b = binary.AppendVarint(b, n.SegmentationErrors)
+	for l := range n.ByLength {
+		b = binary.AppendVarint(b, n.ByLength[l].Count)
+		b = binary.AppendVarint(b, n.ByLength[l].Hits)
 	}
 	return b
 }
@@ -243,6 +353,11 @@ func decodeTotals(v []byte) (totals, error) {
 			t.Confusion[i][j] = r.next()
 		}
 	}
+	n := &t.Numbers
+	n.Count, n.Hits, n.SegmentationErrors = r.next(), r.next(), r.next()
+	for l := range n.ByLength {
+		n.ByLength[l].Count, n.ByLength[l].Hits = r.next(), r.next()
+	}
 	return t, r.err
 }
 
@@ -259,94 +374,4 @@ func decodeDay(v []byte) (dayAgg, error) {
 	r := varintReader{b: v}
 	d := dayAgg{Count: r.next(), Hits: r.next(), ConfSum: r.next()}
 	return d, r.err
-}
-
-// Prediction records: format byte, uvarint length of the run-length encoded
-// input, the input, then the Prediction as JSON (which omits Input).
-const predictionFormat = 1
-
-func encodePrediction(p *digitbot.Prediction) ([]byte, error) {
-	js, err := json.Marshal(p)
-	if err != nil {
-		return nil, err
-	}
-	in := encodeRuns(p.Input[:])
-	b := make([]byte, 0, 1+binary.MaxVarintLen32+len(in)+len(js))
-	b = append(b, predictionFormat)
-	b = binary.AppendUvarint(b, uint64(len(in)))
-	b = append(b, in...)
-	return append(b, js...), nil
-}
-
-func decodePrediction(v []byte) (digitbot.Prediction, error) {
-	var p digitbot.Prediction
-	if len(v) == 0 || v[0] != predictionFormat {
-		return p, errors.New("unknown prediction record format")
-	}
-	n, w := binary.Uvarint(v[1:])
-	if w <= 0 || uint64(len(v)-1-w) < n {
-		return p, errors.New("truncated prediction record")
-	}
-	in := v[1+w : 1+w+int(n)]
-	if err := json.Unmarshal(v[1+w+int(n):], &p); err != nil {
-		return p, err
-	}
-	if err := decodeRuns(in, p.Input[:]); err != nil {
-		return p, err
-	}
-	return p, nil
-}
-
-// encodeRuns writes pixels as (zero run, literal length, literal bytes)
-// triples of uvarints: digits are mostly background.
-func encodeRuns(px []uint8) []byte {
-	var b []byte
-	for i := 0; i < len(px); {
-		z := i
-		for z < len(px) && px[z] == 0 {
-			z++
-		}
-		l := z
-		for l < len(px) && px[l] != 0 {
-			l++
-		}
-		b = binary.AppendUvarint(b, uint64(z-i))
-		b = binary.AppendUvarint(b, uint64(l-z))
-		b = append(b, px[z:l]...)
-		i = l
-	}
-	return b
-}
-
-func decodeRuns(b []byte, px []uint8) error {
-	i := 0
-	for len(b) > 0 {
-		z, n := binary.Uvarint(b)
-		if n <= 0 {
-			return errors.New("corrupt input runs")
-		}
-		b = b[n:]
-		l, n := binary.Uvarint(b)
-		if n <= 0 || l > uint64(len(b)-n) || z+l > uint64(len(px)-i) {
-			return errors.New("corrupt input runs")
-		}
-		b = b[n:]
-		for j := range z {
-			px[i+int(j)] = 0
-		}
-		i += int(z)
-		copy(px[i:], b[:l])
-		i += int(l)
-		b = b[l:]
-	}
-	if i != len(px) {
-		return errors.New("input runs do not cover the image")
-	}
-	return nil
-}
-
-func decodeEvaluation(v []byte) (digitbot.Evaluation, error) {
-	var e digitbot.Evaluation
-	err := json.Unmarshal(v, &e)
-	return e, err
 }

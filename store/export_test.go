@@ -38,7 +38,7 @@ func TestStore_ExportCSV_OldestFirstAndFormulaSafe(t *testing.T) {
 	if err != nil {
 		t.Fatalf("export is not valid CSV: %v", err)
 	}
-	if strings.Join(rows[0], ",") != "prediction_id,guild_id,channel_id,user_id,file,predicted,confidence,true,correct,predicted_at,evaluated_at" {
+	if strings.Join(rows[0], ",") != "prediction_id,guild_id,channel_id,user_id,file,predicted,confidence,true,correct,predicted_at,evaluated_at,predicted_number,true_number,segmentation_error" {
 		t.Fatalf("header = %v", rows[0])
 	}
 	if len(rows) != 1+len(names) {

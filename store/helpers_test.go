@@ -3,9 +3,13 @@ package store
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"fmt"
+	"math"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -125,7 +129,9 @@ type historyItem struct {
 	Pred      digitbot.Prediction
 	Evaluated bool
 	TrueDigit int
-	At        time.Time // evaluation time
+	// TrueNumber, when set, is the verdict given through EvaluateNumber.
+	TrueNumber string
+	At         time.Time // evaluation time
 }
 
 // insertHistory writes a history in one transaction through the same
@@ -148,7 +154,11 @@ func insertHistory(tb testing.TB, db *DB, items []historyItem) []digitbot.Evalua
 			if !it.Evaluated {
 				continue
 			}
-			e, refusal, err := db.evaluate(tx, it.Pred.ID, it.Pred.UserID, it.TrueDigit, it.At.UTC())
+			v := verdict{digit: it.TrueDigit}
+			if it.TrueNumber != "" {
+				v = verdict{digit: -1, number: it.TrueNumber}
+			}
+			e, refusal, err := db.evaluate(tx, it.Pred.ID, it.Pred.UserID, v, it.At.UTC())
 			if err != nil || refusal != nil {
 				return fmt.Errorf("evaluate %d: %v %v", i, refusal, err)
 			}
@@ -177,6 +187,30 @@ func pred(guild, user string, digit int, conf float64) digitbot.Prediction {
 	return p
 }
 
+// numberPred is a number reading of digits, each with its own confidence,
+// probabilities, box and input (a diagonal stroke and the digit's value in
+// the corner, so that no two inputs are equal).
+func numberPred(guild, user string, digits []int, r *rand.Rand) digitbot.Prediction {
+	p := digitbot.Prediction{GuildID: guild, ChannelID: "555", UserID: user, FileName: "number.jpg", Digit: -1, Confidence: 1}
+	for i, d := range digits {
+		// Values with four decimals are stored exactly (see probScale).
+		q := 5000 + r.IntN(5000)
+		c := float64(q) / probScale
+		dr := digitbot.DigitReading{Digit: d, Confidence: c, Box: [4]int{10 + 30*i, 5 + r.IntN(9), 20 + r.IntN(5), 40}}
+		dr.Probabilities[d] = c
+		dr.Probabilities[(d+1)%10] = float64(probScale-q) / probScale
+		for y := 4; y < 24; y++ {
+			dr.Input[y*digitbot.InputSide+y] = uint8(128 + r.IntN(128))
+		}
+		dr.Input[0] = uint8(d + 1)
+		p.Digits = append(p.Digits, dr)
+		p.Number += strconv.Itoa(d)
+		p.Confidence *= c
+	}
+	p.Confidence = math.Round(p.Confidence*probScale) / probScale
+	return p
+}
+
 func wantCode(tb testing.TB, err error, code string) {
 	tb.Helper()
 	if got := digitbot.ErrorCode(err); got != code {
@@ -185,3 +219,23 @@ func wantCode(tb testing.TB, err error, code string) {
 }
 
 func writeFile(path, content string) error { return os.WriteFile(path, []byte(content), 0o600) }
+
+// encodeRuns is schema v1's input encoding, for comparisons: pixels as (zero run, literal length, literal bytes)
+// triples of uvarints: digits are mostly background.
+func encodeRuns(b []byte, px []uint8) []byte {
+	for i := 0; i < len(px); {
+		z := i
+		for z < len(px) && px[z] == 0 {
+			z++
+		}
+		l := z
+		for l < len(px) && px[l] != 0 {
+			l++
+		}
+		b = binary.AppendUvarint(b, uint64(z-i))
+		b = binary.AppendUvarint(b, uint64(l-z))
+		b = append(b, px[z:l]...)
+		i = l
+	}
+	return b
+}

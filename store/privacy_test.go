@@ -39,14 +39,14 @@ func TestStore_ForgetUser_LeavesNoTrace(t *testing.T) {
 	if err := db.SetGuildConfig(bg, digitbot.GuildConfig{GuildID: guild, WatchedChannels: []string{"123"}, UpdatedBy: forgotten}); err != nil {
 		t.Fatal(err)
 	}
-	if len(findBytes(t, db, []byte(forgotten))) == 0 {
+	if len(findID(t, db, forgotten)) == 0 {
 		t.Fatal("test setup: the user's id is not in the file to begin with")
 	}
 
 	if err := db.ForgetUser(bg, forgotten); err != nil {
 		t.Fatal(err)
 	}
-	if hits := findBytes(t, db, []byte(forgotten)); len(hits) != 0 {
+	if hits := findID(t, db, forgotten); len(hits) != 0 {
 		t.Fatalf("forgotten user's id still in the file:\n%v", hits)
 	}
 	remaining := filterOut(evals, func(e digitbot.Evaluation) bool { return e.UserID == forgotten })
@@ -89,7 +89,7 @@ func TestStore_PurgeGuild_LeavesNoTrace(t *testing.T) {
 	if err := db.PurgeGuild(bg, purged); err != nil {
 		t.Fatal(err)
 	}
-	if hits := findBytes(t, db, []byte(purged)); len(hits) != 0 {
+	if hits := findID(t, db, purged); len(hits) != 0 {
 		t.Fatalf("purged server's id still in the file:\n%v", hits)
 	}
 	remaining := filterOut(evals, func(e digitbot.Evaluation) bool { return e.GuildID == purged })

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"strconv"
 	"time"
 
@@ -25,28 +26,27 @@ func (db *DB) Prediction(ctx context.Context, id string) (digitbot.Prediction, e
 		return digitbot.Prediction{}, err
 	}
 	var (
-		p         digitbot.Prediction
-		found     bool
-		evaluated bool
+		rec   record
+		found bool
 	)
 	err := db.bolt.View(func(tx *bolt.Tx) error {
-		v := tx.Bucket(bucketPredictions).Get([]byte(id))
+		key := idKey(id)
+		v := tx.Bucket(bucketPredictions).Get(key)
 		if v == nil {
 			return nil
 		}
 		found = true
-		evaluated = tx.Bucket(bucketEvaluations).Get([]byte(id)) != nil
 		var err error
-		p, err = decodePrediction(v)
+		rec, err = decodeRecord(tx.Bucket(bucketModels), key, v)
 		return err
 	})
 	if err != nil {
 		return digitbot.Prediction{}, storeError("prediction", err)
 	}
-	if !found || (!evaluated && db.expired(p, db.now())) {
+	if !found || (!rec.Evaluated && db.expired(rec.P, db.now())) {
 		return digitbot.Prediction{}, notFound(id)
 	}
-	return p, nil
+	return rec.P, nil
 }
 
 // Evaluation returns the evaluation of a prediction, ENOTFOUND if none.
@@ -59,13 +59,14 @@ func (db *DB) Evaluation(ctx context.Context, predictionID string) (digitbot.Eva
 		found bool
 	)
 	err := db.bolt.View(func(tx *bolt.Tx) error {
-		v := tx.Bucket(bucketEvaluations).Get([]byte(predictionID))
-		if v == nil {
+		key := idKey(predictionID)
+		v := tx.Bucket(bucketPredictions).Get(key)
+		if v == nil || !recordEvaluated(v) {
 			return nil
 		}
 		found = true
-		var err error
-		e, err = decodeEvaluation(v)
+		rec, err := decodeVerdict(tx.Bucket(bucketModels), key, v)
+		e = rec.evaluation()
 		return err
 	})
 	if err != nil {
@@ -90,42 +91,53 @@ func (db *DB) History(ctx context.Context, scope digitbot.Scope, limit int) ([]d
 		if b == nil {
 			return nil
 		}
-		evals := tx.Bucket(bucketEvaluations)
 		c := b.Cursor()
 		for k, _ := c.Last(); k != nil && k[0] == prefixPoint && (limit <= 0 || len(out) < limit); k, _ = c.Prev() {
-			e, err := lookupEvaluation(evals, k)
+			e, err := lookupEvaluation(tx, k)
 			if err != nil {
 				return err
 			}
-			out = append(out, e)
+			if inServer(scope, e) {
+				out = append(out, e)
+			}
 		}
 		return nil
 	})
 	return out, storeError("history", err)
 }
 
-func lookupEvaluation(evals *bolt.Bucket, pointKey []byte) (digitbot.Evaluation, error) {
+// inServer reports whether e, read from a user's scope, belongs to scope:
+// all of them, unless scope is a user in one server (see memberScope).
+func inServer(scope digitbot.Scope, e digitbot.Evaluation) bool {
+	return !memberScope(scope) || e.GuildID == scope.GuildID
+}
+
+// lookupEvaluation reads the evaluation a point stands for.
+func lookupEvaluation(tx *bolt.Tx, pointKey []byte) (digitbot.Evaluation, error) {
 	if len(pointKey) < 9 {
 		return digitbot.Evaluation{}, fmt.Errorf("corrupt point key %x", pointKey)
 	}
 	id := pointKey[9:]
-	v := evals.Get(id)
-	if v == nil {
+	v := tx.Bucket(bucketPredictions).Get(id)
+	if v == nil || !recordEvaluated(v) {
 		return digitbot.Evaluation{}, fmt.Errorf("point without evaluation %q", id)
 	}
-	e, err := decodeEvaluation(v)
+	rec, err := decodeVerdict(tx.Bucket(bucketModels), id, v)
 	if err != nil {
-		return e, fmt.Errorf("evaluation %q: %w", id, err)
+		return digitbot.Evaluation{}, fmt.Errorf("evaluation %q: %w", id, err)
 	}
-	return e, nil
+	return rec.evaluation(), nil
 }
 
 // Stats returns a scope's statistics from its aggregates: one totals key,
-// one key per day with evaluations, and the newest StatsRecentPoints
-// points, whatever the number of evaluations.
+// one key per day with evaluations, and the points of the newest
+// StatsRecentPoints digit verdicts, whatever the number of evaluations.
 func (db *DB) Stats(ctx context.Context, scope digitbot.Scope) (digitbot.Stats, error) {
 	if err := ctx.Err(); err != nil {
 		return digitbot.Stats{}, err
+	}
+	if memberScope(scope) {
+		return db.memberStats(scope)
 	}
 	s := digitbot.Stats{Scope: scope}
 	err := db.bolt.View(func(tx *bolt.Tx) error {
@@ -145,7 +157,17 @@ func (db *DB) Stats(ctx context.Context, scope digitbot.Scope) (digitbot.Stats, 
 				s.Confusion[d][p] = int(t.Confusion[d][p])
 			}
 		}
+		n := &t.Numbers
+		s.Numbers = digitbot.NumberStats{Count: int(n.Count), Hits: int(n.Hits), SegmentationErrors: int(n.SegmentationErrors)}
+		for l := range n.ByLength {
+			s.Numbers.ByLength[l] = digitbot.DigitStats{Count: int(n.ByLength[l].Count), Hits: int(n.ByLength[l].Hits)}
+		}
 		c := b.Cursor()
+		if !keepsDays(scope) {
+			if s.Daily, err = daysFromPoints(c); err != nil {
+				return err
+			}
+		}
 		for k, v := c.Seek([]byte{prefixDay}); k != nil && k[0] == prefixDay; k, v = c.Next() {
 			d, err := decodeDay(v)
 			if err != nil {
@@ -153,12 +175,17 @@ func (db *DB) Stats(ctx context.Context, scope digitbot.Scope) (digitbot.Stats, 
 			}
 			s.Daily = append(s.Daily, digitbot.Day{Date: dayFromKey(k), Count: int(d.Count), Hits: int(d.Hits), ConfidenceSum: float64(d.ConfSum) / confScale})
 		}
+		// Newest first: each point's verdicts are reversed with the rest,
+		// so a number cut at the limit keeps its last positions, as
+		// digitbot.NewStats does.
+		var pts []digitbot.Point
 		for k, v := c.Last(); k != nil && k[0] == prefixPoint && len(s.Recent) < digitbot.StatsRecentPoints; k, v = c.Prev() {
-			p, err := decodePoint(k, v)
-			if err != nil {
+			if pts, err = decodePoint(pts[:0], k, v); err != nil {
 				return err
 			}
-			s.Recent = append(s.Recent, p)
+			for i := len(pts) - 1; i >= 0 && len(s.Recent) < digitbot.StatsRecentPoints; i-- {
+				s.Recent = append(s.Recent, pts[i])
+			}
 		}
 		if len(s.Recent) == 0 {
 			return nil
@@ -167,8 +194,14 @@ func (db *DB) Stats(ctx context.Context, scope digitbot.Scope) (digitbot.Stats, 
 			s.Recent[i], s.Recent[j] = s.Recent[j], s.Recent[i]
 		}
 		s.LastAt = s.Recent[len(s.Recent)-1].Time
-		k, _ := c.Seek([]byte{prefixPoint})
-		s.FirstAt = keyTime(k[1:9])
+		// The first point with a digit verdict: segmentation errors have
+		// none.
+		for k, v := c.Seek([]byte{prefixPoint}); k != nil && k[0] == prefixPoint; k, v = c.Next() {
+			if len(v) > 0 {
+				s.FirstAt = keyTime(k[1:9])
+				break
+			}
+		}
 		return nil
 	})
 	if err != nil {
@@ -177,8 +210,78 @@ func (db *DB) Stats(ctx context.Context, scope digitbot.Scope) (digitbot.Stats, 
 	return s, nil
 }
 
+// daysFromPoints sums a scope's points by UTC day, oldest first, as the
+// day aggregates of the scopes that keep them would.
+func daysFromPoints(c *bolt.Cursor) ([]digitbot.Day, error) {
+	var (
+		days []digitbot.Day
+		agg  dayAgg
+		pts  []digitbot.Point
+		err  error
+	)
+	day := int64(math.MinInt64)
+	flush := func() {
+		if agg.Count > 0 {
+			days = append(days, digitbot.Day{Date: time.Unix(day*86400, 0).UTC(), Count: int(agg.Count), Hits: int(agg.Hits), ConfidenceSum: float64(agg.ConfSum) / confScale})
+		}
+		agg = dayAgg{}
+	}
+	for k, v := c.Seek([]byte{prefixPoint}); k != nil && k[0] == prefixPoint; k, v = c.Next() {
+		if pts, err = decodePoint(pts[:0], k, v); err != nil {
+			return nil, err
+		}
+		if len(pts) == 0 {
+			continue
+		}
+		if n := dayNumber(pts[0].Time); n != day {
+			flush()
+			day = n
+		}
+		for _, p := range pts {
+			agg.Count++
+			agg.ConfSum += confFixed(p.Confidence)
+			if p.Correct {
+				agg.Hits++
+			}
+		}
+	}
+	flush()
+	return days, nil
+}
+
+// memberStats computes a user-in-server scope's statistics from the
+// evaluations of the user's scope in that server (see memberScope).
+func (db *DB) memberStats(scope digitbot.Scope) (digitbot.Stats, error) {
+	var evals []digitbot.Evaluation
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		evals = evals[:0]
+		b := tx.Bucket(bucketScopes).Bucket(scopeKey(scope))
+		if b == nil {
+			return nil
+		}
+		c := b.Cursor()
+		for k, _ := c.Seek([]byte{prefixPoint}); k != nil && k[0] == prefixPoint; k, _ = c.Next() {
+			e, err := lookupEvaluation(tx, k)
+			if err != nil {
+				return err
+			}
+			if inServer(scope, e) {
+				evals = append(evals, e)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return digitbot.Stats{}, storeError("stats", err)
+	}
+	return digitbot.NewStats(scope, evals), nil
+}
+
 // CSVHeader is the first row ExportCSV writes.
-var csvHeader = []string{"prediction_id", "guild_id", "channel_id", "user_id", "file", "predicted", "confidence", "true", "correct", "predicted_at", "evaluated_at"}
+// The number columns come last so that readers of the one-digit export
+// keep working: predicted and true are -1 on a number's row.
+var csvHeader = []string{"prediction_id", "guild_id", "channel_id", "user_id", "file", "predicted", "confidence", "true", "correct", "predicted_at", "evaluated_at",
+	"predicted_number", "true_number", "segmentation_error"}
 
 // exportChunk is how many rows ExportCSV reads per read transaction, so a
 // slow reader (an upload to Discord) never holds a transaction open: long
@@ -206,18 +309,19 @@ func (db *DB) ExportCSV(ctx context.Context, scope digitbot.Scope, w io.Writer) 
 			if b == nil {
 				return nil
 			}
-			evals := tx.Bucket(bucketEvaluations)
 			c := b.Cursor()
 			k, _ := c.Seek(after)
 			if !first && k != nil && bytes.Equal(k, after) {
 				k, _ = c.Next()
 			}
 			for ; k != nil && k[0] == prefixPoint && len(rows) < exportChunk; k, _ = c.Next() {
-				e, err := lookupEvaluation(evals, k)
+				e, err := lookupEvaluation(tx, k)
 				if err != nil {
 					return err
 				}
-				rows = append(rows, e)
+				if inServer(scope, e) {
+					rows = append(rows, e)
+				}
 				after = append(after[:0], k...)
 			}
 			return nil
@@ -242,11 +346,16 @@ func (db *DB) ExportCSV(ctx context.Context, scope digitbot.Scope, w io.Writer) 
 }
 
 func csvRow(e digitbot.Evaluation) []string {
+	var predictedNumber, trueNumber string
+	if n := e.Number; n != nil {
+		predictedNumber, trueNumber = n.Predicted, n.True
+	}
 	return []string{
 		safeCell(e.PredictionID), safeCell(e.GuildID), safeCell(e.ChannelID), safeCell(e.UserID), safeCell(e.FileName),
 		strconv.Itoa(e.Predicted), strconv.FormatFloat(e.Confidence, 'f', -1, 64), strconv.Itoa(e.TrueDigit),
 		strconv.FormatBool(e.Correct()),
 		e.PredictedAt.UTC().Format(time.RFC3339), e.EvaluatedAt.UTC().Format(time.RFC3339),
+		predictedNumber, trueNumber, strconv.FormatBool(e.SegmentationError()),
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"reflect"
 	"sort"
 	"testing"
 	"time"
@@ -18,7 +19,9 @@ var (
 
 // randomHistory makes n predictions by random users in random servers (or
 // DMs), about 80% of them evaluated, with distinct evaluation times that
-// are not in insertion order and span several weeks.
+// are not in insertion order and span several weeks. A third are numbers
+// of 2 to 12 digits, whose verdicts are right, wrong in some digits, or of
+// another length (segmentation errors).
 func randomHistory(seed uint64, n int) []historyItem {
 	r := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
 	base := time.Date(2026, 9, 1, 0, 0, 0, 0, time.UTC)
@@ -31,6 +34,27 @@ func randomHistory(seed uint64, n int) []historyItem {
 		items[i] = historyItem{Pred: p, Evaluated: r.IntN(5) > 0, TrueDigit: r.IntN(10), At: at}
 		if r.IntN(2) == 0 {
 			items[i].TrueDigit = p.Digit
+		}
+		if r.IntN(3) == 0 {
+			digits := make([]int, 2+r.IntN(digitbot.MaxNumberDigits-1))
+			for j := range digits {
+				digits[j] = r.IntN(10)
+			}
+			np := numberPred(p.GuildID, p.UserID, digits, r)
+			np.CreatedAt = p.CreatedAt
+			items[i].Pred, items[i].TrueDigit = np, -1
+			truth := []byte(np.Number)
+			switch r.IntN(4) {
+			case 0: // right
+			case 1: // one digit wrong
+				truth[r.IntN(len(truth))] = byte('0' + r.IntN(10))
+			default: // another length: cut wrongly
+				truth = truth[:0]
+				for range 1 + r.IntN(digitbot.MaxNumberDigits) {
+					truth = append(truth, byte('0'+r.IntN(10)))
+				}
+			}
+			items[i].TrueNumber = string(truth)
 		}
 	}
 	return items
@@ -91,6 +115,8 @@ func diffStats(got, want digitbot.Stats) string {
 		return fmt.Sprintf("%d recent points, want %d", len(got.Recent), len(want.Recent))
 	case len(got.Daily) != len(want.Daily):
 		return fmt.Sprintf("%d days, want %d", len(got.Daily), len(want.Daily))
+	case got.Numbers != want.Numbers:
+		return fmt.Sprintf("numbers %+v, want %+v", got.Numbers, want.Numbers)
 	}
 	for i := range got.Recent {
 		g, w := got.Recent[i], want.Recent[i]
@@ -111,7 +137,12 @@ func diffStats(got, want digitbot.Stats) string {
 // digitbot.NewStats and a sort of the evaluations.
 func checkAgainstBruteForce(t *testing.T, db *DB, evals []digitbot.Evaluation) {
 	t.Helper()
-	for _, scope := range allScopes() {
+	checkScopesAgainstBruteForce(t, db, evals, allScopes())
+}
+
+func checkScopesAgainstBruteForce(t *testing.T, db *DB, evals []digitbot.Evaluation, scopes []digitbot.Scope) {
+	t.Helper()
+	for _, scope := range scopes {
 		mine := filterEvals(scope, evals)
 		got, err := db.Stats(bg, scope)
 		if err != nil {
@@ -129,11 +160,11 @@ func checkAgainstBruteForce(t *testing.T, db *DB, evals []digitbot.Evaluation) {
 			t.Fatalf("History(%+v) has %d, want %d", scope, len(hist), len(mine))
 		}
 		for i := range hist {
-			if hist[i] != mine[i] {
-				t.Fatalf("History(%+v)[%d] = %+v, want %+v", scope, i, hist[i], mine[i])
+			if d := diffEvaluation(hist[i], mine[i]); d != "" {
+				t.Fatalf("History(%+v)[%d]: %s", scope, i, d)
 			}
 		}
-		if limited, _ := db.History(bg, scope, 3); len(mine) >= 3 && (len(limited) != 3 || limited[0] != mine[0]) {
+		if limited, _ := db.History(bg, scope, 3); len(mine) >= 3 && (len(limited) != 3 || diffEvaluation(limited[0], mine[0]) != "") {
 			t.Fatalf("History(%+v, 3) = %d items", scope, len(limited))
 		}
 	}
@@ -151,6 +182,10 @@ func TestStore_Stats_MatchesBruteForce(t *testing.T) {
 		t.Run(fmt.Sprintf("seed%d_n%d", tc.seed, tc.n), func(t *testing.T) {
 			db := MustOpenDB(t)
 			evals := insertHistory(t, db, randomHistory(tc.seed, tc.n))
+			if all := digitbot.NewStats(digitbot.Scope{}, evals); tc.n >= 150 && (all.Numbers.Count == 0 || all.Numbers.SegmentationErrors == 0 ||
+				all.Numbers.Hits == 0 || all.Numbers.Count == all.Numbers.SegmentationErrors+all.Numbers.Hits) {
+				t.Fatalf("test setup: the history lacks some kind of number verdict: %+v", all.Numbers)
+			}
 			checkAgainstBruteForce(t, db, evals)
 
 			forgotten := testUsers[int(tc.seed)%len(testUsers)]
@@ -206,4 +241,25 @@ func TestStore_Stats_EmptyScope(t *testing.T) {
 	if d := diffStats(s, digitbot.NewStats(scope, nil)); d != "" || s.Recent != nil || s.Daily != nil {
 		t.Fatalf("empty stats: %s %+v", d, s)
 	}
+}
+
+// diffEvaluation describes how got differs from want (times compared as
+// instants, a number verdict by value).
+func diffEvaluation(got, want digitbot.Evaluation) string {
+	g, w := got, want
+	if !g.PredictedAt.Equal(w.PredictedAt) || !g.EvaluatedAt.Equal(w.EvaluatedAt) {
+		return fmt.Sprintf("times %v/%v, want %v/%v", g.PredictedAt, g.EvaluatedAt, w.PredictedAt, w.EvaluatedAt)
+	}
+	g.PredictedAt, g.EvaluatedAt, w.PredictedAt, w.EvaluatedAt = time.Time{}, time.Time{}, time.Time{}, time.Time{}
+	if !reflect.DeepEqual(g, w) {
+		gn, wn := "<nil>", "<nil>"
+		if g.Number != nil {
+			gn = fmt.Sprintf("%+v", *g.Number)
+		}
+		if w.Number != nil {
+			wn = fmt.Sprintf("%+v", *w.Number)
+		}
+		return fmt.Sprintf("%+v (number %s)\nwant %+v (number %s)", g, gn, w, wn)
+	}
+	return ""
 }

@@ -2,9 +2,11 @@
 // statistics and server configuration in one bbolt file.
 //
 // It implements digitbot.Store. Statistics are aggregated when an evaluation
-// is written, in the same transaction, for the four scopes it counts in (the
-// whole file, its server, its user, the user in that server), so /stats
-// reads a few hundred keys whatever the size of the history.
+// is written, in the same transaction, for the three scopes it counts in
+// (the whole file, its server, its user), so /stats of a server or of the
+// whole bot reads a few hundred keys whatever the size of the history. A
+// user's statistics also read the user's points, and a user's in one
+// server the user's evaluations: a user has hundreds, not millions.
 package store
 
 import (
@@ -23,7 +25,7 @@ import (
 )
 
 // SchemaVersion is the layout this binary reads and writes.
-const SchemaVersion = 1
+const SchemaVersion = 2
 
 // Defaults for Options.
 const (
@@ -128,7 +130,8 @@ type migration struct {
 // migrations is the upgrade path, one step per version.
 func migrations() []migration {
 	return []migration{
-		{From: 0, Desc: "un-versioned file (records only): add schema version and rebuild the stats scopes", Up: migrateV0},
+		{From: 0, Desc: "un-versioned file (records only): add the meta bucket", Up: migrateV0},
+		{From: 1, Desc: "binary records with number readings, evaluations inside their prediction's record", Up: migrateV1},
 	}
 }
 
@@ -207,7 +210,7 @@ func versionBytes(v int) []byte {
 }
 
 func createBuckets(tx *bolt.Tx) error {
-	for _, name := range [][]byte{bucketMeta, bucketPredictions, bucketPending, bucketEvaluations, bucketGuilds, bucketScopes} {
+	for _, name := range [][]byte{bucketMeta, bucketPredictions, bucketPending, bucketGuilds, bucketScopes, bucketModels} {
 		if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 			return err
 		}
@@ -215,39 +218,18 @@ func createBuckets(tx *bolt.Tx) error {
 	return nil
 }
 
-// migrateV0 upgrades files written before the schema version existed: they
-// hold predictions, pending, evaluations and guilds but no stats scopes, so
-// the scopes (aggregates, points, per-user and per-server indexes) are
-// rebuilt from the records.
+// migrateV0 upgrades files written before the schema version existed:
+// they hold the version 1 records (predictions, pending, evaluations,
+// guilds) but no stats scopes. Version 1's stats scopes would be thrown
+// away by migrateV1, which rebuilds them from the records, so this step
+// only adds the buckets version 1 has.
 func migrateV0(tx *bolt.Tx) error {
-	if err := createBuckets(tx); err != nil {
-		return err
-	}
-	if err := tx.DeleteBucket(bucketScopes); err != nil {
-		return err
-	}
-	if _, err := tx.CreateBucket(bucketScopes); err != nil {
-		return err
-	}
-	evals := tx.Bucket(bucketEvaluations)
-	return tx.Bucket(bucketPredictions).ForEach(func(k, v []byte) error {
-		p, err := decodePrediction(v)
-		if err != nil {
-			return fmt.Errorf("prediction %q: %w", k, err)
-		}
-		if err := indexPrediction(tx, &p); err != nil {
+	for _, name := range [][]byte{bucketMeta, bucketPredictions, bucketPending, bucketEvaluationsV1, bucketGuilds, bucketScopes} {
+		if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 			return err
 		}
-		ev := evals.Get(k)
-		if ev == nil {
-			return nil
-		}
-		e, err := decodeEvaluation(ev)
-		if err != nil {
-			return fmt.Errorf("evaluation %q: %w", k, err)
-		}
-		return countEvaluation(tx, e, 1)
-	})
+	}
+	return nil
 }
 
 // storeError wraps an unexpected bbolt or decoding failure for the log; the

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"strings"
 	"sync"
@@ -284,7 +285,7 @@ func TestStore_RunJanitor_Sweeps(t *testing.T) {
 	for {
 		var found bool
 		db.bolt.View(func(tx *bolt.Tx) error {
-			found = tx.Bucket(bucketPredictions).Get([]byte(p.ID)) != nil
+			found = tx.Bucket(bucketPredictions).Get(idKey(p.ID)) != nil
 			return nil
 		})
 		if !found {
@@ -297,4 +298,50 @@ func TestStore_RunJanitor_Sweeps(t *testing.T) {
 	}
 	cancel()
 	<-done
+}
+
+func TestStore_IDKey_RoundTripAndOrder(t *testing.T) {
+	var prev []byte
+	base := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
+	for i := range 200 {
+		id := newID(base.Add(time.Duration(i) * time.Millisecond))
+		k := idKey(id)
+		if len(k) != 11 || keyID(k) != id {
+			t.Fatalf("%s -> %x -> %s", id, k, keyID(k))
+		}
+		if prev != nil && bytes.Compare(prev, k) >= 0 {
+			t.Fatalf("keys out of creation order: %x then %x", prev, k)
+		}
+		prev = k
+	}
+	for _, id := range []string{"fixed-id", "a", "0123456789ABCDEF", "0123456789abcdeu", "0123456789abcdef0", strings.Repeat("z", IDLength)} {
+		k := idKey(id)
+		if keyID(k) != id {
+			t.Fatalf("%q -> %x -> %q", id, k, keyID(k))
+		}
+		if len(id) != IDLength || strings.Trim(id, idAlphabet) != "" {
+			if string(k) != id {
+				t.Fatalf("caller's id %q stored as %x", id, k)
+			}
+		}
+	}
+}
+
+// A record keeps its creation time relative to the one its id holds; ids
+// that only look drawn (a caller's, all 'z') still round-trip exactly.
+func TestStore_SavePrediction_CreatedAtRelativeToID(t *testing.T) {
+	db := MustOpenDB(t)
+	at := time.Date(2026, 11, 26, 12, 0, 0, 123456789, time.UTC)
+	for _, id := range []string{"", "zzzzzzzzzzzzzzzz", "0000000000000000", "fixed-id"} {
+		p := pred("111", "222", 1, 0.5)
+		p.ID, p.CreatedAt = id, at
+		p = mustSave(t, db, p)
+		got, err := db.Prediction(bg, p.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !got.CreatedAt.Equal(at) || got.ID != p.ID {
+			t.Fatalf("id %q: created %v, want %v", p.ID, got.CreatedAt, at)
+		}
+	}
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
+	"strconv"
 	"time"
 
 	"github.com/digitbot/digitbot"
@@ -61,24 +62,15 @@ func invalid(format string, args ...any) error {
 
 // SavePrediction stores a pending prediction and assigns p.ID (if empty)
 // and p.CreatedAt (if zero). A caller-chosen ID that exists is ECONFLICT.
+//
+// Probabilities and confidences are kept to four decimals (see
+// probScale): Prediction returns them rounded so.
 func (db *DB) SavePrediction(ctx context.Context, p *digitbot.Prediction) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	switch {
-	case p.UserID == "":
-		return invalid("A prediction needs the id of the user who posted the image.")
-	case p.Digit < 0 || p.Digit > 9:
-		return invalid("The predicted digit must be between 0 and 9, not %d.", p.Digit)
-	case !validProbability(p.Confidence):
-		return invalid("The confidence must be between 0 and 1.")
-	case p.ID != "" && !validID(p.ID):
-		return invalid("A prediction id must be 1-64 letters, digits, '-' or '_'.")
-	}
-	for _, f := range p.Probabilities {
-		if !validProbability(f) {
-			return invalid("Probabilities must be between 0 and 1.")
-		}
+	if err := validPrediction(p); err != nil {
+		return err
 	}
 	rec := *p
 	if rec.CreatedAt.IsZero() {
@@ -103,23 +95,79 @@ func (db *DB) SavePrediction(ctx context.Context, p *digitbot.Prediction) error 
 	return nil
 }
 
+// validPrediction checks what a record can hold: a one-digit reading
+// (Digit 0-9, at most one digit reading, of the same digit) or a number
+// (Digit -1, 2..MaxNumberDigits readings, Number their digits).
+func validPrediction(p *digitbot.Prediction) error {
+	switch {
+	case p.UserID == "":
+		return invalid("A prediction needs the id of the user who posted the image.")
+	case !validProbability(p.Confidence):
+		return invalid("The confidence must be between 0 and 1.")
+	case p.ID != "" && !validID(p.ID):
+		return invalid("A prediction id must be 1-64 letters, digits, '-' or '_'.")
+	case len(p.Digits) > digitbot.MaxNumberDigits:
+		return invalid("A reading holds at most %d digits, not %d.", digitbot.MaxNumberDigits, len(p.Digits))
+	case p.IsNumber() && p.Digit != -1:
+		return invalid("A number reading has digit -1, not %d.", p.Digit)
+	case !p.IsNumber() && (p.Digit < 0 || p.Digit > 9):
+		return invalid("The predicted digit must be between 0 and 9, not %d.", p.Digit)
+	case len(p.Digits) == 1 && p.Digits[0].Digit != p.Digit:
+		return invalid("A one-digit reading's digit (%d) differs from the prediction's (%d).", p.Digits[0].Digit, p.Digit)
+	}
+	if err := validProbabilities(&p.Probabilities); err != nil {
+		return err
+	}
+	number := make([]byte, 0, len(p.Digits))
+	for i := range p.Digits {
+		d := &p.Digits[i]
+		if d.Digit < 0 || d.Digit > 9 {
+			return invalid("Digit %d of the reading is %d, not 0-9.", i+1, d.Digit)
+		}
+		if !validProbability(d.Confidence) {
+			return invalid("The confidence of digit %d must be between 0 and 1.", i+1)
+		}
+		if err := validProbabilities(&d.Probabilities); err != nil {
+			return err
+		}
+		number = append(number, byte('0'+d.Digit))
+	}
+	switch {
+	case p.Number == "":
+	case len(p.Digits) > 0 && p.Number != string(number):
+		return invalid("The number %q does not match its digit readings %q.", p.Number, number)
+	case len(p.Digits) == 0 && p.Number != strconv.Itoa(p.Digit):
+		return invalid("The number %q does not match the digit %d.", p.Number, p.Digit)
+	}
+	return nil
+}
+
+func validProbabilities(probs *[10]float64) error {
+	for _, f := range probs {
+		if !validProbability(f) {
+			return invalid("Probabilities must be between 0 and 1.")
+		}
+	}
+	return nil
+}
+
 // savePrediction writes rec, drawing its ID if empty. A refusal is returned
 // as the first result so that a Batch does not roll back other writers.
 func savePrediction(tx *bolt.Tx, rec *digitbot.Prediction) (refusal, err error) {
 	preds := tx.Bucket(bucketPredictions)
 	if rec.ID == "" {
-		for rec.ID = newID(rec.CreatedAt); preds.Get([]byte(rec.ID)) != nil; {
+		for rec.ID = newID(rec.CreatedAt); preds.Get(idKey(rec.ID)) != nil; {
 			rec.ID = newID(rec.CreatedAt)
 		}
-	} else if preds.Get([]byte(rec.ID)) != nil {
+	} else if preds.Get(idKey(rec.ID)) != nil {
 		return digitbot.Errorf(digitbot.ECONFLICT, "A prediction with id %s already exists.", rec.ID), nil
 	}
-	v, err := encodePrediction(rec)
+	v, err := encodeRecord(tx.Bucket(bucketModels), rec)
 	if err != nil {
 		return nil, err
 	}
 	preds.FillPercent = 0.9 // ids grow with time: mostly appends
-	if err := preds.Put([]byte(rec.ID), v); err != nil {
+	if err := preds.Put(idKey(rec.ID), v); err != nil {
 		return nil, err
 	}
 	pending := tx.Bucket(bucketPending)
@@ -162,17 +210,56 @@ func indexPrediction(tx *bolt.Tx, p *digitbot.Prediction) error {
 	return nil
 }
 
-// Evaluate records the owner's verdict on a prediction, at most once.
+// Evaluate records the owner's verdict on a one-digit prediction, at most
+// once.
 //
 // Concurrent calls for the same prediction are serialised by bbolt's single
 // writer: whichever commits first wins, the others find its record and get
-// it back with EALREADYEVALUATED. Refusals write nothing.
+// it back with EALREADYEVALUATED. Refusals write nothing. A number reading
+// is refused with EINVALID: its verdict is a number (EvaluateNumber), and a
+// digit alone cannot say whether the reading was cut wrongly.
 func (db *DB) Evaluate(ctx context.Context, predictionID, userID string, trueDigit int) (digitbot.Evaluation, error) {
+	if trueDigit < 0 || trueDigit > 9 {
+		if err := ctx.Err(); err != nil {
+			return digitbot.Evaluation{}, err
+		}
+		return digitbot.Evaluation{}, invalid("The true digit must be between 0 and 9, not %d.", trueDigit)
+	}
+	return db.record(ctx, predictionID, userID, verdict{digit: trueDigit})
+}
+
+// EvaluateNumber records the owner's verdict on a reading: the number the
+// picture showed, 1..MaxNumberDigits digits. The rules are Evaluate's:
+// owner only, first verdict wins, refusals write nothing.
+//
+// On a number reading any length is accepted: a length other than the
+// reading's is a segmentation error, counted in Stats.Numbers but in no
+// digit's figures. On a one-digit reading a one-digit number is the same
+// verdict as Evaluate's; a longer one is refused with EINVALID (a one-digit
+// reading has no number verdict to hold it).
+func (db *DB) EvaluateNumber(ctx context.Context, predictionID, userID, trueNumber string) (digitbot.Evaluation, error) {
+	if !digitbot.ValidNumber(trueNumber) {
+		if err := ctx.Err(); err != nil {
+			return digitbot.Evaluation{}, err
+		}
+		shown := trueNumber
+		if len(shown) > 2*digitbot.MaxNumberDigits {
+			shown = shown[:2*digitbot.MaxNumberDigits] + "…"
+		}
+		return digitbot.Evaluation{}, invalid("The true number must be 1 to %d digits 0-9, not %q.", digitbot.MaxNumberDigits, shown)
+	}
+	return db.record(ctx, predictionID, userID, verdict{digit: -1, number: trueNumber})
+}
+
+// verdict is what a member said a picture showed.
+type verdict struct {
+	digit  int    // from Evaluate; -1 from EvaluateNumber
+	number string // from EvaluateNumber, valid
+}
+
+func (db *DB) record(ctx context.Context, predictionID, userID string, v verdict) (digitbot.Evaluation, error) {
 	if err := ctx.Err(); err != nil {
 		return digitbot.Evaluation{}, err
-	}
-	if trueDigit < 0 || trueDigit > 9 {
-		return digitbot.Evaluation{}, invalid("The true digit must be between 0 and 9, not %d.", trueDigit)
 	}
 	now := db.now().UTC()
 	var (
@@ -182,7 +269,7 @@ func (db *DB) Evaluate(ctx context.Context, predictionID, userID string, trueDig
 	err := db.write(func(tx *bolt.Tx) error {
 		// Batch may run this twice: the outcome is recomputed from the tx.
 		var err error
-		result, refusal, err = db.evaluate(tx, predictionID, userID, trueDigit, now)
+		result, refusal, err = db.evaluate(tx, predictionID, userID, v, now)
 		return err
 	})
 	if err != nil {
@@ -191,43 +278,67 @@ func (db *DB) Evaluate(ctx context.Context, predictionID, userID string, trueDig
 	return result, refusal
 }
 
-// evaluate is Evaluate inside a write transaction. Refusals (forbidden,
-// already evaluated, not found) write nothing and come back as the second
-// result with a nil error, so that they do not roll back a Batch.
-func (db *DB) evaluate(tx *bolt.Tx, predictionID, userID string, trueDigit int, now time.Time) (digitbot.Evaluation, error, error) {
-	v := tx.Bucket(bucketPredictions).Get([]byte(predictionID))
+// evaluate records a verdict inside a write transaction. Refusals
+// (forbidden, already evaluated, not found, wrong kind of verdict) write
+// nothing and come back as the second result with a nil error, so that they
+// do not roll back a Batch.
+func (db *DB) evaluate(tx *bolt.Tx, predictionID, userID string, vd verdict, now time.Time) (digitbot.Evaluation, error, error) {
+	preds := tx.Bucket(bucketPredictions)
+	models := tx.Bucket(bucketModels)
+	id := idKey(predictionID)
+	v := preds.Get(id)
 	if v == nil {
 		return digitbot.Evaluation{}, notFound(predictionID), nil
 	}
-	p, err := decodePrediction(v)
+	rec, err := decodeVerdict(models, id, v)
 	if err != nil {
 		return digitbot.Evaluation{}, nil, fmt.Errorf("prediction %s: %w", predictionID, err)
 	}
+	p := &rec.P
 	if p.UserID != userID {
-		return digitbot.Evaluation{}, digitbot.Errorf(digitbot.EFORBIDDEN, "Only the person who posted the image can say which digit it was."), nil
-	}
-	if old := tx.Bucket(bucketEvaluations).Get([]byte(predictionID)); old != nil {
-		e, err := decodeEvaluation(old)
-		if err != nil {
-			return digitbot.Evaluation{}, nil, fmt.Errorf("evaluation %s: %w", predictionID, err)
+		what := "digit"
+		if p.IsNumber() {
+			what = "number"
 		}
-		return e, digitbot.Errorf(digitbot.EALREADYEVALUATED, "This prediction was already evaluated."), nil
+		return digitbot.Evaluation{}, digitbot.Errorf(digitbot.EFORBIDDEN, "Only the person who posted the image can say which %s it was.", what), nil
 	}
-	if db.expired(p, now) {
+	if rec.Evaluated {
+		return rec.evaluation(), digitbot.Errorf(digitbot.EALREADYEVALUATED, "This prediction was already evaluated."), nil
+	}
+	if db.expired(*p, now) {
 		return digitbot.Evaluation{}, digitbot.Errorf(digitbot.ENOTFOUND, "This prediction has expired."), nil
 	}
-	e := digitbot.Evaluation{
-		PredictionID: p.ID, GuildID: p.GuildID, ChannelID: p.ChannelID, UserID: p.UserID,
-		FileName: p.FileName, Predicted: p.Digit, Confidence: p.Confidence, TrueDigit: trueDigit,
-		PredictedAt: p.CreatedAt.UTC(), EvaluatedAt: now,
+	trueDigit, trueNumber := vd.digit, ""
+	switch {
+	case p.IsNumber() && vd.number == "":
+		return digitbot.Evaluation{}, invalid("This picture was read as the number %s, not as one digit: say which number it shows.", p.Number), nil
+	case p.IsNumber():
+		trueNumber = vd.number
+	case vd.number == "":
+	case len(vd.number) == 1:
+		trueDigit = int(vd.number[0] - '0')
+	default:
+		return digitbot.Evaluation{}, invalid("This picture was read as one digit (%d), so the true value must be one digit too, not %s.", p.Digit, vd.number), nil
 	}
-	if err := putEvaluation(tx, e); err != nil {
+	nv := appendVerdict(v, p.CreatedAt, now, trueDigit, trueNumber, p.IsNumber())
+	// The evaluation returned is the one read back from the new record, so
+	// that it equals what Evaluation and History return later.
+	if rec, err = decodeVerdict(models, id, nv); err != nil {
+		return digitbot.Evaluation{}, nil, fmt.Errorf("prediction %s: %w", predictionID, err)
+	}
+	preds.FillPercent = 0.9
+	if err := preds.Put(id, nv); err != nil {
 		return digitbot.Evaluation{}, nil, err
 	}
 	if err := tx.Bucket(bucketPending).Delete(pendingKey(p.CreatedAt, p.ID)); err != nil {
 		return digitbot.Evaluation{}, nil, err
 	}
-	return e, nil, nil
+	e := rec.evaluation()
+	if err := countEvaluation(tx, e, 1); err != nil {
+		return digitbot.Evaluation{}, nil, err
+	}
+	// Its points now list it in the user's and server's scopes.
+	return e, nil, unindexPrediction(tx, p)
 }
 
 func notFound(id string) error {
@@ -238,27 +349,46 @@ func (db *DB) expired(p digitbot.Prediction, now time.Time) bool {
 	return p.CreatedAt.Before(now.Add(-db.ttl))
 }
 
-// putEvaluation writes the record and counts it in its four scopes.
-func putEvaluation(tx *bolt.Tx, e digitbot.Evaluation) error {
-	v, err := jsonMarshal(e)
-	if err != nil {
-		return err
+// unindexPrediction deletes the pending entries indexPrediction made.
+func unindexPrediction(tx *bolt.Tx, p *digitbot.Prediction) error {
+	scopes := tx.Bucket(bucketScopes)
+	owners := []digitbot.Scope{{UserID: p.UserID}}
+	if p.GuildID != "" {
+		owners = append(owners, digitbot.Scope{GuildID: p.GuildID})
 	}
-	evals := tx.Bucket(bucketEvaluations)
-	evals.FillPercent = 0.9
-	if err := evals.Put([]byte(e.PredictionID), v); err != nil {
-		return err
+	for _, s := range owners {
+		key := scopeKey(s)
+		if b := scopes.Bucket(key); b != nil {
+			if err := b.Delete(predKey(p.ID)); err != nil {
+				return err
+			}
+			if err := deleteIfEmpty(scopes, key); err != nil {
+				return err
+			}
+		}
 	}
-	return countEvaluation(tx, e, 1)
+	return nil
 }
 
 // countEvaluation adds (sign 1) or removes (sign -1) e from the aggregates
-// and points of every scope it counts in. A scope left empty is deleted, so
-// no aggregate keyed by a forgotten user or server survives with zeros.
+// and points of every scope it counts in (see scopesOf): its digit verdicts in the
+// per-digit figures, days and points, a number reading in the number
+// counts, and one point per evaluation (empty for a segmentation error),
+// which is how History finds it. A scope left empty is deleted, so no
+// aggregate keyed by a forgotten user or server survives with zeros.
 func countEvaluation(tx *bolt.Tx, e digitbot.Evaluation, sign int64) error {
-	if e.TrueDigit < 0 || e.TrueDigit > 9 || e.Predicted < 0 || e.Predicted > 9 {
+	if e.Number == nil && (e.TrueDigit < 0 || e.TrueDigit > 9 || e.Predicted < 0 || e.Predicted > 9) {
 		return fmt.Errorf("evaluation %s has digits out of range", e.PredictionID)
 	}
+	var day dayAgg
+	for _, v := range e.DigitVerdicts() {
+		day.Count++
+		day.ConfSum += confFixed(v.Confidence)
+		if v.Predicted == v.True {
+			day.Hits++
+		}
+	}
+	point := encodePoint(e)
 	scopes := tx.Bucket(bucketScopes)
 	for _, s := range scopesOf(e.GuildID, e.UserID) {
 		key := scopeKey(s)
@@ -278,7 +408,7 @@ func countEvaluation(tx *bolt.Tx, e digitbot.Evaluation, sign int64) error {
 			return err
 		}
 		t.add(e, sign)
-		if t.Total > 0 {
+		if !t.empty() {
 			err = b.Put([]byte{prefixTotals}, t.encode())
 		} else {
 			err = b.Delete([]byte{prefixTotals})
@@ -286,29 +416,29 @@ func countEvaluation(tx *bolt.Tx, e digitbot.Evaluation, sign int64) error {
 		if err != nil {
 			return err
 		}
-		dk := dayKey(e.EvaluatedAt)
-		var d dayAgg
-		if dv := b.Get(dk); dv != nil {
-			if d, err = decodeDay(dv); err != nil {
+		if day.Count > 0 && keepsDays(s) {
+			dk := dayKey(e.EvaluatedAt)
+			var d dayAgg
+			if dv := b.Get(dk); dv != nil {
+				if d, err = decodeDay(dv); err != nil {
+					return err
+				}
+			}
+			d.Count += sign * day.Count
+			d.Hits += sign * day.Hits
+			d.ConfSum += sign * day.ConfSum
+			if d.Count > 0 {
+				err = b.Put(dk, d.encode())
+			} else {
+				err = b.Delete(dk)
+			}
+			if err != nil {
 				return err
 			}
 		}
-		d.Count += sign
-		d.ConfSum += sign * confFixed(e.Confidence)
-		if e.Correct() {
-			d.Hits += sign
-		}
-		if d.Count > 0 {
-			err = b.Put(dk, d.encode())
-		} else {
-			err = b.Delete(dk)
-		}
-		if err != nil {
-			return err
-		}
 		pk := pointKey(e.EvaluatedAt, e.PredictionID)
 		if sign > 0 {
-			err = b.Put(pk, encodePoint(e))
+			err = b.Put(pk, point)
 		} else {
 			err = b.Delete(pk)
 		}
@@ -341,41 +471,21 @@ func removePrediction(tx *bolt.Tx, id []byte) error {
 	if v == nil {
 		return nil
 	}
-	p, err := decodePrediction(v)
+	rec, err := decodeVerdict(tx.Bucket(bucketModels), id, v)
 	if err != nil {
 		return fmt.Errorf("prediction %q: %w", id, err)
 	}
-	evals := tx.Bucket(bucketEvaluations)
-	if ev := evals.Get(id); ev != nil {
-		e, err := decodeEvaluation(ev)
-		if err != nil {
-			return fmt.Errorf("evaluation %q: %w", id, err)
-		}
-		if err := countEvaluation(tx, e, -1); err != nil {
-			return err
-		}
-		if err := evals.Delete(id); err != nil {
+	if rec.Evaluated {
+		if err := countEvaluation(tx, rec.evaluation(), -1); err != nil {
 			return err
 		}
 	}
+	p := &rec.P
 	if err := tx.Bucket(bucketPending).Delete(pendingKey(p.CreatedAt, p.ID)); err != nil {
 		return err
 	}
-	scopes := tx.Bucket(bucketScopes)
-	owners := []digitbot.Scope{{UserID: p.UserID}}
-	if p.GuildID != "" {
-		owners = append(owners, digitbot.Scope{GuildID: p.GuildID})
-	}
-	for _, s := range owners {
-		key := scopeKey(s)
-		if b := scopes.Bucket(key); b != nil {
-			if err := b.Delete(predKey(p.ID)); err != nil {
-				return err
-			}
-			if err := deleteIfEmpty(scopes, key); err != nil {
-				return err
-			}
-		}
+	if err := unindexPrediction(tx, p); err != nil {
+		return err
 	}
 	return preds.Delete(id)
 }
@@ -399,7 +509,9 @@ func (db *DB) Sweep(ctx context.Context) (removed int, err error) {
 			c := pending.Cursor()
 			for k, _ := c.First(); k != nil && len(ids)+len(stale) < chunk && string(k[:8]) < string(cutoff); k, _ = c.Next() {
 				id := append([]byte(nil), k[8:]...)
-				if tx.Bucket(bucketEvaluations).Get(id) != nil {
+				// An entry whose record is gone or evaluated is stale: only
+				// the entry goes.
+				if v := tx.Bucket(bucketPredictions).Get(id); v == nil || recordEvaluated(v) {
 					stale = append(stale, append([]byte(nil), k...))
 				} else {
 					ids = append(ids, id)
@@ -463,9 +575,6 @@ func (db *DB) ForgetUser(ctx context.Context, userID string) error {
 		return err
 	}
 	err := db.bolt.Update(func(tx *bolt.Tx) error {
-		if err := deleteMemberScopes(tx, func(g, u string) bool { return u == userID }); err != nil {
-			return err
-		}
 		guilds := tx.Bucket(bucketGuilds)
 		var scrub []digitbot.GuildConfig
 		err := guilds.ForEach(func(k, v []byte) error {
@@ -507,9 +616,6 @@ func (db *DB) PurgeGuild(ctx context.Context, guildID string) error {
 		return err
 	}
 	err := db.bolt.Update(func(tx *bolt.Tx) error {
-		if err := deleteMemberScopes(tx, func(g, u string) bool { return g == guildID }); err != nil {
-			return err
-		}
 		return tx.Bucket(bucketGuilds).Delete([]byte(guildID))
 	})
 	return storeError("purge guild", err)
@@ -532,10 +638,18 @@ func (db *DB) removeScope(ctx context.Context, s digitbot.Scope) error {
 				done = true
 				return nil
 			}
+			// Pending predictions are listed by id, evaluated ones by
+			// their points.
 			var ids [][]byte
 			c := b.Cursor()
 			for k, _ := c.Seek([]byte{prefixPred}); k != nil && k[0] == prefixPred && len(ids) < chunk; k, _ = c.Next() {
 				ids = append(ids, append([]byte(nil), k[1:]...))
+			}
+			for k, _ := c.Seek([]byte{prefixPoint}); k != nil && k[0] == prefixPoint && len(ids) < chunk; k, _ = c.Next() {
+				if len(k) < 9 {
+					return fmt.Errorf("corrupt point key %x", k)
+				}
+				ids = append(ids, append([]byte(nil), k[9:]...))
 			}
 			for _, id := range ids {
 				if err := removePrediction(tx, id); err != nil {
@@ -558,32 +672,4 @@ func (db *DB) removeScope(ctx context.Context, s digitbot.Scope) error {
 			return nil
 		}
 	}
-}
-
-// deleteMemberScopes deletes the user-in-server scopes that match. They
-// are normally gone already (emptied by removePrediction); this is the
-// belt to those braces, so no bucket name keeps the id.
-func deleteMemberScopes(tx *bolt.Tx, match func(guild, user string) bool) error {
-	scopes := tx.Bucket(bucketScopes)
-	var doomed [][]byte
-	c := scopes.Cursor()
-	for k, _ := c.Seek([]byte{'m'}); k != nil && k[0] == 'm'; k, _ = c.Next() {
-		if g, u, ok := memberOfKey(k); ok && match(g, u) {
-			doomed = append(doomed, append([]byte(nil), k...))
-		}
-	}
-	for _, k := range doomed {
-		if err := scopes.DeleteBucket(k); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// EvaluateNumber records the owner's verdict on a number reading.
-//
-// Number readings are not stored yet: schema v2 (per-digit records) is
-// being built. Until then the store refuses them without writing anything.
-func (db *DB) EvaluateNumber(ctx context.Context, predictionID, userID, trueNumber string) (digitbot.Evaluation, error) {
-	return digitbot.Evaluation{}, invalid("Number readings cannot be evaluated yet.")
 }
