@@ -492,3 +492,59 @@ func TestNumbers_StatsWithOnlyAMiscutNumber_StillAnswers(t *testing.T) {
 		t.Errorf("/stats with no digit verdict:\n%s", text)
 	}
 }
+
+// TestNumbers_RealStore runs the number flow on the bbolt store instead of
+// the in-memory double: the store's own owner, first-verdict and
+// aggregate rules behind the same answers.
+func TestNumbers_RealStore(t *testing.T) {
+	cls := digitbottest.NewClassifier()
+	cls.Script(testImage(t, "digit-2.png").Data, reading2026)
+	cls.Script(testImage(t, "digit-3.png").Data, digitbottest.Number("31", 0.98, 0.91))
+	o := defaultHarness()
+	o.classifier = cls
+	h := newHarness(t, o)
+	post := func(name string) *discordtest.Message {
+		msg := h.post(discordtest.MessageOptions{ChannelID: channelID, Author: alice, Attachments: []discordtest.File{testImage(t, name)}})
+		return h.replyTo(msg.ID)
+	}
+	r := post("digit-2.png")
+	if in := h.press(r, buttonID(t, r, "✏️ Correct it"), bob, "en-US"); !strings.Contains(h.final(in).Content, "Only the person who posted") {
+		t.Errorf("a stranger was not refused")
+	}
+	in := h.press(r, buttonID(t, r, "✏️ Correct it"), alice, "en-US")
+	if in.Response().Type != int(discordgo.InteractionResponseModal) {
+		t.Fatalf("no modal: %+v", in.Attempts())
+	}
+	sub, err := h.srv.SubmitModal(discordtest.ModalSubmitOptions{Opened: in, Values: map[string]string{"number": "2028"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m := h.final(sub); !strings.Contains(embedText(m), "❌ It was 2028") {
+		t.Errorf("answer:\n%s\nlogs:\n%s", embedText(m), h.logs.String())
+	}
+	r = post("digit-3.png")
+	h.final(h.press(r, buttonID(t, r, "✅ Right"), alice, "en-US"))
+
+	evals, err := h.db.History(h.ctx(), digitbot.Scope{UserID: aliceID}, 0)
+	if err != nil || len(evals) != 2 {
+		t.Fatalf("history %+v %v", evals, err)
+	}
+	for _, e := range evals {
+		if e.Number == nil || (e.Number.Predicted == "2026") != (e.Number.True == "2028") {
+			t.Errorf("stored %+v", e)
+		}
+	}
+	stats := embedText(h.final(h.slash(discordtest.CommandOptions{Name: "stats", Actor: discordtest.Actor{User: alice, ChannelID: channelID}})))
+	if !strings.Contains(stats, "6 evaluations") || !strings.Contains(stats, "Numbers: 2 evaluated · 1 read right") {
+		t.Errorf("/stats:\n%s", stats)
+	}
+	// /export is the store's CSV, number columns included.
+	export := h.final(h.slash(discordtest.CommandOptions{Name: "export", Actor: discordtest.Actor{User: alice, ChannelID: channelID}}))
+	csv, ok := export.File("digitbot-evaluations.csv")
+	if !ok {
+		t.Fatalf("/export sent no CSV: %q", export.Content)
+	}
+	if text := string(csv.Data); !strings.Contains(text, "true_number") || !strings.Contains(text, "2028") || !strings.Contains(text, "31") {
+		t.Errorf("export:\n%s", text)
+	}
+}
