@@ -64,9 +64,17 @@ type Config struct {
 	QueueSize int
 	// ReadyTimeout bounds the wait for the gateway's READY at start.
 	ReadyTimeout time.Duration
-	// RequestTimeout bounds each call to Discord's REST API, so a 429
-	// loop cannot hang a handler.
+	// RequestTimeout bounds REST calls that are not answers (deleting a
+	// response) and, with Discord's 3 s window, an interaction's first
+	// response. Answers are retried through rate limits for as long as
+	// they can still be delivered (see messageAnswerLifetime), so an
+	// accepted upload is not left unanswered by a burst of 429s.
 	RequestTimeout time.Duration
+	// KeepMissingGuilds turns off the purge, at READY, of stored servers
+	// the bot is no longer in. For a bot connected to a Discord other than
+	// the one that wrote the database (the playground's built-in server),
+	// where every real server would look removed.
+	KeepMissingGuilds bool
 }
 
 // DefaultAllowedHosts are the hosts Discord serves attachments from.
@@ -182,6 +190,9 @@ type Bot struct {
 	fetch   *fetcher
 	limits  *userLimits
 	pool    *pool
+	busy    *busyNotices
+	erase   *erasures
+	purges  purges
 	seenEnc *png.Encoder
 
 	commands   map[string]func(*call)
@@ -253,6 +264,8 @@ func New(opts Options) (*Bot, error) {
 	}
 	b.fetch = newFetcher(opts.HTTPClient, cfg.AllowedHosts, cfg.MaxImageBytes, cfg.MaxImagePixels, cfg.DownloadTimeout)
 	b.limits = newUserLimits(cfg.RateLimitPerMinute, cfg.RateLimitBurst)
+	b.busy = newBusyNotices()
+	b.erase = newErasures()
 	b.pool = newPool(cfg.Workers, cfg.QueueSize)
 	b.seenEnc = newSeenEncoder()
 	b.workCtx, b.workCancel = context.WithCancel(context.Background())
@@ -511,6 +524,19 @@ func (b *Bot) onReady(_ *discordgo.Session, r *discordgo.Ready) {
 	b.connected.Store(true)
 	b.metrics.SetGatewayConnected(true)
 	b.log.Info("gateway READY", "guilds", len(r.Guilds), "session_resumable", r.SessionID != "")
+	member := make(map[string]bool, len(r.Guilds))
+	for _, g := range r.Guilds {
+		if g != nil && g.ID != "" {
+			member[g.ID] = true // unavailable too: an outage is not a removal
+		}
+	}
+	shard, shards := 0, 1
+	if r.Shard != nil {
+		shard, shards = r.Shard[0], r.Shard[1]
+	}
+	if !b.cfg.KeepMissingGuilds {
+		b.track("ready_purges", func() { b.onReadyGuilds(member, shard, shards) })
+	}
 }
 
 func (b *Bot) onResumed(_ *discordgo.Session, _ *discordgo.Resumed) {

@@ -70,6 +70,21 @@ var imageExtensions = map[string]bool{
 	".tif": true, ".tiff": true, ".webp": true,
 }
 
+// knownUnsupported reports whether an attachment is, by its content type or
+// name, a picture format the classifier refuses (TIFF, HEIC/HEIF, AVIF).
+func knownUnsupported(a *discordgo.MessageAttachment) bool {
+	mt, _, _ := mime.ParseMediaType(a.ContentType)
+	switch strings.ToLower(mt) {
+	case "image/tiff", "image/tiff-fx", "image/heic", "image/heif", "image/heic-sequence", "image/heif-sequence", "image/avif":
+		return true
+	}
+	switch strings.ToLower(path.Ext(a.Filename)) {
+	case ".tif", ".tiff", ".heic", ".heif", ".avif":
+		return true
+	}
+	return false
+}
+
 // looksLikeImage reports whether an attachment claims to be a picture.
 func looksLikeImage(a *discordgo.MessageAttachment) bool {
 	if a.ContentType != "" {
@@ -81,6 +96,11 @@ func looksLikeImage(a *discordgo.MessageAttachment) bool {
 // precheck refuses what Discord's metadata already shows is unusable, so
 // nothing is downloaded for it.
 func (f *fetcher) precheck(a *discordgo.MessageAttachment) error {
+	if knownUnsupported(a) {
+		// The classifier refuses these from their first bytes anyway:
+		// downloading them would only cost the bandwidth.
+		return digitbot.Errorf(digitbot.EUNSUPPORTED, "%s is in a format the bot does not read (%s)", a.Filename, a.ContentType)
+	}
 	if a.ContentType != "" {
 		mt, _, err := mime.ParseMediaType(a.ContentType)
 		if err != nil || !strings.HasPrefix(mt, "image/") {

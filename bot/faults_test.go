@@ -315,8 +315,12 @@ func TestBot_SlowDownload_SlashPredictDefersWithinTheDeadline(t *testing.T) {
 }
 
 func TestBot_ShutdownDuringWork_FinishesEveryAnswerFirst(t *testing.T) {
+	// Every download is held until Shutdown has been called: the work is
+	// in flight when it starts, whatever the machine's load.
+	gate := gateTransport{started: make(chan struct{}, 4), open: make(chan struct{})}
 	o := defaultHarness()
-	o.downloadDelay = 300 * time.Millisecond
+	o.downloadWrap = func(base http.RoundTripper) http.RoundTripper { gate.base = base; return gate }
+	o.workers = 4 // all four downloads at once: each started one is a job the bot took
 	h := newHarness(t, o)
 	var ids []string
 	for _, name := range []string{"digit-1.png", "digit-2.png", "digit-3.png"} {
@@ -324,11 +328,16 @@ func TestBot_ShutdownDuringWork_FinishesEveryAnswerFirst(t *testing.T) {
 		ids = append(ids, m.ID)
 	}
 	in := h.slash(discordtest.CommandOptions{Name: "predict", Actor: discordtest.Actor{User: bob}, Options: map[string]any{"image": testImage(t, "digit-4.png")}})
-	time.Sleep(100 * time.Millisecond) // the events reach the bot; downloads are under way
+	for range 4 {
+		<-gate.started
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	start := time.Now()
-	if err := h.bot.Shutdown(ctx); err != nil {
+	shutdown := make(chan error, 1)
+	go func() { shutdown <- h.bot.Shutdown(ctx) }()
+	close(gate.open)
+	if err := <-shutdown; err != nil {
 		t.Fatalf("Shutdown: %v", err)
 	}
 	t.Logf("shutdown took %s", time.Since(start))

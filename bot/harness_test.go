@@ -5,6 +5,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -75,7 +76,10 @@ type harnessOptions struct {
 	globalCommands bool
 	// downloadDelay slows every attachment download.
 	downloadDelay time.Duration
-	metrics       bot.Metrics
+	// downloadWrap, when set, wraps the attachment download transport.
+	downloadWrap      func(http.RoundTripper) http.RoundTripper
+	keepMissingGuilds bool
+	metrics           bot.Metrics
 	// heartbeat is the gateway's heartbeat interval (discordtest's 1 s
 	// default when zero; Discord's is 41.25 s).
 	heartbeat time.Duration
@@ -90,10 +94,11 @@ func defaultHarness() harnessOptions {
 }
 
 type harness struct {
-	t    testing.TB
-	srv  *discordtest.Server
-	bot  *bot.Bot
-	db   digitbot.Store
+	t   testing.TB
+	srv *discordtest.Server
+	bot *bot.Bot
+	// db is the bbolt store, nil when harnessOptions.store replaced it.
+	db   *store.DB
 	sess *discordgo.Session
 	logs *syncBuffer
 }
@@ -135,14 +140,15 @@ func newHarness(t testing.TB, o harnessOptions) *harness {
 			Channels: []discordtest.ChannelOptions{{ID: channelID, Name: "digits"}, {ID: otherChannelID, Name: "general"}},
 		}},
 	})
-	db := o.store
+	st := o.store
+	var db *store.DB
 	closeStore := func() {}
-	if db == nil {
+	if st == nil {
 		real, err := store.Open(filepath.Join(t.TempDir(), "digitbot.db"), store.Options{})
 		if err != nil {
 			t.Fatalf("store: %v", err)
 		}
-		db, closeStore = real, func() { real.Close() }
+		st, db, closeStore = real, real, func() { real.Close() }
 	}
 	devGuild := guildID
 	if o.globalCommands {
@@ -161,6 +167,9 @@ func newHarness(t testing.TB, o harnessOptions) *harness {
 	if o.downloadDelay > 0 {
 		download.Transport = slowTransport{base: download.Transport, delay: o.downloadDelay}
 	}
+	if o.downloadWrap != nil {
+		download.Transport = o.downloadWrap(download.Transport)
+	}
 	logs := &syncBuffer{}
 	var logOut io.Writer = logs
 	if testing.Verbose() && os.Getenv("DIGITBOT_TEST_LOGS") != "" {
@@ -169,7 +178,7 @@ func newHarness(t testing.TB, o harnessOptions) *harness {
 	b, err := bot.New(bot.Options{
 		Session:    sess,
 		Classifier: cls,
-		Store:      db,
+		Store:      st,
 		Render: func(s digitbot.Stats, r bot.ChartRequest) ([]byte, error) {
 			return chart.Render(s, chart.Options{Title: r.Title, Threshold: r.Threshold, Lang: r.Lang, Width: 600, Height: 400})
 		},
@@ -189,6 +198,7 @@ func newHarness(t testing.TB, o harnessOptions) *harness {
 			DevGuildID:           devGuild,
 			ReadyTimeout:         5 * time.Second,
 			RequestTimeout:       5 * time.Second,
+			KeepMissingGuilds:    o.keepMissingGuilds,
 		},
 	})
 	if err != nil {

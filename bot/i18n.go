@@ -115,6 +115,7 @@ var catalog = map[msgID]text{
 	"fix.invalid":     {"“%s” isn't a number I can save: type only the digits 0–9, 1 to %d of them. Nothing was saved.", "«%s» no es un número que pueda guardar: escribe solo dígitos del 0 al 9, de 1 a %d. No se ha guardado nada."},
 
 	// Evaluations.
+	"eval.mismatch":  {"This button does not belong to this answer; nothing was saved.", "Este botón no pertenece a esta respuesta; no se ha guardado nada."},
 	"eval.field":     {"Evaluation", "Evaluación"},
 	"eval.right":     {"✅ Right! Evaluation saved.", "✅ ¡Acertó! Evaluación guardada correctamente."},
 	"eval.wrong":     {"❌ It was a %d. Evaluation saved.", "❌ Era un %d. Evaluación guardada correctamente."},
@@ -126,7 +127,7 @@ var catalog = map[msgID]text{
 
 	// Mistakes with images.
 	"err.invalid_image":      {"`%s` isn't an image I can read. Send a picture (PNG or JPEG) of one handwritten digit.", "La imagen `%s` no es válida. Envía una imagen (PNG o JPEG) con un dígito escrito a mano."},
-	"err.unsupported_format": {"`%s`: I can't read this image format. Use PNG, JPEG, GIF, BMP or TIFF.", "`%s`: no puedo leer este formato de imagen. Usa PNG, JPEG, GIF, BMP o TIFF."},
+	"err.unsupported_format": {"`%s`: I can't read this image format. Use PNG, JPEG, GIF, BMP or WebP.", "`%s`: no puedo leer este formato de imagen. Usa PNG, JPEG, GIF, BMP o WebP."},
 	"err.too_large":          {"`%s` is too large (the limit is %s and %s pixels). Send a smaller picture.", "`%s` es demasiado grande (el límite es %s y %s píxeles). Envía una imagen más pequeña."},
 	"err.no_digit":           {"I couldn't find a digit in `%s`: the image looks empty. Draw one digit with a clear stroke on a plain background.", "No he encontrado ningún dígito en `%s`: la imagen parece vacía. Dibuja un dígito con un trazo claro sobre un fondo liso."},
 	"err.download":           {"I couldn't download `%s` from Discord. Try again in a moment.", "No he podido descargar `%s` de Discord. Inténtalo de nuevo en un momento."},
@@ -136,6 +137,8 @@ var catalog = map[msgID]text{
 	"err.no_image":           {"Attach an image of a handwritten digit (PNG or JPEG) and I'll tell you which one it is.", "Carga tu imagen con el dígito dibujado (PNG o JPEG) y te diré cuál es."},
 	"err.no_image_target":    {"That message has no image to read.", "Ese mensaje no tiene ninguna imagen que leer."},
 	"err.busy":               {"I'm busy with a lot of images right now. Try again in a few seconds.", "Estoy ocupado con muchas imágenes ahora mismo. Inténtalo de nuevo en unos segundos."},
+	"err.erasing":            {"Your data, or this server's, is being deleted right now; try again in a moment.", "Tus datos, o los de este servidor, se están borrando ahora mismo; inténtalo de nuevo en un momento."},
+	"err.busy_many":          {"I'm busy with a lot of images right now and could not read the last %d pictures posted here. Send them again in a minute.", "Estoy ocupado con muchas imágenes ahora mismo y no he podido leer las últimas %d imágenes enviadas aquí. Vuelve a enviarlas dentro de un minuto."},
 	"err.rate_limited":       {"⏳ Slow down a little: try again in %d s.", "⏳ Más despacio: inténtalo de nuevo dentro de %d s."},
 	"err.restarting":         {"I'm restarting: try again in a minute.", "Me estoy reiniciando: inténtalo de nuevo en un minuto."},
 	"err.unknown_command":    {"I don't know this command (it may have just changed). Try again in a minute.", "No conozco este comando (puede que acabe de cambiar). Inténtalo de nuevo en un minuto."},

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
 	"time"
 
 	"github.com/bwmarrin/discordgo"
@@ -43,7 +44,11 @@ func (b *Bot) predictImage(ctx context.Context, o origin, att *discordgo.Message
 		p.CreatedAt = b.now()
 	}
 	saveStart := time.Now()
-	if err := b.store.SavePrediction(ctx, &p); err != nil {
+	if err := b.erase.save(func() error { return b.store.SavePrediction(ctx, &p) }, userKey(o.userID), guildKey(o.guildID)); err != nil {
+		if digitbot.ErrorCode(err) == digitbot.ECONFLICT {
+			b.metrics.ObservePrediction(digitbot.ECONFLICT, took)
+			return digitbot.Prediction{}, err // the poster or server is being erased
+		}
 		b.metrics.ObservePrediction(digitbot.EINTERNAL, took)
 		return digitbot.Prediction{}, digitbot.WrapError(digitbot.EINTERNAL, "could not save the prediction", err)
 	}
@@ -109,6 +114,8 @@ func (b *Bot) imageErrorText(l lang, name string, err error) string {
 	case digitbot.EUNAVAILABLE:
 		b.log.Warn("attachment download failed", "code", code, "err", err.Error())
 		return l.t("err.download", name)
+	case digitbot.ECONFLICT:
+		return l.t("err.erasing")
 	}
 	if errors.Is(err, context.Canceled) {
 		return l.t("err.restarting")
@@ -199,12 +206,12 @@ func (b *Bot) handleMessage(received time.Time, m *discordgo.Message) {
 		}
 	}
 	l := b.messageLang(m.GuildID)
-	if len(atts) == 0 {
-		if explicit {
-			b.replyText(ctx, m, l.t("err.no_image"))
-		}
+	if len(atts) == 0 && !explicit {
 		return
 	}
+	// Every answer counts against the user's limit, the "attach an image"
+	// one too: otherwise mentions and DMs without a picture are a way
+	// around it.
 	if ok, retry, warn := b.limits.allow(m.Author.ID, b.now()); !ok {
 		b.metrics.ObserveRateLimited()
 		b.log.Info("rate limited", "user_id", m.Author.ID, "retry_in", retry.String())
@@ -213,9 +220,19 @@ func (b *Bot) handleMessage(received time.Time, m *discordgo.Message) {
 		}
 		return
 	}
+	if len(atts) == 0 {
+		b.replyText(ctx, m, l.t("err.no_image"))
+		return
+	}
+	release, ok := b.erase.begin(userKey(m.Author.ID), guildKey(m.GuildID))
+	if !ok {
+		b.log.Info("upload ignored: its author's or server's data is being deleted", "message_id", m.ID)
+		return
+	}
+	defer release()
 	if !b.pool.enter() {
 		b.metrics.ObservePrediction("busy", 0)
-		b.replyText(ctx, m, l.t("err.busy"))
+		b.tellBusy(ctx, m)
 		return
 	}
 	defer b.pool.leave()
@@ -279,10 +296,21 @@ func (b *Bot) reply(ctx context.Context, m *discordgo.Message, send *discordgo.M
 	ref.FailIfNotExists = &no
 	send.Reference = ref
 	send.AllowedMentions = &discordgo.MessageAllowedMentions{Parse: []discordgo.AllowedMentionType{}}
-	ctx, cancel := context.WithTimeout(ctx, b.cfg.RequestTimeout)
+	fitEmbeds(send.Embeds)
+	ctx, cancel := context.WithTimeout(ctx, messageAnswerLifetime)
 	defer cancel()
-	_, err := b.s.ChannelMessageSendComplex(m.ChannelID, send, discordgo.WithContext(ctx))
-	return err
+	return b.retrying(ctx, func(opts ...discordgo.RequestOption) error {
+		// Files are readers: a retry must send them again from the start.
+		for _, f := range send.Files {
+			if s, ok := f.Reader.(io.Seeker); ok {
+				if _, err := s.Seek(0, io.SeekStart); err != nil {
+					return err
+				}
+			}
+		}
+		_, err := b.s.ChannelMessageSendComplex(m.ChannelID, send, opts...)
+		return err
+	})
 }
 
 // replyText answers a message with a short text, logging failures.

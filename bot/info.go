@@ -216,13 +216,7 @@ func (b *Bot) onGuildDelete(_ *discordgo.Session, g *discordgo.GuildDelete) {
 		return
 	}
 	id := g.ID
-	b.track("guild_delete", func() {
-		if err := b.store.PurgeGuild(b.workCtx, id); err != nil {
-			b.log.Error("purging a removed server's data failed", "guild_id", id, "err", err.Error())
-			return
-		}
-		b.log.Info("removed from a server; its data was deleted", "guild_id", id)
-	})
+	b.track("guild_delete", func() { b.queueGuildPurge(id) })
 }
 
 // truncate cuts s to at most n runes, marking the cut.

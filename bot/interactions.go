@@ -124,6 +124,12 @@ func (c *call) reqCtx() (context.Context, context.CancelFunc) {
 	return context.WithTimeout(c.ctx, c.b.cfg.RequestTimeout)
 }
 
+// answerCtx bounds the delivery of an edit or follow-up, retried through
+// rate limits while the interaction's token is valid.
+func (c *call) answerCtx() (context.Context, context.CancelFunc) {
+	return context.WithTimeout(c.ctx, interactionAnswerLifetime)
+}
+
 // initialResponseTimeout bounds the first response: after Discord's 3 s
 // window the interaction token refuses it anyway, so retrying a 429 longer
 // only delays the log line.
@@ -131,9 +137,14 @@ const initialResponseTimeout = 3 * time.Second
 
 // respond sends the interaction's first response.
 func (c *call) respond(resp *discordgo.InteractionResponse) error {
+	if resp.Data != nil {
+		fitEmbeds(resp.Data.Embeds)
+	}
 	ctx, cancel := context.WithTimeout(c.ctx, min(initialResponseTimeout, c.b.cfg.RequestTimeout))
 	defer cancel()
-	err := c.b.s.InteractionRespond(c.i, resp, discordgo.WithContext(ctx))
+	err := c.b.retrying(ctx, func(opts ...discordgo.RequestOption) error {
+		return c.b.s.InteractionRespond(c.i, resp, opts...)
+	})
 	if err != nil {
 		c.b.log.Error("interaction response failed", append(logAttrs(c.i, c.userID()), "type", int(resp.Type), "err", err.Error())...)
 	}
@@ -160,9 +171,15 @@ func (c *call) deferReply(private bool) error {
 
 // edit replaces the deferred or original response.
 func (c *call) edit(e *discordgo.WebhookEdit) error {
-	ctx, cancel := c.reqCtx()
+	if e.Embeds != nil {
+		fitEmbeds(*e.Embeds)
+	}
+	ctx, cancel := c.answerCtx()
 	defer cancel()
-	_, err := c.b.s.InteractionResponseEdit(c.i, e, discordgo.WithContext(ctx))
+	err := c.b.retrying(ctx, func(opts ...discordgo.RequestOption) error {
+		_, err := c.b.s.InteractionResponseEdit(c.i, e, opts...)
+		return err
+	})
 	if err != nil {
 		c.b.log.Error("editing the interaction response failed", append(logAttrs(c.i, c.userID()), "err", err.Error())...)
 	}
@@ -178,9 +195,13 @@ func (c *call) editText(text string) error {
 
 // followup sends another message after the first response.
 func (c *call) followup(p *discordgo.WebhookParams) error {
-	ctx, cancel := c.reqCtx()
+	fitEmbeds(p.Embeds)
+	ctx, cancel := c.answerCtx()
 	defer cancel()
-	_, err := c.b.s.FollowupMessageCreate(c.i, true, p, discordgo.WithContext(ctx))
+	err := c.b.retrying(ctx, func(opts ...discordgo.RequestOption) error {
+		_, err := c.b.s.FollowupMessageCreate(c.i, true, p, opts...)
+		return err
+	})
 	if err != nil {
 		c.b.log.Error("follow-up message failed", append(logAttrs(c.i, c.userID()), "err", err.Error())...)
 	}

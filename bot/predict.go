@@ -65,6 +65,12 @@ func (b *Bot) predictForInteraction(c *call, o origin, atts []*discordgo.Message
 	if c.rateLimited() {
 		return
 	}
+	release, ok := b.erase.begin(userKey(o.userID), guildKey(o.guildID))
+	if !ok {
+		c.ephemeral(c.l.t("err.erasing"))
+		return
+	}
+	defer release()
 	if !b.pool.enter() {
 		b.metrics.ObservePrediction("busy", 0)
 		c.ephemeral(c.l.t("err.busy"))
@@ -147,9 +153,26 @@ func (b *Bot) recordVerdict(c *call, predictionID string, save func(context.Cont
 		e   digitbot.Evaluation
 		err error
 	}
+	if p, err := b.store.Prediction(c.ctx, predictionID); err == nil && !buttonBelongs(p, c.i) {
+		b.log.Warn("evaluation button pressed on another message", append(logAttrs(c.i, c.userID()), "prediction_id", predictionID)...)
+		b.metrics.ObserveEvaluation(digitbot.EFORBIDDEN)
+		c.ephemeral(c.l.t("eval.mismatch"))
+		return
+	}
+	keys := []string{userKey(c.userID()), guildKey(c.i.GuildID)}
+	release, ok := b.erase.begin(keys...)
+	if !ok {
+		c.ephemeral(c.l.t("err.erasing"))
+		return
+	}
+	defer release()
 	done := make(chan outcome, 1)
 	go func() {
-		e, err := save(c.ctx)
+		var e digitbot.Evaluation
+		err := b.erase.save(func() (err error) {
+			e, err = save(c.ctx)
+			return err
+		}, keys...)
 		done <- outcome{e, err}
 	}()
 	var out outcome

@@ -91,7 +91,7 @@ func predictionEmbed(l lang, p digitbot.Prediction, threshold float64, seen stri
 	}
 	footer := l.t("pred.ask")
 	if p.FileName != "" {
-		footer = l.t("pred.file", p.FileName) + " · " + footer
+		footer = l.t("pred.file", clip(p.FileName, shownFileNameMax)) + " · " + footer
 	}
 	e := &discordgo.MessageEmbed{
 		Title:       fmt.Sprintf("%s: %d", l.t("pred.title"), p.Digit),
@@ -225,7 +225,7 @@ func evaluatedEmbed(l lang, current *discordgo.MessageEmbed, e digitbot.Evaluati
 	}
 	out.Fields = append(out.Fields, &discordgo.MessageEmbedField{Name: l.t("eval.field"), Value: result})
 	if e.FileName != "" {
-		out.Footer = &discordgo.MessageEmbedFooter{Text: l.t("pred.file", e.FileName)}
+		out.Footer = &discordgo.MessageEmbedFooter{Text: l.t("pred.file", clip(e.FileName, shownFileNameMax))}
 	} else {
 		out.Footer = nil
 	}

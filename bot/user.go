@@ -249,7 +249,13 @@ func (b *Bot) onForgetButton(c *call) {
 	if c.respond(&discordgo.InteractionResponse{Type: discordgo.InteractionResponseDeferredMessageUpdate}) != nil {
 		return
 	}
-	if err := b.store.ForgetUser(c.ctx, c.userID()); err != nil {
+	// Work in flight for the user finishes first (bounded by what is left
+	// of the interaction token's life), then nothing of theirs is saved
+	// until the deletion is done.
+	ctx, cancel := c.answerCtx()
+	defer cancel()
+	err := b.erase.erase(ctx, userKey(c.userID()), func() error { return b.store.ForgetUser(c.ctx, c.userID()) })
+	if err != nil {
 		b.log.Error("forgetting a user failed", append(logAttrs(c.i, c.userID()), "err", err.Error())...)
 		text := c.l.t("err.internal")
 		c.edit(&discordgo.WebhookEdit{Content: &text, Components: &none})

@@ -38,6 +38,10 @@ type Options struct {
 	MaxBytes int64
 	// MaxPixels caps width×height, checked before decoding, 0 = DefaultMaxPixels.
 	MaxPixels int
+	// MemoryBudget bounds the memory of decodes in flight; share one
+	// between the Classifiers of a process. nil = a new budget of
+	// DefaultMemoryBudget for this Classifier.
+	MemoryBudget *MemoryBudget
 }
 
 // SelfTestTolerance is the largest difference allowed between a logit
@@ -52,6 +56,7 @@ type Classifier struct {
 	maxBytes  int64
 	maxPixels int
 	mean, std float32
+	budget    *MemoryBudget
 
 	workers chan *worker // idle workers
 	size    int
@@ -104,6 +109,10 @@ func New(opts Options) (*Classifier, error) {
 		size:      n,
 		decoding:  make(chan struct{}, 2*n),
 		closed:    make(chan struct{}),
+		budget:    opts.MemoryBudget,
+	}
+	if c.budget == nil {
+		c.budget = NewMemoryBudget(0)
 	}
 	if c.maxBytes <= 0 {
 		c.maxBytes = DefaultMaxBytes
@@ -268,10 +277,11 @@ func (c *Classifier) prepare(ctx context.Context, data []byte) ([digitbot.InputS
 	case c.decoding <- struct{}{}:
 	}
 	defer func() { <-c.decoding }()
-	img, err := Decode(data, c.maxBytes, c.maxPixels)
+	img, release, err := c.budget.Decode(ctx, data, c.maxBytes, c.maxPixels)
 	if err != nil {
 		return px, err
 	}
+	defer release()
 	return Preprocess(img)
 }
 

@@ -85,7 +85,27 @@ func isHEIFBrand(brand string) bool {
 // before any pixel buffer is allocated, and turns decoder panics into
 // errors. maxBytes and maxPixels of 0 select the defaults. Errors are
 // *digitbot.Error with codes EINVALIDIMAGE, EUNSUPPORTED or ETOOLARGE.
+//
+// Decode does not bound the memory the decoder allocates (a small file
+// can declare a picture whose decoding takes hundreds of megabytes): use
+// a MemoryBudget's Decode for uploads.
 func Decode(data []byte, maxBytes int64, maxPixels int) (img image.Image, err error) {
+	h, err := readHeader(data, maxBytes, maxPixels)
+	if err != nil {
+		return nil, err
+	}
+	return h.decode(data, maxPixels)
+}
+
+// header is what the file says about itself, read before any pixel
+// buffer is allocated.
+type header struct {
+	format format
+	config image.Config
+}
+
+// readHeader checks the size limits and reads the header.
+func readHeader(data []byte, maxBytes int64, maxPixels int) (h header, err error) {
 	if maxBytes <= 0 {
 		maxBytes = DefaultMaxBytes
 	}
@@ -93,43 +113,58 @@ func Decode(data []byte, maxBytes int64, maxPixels int) (img image.Image, err er
 		maxPixels = DefaultMaxPixels
 	}
 	if len(data) == 0 {
-		return nil, digitbot.Errorf(digitbot.EINVALIDIMAGE, "The file is empty.")
+		return h, digitbot.Errorf(digitbot.EINVALIDIMAGE, "The file is empty.")
 	}
 	if int64(len(data)) > maxBytes {
-		return nil, digitbot.Errorf(digitbot.ETOOLARGE,
+		return h, digitbot.Errorf(digitbot.ETOOLARGE,
 			"The file is too large (%s); the limit is %s.", humanBytes(int64(len(data))), humanBytes(maxBytes))
 	}
 	f, err := sniff(data)
 	if err != nil {
-		return nil, err
+		return h, err
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = digitbot.WrapError(digitbot.EINVALIDIMAGE,
+				"The image could not be decoded: the file is damaged.", fmt.Errorf("%s header decoder panic: %v", f.name, r))
+		}
+	}()
+	cfg, err := f.decodeConfig(bytes.NewReader(data))
+	if err != nil {
+		return h, digitbot.WrapError(digitbot.EINVALIDIMAGE,
+			fmt.Sprintf("The %s header could not be read: the file is damaged or incomplete.", upper(f.name)), err)
+	}
+	if cfg.Width <= 0 || cfg.Height <= 0 {
+		return h, digitbot.Errorf(digitbot.EINVALIDIMAGE, "The image has no pixels (%dx%d).", cfg.Width, cfg.Height)
+	}
+	// int64: 100000*100000 overflows nothing here but would on 32-bit ints.
+	if int64(cfg.Width)*int64(cfg.Height) > int64(maxPixels) {
+		return h, digitbot.Errorf(digitbot.ETOOLARGE,
+			"The image is too large (%dx%d pixels); the limit is %s.", cfg.Width, cfg.Height, megapixels(maxPixels))
+	}
+	return header{format: f, config: cfg}, nil
+}
+
+// decode decodes the pixels, turning decoder panics into errors.
+func (h header) decode(data []byte, maxPixels int) (img image.Image, err error) {
+	if maxPixels <= 0 {
+		maxPixels = DefaultMaxPixels
 	}
 	defer func() {
 		if r := recover(); r != nil {
 			img = nil
 			err = digitbot.WrapError(digitbot.EINVALIDIMAGE,
-				"The image could not be decoded: the file is damaged.", fmt.Errorf("%s decoder panic: %v", f.name, r))
+				"The image could not be decoded: the file is damaged.", fmt.Errorf("%s decoder panic: %v", h.format.name, r))
 		}
 	}()
-	cfg, err := f.decodeConfig(bytes.NewReader(data))
+	img, err = h.format.decode(bytes.NewReader(data))
 	if err != nil {
 		return nil, digitbot.WrapError(digitbot.EINVALIDIMAGE,
-			fmt.Sprintf("The %s header could not be read: the file is damaged or incomplete.", upper(f.name)), err)
-	}
-	if cfg.Width <= 0 || cfg.Height <= 0 {
-		return nil, digitbot.Errorf(digitbot.EINVALIDIMAGE, "The image has no pixels (%dx%d).", cfg.Width, cfg.Height)
-	}
-	// int64: 100000*100000 overflows nothing here but would on 32-bit ints.
-	if int64(cfg.Width)*int64(cfg.Height) > int64(maxPixels) {
-		return nil, digitbot.Errorf(digitbot.ETOOLARGE,
-			"The image is too large (%dx%d pixels); the limit is %s.", cfg.Width, cfg.Height, megapixels(maxPixels))
-	}
-	img, err = f.decode(bytes.NewReader(data))
-	if err != nil {
-		return nil, digitbot.WrapError(digitbot.EINVALIDIMAGE,
-			fmt.Sprintf("The %s image could not be decoded: the file is damaged or incomplete.", upper(f.name)), err)
+			fmt.Sprintf("The %s image could not be decoded: the file is damaged or incomplete.", upper(h.format.name)), err)
 	}
 	// Defence in depth: a decoder must not produce more than its header said.
-	if b := img.Bounds(); b.Empty() || int64(b.Dx())*int64(b.Dy()) > int64(maxPixels) {
+	if b := img.Bounds(); b.Empty() || int64(b.Dx())*int64(b.Dy()) > int64(maxPixels) ||
+		b.Dx() > h.config.Width || b.Dy() > h.config.Height {
 		return nil, digitbot.Errorf(digitbot.EINVALIDIMAGE,
 			"The image could not be decoded: its size (%dx%d) is invalid.", b.Dx(), b.Dy())
 	}

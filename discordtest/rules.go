@@ -95,6 +95,9 @@ func at(path []any, more ...any) []any {
 }
 
 // Message limits (https://discord.com/developers/docs/resources/message#create-message).
+// The embed limits are discord-api-docs' docs/resources/message.md, "Embed
+// Limits": characters, counted after trimming leading and trailing
+// whitespace; over any of them the message is refused with 400.
 const (
 	maxContent       = 2000
 	maxEmbeds        = 10
@@ -123,7 +126,7 @@ func validateEmbeds(fe *formErrors, embeds []*discordgo.MessageEmbed) {
 		fe.add([]any{"embeds"}, "BASE_TYPE_MAX_LENGTH", fmt.Sprintf("Must be %d or fewer in length.", maxEmbeds))
 	}
 	total := 0
-	count := func(s string) int { n := utf8.RuneCountInString(s); total += n; return n }
+	count := func(s string) int { n := utf8.RuneCountInString(strings.TrimSpace(s)); total += n; return n }
 	for i, e := range embeds {
 		if e == nil {
 			fe.add([]any{"embeds", i}, "MODEL_TYPE_CONVERT", "Only dictionaries may be used in a ModelType")

@@ -19,6 +19,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -120,6 +121,13 @@ type Options struct {
 	// answers posted images in; the page starts in it.
 	DefaultLocale string
 	Logger        *slog.Logger
+	// AllowedHosts are the Host header values served ("127.0.0.1:8080",
+	// "localhost:8080"); a request naming any other host is refused. A page
+	// on the loopback interface must set them: otherwise a web site whose
+	// name the attacker points at 127.0.0.1 (DNS rebinding) is same-origin
+	// with the playground and can read its messages and exports. Empty
+	// serves any host (a --public playground, reachable by name).
+	AllowedHosts []string
 }
 
 // Playground is the page and its JSON/SSE API. It is an http.Handler.
@@ -132,8 +140,9 @@ type Playground struct {
 	wait      time.Duration
 	locale    string
 	log       *slog.Logger
-	mux       *http.ServeMux
+	mux       http.Handler
 	web       fs.FS
+	hosts     map[string]bool // allowed Host headers, lower case; nil = any
 
 	hub    *hub
 	modals *modals
@@ -192,6 +201,12 @@ func New(o Options) (*Playground, error) {
 		maxUpload: o.MaxUploadBytes, wait: o.ResponseWait, locale: locale, log: o.Logger, web: web,
 		ctx: ctx, cancel: cancel,
 	}
+	if len(o.AllowedHosts) > 0 {
+		p.hosts = map[string]bool{}
+		for _, h := range o.AllowedHosts {
+			p.hosts[strings.ToLower(h)] = true
+		}
+	}
 	p.hub = newHub()
 	p.modals = newModals()
 	events, unsubscribe := p.srv.Subscribe()
@@ -219,6 +234,11 @@ func (p *Playground) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.Set("Referrer-Policy", "no-referrer")
 	h.Set("X-Frame-Options", "DENY")
 	h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data: blob:; style-src 'self'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'")
+	if p.hosts != nil && !p.hosts[strings.ToLower(r.Host)] {
+		p.log.Warn("request for another host refused (DNS rebinding?)", "host", clipHost(r.Host))
+		writeError(w, http.StatusMisdirectedRequest, "This playground is not served under that host name; open it by the address it printed at start.")
+		return
+	}
 	p.mux.ServeHTTP(w, r)
 }
 
@@ -240,7 +260,22 @@ func (p *Playground) routes() {
 	m.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, fmt.Sprintf("There is no API endpoint %s %s.", r.Method, r.URL.Path))
 	})
-	p.mux = m
+	// Cross-origin POSTs are refused (Sec-Fetch-Site, or Origin against
+	// Host): another site open in the same browser must not post, press
+	// buttons or run commands as the page's users.
+	cop := http.NewCrossOriginProtection()
+	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, http.StatusForbidden, "Cross-origin requests are not allowed.")
+	}))
+	p.mux = cop.Handler(m)
+}
+
+// clipHost keeps a logged Host header short: it is the client's text.
+func clipHost(h string) string {
+	if len(h) > 100 {
+		return h[:100] + "…"
+	}
+	return h
 }
 
 // page serves one embedded file; the page is small, so no caching games:

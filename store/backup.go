@@ -96,14 +96,18 @@ func (db *DB) RunBackups(ctx context.Context, dir string, every time.Duration, k
 	}
 }
 
-// BackupNow writes one backup into dir (created if needed) and prunes the
-// oldest beyond keep. It returns the new file's path.
+// BackupNow writes one compacted backup into dir (created if needed) and
+// prunes the oldest beyond keep. It returns the new file's path.
+// Compacted, because a plain copy carries bbolt's free pages, which still
+// hold the bytes of records deleted since they were last reused: a backup
+// taken right after /forget would keep the forgotten user's data for as
+// long as the backup is kept.
 func (db *DB) BackupNow(dir string, keep int) (string, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return "", fmt.Errorf("backup: %w", err)
 	}
 	path := filepath.Join(dir, BackupName(db.now()))
-	if err := db.BackupFile(path); err != nil {
+	if err := db.CompactTo(path); err != nil {
 		return "", err
 	}
 	return path, PruneBackups(dir, keep)

@@ -104,21 +104,20 @@ func TestStore_KillDuringWrites(t *testing.T) {
 			cmd.Process.Kill()
 			t.Fatalf("round %d: child not ready; stderr: %s", round, stderr.String())
 		}
-		kill := time.After(time.Duration(5+r.IntN(120)) * time.Millisecond)
-		killed := false
-		for !killed {
-			select {
-			case l, ok := <-lines:
-				if !ok {
-					t.Fatalf("round %d: child exited early; stderr: %s", round, stderr.String())
-				}
-				recordAck(t, acked, l)
-			case <-kill:
-				if err := cmd.Process.Kill(); err != nil {
-					t.Fatal(err)
-				}
-				killed = true
+		// Kill after a random number of acknowledged writes, not after a
+		// random time: on a busy machine a time can pass before the child
+		// wrote anything. The child keeps writing between acks, so the
+		// kill still lands at an arbitrary point of a write.
+		killAfter := 1 + r.IntN(8)
+		for n := 0; n < killAfter; n++ {
+			l, ok := <-lines
+			if !ok {
+				t.Fatalf("round %d: child exited early; stderr: %s", round, stderr.String())
 			}
+			recordAck(t, acked, l)
+		}
+		if err := cmd.Process.Kill(); err != nil {
+			t.Fatal(err)
 		}
 		for l := range lines { // acks already in the pipe count too
 			recordAck(t, acked, l)

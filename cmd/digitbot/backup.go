@@ -2,9 +2,12 @@ package main
 
 import (
 	"context"
+	"encoding/binary"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"time"
@@ -29,9 +32,16 @@ func runBackup(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	out := fs.String("o", "", "backup `file` to write (replaced atomically)")
 	timeout := fs.Duration("timeout", 2*time.Second, "how long to wait for a database locked by another process")
 	compact := fs.Bool("compact", false, "copy only live records, so bytes of deleted data (/forget, removed servers) left in free pages are not carried over")
+	force := fs.Bool("force", false, "replace -o FILE even when it is not a digitbot database")
 	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), "usage: digitbot backup [--compact] --db FILE -o FILE\n\n"+
-			"Copies the database consistently and verifies the copy.\n\nflags:\n")
+		fmt.Fprint(fs.Output(), "usage: digitbot backup [--compact] [--force] --db FILE -o FILE\n\n"+
+			"Copies the database of a stopped bot consistently, verifies the copy, then\n"+
+			"moves it to FILE. A running bot keeps its database locked: it writes its own\n"+
+			"hot backups, compacted, into backup_dir (env DIGITBOT_BACKUP_DIR) every\n"+
+			"backup_interval; copy the newest of those instead.\n\n"+
+			"FILE must be a new path or an earlier backup: anything else (a config file,\n"+
+			"a device) is refused unless --force is given, and only regular files are\n"+
+			"ever replaced.\n\nflags:\n")
 		fs.PrintDefaults()
 	}
 	if err := parseFlags(fs, args); err != nil {
@@ -50,6 +60,9 @@ func runBackup(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	} else if same {
 		return usagef("-o %s is the database itself", *out)
 	}
+	if err := checkBackupTarget(*out, *force); err != nil {
+		return err
+	}
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -57,10 +70,18 @@ func runBackup(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
+	// The copy goes to a temporary file next to the target and is verified
+	// there; the target is replaced only by a verified copy.
+	tmp, err := reserveTemp(*out)
+	if err != nil {
+		db.Close()
+		return err
+	}
+	defer os.Remove(tmp) // a no-op once renamed
 	if *compact {
-		err = db.CompactTo(*out)
+		err = db.CompactTo(tmp)
 	} else {
-		err = db.BackupFile(*out)
+		err = db.BackupFile(tmp)
 	}
 	if cerr := db.Close(); err == nil {
 		err = cerr
@@ -68,10 +89,17 @@ func runBackup(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
-	if err := verifyBackup(*out); err != nil {
-		os.Remove(*out)
-		return fmt.Errorf("the copy %s failed verification and was removed: %w", *out, err)
+	if err := verifyBackup(tmp); err != nil {
+		return fmt.Errorf("the copy failed verification; %s was left as it was: %w", *out, err)
 	}
+	// The target may have changed while copying: check it again.
+	if err := checkBackupTarget(*out, *force); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, *out); err != nil {
+		return err
+	}
+	syncDir(filepath.Dir(*out))
 	fi, err := os.Stat(*out)
 	if err != nil {
 		return err
@@ -122,4 +150,69 @@ func verifyBackup(path string) error {
 		return err
 	}
 	return db.Close()
+}
+
+// checkBackupTarget refuses to replace what is not an earlier backup:
+// never a non-regular file (as root, a device or a FIFO), and without
+// force no existing file that is not a bbolt database (a config file
+// given by mistake).
+func checkBackupTarget(path string, force bool) error {
+	st, err := os.Lstat(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if !st.Mode().IsRegular() {
+		return usagef("-o %s exists and is not a regular file (%s); refusing to replace it", path, st.Mode().Type())
+	}
+	if force {
+		return nil
+	}
+	if ok, err := isBoltFile(path); err != nil {
+		return err
+	} else if !ok {
+		return usagef("-o %s exists and is not a digitbot database; refusing to replace it (use --force to replace it anyway)", path)
+	}
+	return nil
+}
+
+// isBoltFile reports whether path starts with a bbolt meta page: the page
+// header (id, flags, count, overflow: 16 bytes), then the magic number.
+func isBoltFile(path string) (bool, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return false, err
+	}
+	defer f.Close()
+	var head [20]byte
+	if _, err := io.ReadFull(f, head[:]); err != nil {
+		return false, nil // shorter than a page header: not a database
+	}
+	const boltMagic = 0xED0CDAED
+	return binary.LittleEndian.Uint32(head[16:]) == boltMagic || binary.BigEndian.Uint32(head[16:]) == boltMagic, nil
+}
+
+// reserveTemp creates an empty temporary file next to path, to be written,
+// verified and renamed over path.
+func reserveTemp(path string) (string, error) {
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
+	if err != nil {
+		return "", err
+	}
+	name := f.Name()
+	if err := f.Close(); err != nil {
+		os.Remove(name)
+		return "", err
+	}
+	return name, nil
+}
+
+// syncDir makes a rename in dir durable; not every filesystem supports it.
+func syncDir(dir string) {
+	if d, err := os.Open(dir); err == nil {
+		d.Sync()
+		d.Close()
+	}
 }

@@ -60,7 +60,7 @@ func commands() map[string]command {
 		"predict":    {"classify image files with the bot's pipeline", runPredict},
 		"stats":      {"render the /stats image from a database or a demo history", runStats},
 		"export":     {"write evaluations from a database as CSV", runExport},
-		"backup":     {"copy a database safely, even while the bot runs", runBackup},
+		"backup":     {"copy a stopped bot's database safely (a running bot writes its own hot backups to backup_dir)", runBackup},
 		"model":      {"print the model card", runModel},
 		"health":     {"ask a running bot's /healthz (the Docker HEALTHCHECK)", runHealth},
 	}

@@ -99,6 +99,9 @@ func runPlayground(ctx context.Context, args []string, stdout, stderr io.Writer)
 	m.Config, m.HaveConfig = cfg, true
 	m.LogOutput = stderr
 	m.HTTPClient = srv.HTTPClient() // attachments come from the built-in CDN
+	// The built-in Discord lists only the playground's server: a --db
+	// written by the real bot must not see its real servers purged.
+	m.KeepMissingGuilds = true
 	m.NewSession = func(token string) (*discordgo.Session, error) {
 		dg, err := discordgo.New("Bot " + token)
 		if err != nil {
@@ -113,8 +116,13 @@ func runPlayground(ctx context.Context, args []string, stdout, stderr io.Writer)
 	}
 	defer m.Close()
 
+	var hosts []string
+	if !*public {
+		hosts = loopbackHosts(ln.Addr())
+	}
 	pg, err := playground.New(playground.Options{
 		Server: srv, MaxUploadBytes: cfg.MaxImageBytes, DefaultLocale: *lang, Logger: m.Logger.With("component", "playground"),
+		AllowedHosts: hosts,
 	})
 	if err != nil {
 		return err
@@ -195,4 +203,21 @@ func pageURL(a net.Addr) string {
 		host = "127.0.0.1"
 	}
 	return "http://" + net.JoinHostPort(host, fmt.Sprint(tcp.Port)) + "/"
+}
+
+// loopbackHosts are the Host headers a browser sends for a page listening
+// on the loopback address a: the address itself and localhost, with its
+// port. Any other name pointing at it would be a DNS-rebinding attack.
+func loopbackHosts(a net.Addr) []string {
+	tcp, ok := a.(*net.TCPAddr)
+	if !ok {
+		return []string{a.String()}
+	}
+	port := fmt.Sprint(tcp.Port)
+	return []string{
+		net.JoinHostPort(tcp.IP.String(), port),
+		net.JoinHostPort("localhost", port),
+		net.JoinHostPort("127.0.0.1", port),
+		net.JoinHostPort("::1", port),
+	}
 }

@@ -139,13 +139,31 @@ type predictError struct {
 // classifyFile reads at most the classifier's byte cap (plus one byte, to
 // tell a file at the cap from a larger one) and classifies it.
 func classifyFile(ctx context.Context, c *classifier.Classifier, name string) (digitbot.Prediction, error) {
+	// Only regular files: opening a FIFO blocks until something writes to
+	// it, and a device may never end; either would hang the command past
+	// Ctrl-C. Checked before opening, and again on what was opened.
+	before, err := os.Stat(name)
+	if err != nil {
+		return digitbot.Prediction{}, unreadable(err)
+	}
+	if !before.Mode().IsRegular() {
+		return digitbot.Prediction{}, notRegular(before)
+	}
 	f, err := os.Open(name)
 	if err != nil {
 		return digitbot.Prediction{}, unreadable(err)
 	}
 	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, classifier.DefaultMaxBytes+1))
+	if after, err := f.Stat(); err != nil {
+		return digitbot.Prediction{}, unreadable(err)
+	} else if !after.Mode().IsRegular() || !os.SameFile(before, after) {
+		return digitbot.Prediction{}, notRegular(after)
+	}
+	data, err := io.ReadAll(io.LimitReader(ctxReader{ctx, f}, classifier.DefaultMaxBytes+1))
 	if err != nil {
+		if ctx.Err() != nil {
+			return digitbot.Prediction{}, digitbot.WrapError(digitbot.EUNAVAILABLE, "Cancelled.", err)
+		}
 		return digitbot.Prediction{}, unreadable(err)
 	}
 	if len(data) > classifier.DefaultMaxBytes {
@@ -157,6 +175,35 @@ func classifyFile(ctx context.Context, c *classifier.Classifier, name string) (d
 			"The file is too large (%s); the limit is 10 MiB.", size)
 	}
 	return c.Classify(ctx, data)
+}
+
+// notRegular refuses what is not a regular file.
+func notRegular(st fs.FileInfo) error {
+	kind := "not a regular file"
+	switch m := st.Mode(); {
+	case m.IsDir():
+		kind = "a directory"
+	case m&fs.ModeNamedPipe != 0:
+		kind = "a named pipe (FIFO)"
+	case m&fs.ModeDevice != 0:
+		kind = "a device"
+	case m&fs.ModeSocket != 0:
+		kind = "a socket"
+	}
+	return digitbot.Errorf(digitbot.EINVALIDIMAGE, "The file could not be read: it is %s, not a regular file.", kind)
+}
+
+// ctxReader stops reading once ctx ends, so Ctrl-C interrupts a slow read.
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (c ctxReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.r.Read(p)
 }
 
 // unreadable turns a file system error into the invalid_image line the

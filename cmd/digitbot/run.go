@@ -85,7 +85,10 @@ type Runner struct {
 	NewSession func(token string) (*discordgo.Session, error)
 	// HTTPClient downloads attachments; nil means a client of its own.
 	HTTPClient *http.Client
-	Now        func() time.Time
+	// KeepMissingGuilds keeps the data of stored servers the bot's Discord
+	// does not list (see bot.Config.KeepMissingGuilds).
+	KeepMissingGuilds bool
+	Now               func() time.Time
 
 	Logger     *slog.Logger
 	Metrics    *admin.Metrics
@@ -142,6 +145,9 @@ func (m *Runner) Run(ctx context.Context) error {
 		slog.SetDefault(m.Logger)
 	}
 	m.Logger.Info("starting digitbot", "config", cfg)
+	if w := tokenFileWarning(cfg.TokenFile); w != "" {
+		m.Logger.Warn(w)
+	}
 
 	card, err := models.Card()
 	if err != nil {
@@ -220,6 +226,7 @@ func (m *Runner) Run(ctx context.Context) error {
 			DownloadTimeout:      cfg.DownloadTimeout.Duration,
 			Workers:              cfg.Workers,
 			QueueSize:            cfg.QueueSize,
+			KeepMissingGuilds:    m.KeepMissingGuilds,
 		},
 	})
 	if err != nil {
