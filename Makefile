@@ -12,9 +12,11 @@ fmt-check:
 vet:
 	$(GO) vet ./...
 
-# Every package under the race detector.
+# Every package under the race detector. The output is plain go test's,
+# plus, at the end, every skipped test with its reason (a test that needs
+# Chromium or Node skips outside CI, and says how to enable it).
 race:
-	$(GO) test -race -count=1 -timeout 15m ./...
+	$(GO) test -race -count=1 -timeout 15m -json ./... | $(GO) run ./internal/testsummary
 
 # The full 10,000-digit MNIST accuracy check through the Go pipeline. It runs
 # without -race: gorgonia is ~10x slower under the race detector, and the

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -101,5 +102,28 @@ func TestCheckHealth_NothingListening(t *testing.T) {
 	defer cancel()
 	if err := admin.CheckHealth(ctx, "127.0.0.1:1"); err == nil {
 		t.Fatal("no error with nothing listening")
+	}
+}
+
+func TestCheckHealth_SomethingElseAnswers(t *testing.T) {
+	for name, h := range map[string]http.HandlerFunc{
+		"404 page": func(w http.ResponseWriter, r *http.Request) { http.NotFound(w, r) },
+		"200 html": func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write([]byte("<html>hello</html>")) },
+		"503 json": func(w http.ResponseWriter, r *http.Request) {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			_, _ = w.Write([]byte(`{"status":"unavailable"}`))
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			srv := httptest.NewServer(h)
+			defer srv.Close()
+			err := admin.CheckHealth(context.Background(), strings.TrimPrefix(srv.URL, "http://"))
+			if err == nil {
+				t.Fatal("CheckHealth passed")
+			}
+			if msg := err.Error(); strings.HasSuffix(msg, ": ") || !strings.Contains(msg, "HTTP") {
+				t.Errorf("error %q gives no reason", msg)
+			}
+		})
 	}
 }

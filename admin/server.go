@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"time"
@@ -77,9 +79,18 @@ func CheckHealth(ctx context.Context, addr string) error {
 	}
 	defer resp.Body.Close()
 	var body struct{ Status, Reason string }
-	_ = json.NewDecoder(resp.Body).Decode(&body)
-	if resp.StatusCode != http.StatusOK {
-		return errors.New("unhealthy: " + body.Reason)
+	decodeErr := json.NewDecoder(io.LimitReader(resp.Body, 64<<10)).Decode(&body)
+	switch {
+	case decodeErr != nil || body.Status == "":
+		// Something else answers on that address (another service, a
+		// proxy's error page): say so rather than "unhealthy" with no reason.
+		return fmt.Errorf("not a digitbot /healthz answer (HTTP %s, %s): is admin_addr right?", resp.Status, resp.Header.Get("Content-Type"))
+	case resp.StatusCode != http.StatusOK || body.Status != "ok":
+		reason := body.Reason
+		if reason == "" {
+			reason = "status " + body.Status + ", HTTP " + resp.Status
+		}
+		return errors.New("unhealthy: " + reason)
 	}
 	return nil
 }

@@ -75,6 +75,10 @@ type Config struct {
 	// the one that wrote the database (the playground's built-in server),
 	// where every real server would look removed.
 	KeepMissingGuilds bool
+	// IdentifyInterval is Discord's IDENTIFY window per rate_limit_key
+	// (5 s), plus a margin; shard k of a sharded bot waits
+	// k / max_concurrency windows before identifying (pace.go).
+	IdentifyInterval time.Duration
 }
 
 // DefaultAllowedHosts are the hosts Discord serves attachments from.
@@ -115,6 +119,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.RequestTimeout <= 0 {
 		c.RequestTimeout = 20 * time.Second
+	}
+	if c.IdentifyInterval <= 0 {
+		c.IdentifyInterval = 5500 * time.Millisecond
 	}
 	return c
 }
@@ -219,6 +226,12 @@ type Bot struct {
 
 	connected atomic.Bool
 	me        atomic.Pointer[identity]
+	// link is the gateway connection, cut when heartbeats stop so the
+	// session is resumed (gatewaylink.go).
+	link gatewayLink
+	// readyOnce closes ready at the first READY.
+	readyOnce sync.Once
+	ready     chan struct{}
 
 	configMu sync.Mutex // serialises read-modify-write of guild configs
 
@@ -252,6 +265,7 @@ func New(opts Options) (*Bot, error) {
 		cfg:     cfg,
 		now:     opts.Now,
 		fatal:   make(chan error, 1),
+		ready:   make(chan struct{}),
 	}
 	if b.metrics == nil {
 		b.metrics = noMetrics{}
@@ -314,8 +328,10 @@ func (b *Bot) Start(ctx context.Context) error {
 	// We reconnect ourselves: discordgo would retry a bad token forever.
 	s.ShouldReconnectOnError = false
 	s.Identify.Intents = b.Intents()
+	b.link.install(s)
 	b.removeHandlers = append(b.removeHandlers,
 		s.AddHandler(b.onReady),
+		s.AddHandler(b.onRawReady),
 		s.AddHandler(b.onResumed),
 		s.AddHandler(b.onDisconnect),
 		s.AddHandler(b.onMessageCreate),
@@ -330,12 +346,16 @@ func (b *Bot) Start(ctx context.Context) error {
 	b.accepting = true
 	b.mu.Unlock()
 
+	if err := b.paceIdentify(ctx); err != nil {
+		return err
+	}
 	started := time.Now()
 	if err := b.open(ctx); err != nil {
 		return err
 	}
 	b.log.Info("connected to the Discord gateway", "took", time.Since(started).String(),
 		"intents", int(b.Intents()), "user_id", b.userID())
+	go b.watchHeartbeats(b.reconnectCtx)
 	b.registerCommands(ctx)
 	return nil
 }
@@ -360,15 +380,28 @@ func (b *Bot) open(ctx context.Context) error {
 		if err != nil {
 			return gatewayError(err)
 		}
-		if b.me.Load() == nil {
-			return errors.New("bot: the gateway answered without a READY event")
-		}
-		return nil
 	case <-ctx.Done():
 		go b.closeWhenOpened(done)
 		return fmt.Errorf("bot: connecting to the gateway: %w", ctx.Err())
 	case <-timer.C:
 		go b.closeWhenOpened(done)
+		return fmt.Errorf("bot: no READY from the Discord gateway within %s", b.cfg.ReadyTimeout)
+	}
+	// discordgo's Open returns after the first answer to IDENTIFY, which is
+	// op 9 INVALID_SESSION instead of READY when identifies come too fast
+	// (discordgo then identifies again): wait for READY itself.
+	giveUp := func() {
+		b.stopReconnect()
+		go b.s.Close()
+	}
+	select {
+	case <-b.ready:
+		return nil
+	case <-ctx.Done():
+		giveUp()
+		return fmt.Errorf("bot: connecting to the gateway: %w", ctx.Err())
+	case <-timer.C:
+		giveUp()
 		return fmt.Errorf("bot: no READY from the Discord gateway within %s", b.cfg.ReadyTimeout)
 	}
 }
@@ -521,6 +554,7 @@ func (b *Bot) onReady(_ *discordgo.Session, r *discordgo.Ready) {
 		id.AppID = id.UserID // older applications share the ids
 	}
 	b.me.Store(id)
+	b.readyOnce.Do(func() { close(b.ready) })
 	b.connected.Store(true)
 	b.metrics.SetGatewayConnected(true)
 	b.log.Info("gateway READY", "guilds", len(r.Guilds), "session_resumable", r.SessionID != "")
@@ -575,7 +609,18 @@ func (b *Bot) reconnect() {
 			b.gatewayMu.Unlock()
 			return
 		}
+		b.link.steerToResumeURL()
 		err := b.s.Open()
+		if errors.Is(err, errDialResumeURL) {
+			err = b.s.Open() // now at the resume URL (gatewaylink.go)
+		}
+		if errors.Is(err, errDialResumeURL) {
+			// Dialled through a proxy: the address is the proxy's, not the
+			// resume host's. Resume where discordgo goes.
+			b.link.stopSteering()
+			err = b.s.Open()
+		}
+		b.link.stopSteering()
 		b.gatewayMu.Unlock()
 		if err == nil || errors.Is(err, discordgo.ErrWSAlreadyOpen) {
 			b.log.Info("gateway reconnected", "attempt", attempt)

@@ -40,6 +40,9 @@ func TestBot_PosterPressesRightDigit_SavesAndDisablesButtons(t *testing.T) {
 	if _, ok := m.File("seen-1.png"); !ok {
 		t.Errorf("the edit dropped the 'what I saw' picture: %+v", m.Files)
 	}
+	if len(m.ShownTwice) > 0 {
+		t.Errorf("after the edit Discord shows %q twice (embed URL instead of attachment://)", m.ShownTwice)
+	}
 	evals, err := h.db.History(h.ctx(), digitbot.Scope{UserID: aliceID}, 0)
 	if err != nil || len(evals) != 1 {
 		t.Fatalf("history = %v, %v; want one evaluation", evals, err)

@@ -220,6 +220,9 @@ func TestBot_History_ListsOwnEvaluationsPrivately(t *testing.T) {
 	if strings.Contains(text, "digit-2.png") {
 		t.Errorf("history shows bob's evaluation:\n%s", text)
 	}
+	if len(m.Unrendered) > 0 {
+		t.Errorf("Discord would show %q as raw text:\n%s", m.Unrendered, text)
+	}
 	// Newest first.
 	if strings.Index(text, "digit-4.png") > strings.Index(text, "digit-7.png") {
 		t.Errorf("history is not newest first:\n%s", text)

@@ -19,7 +19,7 @@ import (
 // maxRedirects bounds redirects when downloading an attachment.
 const maxRedirects = 3
 
-// fetcher downloads attachments under DESIGN §6: https only, from Discord's
+// fetcher downloads attachments under the bot's download rules: https only, from Discord's
 // attachment hosts only (checked again on every redirect), at most
 // maxBytes, within a timeout, and never with the bot token: it has its own
 // http.Client and sets no Authorization header.

@@ -49,8 +49,12 @@ func gatewayError(err error) error {
 				Fix: "enable the Message Content intent in the Discord Developer Portal (Applications → your app → Bot → Privileged Gateway Intents), or set message_content_intent = false in the config file"}
 		case closeInvalidIntents:
 			return &GatewayError{CloseCode: ce.Code, Reason: "invalid intents", Fix: "this is a bug in digitbot: please report it"}
-		case closeInvalidShard, closeShardingRequired:
-			return &GatewayError{CloseCode: ce.Code, Reason: "sharding required or invalid", Fix: "the bot is in too many servers for one shard; digitbot does not shard yet"}
+		case closeShardingRequired:
+			return &GatewayError{CloseCode: ce.Code, Reason: "sharding required",
+				Fix: "the bot is in too many servers for one connection: run one digitbot per shard, each with shard_id 0…shard_count-1, the same shard_count, its own database file and admin_addr (docs/operations.md, \"Limits of one process, and sharding\")"}
+		case closeInvalidShard:
+			return &GatewayError{CloseCode: ce.Code, Reason: "invalid shard",
+				Fix: "shard_id must be between 0 and shard_count-1, and shard_count the same in every process"}
 		case closeInvalidAPIVersion:
 			return &GatewayError{CloseCode: ce.Code, Reason: "invalid API version", Fix: "upgrade digitbot"}
 		}

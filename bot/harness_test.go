@@ -34,6 +34,8 @@ const (
 	bobID     = "1300000000000000003"
 	// otherChannelID is a second channel of the test guild, not watched.
 	otherChannelID = "1200000000000000003"
+	// threadID is a public thread of otherChannelID.
+	threadID = "1200000000000000004"
 )
 
 var (
@@ -137,7 +139,8 @@ func newHarness(t testing.TB, o harnessOptions) *harness {
 		HeartbeatInterval:     o.heartbeat,
 		Guilds: []discordtest.GuildOptions{{
 			ID: guildID, Name: "Test Guild", OwnerID: discordtest.DefaultOwnerID,
-			Channels: []discordtest.ChannelOptions{{ID: channelID, Name: "digits"}, {ID: otherChannelID, Name: "general"}},
+			Channels: []discordtest.ChannelOptions{{ID: channelID, Name: "digits"}, {ID: otherChannelID, Name: "general"},
+				{ID: threadID, Name: "a thread", ThreadOf: otherChannelID}},
 		}},
 	})
 	st := o.store

@@ -55,8 +55,11 @@ func (l lang) t(id msgID, args ...any) string {
 
 // pct formats a probability in [0,1] as a percentage the way each
 // language writes it: "93.4%" and "93,4 %".
-func (l lang) pct(p float64) string {
-	s := strconv.FormatFloat(p*100, 'f', 1, 64)
+func (l lang) pct(p float64) string { return l.pctDecimals(p, 1) }
+
+// pctDecimals writes a share (0..1) as a percentage with the given decimals.
+func (l lang) pctDecimals(p float64, decimals int) string {
+	s := strconv.FormatFloat(p*100, 'f', decimals, 64)
 	if l == langES {
 		return strings.Replace(s, ".", ",", 1) + " %"
 	}
@@ -118,12 +121,12 @@ var catalog = map[msgID]text{
 	"eval.mismatch":  {"This button does not belong to this answer; nothing was saved.", "Este botón no pertenece a esta respuesta; no se ha guardado nada."},
 	"eval.field":     {"Evaluation", "Evaluación"},
 	"eval.right":     {"✅ Right! Evaluation saved.", "✅ ¡Acertó! Evaluación guardada correctamente."},
-	"eval.wrong":     {"❌ It was a %d. Evaluation saved.", "❌ Era un %d. Evaluación guardada correctamente."},
+	"eval.wrong":     {"❌ It was %s. Evaluation saved.", "❌ Era %s. Evaluación guardada correctamente."},
 	"eval.forbidden": {"Only the person who posted the image can evaluate this prediction.", "Solo quien publicó la imagen puede evaluar esta predicción."},
 	"eval.already":   {"The evaluation has already been saved: %s", "La evaluación ya se ha guardado: %s"},
 	"eval.notfound":  {"This prediction has expired or was deleted: post the image again to evaluate it.", "Esta predicción ha caducado o se ha borrado: vuelve a enviar la imagen para evaluarla."},
 	"eval.short.ok":  {"✅ right", "✅ acierto"},
-	"eval.short.no":  {"❌ it was a %d", "❌ era un %d"},
+	"eval.short.no":  {"❌ it was %s", "❌ era %s"},
 
 	// Mistakes with images.
 	"err.invalid_image":      {"`%s` isn't an image I can read. Send a picture (PNG or JPEG) of one handwritten digit.", "La imagen `%s` no es válida. Envía una imagen (PNG o JPEG) con un dígito escrito a mano."},
@@ -246,4 +249,19 @@ var catalog = map[msgID]text{
 	"cmd.config.channel":   {"The channel", "El canal"},
 	"cmd.config.threshold": {"Confidence under which I say I'm unsure", "Confianza por debajo de la cual digo que no estoy seguro"},
 	"cmd.config.percent":   {"Percent, 1–99 (default 70)", "Porcentaje, 1–99 (por defecto 70)"},
+}
+
+// aNumber is a number with its indefinite article: "a 7", "an 8", "an 11"
+// in English; "un 7" in Spanish (número is masculine).
+func (l lang) aNumber(n int) string {
+	s := strconv.Itoa(n)
+	if l == langES {
+		return "un " + s
+	}
+	// "an" before the vowel sound of eight (8, 80–89, 8000…) and of
+	// eleven and eighteen heading a group of three digits (11, 18, 11 000).
+	if n >= 0 && (s[0] == '8' || (len(s)%3 == 2 && (s[:2] == "11" || s[:2] == "18"))) {
+		return "an " + s
+	}
+	return "a " + s
 }

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"io"
 	"time"
 
 	"github.com/bwmarrin/discordgo"
@@ -182,13 +181,9 @@ func (b *Bot) handleMessage(received time.Time, m *discordgo.Message) {
 		return
 	}
 	dm := m.GuildID == ""
-	mentioned := false
-	for _, u := range m.Mentions {
-		if u != nil && u.ID == me && me != "" {
-			mentioned = true
-		}
-	}
-	if !dm && !mentioned && len(m.Attachments) == 0 {
+	mentioned := b.mentionsBot(m, me)
+	files := messageAttachments(m)
+	if !dm && !mentioned && len(files) == 0 {
 		return // ordinary chat: the common case, decided without the store
 	}
 	ctx := b.workCtx
@@ -200,7 +195,7 @@ func (b *Bot) handleMessage(received time.Time, m *discordgo.Message) {
 	// In a watched channel only pictures are ours; when asked directly,
 	// every attachment gets an answer (a PDF gets "unsupported format").
 	var atts []*discordgo.MessageAttachment
-	for _, a := range m.Attachments {
+	for _, a := range files {
 		if a != nil && (explicit || looksLikeImage(a)) {
 			atts = append(atts, a)
 		}
@@ -299,18 +294,7 @@ func (b *Bot) reply(ctx context.Context, m *discordgo.Message, send *discordgo.M
 	fitEmbeds(send.Embeds)
 	ctx, cancel := context.WithTimeout(ctx, messageAnswerLifetime)
 	defer cancel()
-	return b.retrying(ctx, func(opts ...discordgo.RequestOption) error {
-		// Files are readers: a retry must send them again from the start.
-		for _, f := range send.Files {
-			if s, ok := f.Reader.(io.Seeker); ok {
-				if _, err := s.Seek(0, io.SeekStart); err != nil {
-					return err
-				}
-			}
-		}
-		_, err := b.s.ChannelMessageSendComplex(m.ChannelID, send, opts...)
-		return err
-	})
+	return b.sendWithFallbacks(ctx, m.ChannelID, send)
 }
 
 // replyText answers a message with a short text, logging failures.

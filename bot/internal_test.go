@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"image/png"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -389,6 +390,93 @@ func BenchmarkSeenPNG(b *testing.B) {
 	for b.Loop() {
 		if _, err := seenPNG(enc, in, seenScale); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+func TestAttachmentRef(t *testing.T) {
+	for in, want := range map[string]string{
+		"https://cdn.discordapp.com/attachments/1/2/seen-1.png?ex=1&is=2&hm=3&":  "attachment://seen-1.png",
+		"https://media.discordapp.net/ephemeral-attachments/1/2/seen-2.png?ex=1": "attachment://seen-2.png",
+		"https://cdn.discordapp.com/avatars/1/abc.png":                           "https://cdn.discordapp.com/avatars/1/abc.png",
+		"https://example.com/attachments/1/2/x.png":                              "https://example.com/attachments/1/2/x.png",
+		"attachment://seen-1.png":                                                "attachment://seen-1.png",
+	} {
+		if got := attachmentRef(in); got != want {
+			t.Errorf("attachmentRef(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// After a failed read, the gateway connection sends nothing more: in
+// particular not discordgo's close frame with code 1000, which would end
+// the session on Discord.
+func TestLinkConn_NoWritesAfterAFailedRead(t *testing.T) {
+	client, server := net.Pipe()
+	defer server.Close()
+	c := &linkConn{Conn: client}
+	go func() { _, _ = server.Write([]byte("x")); _ = server.Close() }()
+	buf := make([]byte, 8)
+	if _, err := c.Read(buf); err != nil {
+		t.Fatalf("first read: %v", err)
+	}
+	if _, err := c.Read(buf); err == nil {
+		t.Fatal("read from a closed pipe succeeded")
+	}
+	if _, err := c.Write([]byte{0x88, 0x82}); !errors.Is(err, net.ErrClosed) {
+		t.Fatalf("write after a failed read = %v, want net.ErrClosed", err)
+	}
+}
+
+func TestANumber_EnglishArticle(t *testing.T) {
+	for n, want := range map[int]string{0: "a 0", 1: "a 1", 7: "a 7", 8: "an 8", 11: "an 11", 18: "an 18", 80: "an 80",
+		110: "a 110", 800: "an 800", 11000: "an 11000", 18500: "an 18500", 1100: "a 1100", 181: "a 181"} {
+		if got := langEN.aNumber(n); got != want {
+			t.Errorf("aNumber(%d) = %q, want %q", n, got, want)
+		}
+	}
+	if got := langES.aNumber(8); got != "un 8" {
+		t.Errorf("Spanish aNumber(8) = %q", got)
+	}
+	if got := verdict(langEN, digitbot.Evaluation{Predicted: 3, TrueDigit: 8}); got != "❌ it was an 8" {
+		t.Errorf("verdict = %q", got)
+	}
+}
+
+// The /stats text rounds as the chart's tiles do (chart.drawTitleBar:
+// accuracy to 0.1 %, mean confidence to 1 %).
+func TestStatsSummary_RoundsLikeTheChart(t *testing.T) {
+	s := digitbot.Stats{Total: 3, Hits: 2, ConfidenceSum: 2.81}
+	got := statsSummary(langEN, s)
+	if want := "3 evaluations · 66.7% right · mean confidence 94%"; got != want {
+		t.Errorf("summary %q, want %q", got, want)
+	}
+	if got := statsSummary(langES, s); !strings.Contains(got, "66,7 %") || !strings.Contains(got, "94 %") {
+		t.Errorf("Spanish summary %q", got)
+	}
+}
+
+func TestGatewayError_ShardingHints(t *testing.T) {
+	for code, want := range map[int]string{4011: "shard_count", 4010: "shard_id must be"} {
+		var ge *GatewayError
+		if !errors.As(gatewayError(&websocket.CloseError{Code: code}), &ge) {
+			t.Fatalf("close %d is not a GatewayError", code)
+		}
+		if !strings.Contains(ge.Fix, want) || strings.Contains(ge.Fix, "does not shard") {
+			t.Errorf("close %d: fix %q", code, ge.Fix)
+		}
+	}
+}
+
+func TestDialAddr(t *testing.T) {
+	for in, want := range map[string]string{
+		"wss://gateway-us-east1-b.discord.gg":       "gateway-us-east1-b.discord.gg:443",
+		"wss://gateway-us-east1-b.discord.gg/?v=10": "gateway-us-east1-b.discord.gg:443",
+		"ws://127.0.0.1:4567":                       "127.0.0.1:4567",
+		"ws://localhost":                            "localhost:80",
+	} {
+		if got := dialAddr(in); got != want {
+			t.Errorf("dialAddr(%q) = %q, want %q", in, got, want)
 		}
 	}
 }

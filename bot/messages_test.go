@@ -113,6 +113,20 @@ func TestBot_MentionWithImage_InUnwatchedChannel_Replies(t *testing.T) {
 	}
 }
 
+// Members often pick the bot's managed role in Discord's "@" picker: the
+// message then mentions <@&role>, not the bot user.
+func TestBot_RoleMentionWithImage_InUnwatchedChannel_Replies(t *testing.T) {
+	h := newHarness(t, defaultHarness())
+	msg := h.post(discordtest.MessageOptions{ChannelID: otherChannelID, Author: alice, MentionBotRole: true, Content: "what is this?", Attachments: []discordtest.File{testImage(t, "digit-2.png")}})
+	if len(msg.MentionRoles) != 1 || len(msg.Mentions) != 0 {
+		t.Fatalf("the message mentions users %v and roles %v; want only the bot's role", msg.Mentions, msg.MentionRoles)
+	}
+	r := h.replyTo(msg.ID)
+	if !strings.HasPrefix(r.Embeds[0].Description, "# 2") {
+		t.Errorf("answer %q", r.Embeds[0].Description)
+	}
+}
+
 func TestBot_MentionWithoutImage_ExplainsWhatToSend(t *testing.T) {
 	h := newHarness(t, defaultHarness())
 	msg := h.post(discordtest.MessageOptions{ChannelID: otherChannelID, Author: alice, MentionBot: true, Content: "hi"})

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"image"
 	"image/png"
+	"net/url"
+	"path"
 	"strconv"
 	"strings"
 	"sync"
@@ -171,7 +173,7 @@ func digitRows(button func(d int) discordgo.Button) []discordgo.MessageComponent
 	return rows
 }
 
-// verdict is the short result of an evaluation: "✅ right" / "❌ it was a 7".
+// verdict is the short result of an evaluation: "✅ right" / "❌ it was an 8".
 func verdict(l lang, e digitbot.Evaluation) string {
 	switch {
 	case e.Correct():
@@ -179,7 +181,7 @@ func verdict(l lang, e digitbot.Evaluation) string {
 	case e.Number != nil:
 		return l.t("num.short.no", e.Number.True)
 	}
-	return l.t("eval.short.no", e.TrueDigit)
+	return l.t("eval.short.no", l.aNumber(e.TrueDigit))
 }
 
 // verdictButtons are an evaluated answer's buttons, disabled: the digit
@@ -204,6 +206,19 @@ func evaluatedEmbed(l lang, current *discordgo.MessageEmbed, e digitbot.Evaluati
 	if current != nil {
 		out = *current
 		out.Fields = append([]*discordgo.MessageEmbedField(nil), current.Fields...)
+		// Discord hands back the picture's CDN URL; sent back as is, it
+		// unlinks the attachment from the embed and Discord shows the
+		// picture twice. attachment://name keeps it inside the embed.
+		if out.Thumbnail != nil {
+			th := *out.Thumbnail
+			th.URL, th.ProxyURL = attachmentRef(th.URL), ""
+			out.Thumbnail = &th
+		}
+		if out.Image != nil {
+			img := *out.Image
+			img.URL, img.ProxyURL = attachmentRef(img.URL), ""
+			out.Image = &img
+		}
 	} else {
 		reading := fmt.Sprint(e.Predicted)
 		if e.Number != nil {
@@ -221,7 +236,7 @@ func evaluatedEmbed(l lang, current *discordgo.MessageEmbed, e digitbot.Evaluati
 	case e.Number != nil:
 		result = l.t("num.wrong", e.Number.True)
 	default:
-		result = l.t("eval.wrong", e.TrueDigit)
+		result = l.t("eval.wrong", l.aNumber(e.TrueDigit))
 	}
 	out.Fields = append(out.Fields, &discordgo.MessageEmbedField{Name: l.t("eval.field"), Value: result})
 	if e.FileName != "" {
@@ -230,6 +245,21 @@ func evaluatedEmbed(l lang, current *discordgo.MessageEmbed, e digitbot.Evaluati
 		out.Footer = nil
 	}
 	return &out
+}
+
+// attachmentRef turns the CDN URL of a message's own attachment back into
+// the attachment://name reference it was sent with
+// (https://discord.com/developers/docs/reference#uploading-files, "Using
+// Attachments within Embeds"); any other URL is returned unchanged.
+func attachmentRef(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.Scheme != "https" || (u.Host != "cdn.discordapp.com" && u.Host != "media.discordapp.net") {
+		return raw
+	}
+	if !strings.HasPrefix(u.Path, "/attachments/") && !strings.HasPrefix(u.Path, "/ephemeral-attachments/") {
+		return raw
+	}
+	return "attachment://" + path.Base(u.Path)
 }
 
 // forgetCustomID is the custom_id of the /forget confirm or cancel button;

@@ -89,7 +89,7 @@ func (b *Bot) cmdStats(c *call) {
 	}
 	embeds := []*discordgo.MessageEmbed{{
 		Title:       title,
-		Description: c.l.t("stats.summary", stats.Total, c.l.pct(stats.Accuracy()), c.l.pct(stats.MeanConfidence())) + numbersSummary(c.l, stats.Numbers),
+		Description: statsSummary(c.l, stats) + numbersSummary(c.l, stats.Numbers),
 		Color:       colorNeutral,
 		Image:       &discordgo.MessageEmbedImage{URL: "attachment://stats.png"},
 	}}
@@ -137,6 +137,10 @@ func (b *Bot) cmdHistory(c *call) {
 
 // historyEmbed lists evaluations one a line: file, predicted (confidence)
 // → true, and the date in the reader's own time zone (a Discord timestamp).
+// historyEmbed lists evaluations, newest first. Times use Discord's
+// timestamp markup in style f ("April 20, 2021 at 16:20", in the reader's
+// own time zone and language); Discord shows a style it does not know as
+// raw text.
 func historyEmbed(l lang, evals []digitbot.Evaluation) *discordgo.MessageEmbed {
 	var sb strings.Builder
 	sb.WriteString("*" + l.t("history.header") + "*\n")
@@ -153,7 +157,7 @@ func historyEmbed(l lang, evals []digitbot.Evaluation) *discordgo.MessageEmbed {
 		if e.Number != nil {
 			predicted, truth = e.Number.Predicted, e.Number.True
 		}
-		fmt.Fprintf(&sb, "`%s` · **%s** (%s) → **%s** %s · <t:%d:g>\n",
+		fmt.Fprintf(&sb, "`%s` · **%s** (%s) → **%s** %s · <t:%d:f>\n",
 			clip(name, 32), predicted, l.pct(e.Confidence), truth, mark, e.EvaluatedAt.Unix())
 	}
 	title := l.t("history.title", len(evals))
@@ -265,4 +269,11 @@ func (b *Bot) onForgetButton(c *call) {
 	b.log.Info("user data deleted on request", "interaction_id", c.i.ID)
 	text := c.l.t("forget.done")
 	c.edit(&discordgo.WebhookEdit{Content: &text, Components: &none})
+}
+
+// statsSummary is the line above the /stats chart. Its figures are rounded
+// as the chart's headline tiles round them (accuracy to 0.1 %, mean
+// confidence to 1 %), so the text and the picture never disagree.
+func statsSummary(l lang, s digitbot.Stats) string {
+	return l.t("stats.summary", s.Total, l.pctDecimals(s.Accuracy(), 1), l.pctDecimals(s.MeanConfidence(), 0))
 }

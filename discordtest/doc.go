@@ -16,14 +16,25 @@
 // unique ids, labels ≤ 80), modals (type 9 only as the first response and
 // never to a MODAL_SUBMIT; title ≤ 45, 1–5 rows of one text input with its
 // style, length, value and placeholder limits), embed limits, 2000-character content, the file
-// size limit (413, 40005), command name and description rules. Deadlines
-// are measured on Options.Clock, so tests jump past them with a FakeClock.
+// size limit (413, 40005), command name and description rules and their
+// localizations (locale keys, value rules, distinct localized option
+// names), channel permissions (403 50013 "Missing Permissions": Send
+// Messages, Send Messages in Threads in a thread, Read Message History for
+// a reply, Embed Links, Attach Files; SetBotPermissions changes them), and
+// with Options.MaxConcurrency the IDENTIFY limit per rate_limit_key (op 9).
+// What Discord accepts but shows wrongly is reported on the stored
+// Message: Unrendered (markup shown raw, e.g. a timestamp style Discord
+// does not have) and ShownTwice (a picture both attached and shown in an
+// embed through its CDN URL instead of attachment://). Deadlines are
+// measured on Options.Clock, so tests jump past them with a FakeClock.
 //
 // A test starts a server with New, points a discordgo session at it with
 // Configure (the session's REST client is rewritten to the server; the
 // package-level Endpoint variables are not touched), and scripts users with
-// PostMessage, RunSlashCommand, RunMessageCommand, PressButton and
-// SubmitModal (which refuses what Discord's client would not submit). What the
+// PostMessage (with mentions of the bot or of its managed role, replies,
+// forwards carried in message_snapshots, threads), RunSlashCommand,
+// RunMessageCommand, PressButton and SubmitModal (which refuses what
+// Discord's client would not submit). What the
 // bot did is read back with WaitMessage, Messages, Interaction.WaitResponse
 // and Interaction.WaitFinal, or streamed with Subscribe. Faults are injected
 // with RateLimit (429 on a route or global), SetResponseDelay,
@@ -34,7 +45,9 @@
 //
 // A clean client close (1000/1001) ends the gateway session as on Discord:
 // discordgo closes with 1000 when it gives up on missing heartbeat ACKs, so
-// its RESUME then gets op 9 and it identifies again.
+// its RESUME then gets op 9 and it identifies again; Blip stalls the
+// network that way. READY's resume_gateway_url is a second port, and
+// ResumeInfo.ResumeURL says whether a client resumed there.
 //
 // Attachments get real-looking signed https://cdn.discordapp.com URLs;
 // HTTPClient returns a client that fetches them from the server and refuses

@@ -1,6 +1,7 @@
 package discordtest
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -63,21 +64,27 @@ func (s *Server) applyRateLimit(w http.ResponseWriter, route, pattern string) bo
 	f.remaining--
 	fault := *f
 	s.mu.Unlock()
+	// Headers and body as in "Exceeding A Rate Limit"
+	// (https://discord.com/developers/docs/topics/rate-limits#exceeding-a-rate-limit):
+	// a route limit carries the bucket headers, the global limit only
+	// Retry-After, X-RateLimit-Global and X-RateLimit-Scope; the body is
+	// message, retry_after (seconds, a float) and global, and "code" only
+	// for some limits, so none here.
 	secs := fault.retryAfter.Seconds()
 	h := w.Header()
 	h.Set("Retry-After", strconv.Itoa(int(math.Ceil(secs))))
-	h.Set("X-RateLimit-Limit", "5")
-	h.Set("X-RateLimit-Remaining", "0")
-	h.Set("X-RateLimit-Reset-After", fmt.Sprintf("%.3f", secs))
-	h.Set("X-RateLimit-Reset", fmt.Sprintf("%.3f", float64(time.Now().Add(fault.retryAfter).UnixMilli())/1000))
-	h.Set("X-RateLimit-Bucket", fmt.Sprintf("%x", route))
-	scope := "user"
 	if fault.global {
 		h.Set("X-RateLimit-Global", "true")
-		scope = "global"
+		h.Set("X-RateLimit-Scope", "global")
+	} else {
+		h.Set("X-RateLimit-Limit", "5")
+		h.Set("X-RateLimit-Remaining", "0")
+		h.Set("X-RateLimit-Reset-After", fmt.Sprintf("%.3f", secs))
+		h.Set("X-RateLimit-Reset", fmt.Sprintf("%.3f", float64(time.Now().Add(fault.retryAfter).UnixMilli())/1000))
+		h.Set("X-RateLimit-Bucket", fmt.Sprintf("%x", route))
+		h.Set("X-RateLimit-Scope", "user")
 	}
-	h.Set("X-RateLimit-Scope", scope)
-	body, _ := json.Marshal(map[string]any{"message": "You are being rate limited.", "retry_after": secs, "global": fault.global, "code": 0})
+	body, _ := json.Marshal(map[string]any{"message": "You are being rate limited.", "retry_after": secs, "global": fault.global})
 	h.Set("Content-Type", "application/json")
 	w.WriteHeader(http.StatusTooManyRequests)
 	_, _ = w.Write(body)
@@ -160,4 +167,39 @@ func (s *Server) InvalidateSession(resumable bool) {
 		s.sendInvalidSessionLocked(c, resumable)
 	}
 	s.notifyLocked()
+}
+
+// Blip simulates a short network stall: heartbeat ACKs are lost until every
+// client that was connected gives up on its connection and closes it, then
+// the network is back. The close frame reaches the gateway, so a client
+// that closes with 1000 or 1001 ends its session as on Discord ("your
+// session will be invalidated",
+// https://discord.com/developers/docs/events/gateway#initiating-a-disconnect) and its
+// RESUME gets op 9; a client that closes with any other code, as the docs
+// ask of a client without heartbeat ACKs
+// (https://discord.com/developers/docs/events/gateway#heartbeat-interval),
+// resumes. Blip returns when those connections are closed, or ctx ends.
+func (s *Server) Blip(ctx context.Context) error {
+	s.mu.Lock()
+	stalled := map[*gwConn]bool{}
+	for c := range s.conns {
+		if c.ready {
+			stalled[c] = true
+		}
+	}
+	s.noACKs = true
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		s.noACKs = false
+		s.mu.Unlock()
+	}()
+	return s.waitFor(ctx, func() bool {
+		for c := range stalled {
+			if _, open := s.conns[c]; open {
+				return false
+			}
+		}
+		return true
+	})
 }

@@ -1,7 +1,9 @@
 package discordtest
 
 import (
+	"encoding/json"
 	"errors"
+	"net/http"
 	"testing"
 	"time"
 
@@ -166,5 +168,37 @@ func TestFaults_RequestHeartbeatIsAnswered(t *testing.T) {
 			t.Fatal("op 1 from the server was not answered")
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// 429 bodies and headers as in Discord's "Exceeding A Rate Limit" examples.
+func TestFaults_RateLimitResponseShape(t *testing.T) {
+	t.Parallel()
+	srv := New(t, Options{})
+	for _, global := range []bool{false, true} {
+		route := "GET /users/@me"
+		if global {
+			route = ""
+		}
+		srv.RateLimit(route, 1, 1500*time.Millisecond)
+		req, _ := http.NewRequest(http.MethodGet, srv.URL()+"/api/v10/users/@me", nil)
+		req.Header.Set("Authorization", "Bot "+srv.Token())
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var body map[string]any
+		err = json.NewDecoder(resp.Body).Decode(&body)
+		resp.Body.Close()
+		if err != nil || resp.StatusCode != http.StatusTooManyRequests {
+			t.Fatalf("global=%v: status %d, %v", global, resp.StatusCode, err)
+		}
+		if len(body) != 3 || body["message"] != "You are being rate limited." || body["retry_after"] != 1.5 || body["global"] != global {
+			t.Errorf("global=%v: body %v, want message, retry_after 1.5, global", global, body)
+		}
+		if resp.Header.Get("Retry-After") != "2" || (resp.Header.Get("X-RateLimit-Bucket") != "") != !global {
+			t.Errorf("global=%v: headers %v", global, resp.Header)
+		}
+		srv.RateLimit(route, 0, 0)
 	}
 }

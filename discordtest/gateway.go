@@ -64,7 +64,10 @@ type IdentifyInfo struct {
 	Version   string
 	SessionID string // empty when refused
 	CloseCode int    // non-zero when the gateway refused the IDENTIFY
-	Time      time.Time
+	// RateLimited: the IDENTIFY came too soon after another of its
+	// rate_limit_key and got op 9 (Options.MaxConcurrency).
+	RateLimited bool
+	Time        time.Time
 }
 
 // ResumeInfo records one RESUME the gateway received.
@@ -75,7 +78,13 @@ type ResumeInfo struct {
 	// Replayed is the number of missed dispatches sent again.
 	Replayed int
 	// Invalid is true when the session could not be resumed (op 9 sent).
-	Invalid   bool
+	Invalid bool
+	// ResumeURL is true when the client dialled the resume_gateway_url of
+	// READY. Discord serves a RESUME on the connect URL too, but "if your
+	// app doesn't use the resume_gateway_url when reconnecting, it will
+	// experience disconnects at a higher rate than normal"
+	// (https://discord.com/developers/docs/events/gateway#resuming).
+	ResumeURL bool
 	CloseCode int
 	Time      time.Time
 }
@@ -122,8 +131,10 @@ type gwConn struct {
 	done     chan struct{}
 	doneOnce sync.Once
 	zstream  bool // transport compression zlib-stream
-	version  string
-	encoding string
+	// resumeURL: the client dialled resume_gateway_url.
+	resumeURL bool
+	version   string
+	encoding  string
 	// guarded by srv.mu
 	session    *gwSession
 	ready      bool
@@ -212,6 +223,20 @@ func (c *gwConn) writer() {
 }
 
 func (s *Server) serveGateway(w http.ResponseWriter, r *http.Request) {
+	s.serveGatewayOn(w, r, false)
+}
+
+// serveResumeGateway serves the resume_gateway_url address: websocket
+// upgrades only, as on Discord's resume hosts.
+func (s *Server) serveResumeGateway(w http.ResponseWriter, r *http.Request) {
+	if !websocket.IsWebSocketUpgrade(r) || (r.URL.Path != "/" && r.URL.Path != "") {
+		writeError(w, http.StatusNotFound, 0, "404: Not Found")
+		return
+	}
+	s.serveGatewayOn(w, r, true)
+}
+
+func (s *Server) serveGatewayOn(w http.ResponseWriter, r *http.Request, resumeURL bool) {
 	q := r.URL.Query()
 	enc := q.Get("encoding")
 	if enc != "" && enc != "json" {
@@ -228,7 +253,7 @@ func (s *Server) serveGateway(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c := &gwConn{srv: s, ws: ws, out: make(chan outFrame, 4096), done: make(chan struct{}),
-		zstream: comp == "zlib-stream", version: q.Get("v"), encoding: enc}
+		zstream: comp == "zlib-stream", version: q.Get("v"), encoding: enc, resumeURL: resumeURL}
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
@@ -268,7 +293,10 @@ func (s *Server) readUntilClosed(c *gwConn) {
 			if errors.As(err, &ce) {
 				s.mu.Lock()
 				s.closeCodes = append(s.closeCodes, ce.Code)
-				// A clean close (1000/1001) ends the session: it cannot be resumed.
+				// A clean close (1000/1001) ends the session: it cannot be
+				// resumed ("When you close the connection to the gateway with
+				// close code 1000 or 1001, your session will be invalidated",
+				// https://discord.com/developers/docs/events/gateway#initiating-a-disconnect).
 				if (ce.Code == websocket.CloseNormalClosure || ce.Code == websocket.CloseGoingAway) && c.session != nil {
 					c.session.dead = true
 				}
@@ -385,6 +413,30 @@ func (s *Server) identify(c *gwConn, raw json.RawMessage) {
 		refuse(CloseInvalidShard, "Invalid shard.")
 		return
 	}
+	// "Apps are limited by maximum concurrency ... when identifying. If your
+	// app exceeds this limit, Discord will respond with a Invalid Session
+	// (opcode 9)"; rate_limit_key = shard_id % max_concurrency, one
+	// IDENTIFY per key per 5 s
+	// (https://discord.com/developers/docs/events/gateway#identifying and
+	// https://discord.com/developers/docs/events/gateway#max-concurrency).
+	if mc := s.opts.MaxConcurrency; mc > 0 {
+		key := 0
+		if d.Shard != nil {
+			key = d.Shard[0] % mc
+		}
+		now := s.clock.Now()
+		if last, ok := s.lastIdentify[key]; ok && now.Sub(last) < s.opts.IdentifyInterval {
+			info.RateLimited = true
+			s.identifies = append(s.identifies, info)
+			s.log.Info("discordtest: gateway IDENTIFY rate limited", "rate_limit_key", key)
+			s.sendInvalidSessionLocked(c, false)
+			return
+		}
+		if s.lastIdentify == nil {
+			s.lastIdentify = map[int]time.Time{}
+		}
+		s.lastIdentify[key] = now
+	}
 	if c.session != nil { // re-IDENTIFY after op 9 replaces the old session
 		c.session.dead = true
 		if c.session.conn == c {
@@ -423,7 +475,7 @@ func (s *Server) identify(c *gwConn, raw json.RawMessage) {
 	}
 	ready := map[string]any{
 		"v": version, "session_id": sess.id, "session_type": "normal",
-		"resume_gateway_url": s.wsURL,
+		"resume_gateway_url": s.resumeURL,
 		"user": map[string]any{"id": bot.ID, "username": bot.Username, "discriminator": "0", "global_name": nil,
 			"avatar": nil, "bot": true, "verified": true, "mfa_enabled": false, "flags": 0, "email": nil},
 		"application": map[string]any{"id": s.opts.AppID, "flags": appFlags},
@@ -473,7 +525,7 @@ func (s *Server) resume(c *gwConn, raw json.RawMessage) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	defer s.notifyLocked()
-	info := ResumeInfo{SessionID: d.SessionID, Seq: d.Seq, Time: s.clock.Now()}
+	info := ResumeInfo{SessionID: d.SessionID, Seq: d.Seq, Time: s.clock.Now(), ResumeURL: c.resumeURL}
 	defer func() {
 		s.resumes = append(s.resumes, info)
 		s.log.Info("discordtest: gateway RESUME", "session", info.SessionID, "seq", info.Seq, "replayed", info.Replayed, "invalid", info.Invalid, "close_code", info.CloseCode)
@@ -615,7 +667,7 @@ func (s *Server) Identify() (IdentifyInfo, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for i := len(s.identifies) - 1; i >= 0; i-- {
-		if s.identifies[i].CloseCode == 0 {
+		if s.identifies[i].CloseCode == 0 && !s.identifies[i].RateLimited {
 			return s.identifies[i], true
 		}
 	}

@@ -57,6 +57,17 @@ func (s *Server) RemoveBotFromGuild(guildID string) error {
 	return nil
 }
 
+// BotRoleID returns the id of the bot's managed role in a guild.
+func (s *Server) BotRoleID(guildID string) (string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	g, err := s.guildLocked(guildID)
+	if err != nil {
+		return "", err
+	}
+	return g.BotRoleID, nil
+}
+
 // AddBotToGuild puts the bot back into a guild it was removed from and
 // dispatches GUILD_CREATE.
 func (s *Server) AddBotToGuild(guildID string) error {
@@ -71,7 +82,7 @@ func (s *Server) AddBotToGuild(guildID string) error {
 	}
 	g.removed = false
 	g.Joined = s.clock.Now()
-	g.Members[s.opts.AppID] = &memberState{UserID: s.opts.AppID, JoinedAt: g.Joined, Permissions: s.opts.BotPermissions}
+	g.Members[s.opts.AppID] = &memberState{UserID: s.opts.AppID, Roles: []string{g.BotRoleID}, JoinedAt: g.Joined, Permissions: s.opts.BotPermissions}
 	if !g.outage {
 		s.guildCreateAllLocked(g)
 	}
@@ -132,4 +143,21 @@ func (s *Server) RevokeToken() string {
 	}
 	s.notifyLocked()
 	return s.token
+}
+
+// SetBotPermissions changes the bot's permissions in a guild (what a server
+// admin does by editing the bot's role), for messages sent from now on.
+func (s *Server) SetBotPermissions(guildID string, perms int64) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	g, err := s.guildLocked(guildID)
+	if err != nil {
+		return err
+	}
+	m, ok := g.Members[s.opts.AppID]
+	if !ok {
+		return fmt.Errorf("discordtest: the bot is not in guild %s", guildID)
+	}
+	m.Permissions = perms
+	return nil
 }

@@ -1,6 +1,8 @@
 package discordtest
 
 import (
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -113,5 +115,49 @@ func TestGuild_RevokeTokenWhileRunning(t *testing.T) {
 	}
 	if srv.Connections() != 0 {
 		t.Fatal("a connection survived the revocation")
+	}
+}
+
+func TestGuild_BotManagedRoleMention(t *testing.T) {
+	t.Parallel()
+	srv := New(t, Options{MessageContentAllowed: false})
+	dg, rec := openSession(t, srv, discordgo.IntentsGuilds|discordgo.IntentsGuildMessages)
+	roleID, err := srv.BotRoleID(DefaultGuildID)
+	if err != nil || roleID == "" {
+		t.Fatalf("BotRoleID = %q, %v", roleID, err)
+	}
+	// GUILD_CREATE carries the managed role, tagged with the bot's id, and
+	// the bot's member holds it.
+	rec.wait(t, "GUILD_CREATE", func(*discordgo.Event) bool { return true })
+	var found bool
+	for _, e := range rec.all("GUILD_CREATE") {
+		gc := e.Struct.(*discordgo.GuildCreate)
+		for _, r := range gc.Roles {
+			if r.ID == roleID && r.Managed {
+				found = true
+			}
+		}
+		if !strings.Contains(string(e.RawData), `"tags":{"bot_id":"`+srv.AppID()+`"}`) {
+			t.Errorf("GUILD_CREATE lacks the role's bot_id tag")
+		}
+	}
+	if !found {
+		t.Fatal("GUILD_CREATE has no managed role for the bot")
+	}
+	if m, err := dg.State.Member(DefaultGuildID, srv.AppID()); err != nil || !slices.Contains(m.Roles, roleID) {
+		t.Fatalf("bot member %+v, %v: lacks its role", m, err)
+	}
+	posted, err := srv.PostMessage(MessageOptions{MentionBotRole: true, Content: "seven", Attachments: []File{{Name: "d.png", Data: pngBytes(t)}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := rec.wait(t, "MESSAGE_CREATE", func(e *discordgo.Event) bool {
+		return e.Struct.(*discordgo.MessageCreate).ID == posted.ID
+	}).Struct.(*discordgo.MessageCreate)
+	if got.Content != "<@&"+roleID+"> seven" || !slices.Equal(got.MentionRoles, []string{roleID}) || len(got.Mentions) != 0 {
+		t.Fatalf("content %q, mention_roles %v, mentions %v", got.Content, got.MentionRoles, got.Mentions)
+	}
+	if len(got.Attachments) != 1 {
+		t.Fatalf("a mention of the bot's role should keep the attachments without the intent, got %d", len(got.Attachments))
 	}
 }

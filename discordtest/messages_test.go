@@ -346,3 +346,37 @@ func TestServer_RejectsNonSnowflakeIDs(t *testing.T) {
 		t.Fatalf("%d messages stored after a refused post", n)
 	}
 }
+
+func TestMessage_ForwardCarriesASnapshot(t *testing.T) {
+	t.Parallel()
+	srv := New(t, Options{MessageContentAllowed: true})
+	_, rec := openSession(t, srv, discordgo.IntentsGuildMessages|discordgo.IntentMessageContent)
+	orig, err := srv.PostMessage(MessageOptions{Content: "seven", Attachments: []File{{Name: "d.png", Data: pngBytes(t)}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := srv.PostMessage(MessageOptions{Forward: orig.ID, Content: "no"}); err == nil {
+		t.Fatal("a forward with content of its own was accepted")
+	}
+	fwd, err := srv.PostMessage(MessageOptions{Forward: orig.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev := rec.wait(t, "MESSAGE_CREATE", func(e *discordgo.Event) bool {
+		return e.Struct.(*discordgo.MessageCreate).ID == fwd.ID
+	})
+	got := ev.Struct.(*discordgo.MessageCreate)
+	if got.MessageReference == nil || got.MessageReference.Type != discordgo.MessageReferenceTypeForward || got.MessageReference.MessageID != orig.ID {
+		t.Fatalf("message_reference %+v, want a FORWARD of %s", got.MessageReference, orig.ID)
+	}
+	if got.Content != "" || len(got.Attachments) != 0 || len(got.MessageSnapshots) != 1 {
+		t.Fatalf("forward: content %q, %d attachments, %d snapshots", got.Content, len(got.Attachments), len(got.MessageSnapshots))
+	}
+	sn := got.MessageSnapshots[0].Message
+	if sn.Content != "seven" || len(sn.Attachments) != 1 || sn.Attachments[0].URL != orig.Attachments[0].URL {
+		t.Fatalf("snapshot %+v", sn)
+	}
+	if strings.Contains(string(ev.RawData), `"author"`) && strings.Count(string(ev.RawData), `"author"`) > 1 {
+		t.Errorf("the snapshot carries an author: %s", ev.RawData)
+	}
+}

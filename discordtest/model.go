@@ -38,15 +38,20 @@ type wireMember struct {
 }
 
 type wireRole struct {
-	ID          string `json:"id"`
-	Name        string `json:"name"`
-	Color       int    `json:"color"`
-	Hoist       bool   `json:"hoist"`
-	Position    int    `json:"position"`
-	Permissions string `json:"permissions"`
-	Managed     bool   `json:"managed"`
-	Mentionable bool   `json:"mentionable"`
-	Flags       int    `json:"flags"`
+	ID          string        `json:"id"`
+	Name        string        `json:"name"`
+	Color       int           `json:"color"`
+	Hoist       bool          `json:"hoist"`
+	Position    int           `json:"position"`
+	Permissions string        `json:"permissions"`
+	Managed     bool          `json:"managed"`
+	Mentionable bool          `json:"mentionable"`
+	Flags       int           `json:"flags"`
+	Tags        *wireRoleTags `json:"tags,omitempty"`
+}
+
+type wireRoleTags struct {
+	BotID string `json:"bot_id,omitempty"`
 }
 
 type wireChannel struct {
@@ -57,6 +62,7 @@ type wireChannel struct {
 	Position             int        `json:"position"`
 	PermissionOverwrites []struct{} `json:"permission_overwrites,omitempty"`
 	Recipients           []wireUser `json:"recipients,omitempty"`
+	ParentID             string     `json:"parent_id,omitempty"`
 	LastMessageID        *string    `json:"last_message_id"`
 	NSFW                 bool       `json:"nsfw"`
 	Flags                int        `json:"flags"`
@@ -127,6 +133,7 @@ type wireMessage struct {
 	Interaction         *wireMessageInteraction   `json:"interaction,omitempty"`
 	InteractionMetadata *wireInteractionMetadata  `json:"interaction_metadata,omitempty"`
 	Nonce               json.RawMessage           `json:"nonce,omitempty"`
+	MessageSnapshots    []wireMessageSnapshot     `json:"message_snapshots,omitempty"`
 }
 
 // clone returns a deep enough copy for snapshots: slices are copied, embeds
@@ -151,6 +158,11 @@ func (m wireMessage) stripContent() wireMessage {
 	c.Attachments = []wireAttachment{}
 	c.Embeds = []*discordgo.MessageEmbed{}
 	c.Components = json.RawMessage("[]")
+	// A forwarded message's snapshot is its content too.
+	for i := range c.MessageSnapshots {
+		sn := &c.MessageSnapshots[i].Message
+		sn.Content, sn.Attachments, sn.Embeds, sn.Components = "", []wireAttachment{}, []any{}, []any{}
+	}
 	return c
 }
 
@@ -183,12 +195,14 @@ type storedFile struct {
 }
 
 type guildState struct {
-	ID       string
-	Name     string
-	OwnerID  string
-	Channels []string
-	Members  map[string]*memberState
-	Joined   time.Time
+	ID string
+	// BotRoleID is the bot's managed role.
+	BotRoleID string
+	Name      string
+	OwnerID   string
+	Channels  []string
+	Members   map[string]*memberState
+	Joined    time.Time
 	// removed: the bot is no longer in the guild; outage: Discord reports
 	// the guild unavailable.
 	removed bool
@@ -205,8 +219,9 @@ type memberState struct {
 type channelState struct {
 	ID        string
 	GuildID   string
+	ParentID  string // a thread's channel
 	Name      string
-	Type      int // 0 guild text, 1 DM
+	Type      int // 0 guild text, 1 DM, 11 public thread
 	Recipient string
 	Position  int
 }
@@ -293,14 +308,25 @@ func (s *Server) createGuilds() error {
 			if _, dup := s.channels[c.ID]; dup {
 				return fmt.Errorf("discordtest: duplicate channel id %s", c.ID)
 			}
-			s.channels[c.ID] = &channelState{ID: c.ID, GuildID: g.ID, Name: c.Name, Type: 0, Position: j}
+			cs := &channelState{ID: c.ID, GuildID: g.ID, Name: c.Name, Type: 0, Position: j}
+			if c.ThreadOf != "" {
+				if p, ok := s.channels[c.ThreadOf]; !ok || p.GuildID != g.ID || p.Type != 0 {
+					return fmt.Errorf("discordtest: thread %s: ThreadOf %s is not an earlier text channel of its guild", c.ID, c.ThreadOf)
+				}
+				cs.Type, cs.ParentID = channelPublicThread, c.ThreadOf
+			}
+			s.channels[c.ID] = cs
 			gs.Channels = append(gs.Channels, c.ID)
 		}
 		if _, ok := s.users[g.OwnerID]; !ok {
 			s.users[g.OwnerID] = &wireUser{ID: g.OwnerID, Username: "owner", Discriminator: "0"}
 		}
 		gs.Members[g.OwnerID] = &memberState{UserID: g.OwnerID, JoinedAt: now, Permissions: allPermissions}
-		gs.Members[s.opts.AppID] = &memberState{UserID: s.opts.AppID, JoinedAt: now, Permissions: s.opts.BotPermissions}
+		// A bot invited with permissions gets a managed role named after it,
+		// tagged with its id (https://discord.com/developers/docs/topics/permissions#role-object-role-tags-structure);
+		// the member list's "@" picker offers it, so users mention it.
+		gs.BotRoleID = s.newIDLocked()
+		gs.Members[s.opts.AppID] = &memberState{UserID: s.opts.AppID, Roles: []string{gs.BotRoleID}, JoinedAt: now, Permissions: s.opts.BotPermissions}
 		s.guilds[g.ID] = gs
 		s.guildOrder = append(s.guildOrder, g.ID)
 	}
@@ -308,6 +334,8 @@ func (s *Server) createGuilds() error {
 }
 
 const allPermissions int64 = (1 << 50) - 1
+
+const channelPublicThread = 11
 
 func timestamp(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000000+00:00") }
 
@@ -356,7 +384,7 @@ func (s *Server) permissionsLocked(g *guildState, userID string) int64 {
 }
 
 func (s *Server) channelJSONLocked(c *channelState) wireChannel {
-	wc := wireChannel{ID: c.ID, Type: c.Type, GuildID: c.GuildID, Name: c.Name, Position: c.Position}
+	wc := wireChannel{ID: c.ID, Type: c.Type, GuildID: c.GuildID, ParentID: c.ParentID, Name: c.Name, Position: c.Position}
 	if c.Type == 0 {
 		wc.PermissionOverwrites = []struct{}{}
 	}
@@ -370,11 +398,22 @@ func (s *Server) channelJSONLocked(c *channelState) wireChannel {
 	return wc
 }
 
+// botRoleLocked is the bot's managed role in a guild.
+func (s *Server) botRoleLocked(g *guildState) wireRole {
+	return wireRole{ID: g.BotRoleID, Name: s.botUserLocked().Username, Position: 1, Permissions: fmt.Sprint(s.opts.BotPermissions),
+		Managed: true, Mentionable: true, Tags: &wireRoleTags{BotID: s.opts.AppID}}
+}
+
 // guildCreateLocked is the GUILD_CREATE payload for a guild.
 func (s *Server) guildCreateLocked(g *guildState) map[string]any {
 	channels := make([]wireChannel, 0, len(g.Channels))
+	threads := []wireChannel{}
 	for _, id := range g.Channels {
 		wc := s.channelJSONLocked(s.channels[id])
+		if wc.Type == channelPublicThread {
+			threads = append(threads, wc) // threads keep guild_id
+			continue
+		}
 		wc.GuildID = "" // omitted inside GUILD_CREATE, like Discord
 		channels = append(channels, wc)
 	}
@@ -384,14 +423,14 @@ func (s *Server) guildCreateLocked(g *guildState) map[string]any {
 		"id": g.ID, "name": g.Name, "icon": nil, "splash": nil, "discovery_splash": nil,
 		"owner_id": g.OwnerID, "afk_channel_id": nil, "afk_timeout": 300,
 		"verification_level": 0, "default_message_notifications": 0, "explicit_content_filter": 0,
-		"roles": []wireRole{everyone}, "emojis": []any{}, "stickers": []any{}, "features": []string{},
+		"roles": []wireRole{everyone, s.botRoleLocked(g)}, "emojis": []any{}, "stickers": []any{}, "features": []string{},
 		"mfa_level": 0, "application_id": nil, "system_channel_id": nil, "system_channel_flags": 0,
 		"rules_channel_id": nil, "vanity_url_code": nil, "description": nil, "banner": nil,
 		"premium_tier": 0, "preferred_locale": "en-US", "public_updates_channel_id": nil,
 		"nsfw_level": 0, "premium_progress_bar_enabled": false,
 		"joined_at": timestamp(g.Joined), "large": false, "unavailable": false,
 		"member_count": len(g.Members), "voice_states": []any{}, "members": members,
-		"channels": channels, "threads": []any{}, "presences": []any{},
+		"channels": channels, "threads": threads, "presences": []any{},
 		"stage_instances": []any{}, "guild_scheduled_events": []any{},
 		"lazy": true,
 	}

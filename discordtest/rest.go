@@ -9,6 +9,7 @@ import (
 	"mime/multipart"
 	"net/http"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -209,7 +210,7 @@ func (s *Server) getGateway(w http.ResponseWriter, r *http.Request) *APIError {
 
 func (s *Server) getGatewayBot(w http.ResponseWriter, r *http.Request) *APIError {
 	writeJSON(w, http.StatusOK, map[string]any{"url": s.wsURL, "shards": 1,
-		"session_start_limit": map[string]int{"total": 1000, "remaining": 999, "reset_after": 14400000, "max_concurrency": 1}})
+		"session_start_limit": map[string]int{"total": 1000, "remaining": 999, "reset_after": 14400000, "max_concurrency": max(s.opts.MaxConcurrency, 1)}})
 	return nil
 }
 
@@ -556,6 +557,24 @@ func validateMsg(content string, embeds []*discordgo.MessageEmbed, components js
 
 var mentionRE = regexp.MustCompile(`<@!?(\d+)>`)
 
+var roleMentionRE = regexp.MustCompile(`<@&(\d+)>`)
+
+// roleMentionsLocked lists the guild's roles mentioned in content, once
+// each, as "mention_roles" does.
+func (s *Server) roleMentionsLocked(guildID, content string) []string {
+	out := []string{}
+	g, ok := s.guilds[guildID]
+	if !ok {
+		return out
+	}
+	for _, m := range roleMentionRE.FindAllStringSubmatch(content, -1) {
+		if m[1] == g.BotRoleID && !slices.Contains(out, m[1]) {
+			out = append(out, m[1])
+		}
+	}
+	return out
+}
+
 func (s *Server) mentionsLocked(content string) []wireUser {
 	out := []wireUser{}
 	seen := map[string]bool{}
@@ -582,7 +601,7 @@ func (s *Server) buildBotMessageLocked(ch *channelState, in *msgInput, files []*
 	m := wireMessage{
 		ID: s.newIDLocked(), Type: 0, ChannelID: ch.ID, GuildID: ch.GuildID,
 		Author: s.botUserLocked(), Content: in.content, Timestamp: timestamp(now),
-		TTS: in.tts, Mentions: s.mentionsLocked(in.content), MentionRoles: []string{},
+		TTS: in.tts, Mentions: s.mentionsLocked(in.content), MentionRoles: s.roleMentionsLocked(ch.GuildID, in.content),
 		Attachments: atts, Embeds: embeds, Components: normComponents(in.components),
 		Flags: in.flags &^ (msgFlagEphemeral | msgFlagLoading), Nonce: in.nonce,
 	}
@@ -644,6 +663,13 @@ func (s *Server) canSeeContentLocked(m *wireMessage, hasIntent bool) bool {
 		if u.ID == s.opts.AppID {
 			return true
 		}
+	}
+	// "Content in which the app is mentioned" links to the mention formats,
+	// role mentions included
+	// (https://discord.com/developers/docs/events/gateway#message-content-intent);
+	// the server counts a mention of the bot's managed role as one.
+	if g, ok := s.guilds[m.GuildID]; ok && slices.Contains(m.MentionRoles, g.BotRoleID) {
+		return true
 	}
 	return false
 }
@@ -718,12 +744,8 @@ func (s *Server) createMessage(w http.ResponseWriter, r *http.Request) *APIError
 		return aerr
 	}
 	if ch.GuildID != "" {
-		perms := s.permissionsLocked(s.guilds[ch.GuildID], s.opts.AppID)
-		if perms&permSendMessages == 0 {
-			return apiErr(http.StatusForbidden, CodeMissingPermissions, "Missing Permissions")
-		}
-		if len(files) > 0 && perms&permAttachFiles == 0 {
-			return apiErr(http.StatusForbidden, CodeMissingPermissions, "Missing Permissions")
+		if aerr := s.checkSendPermissionsLocked(ch, in, len(files) > 0); aerr != nil {
+			return aerr
 		}
 	}
 	stored := s.storeUploadsLocked(ch.ID, "", in.files, false)
@@ -827,6 +849,24 @@ func (s *Server) editMessage(w http.ResponseWriter, r *http.Request) *APIError {
 	return nil
 }
 
+// messageFilesLocked returns the files currently on a message, listed or
+// hidden in an embed, in upload order.
+func (s *Server) messageFilesLocked(sm *storedMessage) []*storedFile {
+	listed := map[string]bool{}
+	for _, a := range sm.msg.Attachments {
+		listed[a.ID] = true
+	}
+	embedJSON, _ := json.Marshal(sm.msg.Embeds)
+	var out []*storedFile
+	for _, id := range sm.fileIDs {
+		f, ok := s.files[id]
+		if ok && (listed[id] || strings.Contains(string(embedJSON), f.Path)) {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
 // applyEditLocked edits a stored message with the keys present in the body,
 // validates the result, and announces the update.
 func (s *Server) applyEditLocked(sm *storedMessage, in *msgInput, ephemeralApp string) *APIError {
@@ -834,6 +874,7 @@ func (s *Server) applyEditLocked(sm *storedMessage, in *msgInput, ephemeralApp s
 	if in.present["content"] {
 		next.Content = in.content
 		next.Mentions = s.mentionsLocked(in.content)
+		next.MentionRoles = s.roleMentionsLocked(next.GuildID, in.content)
 	}
 	if in.present["components"] {
 		next.Components = normComponents(in.components)
@@ -843,7 +884,10 @@ func (s *Server) applyEditLocked(sm *storedMessage, in *msgInput, ephemeralApp s
 		next.Flags = in.flags&^(msgFlagEphemeral|msgFlagLoading) | keep
 	}
 	// Attachments: without an "attachments" key, existing files stay and new
-	// ones are appended; with it, only the listed existing ones stay.
+	// ones are appended; with it, only the listed existing ones stay
+	// (https://discord.com/developers/docs/reference#editing-message-attachments).
+	// Files shown inside an embed are attachments too, only hidden.
+	existing := s.messageFilesLocked(sm)
 	if in.present["attachments"] {
 		keep := map[string]bool{}
 		for _, a := range in.attachments {
@@ -859,22 +903,29 @@ func (s *Server) applyEditLocked(sm *storedMessage, in *msgInput, ephemeralApp s
 			}
 		}
 		next.Attachments = kept
+		existing = slices.DeleteFunc(existing, func(f *storedFile) bool { return !keep[f.ID] })
 	}
 	stored := s.storeUploadsLocked(next.ChannelID, ephemeralApp, in.files, ephemeralApp != "")
-	embeds := next.Embeds
-	if in.present["embeds"] {
-		embeds = in.embeds
-	}
-	newAtts, resolved := s.attachFilesLocked(stored, embeds)
+	nFiles := len(next.Attachments) + len(stored)
 	if in.present["embeds"] || len(stored) > 0 {
-		next.Embeds = resolved
+		// The embeds decide again which files are hidden in them: only an
+		// attachment://name reference hides a file. An embed that points at
+		// a file by its CDN URL shows the picture, and the file, no longer
+		// linked to the embed, shows as an attachment too: the picture
+		// appears twice (Message.ShownTwice).
+		embeds := next.Embeds
+		if in.present["embeds"] {
+			embeds = in.embeds
+		}
+		all := append(existing, stored...)
+		nFiles = len(all)
+		next.Attachments, next.Embeds = s.attachFilesLocked(all, embeds)
 	}
-	next.Attachments = append(next.Attachments, newAtts...)
 	if next.Attachments == nil {
 		next.Attachments = []wireAttachment{}
 	}
 	wasLoading := next.Flags&msgFlagLoading != 0
-	if err := validateMsg(next.Content, next.Embeds, next.Components, len(next.Attachments)+countEmbedFiles(stored, newAtts), nil); err != nil {
+	if err := validateMsg(next.Content, next.Embeds, next.Components, nFiles, nil); err != nil {
 		s.dropFilesLocked(stored)
 		return err
 	}
@@ -1110,4 +1161,30 @@ func (s *Server) deleteCommand(w http.ResponseWriter, r *http.Request) *APIError
 		}
 	}
 	return apiErr(http.StatusNotFound, CodeUnknownCommand, "Unknown application command")
+}
+
+// checkSendPermissionsLocked refuses a bot message the bot may not send in
+// a guild channel, with Discord's 403 50013 "Missing Permissions".
+// Limitations of https://discord.com/developers/docs/resources/message#create-message:
+// SEND_MESSAGES in a channel; "when creating a message as a reply to
+// another message, the current user must have the READ_MESSAGE_HISTORY
+// permission". In a thread SEND_MESSAGES is not inherited, SEND_MESSAGES_IN_THREADS
+// is needed (https://discord.com/developers/docs/topics/permissions#inherited-permissions-threads).
+// Files need ATTACH_FILES and embeds EMBED_LINKS (the docs list these
+// permissions in the permission table, not among the limitations; the
+// server refuses, the strict reading).
+func (s *Server) checkSendPermissionsLocked(ch *channelState, in *msgInput, files bool) *APIError {
+	perms := s.permissionsLocked(s.guilds[ch.GuildID], s.opts.AppID)
+	send := permSendMessages
+	if ch.Type == channelPublicThread {
+		send = permSendInThreads
+	}
+	missing := perms&send == 0 ||
+		(in.ref != nil && in.ref.MessageID != "" && perms&permReadHistory == 0) ||
+		(files && perms&permAttachFiles == 0) ||
+		(len(in.embeds) > 0 && perms&permEmbedLinks == 0)
+	if missing {
+		return apiErr(http.StatusForbidden, CodeMissingPermissions, "Missing Permissions")
+	}
+	return nil
 }

@@ -419,6 +419,7 @@ func validateCommands(cmds []*wireCommand) *APIError {
 			}
 		}
 		validateOptions(&fe, at(p, "options"), c.Options, 0)
+		validateCommandLocalizations(&fe, p, c)
 	}
 	if counts[cmdChatInput] > 100 {
 		fe.add(nil, "APPLICATION_COMMANDS_TOO_MANY", "Maximum number of application commands reached (100)")

@@ -35,6 +35,13 @@ type Message struct {
 	// those shown inside embeds via attachment://.
 	Files         []File
 	InteractionID string
+	// Unrendered is markup that Discord would show as raw text instead of
+	// rendering, e.g. a timestamp <t:…:g> with a style Discord does not
+	// have. A bot's messages should leave it empty.
+	Unrendered []string // ShownTwice names the files Discord shows twice: as an attachment and
+	// inside an embed that points at the file's CDN URL instead of
+	// attachment://name.
+	ShownTwice []string
 }
 
 // File returns the attached file with the given name.
@@ -68,6 +75,8 @@ func copySnapshot(m *Message) *Message {
 	// discordgo.Message does not marshal its components: copy them over
 	// (component values are read-only structs built by discordgo).
 	c.Message.Components = append([]discordgo.MessageComponent(nil), m.Message.Components...)
+	c.Unrendered = append([]string(nil), m.Unrendered...)
+	c.ShownTwice = append([]string(nil), m.ShownTwice...)
 	c.Files = make([]File, len(m.Files))
 	for i, f := range m.Files {
 		c.Files[i] = File{Name: f.Name, ContentType: f.ContentType, Data: append([]byte(nil), f.Data...)}
@@ -96,6 +105,7 @@ func (s *Server) buildSnapshotLocked(sm *storedMessage) *Message {
 	}
 	m := &Message{Message: &dm, VisibleTo: sm.visibleTo, Ephemeral: sm.msg.Flags&msgFlagEphemeral != 0,
 		Loading: sm.msg.Flags&msgFlagLoading != 0, Deleted: sm.deleted, Edits: len(sm.versions), InteractionID: sm.interactionID}
+	m.Unrendered = messageUnrendered(&dm)
 	current := map[string]bool{}
 	for _, a := range sm.msg.Attachments {
 		current[a.ID] = true
@@ -106,8 +116,12 @@ func (s *Server) buildSnapshotLocked(sm *storedMessage) *Message {
 		if !ok {
 			continue
 		}
-		if current[id] || strings.Contains(string(embedJSON), f.Path) {
+		inEmbed := strings.Contains(string(embedJSON), f.Path)
+		if current[id] || inEmbed {
 			m.Files = append(m.Files, File{Name: f.Name, ContentType: f.ContentType, Data: f.Data})
+		}
+		if current[id] && inEmbed {
+			m.ShownTwice = append(m.ShownTwice, f.Name)
 		}
 	}
 	return m
@@ -185,10 +199,18 @@ type MessageOptions struct {
 	Attachments []File
 	// MentionBot adds a "<@bot>" mention to the content.
 	MentionBot bool
+	// MentionBotRole adds a mention of the bot's managed role ("<@&role>"),
+	// what Discord's "@" picker often inserts when a user picks the bot.
+	MentionBotRole bool
 	// Mentions are user ids mentioned (added to the content as <@id>).
 	Mentions []string
 	// ReplyTo makes the message a reply to that message id.
 	ReplyTo string
+	// Forward forwards the message with that id: the new message has no
+	// content or attachments of its own, only a message_reference of type
+	// FORWARD and the forwarded message in message_snapshots. Content,
+	// Attachments, mentions and ReplyTo must be empty.
+	Forward string
 	// Embeds, rarely posted by users but possible.
 	Embeds []*discordgo.MessageEmbed
 }
@@ -224,11 +246,25 @@ func (s *Server) PostMessage(o MessageOptions) (*Message, error) {
 	if o.MentionBot && !strings.Contains(content, "<@"+s.opts.AppID+">") {
 		content = strings.TrimSpace("<@" + s.opts.AppID + "> " + content)
 	}
+	if g, ok := s.guilds[ch.GuildID]; ok && o.MentionBotRole && !strings.Contains(content, "<@&"+g.BotRoleID+">") {
+		content = strings.TrimSpace("<@&" + g.BotRoleID + "> " + content)
+	}
 	for _, id := range o.Mentions {
 		s.ensureUserLocked(&discordgo.User{ID: id})
 		if !strings.Contains(content, "<@"+id+">") {
 			content = strings.TrimSpace(content + " <@" + id + ">")
 		}
+	}
+	if o.Forward != "" {
+		if o.Content != "" || len(o.Attachments) > 0 || o.MentionBot || o.MentionBotRole || len(o.Mentions) > 0 || o.ReplyTo != "" || len(o.Embeds) > 0 {
+			return nil, errors.New("discordtest: a forwarded message has no content, attachments, mentions or reply of its own")
+		}
+		sm, err := s.forwardLocked(ch, author, o.Forward)
+		if err != nil {
+			return nil, err
+		}
+		s.storeMessageLocked(sm)
+		return s.snapshotLocked(sm), nil
 	}
 	ups := make([]upload, len(o.Attachments))
 	for i, f := range o.Attachments {

@@ -51,7 +51,8 @@ type Options struct {
 	GuildMembersAllowed bool
 	PresencesAllowed    bool
 	// BotPermissions are the bot's permissions in every guild channel
-	// (default: view, send, embed links, attach files, read history, use
+	// (default: those of the README's invite link, view, send, send in
+	// threads, embed links, attach files, read history, plus use
 	// application commands). Without SEND_MESSAGES, channel posts fail with
 	// 50013 like on Discord.
 	BotPermissions int64
@@ -61,6 +62,15 @@ type Options struct {
 	Guilds []GuildOptions
 	// HeartbeatInterval sent in HELLO (default 1 s, short for tests).
 	HeartbeatInterval time.Duration
+	// MaxConcurrency turns on Discord's IDENTIFY rate limit: sessions whose
+	// shards share a rate_limit_key (shard_id % MaxConcurrency) may
+	// identify once per IdentifyInterval; a faster IDENTIFY gets op 9
+	// INVALID_SESSION. GET /gateway/bot reports it as max_concurrency.
+	// Zero: no limit (max_concurrency 1 reported).
+	MaxConcurrency int
+	// IdentifyInterval is the window of the IDENTIFY limit (default 5 s, as
+	// on Discord); tests shorten it.
+	IdentifyInterval time.Duration
 	// Clock measures interaction deadlines (default real time).
 	Clock Clock
 	// ResponseDeadline is the window for the first interaction response
@@ -82,10 +92,15 @@ type GuildOptions struct {
 	Channels []ChannelOptions
 }
 
-// ChannelOptions describe a guild text channel.
+// ChannelOptions describe a guild text channel, or a public thread.
 type ChannelOptions struct {
 	ID   string
 	Name string
+	// ThreadOf makes the channel a public thread (type 11) of the guild's
+	// text channel with that id, listed earlier. Sending in a thread needs
+	// SEND_MESSAGES_IN_THREADS, not SEND_MESSAGES
+	// (https://discord.com/developers/docs/topics/permissions#inherited-permissions-threads).
+	ThreadOf string
 }
 
 const (
@@ -94,25 +109,31 @@ const (
 	permEmbedLinks         int64 = 1 << 14
 	permAttachFiles        int64 = 1 << 15
 	permReadHistory        int64 = 1 << 16
+	permSendInThreads      int64 = 1 << 38
 	permUseAppCommands     int64 = 1 << 31
 	permAdministrator      int64 = 1 << 3
-	defaultBotPermissions        = permViewChannel | permSendMessages | permEmbedLinks | permAttachFiles | permReadHistory | permUseAppCommands
+	defaultBotPermissions        = permViewChannel | permSendMessages | permSendInThreads | permEmbedLinks | permAttachFiles | permReadHistory | permUseAppCommands
 	defaultMemberPermisson       = permViewChannel | permSendMessages | permEmbedLinks | permAttachFiles | permReadHistory | permUseAppCommands
 )
 
 // Server is an in-process Discord: gateway, REST API and CDN on one loopback
 // listener. All methods are safe for concurrent use.
 type Server struct {
-	opts      Options
-	clock     Clock
-	log       *slog.Logger
-	ln        net.Listener
-	http      *http.Server
-	baseURL   string            // http://127.0.0.1:port
-	wsURL     string            // ws://127.0.0.1:port
-	secret    []byte            // signs CDN URLs
-	transport *rewriteTransport // shared by every HTTPClient
-	upgrader  websocket.Upgrader
+	opts    Options
+	clock   Clock
+	log     *slog.Logger
+	ln      net.Listener
+	http    *http.Server
+	baseURL string // http://127.0.0.1:port
+	wsURL   string // ws://127.0.0.1:port
+	// resumeLn serves the gateway at a second address, the
+	// resume_gateway_url READY hands out (a host of its own on Discord).
+	resumeLn   net.Listener
+	resumeHTTP *http.Server
+	resumeURL  string
+	secret     []byte            // signs CDN URLs
+	transport  *rewriteTransport // shared by every HTTPClient
+	upgrader   websocket.Upgrader
 
 	mu           sync.Mutex
 	token        string        // the valid bot token; RevokeToken replaces it
@@ -136,7 +157,8 @@ type Server struct {
 	resumes      []ResumeInfo
 	closeCodes   []int
 	heartbeats   int
-	noACKs       bool // fault: heartbeats are not acknowledged
+	lastIdentify map[int]time.Time // by rate_limit_key, when MaxConcurrency > 0
+	noACKs       bool              // fault: heartbeats are not acknowledged
 	sentEvents   []GatewayEvent
 	requests     []Request
 	rateLimits   map[string]*rateLimitFault
@@ -164,6 +186,9 @@ func NewServer(opts Options) (*Server, error) {
 	}
 	if opts.Clock == nil {
 		opts.Clock = realClock{}
+	}
+	if opts.IdentifyInterval <= 0 {
+		opts.IdentifyInterval = 5 * time.Second
 	}
 	if opts.ResponseDeadline <= 0 {
 		opts.ResponseDeadline = 3 * time.Second
@@ -226,13 +251,24 @@ func NewServer(opts Options) (*Server, error) {
 	s.baseURL = "http://" + ln.Addr().String()
 	s.wsURL = "ws://" + ln.Addr().String()
 	s.http = &http.Server{Handler: s.routes(), ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelDebug)}
-	s.wg.Add(1)
-	go func() {
-		defer s.wg.Done()
-		if err := s.http.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			s.log.Error("discordtest: serve", "err", err)
-		}
-	}()
+	rln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		_ = ln.Close()
+		return nil, fmt.Errorf("discordtest: listen: %w", err)
+	}
+	s.resumeLn = rln
+	s.resumeURL = "ws://" + rln.Addr().String()
+	s.resumeHTTP = &http.Server{Handler: http.HandlerFunc(s.serveResumeGateway), ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelDebug)}
+	for srv, l := range map[*http.Server]net.Listener{s.http: ln, s.resumeHTTP: rln} {
+		s.wg.Add(1)
+		go func() {
+			defer s.wg.Done()
+			if err := srv.Serve(l); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				s.log.Error("discordtest: serve", "err", err)
+			}
+		}()
+	}
 	return s, nil
 }
 
@@ -283,6 +319,8 @@ func (s *Server) Close() {
 	defer cancel()
 	_ = s.http.Shutdown(ctx)
 	_ = s.http.Close()
+	_ = s.resumeHTTP.Shutdown(ctx)
+	_ = s.resumeHTTP.Close()
 	s.transport.base.(*http.Transport).CloseIdleConnections()
 	s.wg.Wait()
 }
@@ -293,6 +331,10 @@ func (s *Server) URL() string { return s.baseURL }
 
 // GatewayURL is the websocket URL clients dial (ws://127.0.0.1:port).
 func (s *Server) GatewayURL() string { return s.wsURL }
+
+// ResumeGatewayURL is the resume_gateway_url READY carries: the gateway on
+// a second port, standing for Discord's per-session resume host.
+func (s *Server) ResumeGatewayURL() string { return s.resumeURL }
 
 // Token is the bot token the server accepts.
 func (s *Server) Token() string {

@@ -177,7 +177,8 @@ func loadModel(t testing.TB) (*onnx.Model, *gorgonnx.Graph) {
 
 // TestONNX_SelfTestTwiceInOnnxGo proves that onnx-go (gorgonnx) computes what
 // PyTorch computed at export time, and that a second run on the same model does
-// not drift (the Gemm trap of DESIGN §4 shows up from the second run on).
+// not drift (the Gemm trap described in train/README.md, "What the exporter
+// guarantees", shows up from the second run on).
 func TestONNX_SelfTestTwiceInOnnxGo(t *testing.T) {
 	card := mustCard(t)
 	m, backend := loadModel(t)

@@ -22,6 +22,12 @@ func runHealth(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	addr := fs.String("addr", defaultAddr, "admin address of the running bot (admin_addr)")
 	timeout := fs.Duration("timeout", 3*time.Second, "how long to wait for an answer")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: digitbot health [--addr HOST:PORT] [--timeout 3s]\n\n"+
+			"Asks a running bot's /healthz (served on admin_addr) and prints \"ok\", or says why\n"+
+			"not and exits 1. The Docker image uses it as its HEALTHCHECK.\n\nflags:")
+		fs.PrintDefaults()
+	}
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}

@@ -63,6 +63,7 @@ func commands() map[string]command {
 		"backup":     {"copy a stopped bot's database safely (a running bot writes its own hot backups to backup_dir)", runBackup},
 		"model":      {"print the model card", runModel},
 		"health":     {"ask a running bot's /healthz (the Docker HEALTHCHECK)", runHealth},
+		"version":    {"print digitbot's version, source revision, Go version and model", runVersion},
 	}
 }
 
@@ -109,7 +110,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 
 func printUsage(w io.Writer, cmds map[string]command) {
 	fmt.Fprintln(w, "usage: digitbot <command> [flags]\n\ncommands:")
-	for _, name := range []string{"run", "playground", "predict", "stats", "export", "backup", "model", "health"} {
+	for _, name := range []string{"run", "playground", "predict", "stats", "export", "backup", "model", "health", "version"} {
 		if c, ok := cmds[name]; ok {
 			fmt.Fprintf(w, "  %-11s %s\n", name, c.summary)
 		}

@@ -3,8 +3,12 @@ package main
 import (
 	"bytes"
 	"context"
+	"runtime"
+	"runtime/debug"
 	"strings"
 	"testing"
+
+	"github.com/digitbot/digitbot/models"
 )
 
 func TestMain_HelpAndUsageErrors(t *testing.T) {
@@ -32,5 +36,39 @@ func TestMain_HelpAndUsageErrors(t *testing.T) {
 	}
 	if code := Main(context.Background(), nil, &out, &errb); code != 2 {
 		t.Errorf("no command: exit %d, want 2", code)
+	}
+}
+
+func TestVersion_NamesTheBuild(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	if code := Main(context.Background(), []string{"version"}, &stdout, &stderr); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	card, err := models.Card()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"digitbot ", "revision ", runtime.Version(), card.ONNXSHA256} {
+		if !strings.Contains(stdout.String(), want) {
+			t.Errorf("version output lacks %q:\n%s", want, stdout.String())
+		}
+	}
+	info := &debug.BuildInfo{GoVersion: "go1.26.0", Main: debug.Module{Version: "v1.2.3"}, Settings: []debug.BuildSetting{
+		{Key: "vcs.revision", Value: "abc123"}, {Key: "vcs.time", Value: "2026-11-30T10:00:00Z"}, {Key: "vcs.modified", Value: "true"}}}
+	got := strings.Join(versionLines(info), "\n")
+	for _, want := range []string{"digitbot v1.2.3", "revision abc123 from 2026-11-30T10:00:00Z (with uncommitted changes)", "go1.26.0"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("versionLines lacks %q:\n%s", want, got)
+		}
+	}
+}
+
+func TestHealth_Help_IsItsOwnUsage(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	if code := Main(context.Background(), []string{"health", "-h"}, &stdout, &stderr); code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	if out := stderr.String(); !strings.Contains(out, "usage: digitbot health") || strings.Contains(out, "Usage of health") {
+		t.Errorf("health -h printed %q", out)
 	}
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -11,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/bwmarrin/discordgo"
@@ -58,6 +60,9 @@ func runPlayground(ctx context.Context, args []string, stdout, stderr io.Writer)
 
 	// Listen first: a busy port fails at once, before the model loads.
 	ln, err := net.Listen("tcp", *addr)
+	if errors.Is(err, syscall.EADDRINUSE) {
+		return &exitError{code: 1, msg: fmt.Sprintf("digitbot playground: %s is already in use (a playground already running?): pick another port with --addr, e.g. --addr 127.0.0.1:8081, or --addr 127.0.0.1:0 for any free one", *addr)}
+	}
 	if err != nil {
 		return fmt.Errorf("listening on %s: %w", *addr, err)
 	}

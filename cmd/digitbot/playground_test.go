@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"io"
 	"mime/multipart"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -347,5 +348,18 @@ func TestPlayground_Lang_SetsTheServerLanguage(t *testing.T) {
 	reply := ana.next(t, "message", func(d string) bool { return strings.Contains(d, `"replyTo":{"id":"`+posted+`"`) })
 	if !strings.Contains(reply, "Predicción") {
 		t.Errorf("the reply to a posted image is not in the server's language (es): %s", reply)
+	}
+}
+
+func TestPlayground_BusyPort_SuggestsAddr(t *testing.T) {
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	var stdout, stderr bytes.Buffer
+	code := Main(context.Background(), []string{"playground", "--addr", busy.Addr().String()}, &stdout, &stderr)
+	if code != 1 || !strings.Contains(stderr.String(), "already in use") || !strings.Contains(stderr.String(), "--addr") {
+		t.Fatalf("exit %d, stderr %q; want 1 and a hint to pick another --addr", code, stderr.String())
 	}
 }

@@ -121,8 +121,8 @@ func runPredict(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	return nil
 }
 
-// predictLine and predictError are the two shapes of a --json line
-// (DESIGN §3); the field order is the documented one.
+// predictLine and predictError are the two shapes of a --json line; the
+// field order is the one the README documents for `digitbot predict --json`.
 type predictLine struct {
 	File          string      `json:"file"`
 	Digit         int         `json:"digit"`

@@ -2,16 +2,20 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	iofs "io/fs"
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/bwmarrin/discordgo"
@@ -99,10 +103,14 @@ type Runner struct {
 	Bot        *bot.Bot
 
 	routeLibraryLogs bool
-	stopBackground   context.CancelFunc
-	background       sync.WaitGroup
-	closeOnce        sync.Once
-	closeErr         error
+	// createdDB is the database file this run created; Close removes it
+	// when the bot never connected.
+	createdDB      string
+	connected      bool
+	stopBackground context.CancelFunc
+	background     sync.WaitGroup
+	closeOnce      sync.Once
+	closeErr       error
 }
 
 // NewRunner returns a Runner with production defaults.
@@ -162,6 +170,12 @@ func (m *Runner) Run(ctx context.Context) error {
 	}
 	m.Logger.Info("model loaded and self-tested", "model", card.Name, "sha256", card.ONNXSHA256)
 
+	// A first start that cannot reach Discord should leave nothing
+	// behind: Close removes a database file this run created unless the
+	// bot got connected.
+	if _, err := os.Stat(cfg.DatabasePath); errors.Is(err, iofs.ErrNotExist) {
+		m.createdDB = cfg.DatabasePath
+	}
 	m.DB, err = store.Open(cfg.DatabasePath, store.Options{
 		PendingTTL: cfg.PendingTTL.Duration, Now: m.Now, Logger: m.Logger.With("component", "store"),
 	})
@@ -180,6 +194,9 @@ func (m *Runner) Run(ctx context.Context) error {
 	m.Metrics = admin.NewMetrics()
 	if cfg.AdminAddr != "" {
 		m.Admin, err = admin.NewServer(cfg.AdminAddr, m.Metrics, m.ready)
+		if errors.Is(err, syscall.EADDRINUSE) {
+			return &exitError{code: 1, msg: fmt.Sprintf("digitbot run: the admin address %s is in use (another digitbot running?): set admin_addr or DIGITBOT_ADMIN_ADDR to a free address, or to \"\" to turn /healthz and /metrics off", cfg.AdminAddr)}
+		}
 		if err != nil {
 			return fmt.Errorf("admin server on %s: %w", cfg.AdminAddr, err)
 		}
@@ -237,8 +254,12 @@ func (m *Runner) Run(ctx context.Context) error {
 		if errors.As(err, &ge) {
 			return &exitError{code: 1, msg: "digitbot run: " + ge.Error()}
 		}
+		if reason, ok := unreachable(err); ok {
+			return &exitError{code: 1, msg: "digitbot run: cannot reach Discord (DNS/network/proxy?): " + reason}
+		}
 		return fmt.Errorf("connecting to Discord: %w", err)
 	}
+	m.connected = true
 	m.Logger.Info("digitbot is running")
 	return nil
 }
@@ -282,6 +303,11 @@ func (m *Runner) Close() error {
 		}
 		if m.DB != nil {
 			errs = append(errs, m.DB.Close())
+			if m.createdDB != "" && !m.connected {
+				if err := os.Remove(m.createdDB); err != nil && !errors.Is(err, iofs.ErrNotExist) {
+					errs = append(errs, err)
+				}
+			}
 		}
 		m.closeErr = errors.Join(errs...)
 		if m.Logger != nil {
@@ -333,4 +359,27 @@ func newLogger(w io.Writer, level, format string) *slog.Logger {
 		return slog.New(slog.NewTextHandler(w, opts))
 	}
 	return slog.New(slog.NewJSONHandler(w, opts))
+}
+
+// unreachable reports whether err means Discord could not be reached at
+// all (name resolution, connection, TLS, proxy, timeout) rather than a
+// refusal, and says what failed in one short phrase.
+func unreachable(err error) (string, bool) {
+	var dnsErr *net.DNSError
+	if errors.As(err, &dnsErr) {
+		return "looking up " + dnsErr.Name + ": " + dnsErr.Err, true
+	}
+	var certErr *tls.CertificateVerificationError
+	if errors.As(err, &certErr) {
+		return "TLS certificate not trusted (an intercepting proxy?): " + certErr.Err.Error(), true
+	}
+	var opErr *net.OpError
+	if errors.As(err, &opErr) {
+		return opErr.Error(), true
+	}
+	var urlErr *url.Error
+	if errors.As(err, &urlErr) && urlErr.Timeout() {
+		return "no answer from " + urlErr.URL + " (timeout)", true
+	}
+	return "", false
 }

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -216,5 +218,81 @@ func TestRunner_ShardConfig_IsSentInIdentify(t *testing.T) {
 	id, ok := srv.Identify()
 	if !ok || id.Shard == nil || *id.Shard != [2]int{1, 2} {
 		t.Fatalf("IDENTIFY shard = %v (ok %v), want [1 2]", id.Shard, ok)
+	}
+}
+
+// failingTransport fails every request the way a machine without network
+// does.
+type failingTransport struct{ err error }
+
+func (f failingTransport) RoundTrip(*http.Request) (*http.Response, error) { return nil, f.err }
+
+func TestRunner_NoNetwork_SaysSoAndLeavesNoDatabase(t *testing.T) {
+	srv := discordtest.New(t, discordtest.Options{})
+	r, logs := newTestRunner(t, srv, srv.Token())
+	noDNS := &net.OpError{Op: "dial", Net: "tcp", Err: &net.DNSError{Err: "no such host", Name: "discord.com", IsNotFound: true}}
+	r.NewSession = func(token string) (*discordgo.Session, error) {
+		s, err := discordgo.New("Bot " + token)
+		if err == nil {
+			s.Client = &http.Client{Transport: failingTransport{noDNS}}
+		}
+		return s, err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	err := r.Run(ctx)
+	r.Close()
+	if err == nil {
+		t.Fatal("Run succeeded without a network")
+	}
+	if !strings.Contains(err.Error(), "cannot reach Discord (DNS/network/proxy?)") || !strings.Contains(err.Error(), "discord.com") {
+		t.Errorf("error %q does not say Discord is unreachable\n%s", err, logs.String())
+	}
+	if _, serr := os.Stat(r.Config.DatabasePath); serr == nil {
+		t.Errorf("%s was left behind by a start that never connected", r.Config.DatabasePath)
+	}
+}
+
+func TestRunner_ExistingDatabase_IsKeptWhenDiscordIsUnreachable(t *testing.T) {
+	srv := discordtest.New(t, discordtest.Options{})
+	r, _ := newTestRunner(t, srv, srv.Token())
+	db, err := store.Open(r.Config.DatabasePath, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	r.NewSession = func(token string) (*discordgo.Session, error) {
+		s, err := discordgo.New("Bot " + token)
+		if err == nil {
+			s.Client = &http.Client{Transport: failingTransport{&net.OpError{Op: "dial", Net: "tcp", Err: errors.New("connection refused")}}}
+		}
+		return s, err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := r.Run(ctx); err == nil {
+		t.Fatal("Run succeeded without a network")
+	}
+	r.Close()
+	if _, err := os.Stat(r.Config.DatabasePath); err != nil {
+		t.Errorf("the existing database is gone: %v", err)
+	}
+}
+
+func TestRunner_AdminPortBusy_SuggestsTheSetting(t *testing.T) {
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	srv := discordtest.New(t, discordtest.Options{})
+	r, _ := newTestRunner(t, srv, srv.Token())
+	r.Config.AdminAddr = busy.Addr().String()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	err = r.Run(ctx)
+	r.Close()
+	if err == nil || !strings.Contains(err.Error(), "DIGITBOT_ADMIN_ADDR") || !strings.Contains(err.Error(), "in use") {
+		t.Fatalf("error %v does not say the port is busy and which setting to change", err)
 	}
 }

@@ -59,7 +59,8 @@ func TestStaticBinary_RunsWithEmptyEnvironment(t *testing.T) {
 		t.Errorf("digitbot model wrote files into its working folder: %v", entries)
 	}
 
-	// With no token, `run` must exit 2 and name the variable (DESIGN §3).
+	// With no token, `run` must exit 2 and name the variable (README,
+	// "The two commands": with no token it says exactly what to set).
 	run := exec.Command(bin, "run")
 	run.Dir = empty
 	run.Env = []string{}

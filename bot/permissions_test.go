@@ -1,0 +1,93 @@
+package bot_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/bwmarrin/discordgo"
+	"github.com/digitbot/digitbot/discordtest"
+)
+
+// The bot's permissions as the README's invite link grants them.
+const invitePermissions = discordgo.PermissionViewChannel | discordgo.PermissionSendMessages |
+	discordgo.PermissionSendMessagesInThreads | discordgo.PermissionEmbedLinks |
+	discordgo.PermissionAttachFiles | discordgo.PermissionReadMessageHistory
+
+// botAnswer waits for the bot's next message in a channel.
+func (h *harness) botAnswer(channel string) *discordtest.Message {
+	h.t.Helper()
+	m, err := h.srv.WaitMessage(h.ctx(), func(m *discordtest.Message) bool {
+		return m.Author != nil && m.Author.ID == h.srv.AppID() && m.ChannelID == channel
+	})
+	if err != nil {
+		h.t.Fatalf("no answer in %s: %v\nlogs:\n%s", channel, err, h.logs.String())
+	}
+	return m
+}
+
+func TestBot_WithoutReadMessageHistory_AnswersWithoutReplying(t *testing.T) {
+	h := newHarness(t, defaultHarness())
+	if err := h.srv.SetBotPermissions(guildID, invitePermissions&^discordgo.PermissionReadMessageHistory); err != nil {
+		t.Fatal(err)
+	}
+	h.post(discordtest.MessageOptions{ChannelID: channelID, Author: alice, Attachments: []discordtest.File{testImage(t, "digit-7.png")}})
+	m := h.botAnswer(channelID)
+	if m.MessageReference != nil {
+		t.Errorf("answered as a reply without Read Message History")
+	}
+	if len(m.Embeds) != 1 || !strings.HasPrefix(m.Embeds[0].Description, "# 7") {
+		t.Errorf("answer %+v", m.Message)
+	}
+	waitLog(t, h, "Read Message History") // logged once the answer is sent
+}
+
+func TestBot_WithoutEmbedLinks_AnswersInText(t *testing.T) {
+	h := newHarness(t, defaultHarness())
+	if err := h.srv.SetBotPermissions(guildID, invitePermissions&^discordgo.PermissionEmbedLinks); err != nil {
+		t.Fatal(err)
+	}
+	msg := h.post(discordtest.MessageOptions{ChannelID: channelID, Author: alice, Attachments: []discordtest.File{testImage(t, "digit-7.png")}})
+	m := h.replyTo(msg.ID)
+	if len(m.Embeds) != 0 || !strings.Contains(m.Content, "# 7") || !strings.Contains(m.Content, "Confidence") {
+		t.Errorf("answer without Embed Links: content %q, %d embeds", m.Content, len(m.Embeds))
+	}
+	if len(m.Components) == 0 {
+		t.Errorf("the text answer lost its buttons")
+	}
+	waitLog(t, h, "Embed Links") // logged once the answer is sent
+}
+
+func TestBot_Thread_NeedsSendMessagesInThreads(t *testing.T) {
+	h := newHarness(t, defaultHarness())
+	if err := h.srv.SetBotPermissions(guildID, invitePermissions&^discordgo.PermissionSendMessagesInThreads); err != nil {
+		t.Fatal(err)
+	}
+	h.post(discordtest.MessageOptions{ChannelID: threadID, Author: alice, MentionBot: true, Attachments: []discordtest.File{testImage(t, "digit-2.png")}})
+	waitLog(t, h, "Send Messages in Threads")
+	for _, m := range h.srv.Messages(threadID) {
+		if m.Author.ID == h.srv.AppID() {
+			t.Fatalf("the bot posted in a thread without Send Messages in Threads")
+		}
+	}
+
+	if err := h.srv.SetBotPermissions(guildID, invitePermissions); err != nil {
+		t.Fatal(err)
+	}
+	msg := h.post(discordtest.MessageOptions{ChannelID: threadID, Author: alice, MentionBot: true, Attachments: []discordtest.File{testImage(t, "digit-2.png")}})
+	if r := h.replyTo(msg.ID); !strings.HasPrefix(r.Embeds[0].Description, "# 2") {
+		t.Errorf("answer in the thread: %s", embedText(r))
+	}
+}
+
+// waitLog waits until the bot's log contains s.
+func waitLog(t *testing.T, h *harness, s string) {
+	t.Helper()
+	ctx := h.ctx()
+	for !strings.Contains(h.logs.String(), s) {
+		if ctx.Err() != nil {
+			t.Fatalf("the log never said %q:\n%s", s, h.logs.String())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
