@@ -150,6 +150,9 @@ func TestNumbers_Right_SavesAndDisablesButtons(t *testing.T) {
 	if _, ok := m.File("seen-1.png"); !ok {
 		t.Errorf("the update dropped the strip")
 	}
+	if len(m.ShownTwice) > 0 || len(m.Unrendered) > 0 {
+		t.Errorf("after the update Discord shows %q twice and %q raw", m.ShownTwice, m.Unrendered)
+	}
 	evals := h.stored()
 	if len(evals) != 1 || evals[0].Number == nil || evals[0].Number.True != "2026" || !evals[0].Correct() {
 		t.Fatalf("stored %+v", evals)
@@ -177,6 +180,9 @@ func TestNumbers_CorrectIt_OpensAPrefilledModal_ThenSavesTheTypedNumber(t *testi
 		t.Errorf("the verdict went privately instead of onto the answer")
 	}
 	m := h.final(in)
+	if len(r.Unrendered) > 0 || len(m.Unrendered) > 0 || len(m.ShownTwice) > 0 {
+		t.Errorf("markup shown raw %q %q, pictures shown twice %q", r.Unrendered, m.Unrendered, m.ShownTwice)
+	}
 	if m.ID != r.ID || !strings.Contains(embedText(m), "❌ It was 2028") {
 		t.Errorf("answer %s after the correction:\n%s", m.ID, embedText(m))
 	}
@@ -477,8 +483,12 @@ func TestNumbers_SlowStore_ModalSubmitIsDeferredThenTheAnswerEdited(t *testing.T
 		t.Fatalf("response type %d, want 6", resp.Type)
 	}
 	release()
-	if m := h.final(in); m.ID != r.ID || !strings.Contains(embedText(m), "❌ It was 2028") {
+	m := h.final(in)
+	if m.ID != r.ID || !strings.Contains(embedText(m), "❌ It was 2028") {
 		t.Errorf("answer after the deferred update:\n%s", embedText(m))
+	}
+	if _, ok := m.File("seen-1.png"); !ok || len(m.ShownTwice) > 0 {
+		t.Errorf("after the edit the strip is missing or shown twice: %+v %q", m.Files, m.ShownTwice)
 	}
 }
 
