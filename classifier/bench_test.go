@@ -4,6 +4,7 @@ import (
 	"context"
 	"image"
 	"image/color"
+	"math/rand/v2"
 	"slices"
 	"sync"
 	"syscall"
@@ -147,4 +148,50 @@ func BenchmarkRejectBomb(b *testing.B) {
 			}
 		})
 	}
+}
+
+// numberPhoto is a 400x400 JPEG photo of a 4-digit number: MNIST test
+// digits on unevenly lit paper, with sensor noise.
+func numberPhoto(b *testing.B) (data []byte, want string) {
+	m := loadMNISTTest(b)
+	rng := rand.New(rand.NewPCG(7, 7))
+	digits := []*input{&m.images[1], &m.images[2], &m.images[3], &m.images[4]}
+	for _, i := range []int{1, 2, 3, 4} {
+		want += string(rune('0' + m.labels[i]))
+	}
+	cov, w, h := composeNumber(rng, digits, 0)
+	const side = 400
+	page := make([]float64, side*side)
+	ox, oy := (side-w)/2, (side-h)/2
+	for y := range h {
+		for x := range w {
+			if px, py := x+ox, y+oy; px >= 0 && py >= 0 && px < side && py < side {
+				page[py*side+px] = cov[y*w+x]
+			}
+		}
+	}
+	return renderUpload(b, rng, page, side, side, paperPhoto), want
+}
+
+// BenchmarkClassifyNumber is a 400x400 JPEG photo of a 4-digit number
+// through Classify on one goroutine, with the median latency.
+func BenchmarkClassifyNumber(b *testing.B) {
+	c := newTestClassifier(b, 1)
+	data, want := numberPhoto(b)
+	if p, err := c.Classify(context.Background(), data); err != nil || p.Number != want {
+		b.Fatalf("read %q (%v), want %q", p.Number, err, want)
+	}
+	b.ReportAllocs()
+	var lat []time.Duration
+	cpu := cpuTime()
+	for b.Loop() {
+		t := time.Now()
+		if _, err := c.Classify(context.Background(), data); err != nil {
+			b.Fatal(err)
+		}
+		lat = append(lat, time.Since(t))
+	}
+	reportCPU(b, cpu, len(lat))
+	slices.Sort(lat)
+	b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50-ms")
 }

@@ -1,6 +1,9 @@
-// Package classifier turns the bytes of an uploaded picture into a digit:
-// bounded decoding (Decode), MNIST-style preprocessing (Preprocess) and
-// inference with onnx-go's gorgonia backend on a pool of models.
+// Package classifier turns the bytes of an uploaded picture into a digit or
+// a number: bounded decoding (Decode), MNIST-style preprocessing
+// (Preprocess for one digit; segmentation into digits, number.go and
+// read.go) and inference with onnx-go's gorgonia backend on a pool of
+// models, with the model card's classes (10, or 11 with "not a digit")
+// and temperature.
 //
 // onnx-go models are not safe for concurrent use (two goroutines running
 // one model crash the process from inside gorgonia, beyond recover), so the
@@ -19,7 +22,6 @@ import (
 	"runtime"
 	"strings"
 	"sync"
-	"time"
 
 	onnx "github.com/owulveryck/onnx-go"
 	"github.com/owulveryck/onnx-go/backend/x/gorgonnx"
@@ -56,7 +58,11 @@ type Classifier struct {
 	maxBytes  int64
 	maxPixels int
 	mean, std float32
-	budget    *MemoryBudget
+	// classes is 10, or 11 when the last logit means "not a digit";
+	// temperature divides the logits before the softmax (1: none).
+	classes     int
+	temperature float64
+	budget      *MemoryBudget
 
 	workers chan *worker // idle workers
 	size    int
@@ -99,17 +105,19 @@ func New(opts Options) (*Classifier, error) {
 		n = runtime.GOMAXPROCS(0)
 	}
 	c := &Classifier{
-		card:      card,
-		onnx:      opts.ONNX,
-		maxBytes:  opts.MaxBytes,
-		maxPixels: opts.MaxPixels,
-		mean:      float32(card.Input.Mean),
-		std:       float32(card.Input.Std),
-		workers:   make(chan *worker, n),
-		size:      n,
-		decoding:  make(chan struct{}, 2*n),
-		closed:    make(chan struct{}),
-		budget:    opts.MemoryBudget,
+		card:        card,
+		onnx:        opts.ONNX,
+		maxBytes:    opts.MaxBytes,
+		maxPixels:   opts.MaxPixels,
+		mean:        float32(card.Input.Mean),
+		std:         float32(card.Input.Std),
+		classes:     classes(card),
+		temperature: card.Temperature,
+		workers:     make(chan *worker, n),
+		size:        n,
+		decoding:    make(chan struct{}, 2*n),
+		closed:      make(chan struct{}),
+		budget:      opts.MemoryBudget,
 	}
 	if c.budget == nil {
 		c.budget = NewMemoryBudget(0)
@@ -119,6 +127,9 @@ func New(opts Options) (*Classifier, error) {
 	}
 	if c.maxPixels <= 0 {
 		c.maxPixels = DefaultMaxPixels
+	}
+	if c.temperature == 0 {
+		c.temperature = 1
 	}
 	for i := range n {
 		w, err := c.newWorker(i)
@@ -138,10 +149,22 @@ func checkCard(card digitbot.ModelCard) error {
 		return fmt.Errorf("classifier: the model card's input shape is %v, want [1 1 28 28]", card.Input.Shape)
 	case len(card.SelfTest.Pixels) != digitbot.InputSide*digitbot.InputSide:
 		return fmt.Errorf("classifier: the model card's self-test input has %d pixels, want 784", len(card.SelfTest.Pixels))
-	case len(card.SelfTest.Logits) != 10:
-		return fmt.Errorf("classifier: the model card's self-test has %d logits, want 10", len(card.SelfTest.Logits))
+	case card.Classes != 0 && card.Classes != 10 && card.Classes != 11:
+		return fmt.Errorf("classifier: the model card says %d classes, want 10 (digits) or 11 (digits and \"not a digit\")", card.Classes)
+	case len(card.SelfTest.Logits) != classes(card):
+		return fmt.Errorf("classifier: the model card's self-test has %d logits, want %d", len(card.SelfTest.Logits), classes(card))
+	case card.Temperature < 0 || math.IsNaN(card.Temperature) || math.IsInf(card.Temperature, 0):
+		return fmt.Errorf("classifier: the model card's temperature is %v, want a positive number (or 0 for none)", card.Temperature)
 	}
 	return nil
+}
+
+// classes is the number of logits the card's model outputs.
+func classes(card digitbot.ModelCard) int {
+	if card.Classes == 0 {
+		return 10
+	}
+	return card.Classes
 }
 
 func equalInts(a, b []int) bool {
@@ -200,7 +223,7 @@ func (c *Classifier) newWorker(id int) (w *worker, err error) {
 
 // infer runs one normalised input through w's model and returns a copy of
 // the logits (the output tensor belongs to the graph and is reused).
-func (c *Classifier) infer(w *worker, px *[digitbot.InputSide * digitbot.InputSide]uint8) (logits [10]float64, err error) {
+func (c *Classifier) infer(w *worker, px *[digitbot.InputSide * digitbot.InputSide]uint8) (logits []float64, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("onnx-go panicked: %v", r)
@@ -223,9 +246,10 @@ func (c *Classifier) infer(w *worker, px *[digitbot.InputSide * digitbot.InputSi
 		return logits, errors.New("the model produced no output")
 	}
 	vals, ok := out[0].Data().([]float32)
-	if !ok || len(vals) != 10 {
-		return logits, fmt.Errorf("the model's output is %v %T, want 10 float32 logits", out[0].Shape(), out[0].Data())
+	if !ok || len(vals) != c.classes {
+		return logits, fmt.Errorf("the model's output is %v %T, want %d float32 logits", out[0].Shape(), out[0].Data(), c.classes)
 	}
+	logits = make([]float64, len(vals))
 	for i, v := range vals {
 		logits[i] = float64(v)
 	}
@@ -235,82 +259,38 @@ func (c *Classifier) infer(w *worker, px *[digitbot.InputSide * digitbot.InputSi
 // Card returns the model card.
 func (c *Classifier) Card() digitbot.ModelCard { return c.card }
 
-// Classify decodes, preprocesses and classifies one image. Errors are
-// *digitbot.Error: EINVALIDIMAGE, EUNSUPPORTED, ETOOLARGE, ENODIGIT for the
-// image, EUNAVAILABLE when ctx ends before a worker is free or the
-// Classifier is closed, EINTERNAL if the model fails.
-func (c *Classifier) Classify(ctx context.Context, data []byte) (digitbot.Prediction, error) {
-	if err := ctx.Err(); err != nil {
-		return digitbot.Prediction{}, digitbot.WrapError(digitbot.EUNAVAILABLE, "The request was cancelled.", err)
-	}
-	px, err := c.prepare(ctx, data)
-	if err != nil {
-		return digitbot.Prediction{}, err
-	}
-	logits, err := c.run(ctx, &px)
-	if err != nil {
-		return digitbot.Prediction{}, err
-	}
-	p := digitbot.Prediction{
-		Probabilities: Softmax(logits),
-		Input:         px,
-		ModelSHA256:   c.card.ONNXSHA256,
-		CreatedAt:     time.Now().UTC(),
-	}
-	for d, q := range p.Probabilities {
-		if q > p.Confidence {
-			p.Digit, p.Confidence = d, q
-		}
-	}
-	return p, nil
-}
-
-// prepare decodes and preprocesses in the caller's goroutine, once one of
-// the decoding slots is free.
-func (c *Classifier) prepare(ctx context.Context, data []byte) ([digitbot.InputSide * digitbot.InputSide]uint8, error) {
-	var px [digitbot.InputSide * digitbot.InputSide]uint8
-	select {
-	case <-c.closed:
-		return px, digitbot.Errorf(digitbot.EUNAVAILABLE, "The classifier is shutting down.")
-	case <-ctx.Done():
-		return px, digitbot.WrapError(digitbot.EUNAVAILABLE, "The classifier is busy; please try again.", ctx.Err())
-	case c.decoding <- struct{}{}:
-	}
-	defer func() { <-c.decoding }()
-	img, release, err := c.budget.Decode(ctx, data, c.maxBytes, c.maxPixels)
-	if err != nil {
-		return px, err
-	}
-	defer release()
-	return Preprocess(img)
-}
-
-// run borrows a worker for one inference.
-func (c *Classifier) run(ctx context.Context, px *[digitbot.InputSide * digitbot.InputSide]uint8) ([10]float64, error) {
+// run borrows a worker for the inference of each input, in order, and
+// returns their logits.
+func (c *Classifier) run(ctx context.Context, inputs ...*[digitbot.InputSide * digitbot.InputSide]uint8) ([][]float64, error) {
 	var w *worker
 	select {
 	case <-c.closed:
-		return [10]float64{}, digitbot.Errorf(digitbot.EUNAVAILABLE, "The classifier is shutting down.")
+		return nil, digitbot.Errorf(digitbot.EUNAVAILABLE, "The classifier is shutting down.")
 	case <-ctx.Done():
-		return [10]float64{}, digitbot.WrapError(digitbot.EUNAVAILABLE, "The classifier is busy; please try again.", ctx.Err())
+		return nil, digitbot.WrapError(digitbot.EUNAVAILABLE, "The classifier is busy; please try again.", ctx.Err())
 	case w = <-c.workers:
 	}
-	logits, err := c.infer(w, px)
-	if err != nil {
-		// A model that failed mid-run may be left in any state: replace it.
-		if fresh, rerr := c.newWorker(w.id); rerr == nil {
-			w = fresh
+	out := make([][]float64, len(inputs))
+	for i, px := range inputs {
+		logits, err := c.infer(w, px)
+		if err != nil {
+			// A model that failed mid-run may be left in any state: replace it.
+			if fresh, rerr := c.newWorker(w.id); rerr == nil {
+				w = fresh
+			}
+			c.workers <- w
+			return nil, digitbot.WrapError(digitbot.EINTERNAL, "The model failed on this image.", err)
 		}
-		c.workers <- w
-		return logits, digitbot.WrapError(digitbot.EINTERNAL, "The model failed on this image.", err)
+		for _, v := range logits {
+			if math.IsNaN(v) || math.IsInf(v, 0) {
+				c.workers <- w
+				return nil, digitbot.Errorf(digitbot.EINTERNAL, "The model produced an invalid result.")
+			}
+		}
+		out[i] = logits
 	}
 	c.workers <- w
-	for _, v := range logits {
-		if math.IsNaN(v) || math.IsInf(v, 0) {
-			return logits, digitbot.Errorf(digitbot.EINTERNAL, "The model produced an invalid result.")
-		}
-	}
-	return logits, nil
+	return out, nil
 }
 
 // Close waits for running inferences to finish and releases the models.

@@ -10,7 +10,8 @@ import (
 // FuzzDecodePreprocess feeds arbitrary bytes to the decoders and the
 // preprocessing. Whatever the input: no panic escapes, errors carry one of
 // the image codes, a decoded image respects the pixel cap, and a
-// successful preprocessing has ink at full intensity. The seed corpus in
+// successful preprocessing has ink at full intensity, and so does every
+// piece of the number reading. The seed corpus in
 // testdata/fuzz/FuzzDecodePreprocess holds small real images of every
 // supported format. Run it with
 //
@@ -45,6 +46,26 @@ func FuzzDecodePreprocess(f *testing.F) {
 		}
 		if slices.Max(px[:]) != 255 {
 			t.Fatalf("preprocessed digit peaks at %d, want 255", slices.Max(px[:]))
+		}
+		// The number path on the same image: a picture Preprocess reads
+		// must not become invalid (a panic recovered inside), every piece
+		// is a fitted digit, and some chain of pieces covers the line.
+		line, err := readInk(img)
+		if err != nil {
+			if code := digitbot.ErrorCode(err); code != digitbot.ENODIGIT && code != digitbot.ETOOMANYDIGITS {
+				t.Fatalf("readInk error with code %q where Preprocess succeeded: %v", code, err)
+			}
+			return
+		}
+		sc := map[*pieceInk]scores{}
+		for _, e := range line.edges {
+			if slices.Max(e.piece.px[:]) != 255 || e.from >= e.to || e.to >= line.nodes {
+				t.Fatalf("piece %d->%d of %d nodes peaks at %d", e.from, e.to, line.nodes, slices.Max(e.piece.px[:]))
+			}
+			sc[e.piece] = scores{confidence: 0.5}
+		}
+		if bestPath(line, sc, linePrior()) == nil {
+			t.Fatalf("no segmentation covers the line (%d nodes, %d pieces)", line.nodes, len(line.edges))
 		}
 	})
 }

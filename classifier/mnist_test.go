@@ -34,7 +34,9 @@ func TestClassifier_MNISTRawFidelity(t *testing.T) {
 			t.Error(err)
 			return false
 		}
-		return argmax(logits) == m.labels[i]
+		// The card's accuracy is the argmax over the ten digits, also for
+		// an 11-class model.
+		return argmax(logits[0][:10]) == m.labels[i]
 	})
 	card := c.Card()
 	t.Logf("raw MNIST tensors through onnx-go: %d/%d correct; the card says %d/%d", correct, len(m.images), card.TestCorrect, card.TestTotal)
@@ -49,7 +51,7 @@ func TestClassifier_MNISTRawFidelity(t *testing.T) {
 func TestClassifier_MNIST(t *testing.T) {
 	c := newTestClassifier(t, runtime.GOMAXPROCS(0))
 	m := loadMNISTTest(t)
-	var noDigit atomic.Int64
+	var noDigit, split, changed atomic.Int64
 	correct := forEachParallel(t, len(m.images), func(i int) bool {
 		p, err := c.Classify(context.Background(), encodePNG(t, grayOf(m.images[i])))
 		if err != nil {
@@ -60,17 +62,43 @@ func TestClassifier_MNIST(t *testing.T) {
 			t.Errorf("digit %d: %v", i, err)
 			return false
 		}
+		if len(p.Digits) != 1 {
+			split.Add(1)
+			t.Logf("MNIST #%d (a %d) read as the number %q", i, m.labels[i], p.Number)
+			return false
+		}
+		// The one-digit path is unchanged: the input and digit are
+		// those of Preprocess alone, as before numbers were read.
+		if px, err := Preprocess(grayOf(m.images[i])); err != nil || px != p.Input {
+			changed.Add(1)
+		}
 		return p.Digit == m.labels[i]
 	})
+	// A single digit must not come apart into a number.
+	if n := split.Load(); n > 0 {
+		t.Errorf("%d single MNIST digits read as numbers", n)
+	}
+	// A real digit must rarely be refused (not a digit, or no ink).
+	if n := noDigit.Load(); n > int64(len(m.images))/200 {
+		t.Errorf("%d of %d MNIST test digits refused, want at most 0.5%%", n, len(m.images))
+	}
+	if n := changed.Load(); n > 0 {
+		t.Errorf("%d MNIST digits got another input than Preprocess gives", n)
+	}
 	acc := float64(correct) / float64(len(m.images))
 	t.Logf("MNIST test accuracy through the full Go path (PNG → Classify): %d/%d = %.2f%% (card, raw tensors in PyTorch: %.2f%%; no_digit: %d)",
 		correct, len(m.images), 100*acc, 100*c.Card().TestAccuracy, noDigit.Load())
-	if acc < 0.994 {
-		t.Errorf("accuracy %.2f%% < 99.4%%", 100*acc)
+	// The card's figure is PyTorch's argmax over the ten digits on the raw
+	// tensors; the Go path re-preprocesses every digit and, with an
+	// 11-class model, refuses some (counted wrong here). It may lose at
+	// most 0.3 points (measured: 0.01 with the 10-class model, 0.15 with
+	// the first 11-class one, 0.24 with the 8-epoch one).
+	if want := c.Card().TestAccuracy - 0.003; acc < want {
+		t.Errorf("accuracy %.2f%% < %.2f%%", 100*acc, 100*want)
 	}
 }
 
-func argmax(v [10]float64) int {
+func argmax(v []float64) int {
 	best := 0
 	for i := range v {
 		if v[i] > v[best] {
@@ -147,8 +175,12 @@ func TestClassifier_MNISTSyntheticUploads(t *testing.T) {
 		}
 		i := k * len(m.images) / n
 		if p.Digit != m.labels[i] {
-			logits, _ := c.run(context.Background(), &m.images[i])
-			t.Logf("upload %d (MNIST #%d, a %d, %dx%d): got %d; the raw digit gives %d", k, i, m.labels[i], scenes[k].w, scenes[k].h, p.Digit, argmax(logits))
+			logits, err := c.run(context.Background(), &m.images[i])
+			if err != nil {
+				t.Error(err)
+				return false
+			}
+			t.Logf("upload %d (MNIST #%d, a %d, %dx%d): got %d; the raw digit gives %d", k, i, m.labels[i], scenes[k].w, scenes[k].h, p.Digit, argmax(logits[0][:10]))
 		}
 		return p.Digit == m.labels[i]
 	})

@@ -28,7 +28,7 @@ func cleanDigits(t *testing.T, c *Classifier) [10][digitbot.InputSide * digitbot
 		if err != nil {
 			t.Fatal(err)
 		}
-		if p := Softmax(logits); p[l] > 0.9 {
+		if p := calibrate(logits[0], c.temperature); p.probs[l] > 0.9 {
 			out[l], picked[l] = m.images[i], true
 			left--
 		}

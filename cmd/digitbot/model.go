@@ -70,6 +70,25 @@ func printCard(w io.Writer, card digitbot.ModelCard, selfTest string) error {
 		fmt.Fprintf(&b, "                %s\n", in.Description)
 	}
 	fmt.Fprintf(&b, "test accuracy:  %.2f%% (%d of %d MNIST test digits, measured at export)\n", 100*card.TestAccuracy, card.TestCorrect, card.TestTotal)
+	switch card.Classes {
+	case 0, 10:
+		b.WriteString("classes:        10 (digits only: every picture gets a digit)\n")
+	default:
+		fmt.Fprintf(&b, "classes:        %d (digits, and class %d: not a digit)\n", card.Classes, digitbot.NotDigitClass)
+	}
+	if card.Temperature > 0 {
+		fmt.Fprintf(&b, "temperature:    %g (logits are divided by it before the softmax)\n", card.Temperature)
+	} else {
+		b.WriteString("temperature:    none (uncalibrated softmax)\n")
+	}
+	if c := card.Calibration; c != nil {
+		fmt.Fprintf(&b, "calibration:    expected calibration error %.2f%% before the temperature, %.2f%% after (%s, %d samples)\n",
+			100*c.ECEBefore, 100*c.ECEAfter, c.Split, c.Samples)
+	}
+	if r := card.Rejection; r != nil {
+		fmt.Fprintf(&b, "rejection:      %.1f%% of %d non-digits refused, %.2f%% of real digits refused (%s)\n",
+			100*r.NegativesRefused, r.NegativesTotal, 100*r.DigitsRefused, r.Split)
+	}
 	fmt.Fprintf(&b, "onnx:           opset %d, sha256 %s\n", card.Opset, card.ONNXSHA256)
 	fmt.Fprintf(&b, "runtime:        %s\n", classifier.Runtime())
 	fmt.Fprintf(&b, "self-test:      %s\n", selfTest)

@@ -108,7 +108,7 @@ func runPredict(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		case *asJSON && r.err != nil:
 			err = enc.Encode(predictError{File: name, Error: digitbot.ErrorMessage(r.err), Code: digitbot.ErrorCode(r.err)})
 		case *asJSON:
-			err = enc.Encode(predictLine{File: name, Digit: r.p.Digit, Confidence: r.p.Confidence, Probabilities: r.p.Probabilities})
+			err = enc.Encode(newPredictLine(name, r.p))
 		case r.err != nil:
 			_, err = fmt.Fprintf(stdout, "%s: error: %s\n", name, digitbot.ErrorMessage(r.err))
 		default:
@@ -123,11 +123,35 @@ func runPredict(ctx context.Context, args []string, stdout, stderr io.Writer) er
 
 // predictLine and predictError are the two shapes of a --json line; the
 // field order is the one the README documents for `digitbot predict --json`.
+// A one-digit reading keeps the digit and its probabilities at the top
+// level; a number has only its confidence there (the product of its
+// digits') and the rest per digit.
 type predictLine struct {
-	File          string      `json:"file"`
+	File          string         `json:"file"`
+	Number        string         `json:"number"`
+	Digit         *int           `json:"digit,omitempty"`
+	Confidence    float64        `json:"confidence"`
+	Probabilities *[10]float64   `json:"probabilities,omitempty"`
+	Digits        []predictDigit `json:"digits"`
+}
+
+type predictDigit struct {
 	Digit         int         `json:"digit"`
 	Confidence    float64     `json:"confidence"`
 	Probabilities [10]float64 `json:"probabilities"`
+	Box           [4]int      `json:"box"` // x, y, width, height in the picture's pixels
+}
+
+func newPredictLine(file string, p digitbot.Prediction) predictLine {
+	l := predictLine{File: file, Number: p.Number, Confidence: p.Confidence}
+	if !p.IsNumber() {
+		digit, probs := p.Digit, p.Probabilities
+		l.Digit, l.Probabilities = &digit, &probs
+	}
+	for _, d := range p.Digits {
+		l.Digits = append(l.Digits, predictDigit{Digit: d.Digit, Confidence: d.Confidence, Probabilities: d.Probabilities, Box: d.Box})
+	}
+	return l
 }
 
 type predictError struct {
@@ -217,10 +241,25 @@ func unreadable(err error) error {
 	return digitbot.WrapError(digitbot.EINVALIDIMAGE, fmt.Sprintf("The file could not be read (%s).", reason), err)
 }
 
-// describe is the human line: "3 (97.8%) — next: 8 (1.2%), 5 (0.4%)".
+// describe is the human line: "3 (97.8%) — next: 8 (1.2%), 5 (0.4%)" for
+// a digit, "2026 (91.2%) — digits: 2 (99.1%), 0 (98.0%), 2 (97.5%), 6
+// (96.4%)" for a number.
 func describe(p digitbot.Prediction) string {
-	ranked := p.Ranked()
 	var b strings.Builder
+	if p.IsNumber() {
+		fmt.Fprintf(&b, "%s (%.1f%%) — digits:", p.Number, 100*p.Confidence)
+		for i, d := range p.Digits {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			fmt.Fprintf(&b, " %d (%.1f%%)", d.Digit, 100*d.Confidence)
+		}
+		if p.Confidence < digitbot.DefaultThreshold {
+			b.WriteString(" (unsure)")
+		}
+		return b.String()
+	}
+	ranked := p.Ranked()
 	fmt.Fprintf(&b, "%d (%.1f%%) — next: %d (%.1f%%), %d (%.1f%%)",
 		ranked[0].Digit, 100*ranked[0].Probability,
 		ranked[1].Digit, 100*ranked[1].Probability,

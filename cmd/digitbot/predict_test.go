@@ -123,20 +123,35 @@ func TestPredict_JSONLinesInOrder(t *testing.T) {
 		}
 		switch expect := want[file].(type) {
 		case int:
-			if !reflect.DeepEqual(keys, []string{"confidence", "digit", "file", "probabilities"}) {
+			if !reflect.DeepEqual(keys, []string{"confidence", "digit", "digits", "file", "number", "probabilities"}) {
 				t.Errorf("%s: keys %v", file, keys)
 			}
 			var got struct {
+				Number        string
 				Digit         int
 				Confidence    float64
 				Probabilities []float64
+				Digits        []struct {
+					Digit         int
+					Confidence    float64
+					Probabilities []float64
+					Box           []int
+				}
 			}
 			json.Unmarshal([]byte(line), &got)
+			// A one-digit reading: one entry in digits, the same as the top level.
+			if got.Number != string(rune('0'+expect)) || len(got.Digits) != 1 || got.Digits[0].Digit != got.Digit ||
+				got.Digits[0].Confidence != got.Confidence || !slices.Equal(got.Digits[0].Probabilities, got.Probabilities) ||
+				len(got.Digits[0].Box) != 4 || got.Digits[0].Box[2] <= 0 || got.Digits[0].Box[3] <= 0 {
+				t.Errorf("%s: %s: number and digits do not repeat the one digit", file, line)
+			}
 			sum := 0.0
 			for _, p := range got.Probabilities {
 				sum += p
 			}
-			if got.Digit != expect || len(got.Probabilities) != 10 || math.Abs(sum-1) > 1e-6 ||
+			// The ten digits' probabilities sum to 1, less the "not a
+			// digit" share with an 11-class model.
+			if got.Digit != expect || len(got.Probabilities) != 10 || sum > 1+1e-6 || sum < 0.5 ||
 				got.Confidence != slices.Max(got.Probabilities) || got.Probabilities[got.Digit] != got.Confidence {
 				t.Errorf("%s: %s, want digit %d", file, line, expect)
 			}
@@ -186,6 +201,75 @@ func TestPredict_HumanLines(t *testing.T) {
 	}
 }
 
+// TestPredict_Number: a picture of a number gives the number, its
+// confidence and one entry per digit with its box; no top-level digit.
+func TestPredict_Number(t *testing.T) {
+	dir := t.TempDir()
+	name := filepath.Join(dir, "eleven.png")
+	// Two bars, 20 wide and 220 tall, 80 pixels apart: "11".
+	bars := drawPNG(t, 300, 300, func(x, y int) bool { return y >= 40 && y < 260 && (x >= 90 && x < 110 || x >= 190 && x < 210) })
+	if err := os.WriteFile(name, bars, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr := runCLI(t, "predict", "--json", name)
+	if code != 0 {
+		t.Fatalf("exit %d, stderr %q", code, stderr)
+	}
+	var raw map[string]json.RawMessage
+	if err := json.Unmarshal([]byte(stdout), &raw); err != nil {
+		t.Fatalf("not JSON: %q", stdout)
+	}
+	var keys []string
+	for k := range raw {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	if !reflect.DeepEqual(keys, []string{"confidence", "digits", "file", "number"}) {
+		t.Errorf("keys %v, want no top-level digit or probabilities", keys)
+	}
+	var got struct {
+		Number     string
+		Confidence float64
+		Digits     []struct {
+			Digit         int
+			Confidence    float64
+			Probabilities []float64
+			Box           [4]int
+		}
+	}
+	json.Unmarshal([]byte(stdout), &got)
+	if got.Number != "11" || len(got.Digits) != 2 {
+		t.Fatalf("got %s, want the number 11 with two digits", stdout)
+	}
+	product := 1.0
+	for i, d := range got.Digits {
+		product *= d.Confidence
+		// The box holds the bar (x 90-110 or 190-210, y 40-260), give or
+		// take the soft edge.
+		x0 := []int{90, 190}[i]
+		if b := d.Box; abs(b[0]-x0) > 4 || abs(b[0]+b[2]-(x0+20)) > 4 || abs(b[1]-40) > 4 || abs(b[1]+b[3]-260) > 4 {
+			t.Errorf("digit %d: box %v, want about [%d 40 20 220]", i, b, x0)
+		}
+		if len(d.Probabilities) != 10 || d.Probabilities[d.Digit] != d.Confidence {
+			t.Errorf("digit %d: %+v", i, d)
+		}
+	}
+	if math.Abs(got.Confidence-product) > 1e-12 {
+		t.Errorf("confidence %v, want the product of the digits' %v", got.Confidence, product)
+	}
+	code, stdout, _ = runCLI(t, "predict", name)
+	if ok := regexp.MustCompile(`^.+: 11 \(\d+\.\d%\) — digits: 1 \(\d+\.\d%\), 1 \(\d+\.\d%\)( \(unsure\))?\n$`); code != 0 || !ok.MatchString(stdout) {
+		t.Errorf("plain line %q", stdout)
+	}
+}
+
+func abs(v int) int {
+	if v < 0 {
+		return -v
+	}
+	return v
+}
+
 func TestPredict_FlagAfterFiles(t *testing.T) {
 	_, names, _ := predictFiles(t)
 	code, stdout, _ := runCLI(t, "predict", names[0], "--json", names[1])
@@ -212,7 +296,7 @@ func TestModel_PrintsCard(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d, stderr %q", code, stderr)
 	}
-	for _, want := range []string{card.Name, card.ONNXSHA256, "self-test:      passed", "onnx-go", card.Training.Command} {
+	for _, want := range []string{card.Name, card.ONNXSHA256, "self-test:      passed", "onnx-go", card.Training.Command, "classes:", "temperature:"} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("output lacks %q:\n%s", want, stdout)
 		}
@@ -239,6 +323,28 @@ func TestModel_PrintsCard(t *testing.T) {
 	}
 	if code, _, _ := runCLI(t, "model", "extra"); code != 2 {
 		t.Errorf("model extra: exit %d, want 2", code)
+	}
+}
+
+// TestModel_PrintsCalibration: an 11-class card's classes, temperature,
+// calibration and rejection figures are printed.
+func TestModel_PrintsCalibration(t *testing.T) {
+	card := digitbot.ModelCard{Name: "m", Classes: 11, Temperature: 1.25,
+		Calibration: &digitbot.Calibration{Split: "held-out training digits", Samples: 5000, ECEBefore: 0.031, ECEAfter: 0.004},
+		Rejection:   &digitbot.Rejection{Split: "held-out negatives", NegativesTotal: 2000, NegativesRefused: 0.975, DigitsRefused: 0.0031}}
+	var b strings.Builder
+	if err := printCard(&b, card, "passed"); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"classes:        11 (digits, and class 10: not a digit)",
+		"temperature:    1.25",
+		"calibration:    expected calibration error 3.10% before the temperature, 0.40% after (held-out training digits, 5000 samples)",
+		"rejection:      97.5% of 2000 non-digits refused, 0.31% of real digits refused (held-out negatives)",
+	} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("output lacks %q:\n%s", want, b.String())
+		}
 	}
 }
 

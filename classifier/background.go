@@ -1,0 +1,273 @@
+package classifier
+
+import (
+	"image"
+	"math"
+	"slices"
+	"sort"
+)
+
+// localBackground estimates the background level of an oriented (ink
+// bright) image: the 30th percentile of each block of a coarse grid (the
+// background is the majority almost everywhere), then a smooth quadratic
+// surface fitted to the blocks, refitted without the blocks that stand out
+// above it (those are full of ink: a thick stroke). A quadratic follows the
+// light falling across a photographed page and its vignetting without
+// bending into the strokes. It returns the level of every pixel, or a
+// constant (and a nil map) when the surface is flat: the common, evenly lit
+// case. The image is levels when that is not nil, else in.
+func localBackground(in []float32, levels []uint8, w, h int) (bgmap []float32, constant float32) {
+	size := max(4, (max(w, h)+7)/8)
+	gw, gh := (w+size-1)/size, (h+size-1)/size
+	var hists [][256]int32
+	if levels == nil {
+		hists = make([][256]int32, gw*gh)
+		for y := 0; y < h; y++ {
+			row := hists[(y/size)*gw:]
+			for x := 0; x < w; x++ {
+				row[x/size][clamp255(in[y*w+x])]++
+			}
+		}
+	}
+	// Block centres in coordinates normalised to [-1, 1].
+	nx := func(x float64) float64 { return 2*x/float64(w) - 1 }
+	ny := func(y float64) float64 { return 2*y/float64(h) - 1 }
+	pts := make([]surfacePoint, 0, gw*gh)
+	for by := 0; by < gh; by++ {
+		for bx := 0; bx < gw; bx++ {
+			x0, x1 := bx*size, min(bx*size+size, w)
+			y0, y1 := by*size, min(by*size+size, h)
+			var v float64
+			if levels != nil {
+				v = float64(blockPercentile(levels, w, image.Rect(x0, y0, x1, y1), 0.3))
+			} else {
+				v = float64(percentile32(&hists[by*gw+bx], (x1-x0)*(y1-y0), 0.3))
+			}
+			pts = append(pts, surfacePoint{nx(float64(x0+x1) / 2), ny(float64(y0+y1) / 2), v, false})
+		}
+	}
+	coef := fitBackground(pts)
+	// Outside the blocks it was fitted on (a corner of the table around a
+	// photographed sheet), a quadratic extrapolates wildly: keep it within
+	// the levels of the background it saw.
+	vlo, vhi := math.Inf(1), math.Inf(-1)
+	for _, p := range pts {
+		if p.use {
+			vlo, vhi = min(vlo, p.v), max(vhi, p.v)
+		}
+	}
+	eval := func(x, y float64) float64 { return min(max(evalSurface(coef, x, y), vlo-8), vhi+8) }
+	if shadowed(pts, coef, gw, gh) {
+		return openBackground(in, levels, w, h, size), 0
+	}
+	lo, hi := math.Inf(1), math.Inf(-1)
+	for _, c := range [][2]float64{{-1, -1}, {-1, 1}, {1, -1}, {1, 1}, {0, 0}, {-1, 0}, {1, 0}, {0, -1}, {0, 1}} {
+		v := eval(c[0], c[1])
+		lo, hi = min(lo, v), max(hi, v)
+	}
+	if hi-lo < 8 {
+		return nil, float32(min(max(eval(0, 0), 0), 255))
+	}
+	bgmap = make([]float32, w*h)
+	for y := 0; y < h; y++ {
+		fy := ny(float64(y) + 0.5)
+		for x := 0; x < w; x++ {
+			bgmap[y*w+x] = float32(min(max(eval(nx(float64(x)+0.5), fy), 0), 255))
+		}
+	}
+	return bgmap, 0
+}
+
+type surfacePoint struct {
+	x, y, v float64
+	use     bool
+}
+
+// fitBackground fits v ≈ c0 + c1 x + c2 y + c3 x² + c4 xy + c5 y² by least
+// squares, dropping points that lie well above the surface (ink) and
+// refitting. With too few points left it falls back to a plane, then to a
+// constant (the lower median).
+func fitBackground(pts []surfacePoint) [6]float64 {
+	// Start from the darker half of the blocks (in oriented terms: the
+	// paper side), so that a big region of "ink" (the table around a
+	// photographed sheet) cannot pull the first fit towards it; blocks the
+	// fit explains are then added back.
+	vs := make([]float64, len(pts))
+	for i, p := range pts {
+		vs[i] = p.v
+	}
+	slices.Sort(vs)
+	for i := range pts {
+		pts[i].use = pts[i].v <= vs[len(vs)/2]
+	}
+	var coef [6]float64
+	for iter := 0; iter < 5; iter++ {
+		var kept []surfacePoint
+		for _, p := range pts {
+			if p.use {
+				kept = append(kept, p)
+			}
+		}
+		terms := 6
+		switch {
+		case len(kept) < 4:
+			terms = 1
+		case len(kept) < 12:
+			terms = 3
+		}
+		var ok bool
+		coef, ok = leastSquares(kept, terms)
+		if !ok {
+			coef, _ = leastSquares(kept, 1)
+		}
+		// Robust spread of the residuals of the kept points.
+		res := make([]float64, 0, len(kept))
+		for _, p := range kept {
+			res = append(res, math.Abs(p.v-evalSurface(coef, p.x, p.y)))
+		}
+		slices.Sort(res)
+		limit := max(4, 2.5*1.4826*res[len(res)/2])
+		changed := false
+		for i, p := range pts {
+			use := p.v-evalSurface(coef, p.x, p.y) <= limit
+			if use != p.use {
+				pts[i].use, changed = use, true
+			}
+		}
+		// Never let the ink outvote the paper: keep at least a third.
+		n := 0
+		for _, p := range pts {
+			if p.use {
+				n++
+			}
+		}
+		if n < max(1, len(pts)/3) {
+			sort.Slice(pts, func(i, j int) bool { return pts[i].v < pts[j].v })
+			for i := range pts {
+				pts[i].use = i < max(1, len(pts)/3)
+			}
+			changed = true
+		}
+		if !changed {
+			break
+		}
+	}
+	return coef
+}
+
+func evalSurface(c [6]float64, x, y float64) float64 {
+	return c[0] + c[1]*x + c[2]*y + c[3]*x*x + c[4]*x*y + c[5]*y*y
+}
+
+// leastSquares solves the normal equations for the first terms of the
+// quadratic basis (1, x, y, x², xy, y²) by Gaussian elimination.
+func leastSquares(pts []surfacePoint, terms int) ([6]float64, bool) {
+	var a [6][7]float64
+	for _, p := range pts {
+		basis := [6]float64{1, p.x, p.y, p.x * p.x, p.x * p.y, p.y * p.y}
+		for i := 0; i < terms; i++ {
+			for j := 0; j < terms; j++ {
+				a[i][j] += basis[i] * basis[j]
+			}
+			a[i][terms] += basis[i] * p.v
+		}
+	}
+	for col := 0; col < terms; col++ {
+		pivot := col
+		for r := col + 1; r < terms; r++ {
+			if math.Abs(a[r][col]) > math.Abs(a[pivot][col]) {
+				pivot = r
+			}
+		}
+		if math.Abs(a[pivot][col]) < 1e-9 {
+			return [6]float64{}, false
+		}
+		a[col], a[pivot] = a[pivot], a[col]
+		for r := 0; r < terms; r++ {
+			if r == col {
+				continue
+			}
+			f := a[r][col] / a[col][col]
+			for k := col; k <= terms; k++ {
+				a[r][k] -= f * a[col][k]
+			}
+		}
+	}
+	var c [6]float64
+	for i := 0; i < terms; i++ {
+		c[i] = a[i][terms] / a[i][i]
+	}
+	return c, true
+}
+
+// shadowed reports a background no smooth surface follows: a quarter or
+// more of the blocks, some of them on the picture's edge, lie far above
+// the fitted surface (in oriented terms: much darker paper), as under the
+// hard-edged shadow of a hand or a phone. A thick digit covers fewer
+// blocks that fully.
+func shadowed(pts []surfacePoint, coef [6]float64, gw, gh int) bool {
+	above, edge := 0, false
+	for i, p := range pts {
+		if p.v-evalSurface(coef, p.x, p.y) > 24 {
+			above++
+			bx, by := i%gw, i/gw
+			edge = edge || bx == 0 || by == 0 || bx == gw-1 || by == gh-1
+		}
+	}
+	return edge && 10*above >= len(pts)
+}
+
+// openBackground estimates the background of an oriented (ink bright)
+// image by a grey-level opening (a minimum filter, then a maximum filter)
+// over a square of radius r: strokes narrower than the square vanish,
+// while regions wider than it, such as a shadow, keep their level and
+// their sharp edges. The image is levels when that is not nil, else in.
+func openBackground(in []float32, levels []uint8, w, h, r int) []float32 {
+	bg := make([]float32, w*h)
+	if levels != nil {
+		for i, v := range levels {
+			bg[i] = float32(v)
+		}
+	} else {
+		copy(bg, in)
+	}
+	tmp := make([]float32, w*h)
+	// A 3x3 mean first: the minimum of raw sensor noise would sit a few
+	// sigmas below the paper and make the whole page read as faint ink.
+	for y := range h {
+		for x := range w {
+			var sum float32
+			n := 0
+			for yy := max(0, y-1); yy <= min(h-1, y+1); yy++ {
+				for xx := max(0, x-1); xx <= min(w-1, x+1); xx++ {
+					sum += bg[yy*w+xx]
+					n++
+				}
+			}
+			tmp[y*w+x] = sum / float32(n)
+		}
+	}
+	bg, tmp = tmp, bg
+	filter := func(src, dst []float32, n, stride, count, step int, better func(a, b float32) bool) {
+		// count lines of n values, the i-th value of line l at
+		// l*step + i*stride.
+		for l := range count {
+			for i := range n {
+				m := src[l*step+i*stride]
+				for j := max(0, i-r); j <= min(n-1, i+r); j++ {
+					if v := src[l*step+j*stride]; better(v, m) {
+						m = v
+					}
+				}
+				dst[l*step+i*stride] = m
+			}
+		}
+	}
+	less := func(a, b float32) bool { return a < b }
+	more := func(a, b float32) bool { return a > b }
+	filter(bg, tmp, w, 1, h, w, less)
+	filter(tmp, bg, h, w, w, 1, less)
+	filter(bg, tmp, w, 1, h, w, more)
+	filter(tmp, bg, h, w, w, 1, more)
+	return bg
+}

@@ -1,0 +1,259 @@
+package classifier
+
+import (
+	"image"
+	"slices"
+)
+
+// Reading a number: the ink is split into digits left to right.
+//
+// Components are grouped into digit candidates by horizontal overlap, so
+// that a digit drawn in several strokes (the flag of a 5, the bar of a 7,
+// a 4 with a gap) stays one, whatever the gaps between digits. Only
+// components of about the height of the tallest mark seed a digit, and
+// only near its line (baselines may wander by half a digit): a small note
+// in a corner, specks, a decimal point are not digits. A flat bar under
+// the digits (an underline) is dropped.
+//
+// A candidate much wider than a digit is tall is probably two or more
+// digits that touch: it gets candidate cuts at the minima of its column
+// profile, and the model chooses between the segmentations they allow
+// (see bestPath): each piece must read confidently as a digit, and, with
+// an 11-class model, "not a digit" takes the probability a merged pair or
+// a fragment would otherwise claim.
+
+// Tunables of the segmentation, chosen on generated numbers (MNIST test
+// digits and Go fonts, see number_test.go) and on MNIST itself (no single
+// digit may come apart).
+const (
+	// tallFraction: a component at least this share of the tallest mark's
+	// height (and an eighth of its area, and not a hairline) seeds a digit.
+	tallFraction = 0.45
+	// wideAspect: a candidate wider than this times its height may be
+	// several digits touching, and gets candidate cuts.
+	wideAspect = 0.75
+	// maxCuts bounds the candidate cuts inside one candidate, and so the
+	// inferences (at most (maxCuts+2)(maxCuts+1)/2 pieces).
+	maxCuts = 4
+	// maxPieceAspect: a piece between two cuts wider than this times the
+	// height is not considered.
+	maxPieceAspect = 1.6
+	// maxCrossings: a cut crosses at most this many strokes. Two digits
+	// that touch meet in one stroke, but when one leans over the other (a
+	// 7's bar over a 0) a vertical cut crosses two. With the 10-class model
+	// allowing two split more single digits than it joined pairs (11
+	// numbers in 120 misread instead of 8); the 11-class model refuses the
+	// fragments, and two read 4 more of 150 long numbers, none worse.
+	maxCrossings = 2
+)
+
+// lineGroup is one digit candidate: components that overlap horizontally.
+type lineGroup struct {
+	comps []int // indexes into inkPage.comps
+	box   image.Rectangle
+}
+
+// groups returns the digit candidates of the page, left to right.
+func (p *inkPage) groups() []lineGroup {
+	largest := -1
+	for i, c := range p.comps {
+		if !p.frame[i] && (largest < 0 || c.area > p.comps[largest].area) {
+			largest = i
+		}
+	}
+	if largest < 0 {
+		return nil
+	}
+	ref := p.comps[largest].box
+	H := ref.Dy()
+	tall := func(c component) bool {
+		cy := (c.box.Min.Y + c.box.Max.Y) / 2
+		return float64(c.box.Dy()) >= tallFraction*float64(H) && c.box.Dx() >= max(2, H/25) &&
+			c.area >= max(minInkPixels, p.comps[largest].area/8) &&
+			cy >= ref.Min.Y-H/2 && cy <= ref.Max.Y+H/2
+	}
+	var gs []lineGroup
+	var rest []int
+	for i, c := range p.comps {
+		switch {
+		case p.frame[i] || c.area < 2:
+		case tall(c):
+			gs = append(gs, lineGroup{comps: []int{i}, box: c.box})
+		default:
+			rest = append(rest, i)
+		}
+	}
+	// Merge candidates that overlap horizontally by a third of the narrower
+	// one.
+	for merged := true; merged; {
+		merged = false
+		for a := 0; a < len(gs) && !merged; a++ {
+			for b := a + 1; b < len(gs); b++ {
+				if 3*overlapX(gs[a].box, gs[b].box) >= min(gs[a].box.Dx(), gs[b].box.Dx()) || stacked(gs[a].box, gs[b].box, H) {
+					gs[a].comps = append(gs[a].comps, gs[b].comps...)
+					gs[a].box = gs[a].box.Union(gs[b].box)
+					gs = slices.Delete(gs, b, b+1)
+					merged = true
+					break
+				}
+			}
+		}
+	}
+	// The smaller pieces join the candidate they lie over or under (a
+	// detached bar or flag), or one they nearly touch (a broken stroke);
+	// the rest is dropped.
+	for _, i := range rest {
+		c := p.comps[i]
+		best, bestOverlap := -1, 0
+		for g := range gs {
+			if o := overlapX(gs[g].box, c.box); o > bestOverlap {
+				best, bestOverlap = g, o
+			}
+		}
+		if best >= 0 {
+			g := &gs[best]
+			underline := c.box.Min.Y >= g.box.Max.Y && c.box.Dx() >= 4*c.box.Dy() && 5*c.box.Dx() >= 2*g.box.Dx()
+			if !underline && 2*bestOverlap >= c.box.Dx() && c.box.Overlaps(g.box.Inset(-H/2)) {
+				g.comps = append(g.comps, i)
+				g.box = g.box.Union(c.box)
+				continue
+			}
+		}
+		for g := range gs {
+			if c.area >= minInkPixels && c.box.Overlaps(gs[g].box.Inset(-max(1, H/10))) {
+				gs[g].comps = append(gs[g].comps, i)
+				gs[g].box = gs[g].box.Union(c.box)
+				break
+			}
+		}
+	}
+	slices.SortFunc(gs, func(a, b lineGroup) int { return (a.box.Min.X + a.box.Max.X) - (b.box.Min.X + b.box.Max.X) })
+	return gs
+}
+
+// stacked reports two boxes that lie one above the other, close together:
+// they barely share rows (digits of a number share most of theirs, even
+// on a wandering baseline), so they are parts of one digit (the loops of
+// an 8, a 1's flag and stem).
+func stacked(a, b image.Rectangle, H int) bool {
+	sharedRows := max(0, min(a.Max.Y, b.Max.Y)-max(a.Min.Y, b.Min.Y))
+	gap := max(a.Min.X, b.Min.X) - min(a.Max.X, b.Max.X)
+	return 2*sharedRows < min(a.Dy(), b.Dy()) && 4*gap <= H
+}
+
+func overlapX(a, b image.Rectangle) int {
+	return max(0, min(a.Max.X, b.Max.X)-max(a.Min.X, b.Min.X))
+}
+
+// bounds returns the group's left edge, its candidate cuts and its right
+// edge, in working columns, and how many strokes each cut crosses (0 at
+// the edges): the cuts are the deepest minima of the group's column
+// profile (ink pixels per column) that cross at most maxCrossings
+// strokes, at least a sixth of the height apart and from the edges, when
+// the group is wide enough to hold more than one digit.
+func (p *inkPage) bounds(g lineGroup) (xs, crossings []int) {
+	x0, x1, H := g.box.Min.X, g.box.Max.X, g.box.Dy()
+	if float64(g.box.Dx()) <= wideAspect*float64(H) {
+		return []int{x0, x1}, []int{0, 0}
+	}
+	// The column profile, and the number of separate runs of ink in each
+	// column (the strokes a cut there crosses): two digits that touch meet
+	// in a single stroke, while a cut through the middle of one digit (a
+	// 0, a 2) crosses two or three.
+	bw := x1 - x0
+	inGroup := make([]bool, bw*H)
+	for _, ci := range g.comps {
+		c := p.comps[ci]
+		for _, px := range p.order[c.first : c.first+c.area] {
+			inGroup[(int(px.y)-g.box.Min.Y)*bw+int(px.x)-x0] = true
+		}
+	}
+	prof := make([]int, bw)
+	runs := make([]int, bw)
+	for x := range bw {
+		prev := false
+		for y := range H {
+			on := inGroup[y*bw+x]
+			if on {
+				prof[x]++
+				if !prev {
+					runs[x]++
+				}
+			}
+			prev = on
+		}
+	}
+	// Smooth over three columns: a one-pixel notch in a stroke is no cut.
+	sm := make([]int, len(prof))
+	for x := range prof {
+		for d := -1; d <= 1; d++ {
+			if j := x + d; j >= 0 && j < len(prof) {
+				sm[x] += prof[j]
+			}
+		}
+	}
+	// Cuts across two strokes only in a candidate clearly wider than one
+	// digit: each cut costs inferences.
+	maxRuns := 1
+	if float64(bw) >= 1.1*float64(H) {
+		maxRuns = maxCrossings
+	}
+	gap := max(2, H/6)
+	var minima []int
+	for x := gap; x < len(sm)-gap; x++ {
+		if runs[x] <= maxRuns && sm[x] <= sm[x-1] && sm[x] <= sm[x+1] && (sm[x] < sm[x-1] || sm[x] < sm[x+1] || x == gap) {
+			minima = append(minima, x)
+		}
+	}
+	slices.SortStableFunc(minima, func(a, b int) int { return sm[a] - sm[b] })
+	var cuts []int
+	for _, m := range minima {
+		if len(cuts) == maxCuts {
+			break
+		}
+		if !slices.ContainsFunc(cuts, func(c int) bool { return abs(c-m) < gap }) {
+			cuts = append(cuts, m)
+		}
+	}
+	slices.Sort(cuts)
+	xs, crossings = []int{x0}, []int{0}
+	for _, c := range cuts {
+		xs, crossings = append(xs, x0+c), append(crossings, runs[c])
+	}
+	return append(xs, x1), append(crossings, 0)
+}
+
+func abs(v int) int {
+	if v < 0 {
+		return -v
+	}
+	return v
+}
+
+// piece returns the ink of group g between columns x0 and x1 as a digit
+// (cut when that is not the whole group).
+func (p *inkPage) piece(g lineGroup, x0, x1 int) digit {
+	keep := make([]bool, len(p.comps)+1)
+	for _, ci := range g.comps {
+		keep[ci+1] = true
+	}
+	d := digit{labels: p.labels, keep: keep, w: int32(p.w), x0: int32(x0), x1: int32(x1),
+		cut: x0 > g.box.Min.X || x1 < g.box.Max.X}
+	first := true
+	for _, ci := range g.comps {
+		c := p.comps[ci]
+		for _, px := range p.order[c.first : c.first+c.area] {
+			if px.x < d.x0 || px.x >= d.x1 {
+				continue
+			}
+			d.pixels = append(d.pixels, px)
+			r := image.Rect(int(px.x), int(px.y), int(px.x)+1, int(px.y)+1)
+			if first {
+				d.box, first = r, false
+			} else {
+				d.box = d.box.Union(r)
+			}
+		}
+	}
+	return d
+}

@@ -1,0 +1,124 @@
+package classifier
+
+import (
+	"context"
+	"image"
+	"math"
+	"strings"
+	"testing"
+
+	"github.com/digitbot/digitbot"
+)
+
+// numberScene draws the digits of s side by side with a pen, each in a
+// cell of the given width and height, in a picture with a margin.
+func numberScene(s string, cell, height, pen int) *image.NRGBA {
+	n := len(s)
+	var strokes [][]point
+	for i, r := range s {
+		for _, line := range penDigits[int(r-'0')] {
+			moved := make([]point, len(line))
+			for k, p := range line {
+				// Each digit fills 70% of its cell: gaps between them.
+				moved[k] = point{(float64(i) + 0.15 + 0.7*p.x) / float64(n), p.y}
+			}
+			strokes = append(strokes, moved)
+		}
+	}
+	w := n*cell + 2*cell
+	return (&scene{w: w, h: height + 2*cell/2, box: image.Rect(cell, cell/2, cell+n*cell, cell/2+height),
+		paper: white, ink: black, strokes: strokes, pen: float64(pen)}).render()
+}
+
+// TestClassify_Number reads a pen-drawn number: the digits, their boxes
+// left to right in the picture's pixels, the number's confidence as the
+// product of its digits', and no top-level digit.
+func TestClassify_Number(t *testing.T) {
+	c := newTestClassifier(t, 1)
+	for _, want := range []string{"2026", "17", "90210"} {
+		p, err := c.Classify(context.Background(), encodePNG(t, numberScene(want, 80, 120, 4)))
+		if err != nil {
+			t.Fatalf("%s: %v", want, err)
+		}
+		if p.Number != want || len(p.Digits) != len(want) || !p.IsNumber() {
+			t.Errorf("read %q (%d digits), want %q", p.Number, len(p.Digits), want)
+			continue
+		}
+		product := 1.0
+		for i, d := range p.Digits {
+			product *= d.Confidence
+			// Cell i spans x in [80+80i, 160+80i), y in [40, 160).
+			if x0 := 80 + 80*i; d.Box[0] < x0 || d.Box[0]+d.Box[2] > x0+80 || d.Box[1] < 35 || d.Box[1]+d.Box[3] > 165 {
+				t.Errorf("%s: digit %d box %v outside its cell [%d, %d)", want, i, d.Box, x0, x0+80)
+			}
+			if d.Digit != int(want[i]-'0') || d.Probabilities[d.Digit] != d.Confidence || d.Input == (input{}) {
+				t.Errorf("%s: digit %d: %d (%.2f)", want, i, d.Digit, d.Confidence)
+			}
+		}
+		if p.Digit != -1 || math.Abs(p.Confidence-product) > 1e-12 || p.Probabilities != ([10]float64{}) || p.Input != (input{}) {
+			t.Errorf("%s: top level digit %d, confidence %v (product %v)", want, p.Digit, p.Confidence, product)
+		}
+	}
+}
+
+// TestClassify_OneDigitReading: a single digit fills Number and one Digits
+// entry that repeats the top level.
+func TestClassify_OneDigitReading(t *testing.T) {
+	c := newTestClassifier(t, 1)
+	p, err := c.Classify(context.Background(), encodePNG(t, numberScene("4", 200, 240, 6)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Number != "4" || len(p.Digits) != 1 || p.IsNumber() {
+		t.Fatalf("read %q with %d digits", p.Number, len(p.Digits))
+	}
+	d := p.Digits[0]
+	if d.Digit != p.Digit || d.Confidence != p.Confidence || d.Probabilities != p.Probabilities || d.Input != p.Input {
+		t.Errorf("Digits[0] %+v differs from the top level", d)
+	}
+	if d.Box[2] <= 0 || d.Box[3] <= 0 || d.Box[0] < 200 || d.Box[0]+d.Box[2] > 400 {
+		t.Errorf("box %v, want inside the digit's cell x in [200, 400)", d.Box)
+	}
+}
+
+// TestClassify_TooManyDigits: thirteen digits are refused with
+// too_many_digits and a message that says the limit.
+func TestClassify_TooManyDigits(t *testing.T) {
+	c := newTestClassifier(t, 1)
+	_, err := c.Classify(context.Background(), encodePNG(t, numberScene("1234567890123", 40, 60, 2)))
+	wantCode(t, err, digitbot.ETOOMANYDIGITS)
+	if !strings.Contains(digitbot.ErrorMessage(err), "12") {
+		t.Errorf("message %q does not say the limit", digitbot.ErrorMessage(err))
+	}
+	// Twelve are read.
+	p, err := c.Classify(context.Background(), encodePNG(t, numberScene("123456789012", 40, 60, 2)))
+	if err != nil || len(p.Digits) != 12 {
+		t.Errorf("twelve digits: %q, %v", p.Number, err)
+	}
+}
+
+// TestCalibrate: a 10-class model without temperature gives Softmax; the
+// temperature flattens the distribution; an 11th logit that wins refuses.
+func TestCalibrate(t *testing.T) {
+	logits := []float64{1, 5, 2, 0, 0, 0, 0, 0, 0, 0}
+	var arr [10]float64
+	copy(arr[:], logits)
+	if s := calibrate(logits, 1); s.probs != Softmax(arr) || s.digit != 1 || s.notDigit != 0 || s.notADigit() {
+		t.Errorf("10 classes: %+v", s)
+	}
+	hot, warm := calibrate(logits, 1), calibrate(logits, 2)
+	if !(warm.confidence < hot.confidence) || math.Abs(warm.confidence-math.Exp(2.5)/(math.Exp(2.5)+math.Exp(1)+math.Exp(0.5)+7)) > 1e-12 {
+		t.Errorf("temperature 2: confidence %v (at 1: %v)", warm.confidence, hot.confidence)
+	}
+	s := calibrate(append(logits, 6), 1)
+	sum := s.notDigit
+	for _, q := range s.probs {
+		sum += q
+	}
+	if !s.notADigit() || math.Abs(sum-1) > 1e-12 || s.digit != 1 {
+		t.Errorf("11 classes, not-a-digit largest: %+v (sum %v)", s, sum)
+	}
+	if s := calibrate(append(logits, 4.9), 1); s.notADigit() {
+		t.Errorf("11 classes, a digit largest: refused %+v", s)
+	}
+}

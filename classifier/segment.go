@@ -1,0 +1,247 @@
+package classifier
+
+import (
+	"image"
+	"slices"
+)
+
+// component is a connected region of ink: its area and bounding box, and
+// where its pixels are in the order labelComponents visited them.
+type component struct {
+	area  int
+	box   image.Rectangle
+	first int
+}
+
+// pixel is a working pixel: its index and coordinates.
+type pixel struct{ i, x, y int32 }
+
+// digit is the ink of one digit.
+type digit struct {
+	labels []int32 // the component of each ink pixel, from 1; 0 elsewhere
+	keep   []bool  // by label: the component is part of the digit
+	pixels []pixel // the digit's pixels
+	box    image.Rectangle
+	// When cut is set, only the columns [x0, x1) of the kept components
+	// are the digit: it touched a neighbour, and the rest is the neighbour.
+	cut    bool
+	x0, x1 int32
+	w      int32 // the working image's width, to find a pixel's column
+}
+
+// kept reports whether working pixel i belongs to the digit.
+func (d *digit) kept(i int) bool { return d.keep[d.labels[i]] && d.inCut(i) }
+
+// dropped reports whether working pixel i is ink that is not the digit.
+func (d *digit) dropped(i int) bool {
+	l := d.labels[i]
+	return l != 0 && (!d.keep[l] || !d.inCut(i))
+}
+
+func (d *digit) inCut(i int) bool {
+	if !d.cut {
+		return true
+	}
+	x := int32(i) % d.w
+	return x >= d.x0 && x < d.x1
+}
+
+// labelComponents labels the 8-connected components of mask and returns
+// the label of each pixel (from 1; 0 elsewhere), the components and every
+// ink pixel, component by component. inkPixels is at least the number of
+// pixels in mask.
+func labelComponents(mask []bool, w, h, inkPixels int) ([]int32, []component, []pixel) {
+	labels := make([]int32, len(mask))
+	var comps []component
+	stack := make([]pixel, 0, 256)
+	order := make([]pixel, 0, inkPixels) // every ink pixel, component by component
+	for start, m := range mask {
+		if !m || labels[start] != 0 {
+			continue
+		}
+		id := int32(len(comps) + 1)
+		sx, sy := start%w, start/w
+		c := component{first: len(order)}
+		minX, minY, maxX, maxY := sx, sy, sx+1, sy+1
+		labels[start] = id
+		stack = append(stack[:0], pixel{int32(start), int32(sx), int32(sy)})
+		for len(stack) > 0 {
+			p := stack[len(stack)-1]
+			stack = stack[:len(stack)-1]
+			order = append(order, p)
+			x, y := int(p.x), int(p.y)
+			minX, minY, maxX, maxY = min(minX, x), min(minY, y), max(maxX, x+1), max(maxY, y+1)
+			for ny := max(0, y-1); ny <= min(h-1, y+1); ny++ {
+				for nx := max(0, x-1); nx <= min(w-1, x+1); nx++ {
+					j := ny*w + nx
+					if mask[j] && labels[j] == 0 {
+						labels[j] = id
+						stack = append(stack, pixel{int32(j), int32(nx), int32(ny)})
+					}
+				}
+			}
+		}
+		c.area = len(order) - c.first
+		c.box = image.Rect(minX, minY, maxX, maxY)
+		comps = append(comps, c)
+	}
+	return labels, comps, order
+}
+
+// frameComponents marks the components that are not writing: those that
+// touch the picture's edge and run along most of it (the table around a
+// photographed sheet, ruled lines, a shadow at the edge), dropped when a
+// real mark (not a speck) remains, as otherwise they are the digit itself,
+// cropped tightly (a "1" from top to bottom); and an app's buttons.
+func frameComponents(comps []component, w, h int) []bool {
+	dropped := make([]bool, len(comps))
+	frame := func(c component) bool {
+		touches := c.box.Min.X == 0 || c.box.Min.Y == 0 || c.box.Max.X == w || c.box.Max.Y == h
+		return touches && (10*c.box.Dx() >= 9*w || 10*c.box.Dy() >= 9*h)
+	}
+	mark := func(c component) bool {
+		return c.area >= max(minInkPixels, w*h/500) && max(c.box.Dx(), c.box.Dy()) >= max(minInkSide, max(w, h)/20)
+	}
+	if slices.ContainsFunc(comps, func(c component) bool { return !frame(c) && mark(c) }) {
+		for i, c := range comps {
+			dropped[i] = frame(c)
+		}
+	}
+	// Solid blocks wider than tall, when there are several, are the
+	// buttons, toolbars and panels of an app around a drawing canvas, not
+	// handwriting. (One alone may be a marker's stroke: the detached bar
+	// of a 5.)
+	block := func(c component) bool {
+		bw, bh := c.box.Dx(), c.box.Dy()
+		return 10*c.area >= 9*bw*bh && 2*bw >= 3*bh && bh >= max(4, max(w, h)/40)
+	}
+	blocks := 0
+	for i, c := range comps {
+		if !dropped[i] && block(c) {
+			blocks++
+		}
+	}
+	if blocks >= 2 && blocks < len(comps) {
+		for i, c := range comps {
+			dropped[i] = dropped[i] || block(c)
+		}
+	}
+	return dropped
+}
+
+// selectDigit keeps the components that make up one digit, the largest
+// mark and what lies close to it, among the components not dropped.
+func selectDigit(comps []component, dropped []bool, labels []int32, order []pixel) digit {
+	// The digit is the largest mark and what lies close to it: the pieces
+	// of a stroke that broke apart, a detached bar. Marks further away
+	// (a second digit, a note in the corner, specks) are not part of it.
+	// Close means within half the digit's size for substantial pieces
+	// (a twentieth of the largest's area or more), a tenth for small ones.
+	var box image.Rectangle
+	first := -1
+	for i, c := range comps {
+		if !dropped[i] && (first < 0 || c.area > comps[first].area) {
+			first = i
+		}
+	}
+	keep := make([]bool, len(comps)+1)
+	if first >= 0 {
+		keep[first+1] = true
+		box = comps[first].box
+		for grown := true; grown; {
+			grown = false
+			side := max(box.Dx(), box.Dy())
+			for i, c := range comps {
+				if keep[i+1] || dropped[i] || c.area < 2 {
+					continue
+				}
+				// An underline: a flat bar wholly below the digit. (Bars
+				// above stay: the detached top bar of a 5.)
+				if c.box.Min.Y >= box.Max.Y && c.box.Dx() >= 4*c.box.Dy() && 5*c.box.Dx() >= 2*box.Dx() {
+					continue
+				}
+				reach := side / 10
+				if float64(c.area) >= speckFraction*float64(comps[first].area) {
+					reach = side / 2
+				}
+				if c.box.Overlaps(box.Inset(-reach)) {
+					keep[i+1] = true
+					box = box.Union(c.box)
+					grown = true
+				}
+			}
+		}
+	}
+	d := digit{labels: labels, keep: keep, box: box}
+	n := 0
+	for i, c := range comps {
+		if keep[i+1] {
+			n += c.area
+		}
+	}
+	d.pixels = make([]pixel, 0, n)
+	for i, c := range comps {
+		if keep[i+1] {
+			d.pixels = append(d.pixels, order[c.first:c.first+c.area]...)
+		}
+	}
+	return d
+}
+
+// growCrop extends the ink's bounding box by up to limit pixels a side over
+// the soft, below-threshold edge of the strokes, which MNIST's box
+// includes.
+func growCrop(val []float32, w, h int, r image.Rectangle, limit int) image.Rectangle {
+	hasInk := func(x0, y0, x1, y1 int) bool {
+		for y := y0; y < y1; y++ {
+			for x := x0; x < x1; x++ {
+				if val[y*w+x] > 0 {
+					return true
+				}
+			}
+		}
+		return false
+	}
+	for range limit {
+		grown := false
+		if r.Min.X > 0 && hasInk(r.Min.X-1, r.Min.Y, r.Min.X, r.Max.Y) {
+			r.Min.X--
+			grown = true
+		}
+		if r.Max.X < w && hasInk(r.Max.X, r.Min.Y, r.Max.X+1, r.Max.Y) {
+			r.Max.X++
+			grown = true
+		}
+		if r.Min.Y > 0 && hasInk(r.Min.X, r.Min.Y-1, r.Max.X, r.Min.Y) {
+			r.Min.Y--
+			grown = true
+		}
+		if r.Max.Y < h && hasInk(r.Min.X, r.Max.Y, r.Max.X, r.Max.Y+1) {
+			r.Max.Y++
+			grown = true
+		}
+		if !grown {
+			break
+		}
+	}
+	return r
+}
+
+// strokeWidth estimates the mean stroke width of the digit as
+// area / half-perimeter: a stroke of length L and width W has area L*W and
+// a perimeter of about 2L.
+func strokeWidth(d *digit, w, h int) float64 {
+	edges := 0
+	for _, p := range d.pixels {
+		i, x, y := int(p.i), int(p.x), int(p.y)
+		for _, in := range [4]bool{x > 0 && d.kept(i-1), x < w-1 && d.kept(i+1), y > 0 && d.kept(i-w), y < h-1 && d.kept(i+w)} {
+			if !in {
+				edges++
+			}
+		}
+	}
+	if edges == 0 {
+		return 0
+	}
+	return 2 * float64(len(d.pixels)) / float64(edges)
+}
