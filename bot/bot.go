@@ -204,6 +204,7 @@ type Bot struct {
 
 	commands   map[string]func(*call)
 	components map[string]func(*call)
+	modals     map[string]func(*call) // by the prefix of the modal's custom_id
 
 	// workCtx is the parent of all work; it is cancelled only when a
 	// shutdown runs out of time, so draining work can finish.
@@ -295,8 +296,13 @@ func New(opts Options) (*Bot, error) {
 		cmdConfig:    b.cmdConfig,
 	}
 	b.components = map[string]func(*call){
-		evalPrefix:   b.onEvalButton,
-		forgetPrefix: b.onForgetButton,
+		evalPrefix:     b.onEvalButton,
+		forgetPrefix:   b.onForgetButton,
+		numRightPrefix: b.onNumberRight,
+		numFixPrefix:   b.onNumberFix,
+	}
+	b.modals = map[string]func(*call){
+		numFixPrefix: b.onNumberModal,
 	}
 	return b, nil
 }

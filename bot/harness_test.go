@@ -85,6 +85,10 @@ type harnessOptions struct {
 	// heartbeat is the gateway's heartbeat interval (discordtest's 1 s
 	// default when zero; Discord's is 41.25 s).
 	heartbeat time.Duration
+	// classifier and store replace the real ones (the embedded model, a
+	// bbolt file) when set, e.g. with the scripted doubles of digitbottest.
+	classifier digitbot.Classifier
+	store      digitbot.Store
 }
 
 func defaultHarness() harnessOptions {
@@ -92,9 +96,10 @@ func defaultHarness() harnessOptions {
 }
 
 type harness struct {
-	t    testing.TB
-	srv  *discordtest.Server
-	bot  *bot.Bot
+	t   testing.TB
+	srv *discordtest.Server
+	bot *bot.Bot
+	// db is the bbolt store, nil when harnessOptions.store replaced it.
 	db   *store.DB
 	sess *discordgo.Session
 	logs *syncBuffer
@@ -120,9 +125,13 @@ func (b *syncBuffer) String() string {
 
 func newHarness(t testing.TB, o harnessOptions) *harness {
 	t.Helper()
-	cls, err := sharedClassifier()
-	if err != nil {
-		t.Fatalf("classifier: %v", err)
+	cls := o.classifier
+	if cls == nil {
+		shared, err := sharedClassifier()
+		if err != nil {
+			t.Fatalf("classifier: %v", err)
+		}
+		cls = shared
 	}
 	srv := discordtest.New(t, discordtest.Options{
 		MessageContentAllowed: o.messageContentAllowed,
@@ -134,9 +143,15 @@ func newHarness(t testing.TB, o harnessOptions) *harness {
 				{ID: threadID, Name: "a thread", ThreadOf: otherChannelID}},
 		}},
 	})
-	db, err := store.Open(filepath.Join(t.TempDir(), "digitbot.db"), store.Options{})
-	if err != nil {
-		t.Fatalf("store: %v", err)
+	st := o.store
+	var db *store.DB
+	closeStore := func() {}
+	if st == nil {
+		real, err := store.Open(filepath.Join(t.TempDir(), "digitbot.db"), store.Options{})
+		if err != nil {
+			t.Fatalf("store: %v", err)
+		}
+		st, db, closeStore = real, real, func() { real.Close() }
 	}
 	devGuild := guildID
 	if o.globalCommands {
@@ -166,7 +181,7 @@ func newHarness(t testing.TB, o harnessOptions) *harness {
 	b, err := bot.New(bot.Options{
 		Session:    sess,
 		Classifier: cls,
-		Store:      db,
+		Store:      st,
 		Render: func(s digitbot.Stats, r bot.ChartRequest) ([]byte, error) {
 			return chart.Render(s, chart.Options{Title: r.Title, Threshold: r.Threshold, Lang: r.Lang, Width: 600, Height: 400})
 		},
@@ -197,7 +212,7 @@ func newHarness(t testing.TB, o harnessOptions) *harness {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		b.Shutdown(ctx)
-		db.Close()
+		closeStore()
 		if strings.Contains(logs.String(), srv.Token()) {
 			t.Errorf("the bot token appears in the logs")
 		}

@@ -98,6 +98,25 @@ var catalog = map[msgID]text{
 	"pred.file":       {"File: %s", "Archivo: %s"},
 	"pred.skipped":    {"I read the first %d of your %d images; send the rest in another message.", "He leído las primeras %d de tus %d imágenes; envía el resto en otro mensaje."},
 
+	// Number readings.
+	"num.confidence":  {"Confidence in the number", "Confianza en el número"},
+	"num.digits":      {"Digit by digit", "Dígito a dígito"},
+	"num.sure":        {"Confident: every digit at or above %s.", "Seguro: todos los dígitos igual o por encima del %s."},
+	"num.unsure.one":  {"⚠️ I'm not sure about the %s digit: its confidence is under %s.", "⚠️ No estoy seguro del %s dígito: su confianza es menor del %s."},
+	"num.unsure.many": {"⚠️ I'm not sure about the %s digits: their confidence is under %s.", "⚠️ No estoy seguro de los dígitos %s: su confianza es menor del %s."},
+	"num.and":         {" and ", " y "},
+	"num.seen":        {"What I saw, digit by digit (28×28 each, as the model sees them) ↓", "Lo que he visto, dígito a dígito (28×28 cada uno, como los ve el modelo) ↓"},
+	"num.ask":         {"Was I right? Press ✅ Right, or ✏️ Correct it and type the number you wrote.", "¿Ha acertado el modelo? Pulsa ✅ Correcto, o ✏️ Corregir y escribe el número que habías escrito."},
+	"num.right":       {"✅ Right", "✅ Correcto"},
+	"num.fix":         {"✏️ Correct it", "✏️ Corregir"},
+	"num.wrong":       {"❌ It was %s. Evaluation saved.", "❌ Era el %s. Evaluación guardada correctamente."},
+	"num.short.no":    {"❌ it was %s", "❌ era el %s"},
+	"fix.title":       {"What number did you write?", "¿Qué número escribiste?"},
+	"fix.label":       {"The number, digits only", "El número, solo dígitos"},
+	"fix.placeholder": {"e.g. 2026", "p. ej. 2026"},
+	"fix.empty":       {"You didn't type a number. Nothing was saved.", "No has escrito ningún número. No se ha guardado nada."},
+	"fix.invalid":     {"“%s” isn't a number I can save: type only the digits 0–9, 1 to %d of them. Nothing was saved.", "«%s» no es un número que pueda guardar: escribe solo dígitos del 0 al 9, de 1 a %d. No se ha guardado nada."},
+
 	// Evaluations.
 	"eval.mismatch":  {"This button does not belong to this answer; nothing was saved.", "Este botón no pertenece a esta respuesta; no se ha guardado nada."},
 	"eval.field":     {"Evaluation", "Evaluación"},
@@ -136,6 +155,9 @@ var catalog = map[msgID]text{
 	"stats.title.me":    {"Your evaluations", "Tus evaluaciones"},
 	"stats.title.guild": {"Evaluations in this server", "Evaluaciones en este servidor"},
 	"stats.title.user":  {"Evaluations of %s in this server", "Evaluaciones de %s en este servidor"},
+	"stats.num":         {"Numbers: %d evaluated · %d read right (%s) · %d cut into the wrong number of digits", "Números: %d evaluados · %d leídos bien (%s) · %d cortados en un número de dígitos erróneo"},
+	"stats.num.by":      {"By length: %s", "Por longitud: %s"},
+	"stats.num.length":  {"%d digits %d/%d", "%d dígitos %d/%d"},
 	"stats.summary":     {"%d evaluations · %s right · mean confidence %s", "%d evaluaciones · %s de aciertos · confianza media %s"},
 
 	// /history and /export
@@ -175,7 +197,8 @@ var catalog = map[msgID]text{
 			"• `/predict image:` with the picture attached;\n" +
 			"• on any message with images: **Apps → Recognize digit**.\n\n" +
 			"I answer with the digit, my confidence (I say when I'm unsure: under %s) and what I saw. " +
-			"Press the digit you had drawn under my answer: only the person who posted the image can.\n\n" +
+			"Press the digit you had drawn under my answer: only the person who posted the image can. " +
+			"A number (up to 12 digits) gets ✅ Right and ✏️ Correct it, where you type the number you wrote.\n\n" +
 			"`/stats` charts your evaluations (moderators: `scope: this server`, `user:`) · `/history` your last ones · " +
 			"`/export` all of them as CSV · `/model` the neural network · `/forget` deletes your data · " +
 			"`/config` (moderators) watched channels and threshold.",
@@ -184,7 +207,8 @@ var catalog = map[msgID]text{
 			"• `/predecir imagen:` con la foto adjunta;\n" +
 			"• en cualquier mensaje con imágenes: **Aplicaciones → Reconocer dígito**.\n\n" +
 			"Te respondo con el dígito, la confianza (aviso cuando no estoy seguro: menos del %s) y lo que he visto. " +
-			"Marca bajo mi respuesta el dígito que habías dibujado: solo puede hacerlo quien publicó la imagen.\n\n" +
+			"Marca bajo mi respuesta el dígito que habías dibujado: solo puede hacerlo quien publicó la imagen. " +
+			"Un número (hasta 12 dígitos) lleva ✅ Correcto y ✏️ Corregir, donde indicas el número que escribiste.\n\n" +
 			"`/estadisticas` muestra gráficas de tus evaluaciones (moderadores: `ambito: este servidor`, `usuario:`) · " +
 			"`/historial` las últimas · `/exportar` todas en CSV · `/modelo` la red neuronal · `/olvidar` borra tus datos · " +
 			"`/configurar` (moderadores) canales vigilados y umbral.",

@@ -52,7 +52,7 @@ func (b *Bot) predictImage(ctx context.Context, o origin, att *discordgo.Message
 		return digitbot.Prediction{}, digitbot.WrapError(digitbot.EINTERNAL, "could not save the prediction", err)
 	}
 	outcome := "confident"
-	if p.Confidence < threshold {
+	if unsure(p, threshold) {
 		outcome = "unsure"
 	}
 	b.metrics.ObservePrediction(outcome, took)
@@ -70,6 +70,9 @@ type predictionMessage struct {
 }
 
 func (b *Bot) renderPrediction(l lang, p digitbot.Prediction, threshold float64, n int) (predictionMessage, error) {
+	if p.IsNumber() {
+		return b.renderNumber(l, p, threshold, n)
+	}
 	png, err := seenPNG(b.seenEnc, p.Input, seenScale)
 	if err != nil {
 		return predictionMessage{}, err

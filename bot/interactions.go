@@ -104,6 +104,16 @@ func (b *Bot) handleInteraction(c *call) {
 			return
 		}
 		h(c)
+	case discordgo.InteractionModalSubmit:
+		id := c.i.ModalSubmitData().CustomID
+		prefix, _, _ := strings.Cut(id, ":")
+		h, ok := b.modals[prefix]
+		if !ok {
+			b.log.Warn("unknown modal", append(logAttrs(c.i, c.userID()), "custom_id", id)...)
+			c.ephemeral(c.l.t("err.unknown_command"))
+			return
+		}
+		h(c)
 	default:
 		b.log.Debug("ignored interaction", "type", int(c.i.Type))
 	}

@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"context"
 	"strings"
 	"time"
 
@@ -131,9 +132,7 @@ func (b *Bot) predictForInteraction(c *call, o origin, atts []*discordgo.Message
 	}
 }
 
-// onEvalButton records the poster's verdict and updates the answer;
-// anyone else, a second press, or an expired prediction gets a private
-// note and changes nothing.
+// onEvalButton records the poster's verdict on a one-digit reading.
 func (b *Bot) onEvalButton(c *call) {
 	predictionID, digit, err := parseEvalCustomID(c.i.MessageComponentData().CustomID)
 	if err != nil {
@@ -141,6 +140,15 @@ func (b *Bot) onEvalButton(c *call) {
 		c.ephemeral(c.l.t("err.internal"))
 		return
 	}
+	b.recordVerdict(c, predictionID, func(ctx context.Context) (digitbot.Evaluation, error) {
+		return b.store.Evaluate(ctx, predictionID, c.userID(), digit)
+	})
+}
+
+// recordVerdict saves a verdict with save and updates the answer the
+// button or the modal belongs to; anyone but the poster, a second verdict,
+// or an expired prediction gets a private note and changes nothing.
+func (b *Bot) recordVerdict(c *call, predictionID string, save func(context.Context) (digitbot.Evaluation, error)) {
 	type outcome struct {
 		e   digitbot.Evaluation
 		err error
@@ -162,7 +170,7 @@ func (b *Bot) onEvalButton(c *call) {
 	go func() {
 		var e digitbot.Evaluation
 		err := b.erase.save(func() (err error) {
-			e, err = b.store.Evaluate(c.ctx, predictionID, c.userID(), digit)
+			e, err = save(c.ctx)
 			return err
 		}, keys...)
 		done <- outcome{e, err}
@@ -200,7 +208,7 @@ func (b *Bot) onEvalButton(c *call) {
 			}
 		}
 		embeds := []*discordgo.MessageEmbed{evaluatedEmbed(c.l, current, out.e)}
-		buttons := evaluatedButtons(predictionID, out.e.Predicted, out.e.TrueDigit)
+		buttons := verdictButtons(c.l, predictionID, out.e)
 		if deferred {
 			c.edit(&discordgo.WebhookEdit{Embeds: &embeds, Components: &buttons})
 		} else {
@@ -219,6 +227,11 @@ func (b *Bot) onEvalButton(c *call) {
 	case digitbot.ENOTFOUND:
 		b.metrics.ObserveEvaluation(code)
 		private(c.l.t("eval.notfound"))
+	case digitbot.EINVALID:
+		// The store refused the verdict itself (its message is for users).
+		b.metrics.ObserveEvaluation(code)
+		b.log.Warn("evaluation refused", append(logAttrs(c.i, c.userID()), "prediction_id", predictionID, "err", out.err.Error())...)
+		private(digitbot.ErrorMessage(out.err))
 	default:
 		b.metrics.ObserveEvaluation(digitbot.EINTERNAL)
 		b.log.Error("saving an evaluation failed", append(logAttrs(c.i, c.userID()), "prediction_id", predictionID, "err", out.err.Error())...)

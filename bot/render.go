@@ -175,10 +175,27 @@ func digitRows(button func(d int) discordgo.Button) []discordgo.MessageComponent
 
 // verdict is the short result of an evaluation: "✅ right" / "❌ it was an 8".
 func verdict(l lang, e digitbot.Evaluation) string {
-	if e.Correct() {
+	switch {
+	case e.Correct():
 		return l.t("eval.short.ok")
+	case e.Number != nil:
+		return l.t("num.short.no", e.Number.True)
 	}
 	return l.t("eval.short.no", l.aNumber(e.TrueDigit))
+}
+
+// verdictButtons are an evaluated answer's buttons, disabled: the digit
+// buttons of a one-digit reading, or "Right" and "Correct it" of a number.
+func verdictButtons(l lang, predictionID string, e digitbot.Evaluation) []discordgo.MessageComponent {
+	if e.Number != nil {
+		// The ids fitted when the answer was sent; the reading is the same.
+		buttons, err := numberButtons(l, predictionID, e.Number.Predicted, &e)
+		if err == nil {
+			return buttons
+		}
+		return []discordgo.MessageComponent{}
+	}
+	return evaluatedButtons(predictionID, e.Predicted, e.TrueDigit)
 }
 
 // evaluatedEmbed is the prediction's embed after its evaluation. It starts
@@ -203,14 +220,22 @@ func evaluatedEmbed(l lang, current *discordgo.MessageEmbed, e digitbot.Evaluati
 			out.Image = &img
 		}
 	} else {
+		reading := fmt.Sprint(e.Predicted)
+		if e.Number != nil {
+			reading = e.Number.Predicted
+		}
 		out = discordgo.MessageEmbed{
-			Title:       fmt.Sprintf("%s: %d", l.t("pred.title"), e.Predicted),
-			Description: fmt.Sprintf("# %d", e.Predicted),
+			Title:       fmt.Sprintf("%s: %s", l.t("pred.title"), reading),
+			Description: "# " + reading,
 			Fields:      []*discordgo.MessageEmbedField{{Name: l.t("pred.confidence"), Value: l.pct(e.Confidence), Inline: true}},
 		}
 	}
 	result := l.t("eval.right")
-	if !e.Correct() {
+	switch {
+	case e.Correct():
+	case e.Number != nil:
+		result = l.t("num.wrong", e.Number.True)
+	default:
 		result = l.t("eval.wrong", l.aNumber(e.TrueDigit))
 	}
 	out.Fields = append(out.Fields, &discordgo.MessageEmbedField{Name: l.t("eval.field"), Value: result})

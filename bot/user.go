@@ -73,7 +73,7 @@ func (b *Bot) cmdStats(c *call) {
 		c.editText(c.l.t("err.internal"))
 		return
 	}
-	if stats.Total == 0 {
+	if stats.Total == 0 && stats.Numbers.Count == 0 {
 		c.editText(c.l.t("stats.none"))
 		return
 	}
@@ -89,7 +89,7 @@ func (b *Bot) cmdStats(c *call) {
 	}
 	embeds := []*discordgo.MessageEmbed{{
 		Title:       title,
-		Description: statsSummary(c.l, stats),
+		Description: statsSummary(c.l, stats) + numbersSummary(c.l, stats.Numbers),
 		Color:       colorNeutral,
 		Image:       &discordgo.MessageEmbedImage{URL: "attachment://stats.png"},
 	}}
@@ -153,8 +153,12 @@ func historyEmbed(l lang, evals []digitbot.Evaluation) *discordgo.MessageEmbed {
 		if name == "" {
 			name = l.t("history.unknown")
 		}
-		fmt.Fprintf(&sb, "`%s` · **%d** (%s) → **%d** %s · <t:%d:f>\n",
-			clip(name, 32), e.Predicted, l.pct(e.Confidence), e.TrueDigit, mark, e.EvaluatedAt.Unix())
+		predicted, truth := fmt.Sprint(e.Predicted), fmt.Sprint(e.TrueDigit)
+		if e.Number != nil {
+			predicted, truth = e.Number.Predicted, e.Number.True
+		}
+		fmt.Fprintf(&sb, "`%s` · **%s** (%s) → **%s** %s · <t:%d:f>\n",
+			clip(name, 32), predicted, l.pct(e.Confidence), truth, mark, e.EvaluatedAt.Unix())
 	}
 	title := l.t("history.title", len(evals))
 	if len(evals) == 1 {

@@ -227,7 +227,12 @@ func (p *page) draw(s digitbot.Stats, title string, thr float64) error {
 	titleH := p.px(116)
 	p.drawTitleBar(s, title, image.Rect(margin, margin, p.w-margin, titleH))
 	if s.Total == 0 {
-		p.drawEmpty(image.Rect(margin, titleH+margin, p.w-margin, p.h-margin))
+		heading, hint := p.t.noEvaluations, p.t.noEvalHint
+		if s.Numbers.Count > 0 {
+			// Numbers were evaluated, but none gave a digit verdict.
+			heading, hint = p.t.noDigitScored, p.t.noDigitHint
+		}
+		p.drawEmpty(image.Rect(margin, titleH+margin, p.w-margin, p.h-margin), heading, hint)
 		return nil
 	}
 	gap := p.px(12)
@@ -297,16 +302,30 @@ func (p *page) drawTitleBar(s digitbot.Stats, title string, r image.Rectangle) {
 	avail := x - r.Min.X - p.px(10)
 	size := p.fitSize(title, p.fs(38), p.fs(18), avail)
 	p.text(title, r.Min.X, r.Min.Y+p.px(48), size, colText, alignLeft)
+	sub := subtitle(s, t)
+	p.text(sub, r.Min.X, r.Min.Y+p.px(84), p.fitSize(sub, p.fs(20), p.fs(12), avail), colMuted, alignLeft)
+	p.fill(image.Rect(r.Min.X, r.Max.Y-p.px(3), r.Min.X+p.px(64), r.Max.Y), colPrimary)
+}
+
+// subtitle is the title bar's second line: the date range, and how the
+// numbers fared when some were evaluated (the panels count their digits,
+// not the numbers).
+func subtitle(s digitbot.Stats, t texts) string {
 	sub := formatDateRange(s.FirstAt, s.LastAt, t)
 	if sub == "" {
 		sub = "digitbot"
 	}
-	p.text(sub, r.Min.X, r.Min.Y+p.px(84), p.fs(20), colMuted, alignLeft)
-	p.fill(image.Rect(r.Min.X, r.Max.Y-p.px(3), r.Min.X+p.px(64), r.Max.Y), colPrimary)
+	if n := s.Numbers; n.Count > 0 {
+		sub += " · " + fmt.Sprintf(t.numbers, formatInt(n.Hits, t), formatInt(n.Count, t))
+		if n.SegmentationErrors > 0 {
+			sub += ", " + fmt.Sprintf(t.numbersMiscut, formatInt(n.SegmentationErrors, t))
+		}
+	}
+	return sub
 }
 
 // drawEmpty is the whole body of the image when there is nothing to plot.
-func (p *page) drawEmpty(r image.Rectangle) {
+func (p *page) drawEmpty(r image.Rectangle, heading, hint string) {
 	p.fill(r, colPanel)
 	cx, cy := (r.Min.X+r.Max.X)/2, (r.Min.Y+r.Max.Y)/2
 	// A faint digit grid, so the image is recognisably digitbot's.
@@ -316,10 +335,10 @@ func (p *page) drawEmpty(r image.Rectangle) {
 		p.fill(image.Rect(gx+d*cell+p.px(4), cy-p.px(150), gx+(d+1)*cell-p.px(4), cy-p.px(150)+cell-p.px(8)), colCellEmpty)
 		p.text(fmt.Sprint(d), gx+d*cell+cell/2, cy-p.px(150)+p.px(32), p.fs(26), colMuted, alignCenter)
 	}
-	size := p.fitSize(p.t.noEvaluations, p.fs(56), p.fs(20), r.Dx()-p.px(40))
-	p.text(p.t.noEvaluations, cx, cy+p.px(20), size, colText, alignCenter)
-	hint := p.fitSize(p.t.noEvalHint, p.fs(24), p.fs(12), r.Dx()-p.px(40))
-	p.text(p.t.noEvalHint, cx, cy+p.px(70), hint, colMuted, alignCenter)
+	size := p.fitSize(heading, p.fs(56), p.fs(20), r.Dx()-p.px(40))
+	p.text(heading, cx, cy+p.px(20), size, colText, alignCenter)
+	hintSize := p.fitSize(hint, p.fs(24), p.fs(12), r.Dx()-p.px(40))
+	p.text(hint, cx, cy+p.px(70), hintSize, colMuted, alignCenter)
 	p.fill(image.Rect(cx-p.px(40), cy+p.px(100), cx+p.px(40), cy+p.px(104)), colPrimary)
 }
 

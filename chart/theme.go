@@ -82,6 +82,10 @@ type texts struct {
 	trueAxis       string
 	predictedAxis  string
 	noTimeline     string
+	numbers        string // "%s of %s numbers read right"
+	numbersMiscut  string // "%s cut wrongly"
+	noDigitScored  string
+	noDigitHint    string
 	months         [12]string
 	decimalComma   bool
 }
@@ -110,6 +114,10 @@ var textsEN = texts{
 	trueAxis:       "true",
 	predictedAxis:  "predicted",
 	noTimeline:     "no dated evaluations",
+	numbers:        "%s of %s numbers read right",
+	numbersMiscut:  "%s cut into the wrong number of digits",
+	noDigitScored:  "No digit to score yet",
+	noDigitHint:    "Every number so far was cut into the wrong number of digits.",
 	months:         [12]string{"Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"},
 }
 
@@ -137,6 +145,10 @@ var textsES = texts{
 	trueAxis:       "real",
 	predictedAxis:  "predicho",
 	noTimeline:     "sin evaluaciones con fecha",
+	numbers:        "%s de %s números leídos bien",
+	numbersMiscut:  "%s cortados en un número de dígitos erróneo",
+	noDigitScored:  "Aún no hay dígitos que puntuar",
+	noDigitHint:    "Todos los números se han cortado en un número de dígitos erróneo.",
 	months:         [12]string{"ene", "feb", "mar", "abr", "may", "jun", "jul", "ago", "sep", "oct", "nov", "dic"},
 	decimalComma:   true,
 }

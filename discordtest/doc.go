@@ -13,7 +13,9 @@
 // response (40060), the 15 min token lifetime (then 401 50027 "Invalid
 // Webhook Token"; a token never acknowledged answers 404 10015),
 // component limits (5 rows, 5 buttons a row, custom_id 1–100 characters,
-// unique ids, labels ≤ 80), embed limits, 2000-character content, the file
+// unique ids, labels ≤ 80), modals (type 9 only as the first response and
+// never to a MODAL_SUBMIT; title ≤ 45, 1–5 rows of one text input with its
+// style, length, value and placeholder limits), embed limits, 2000-character content, the file
 // size limit (413, 40005), command name and description rules and their
 // localizations (locale keys, value rules, distinct localized option
 // names), channel permissions (403 50013 "Missing Permissions": Send
@@ -31,7 +33,8 @@
 // package-level Endpoint variables are not touched), and scripts users with
 // PostMessage (with mentions of the bot or of its managed role, replies,
 // forwards carried in message_snapshots, threads), RunSlashCommand,
-// RunMessageCommand and PressButton. What the
+// RunMessageCommand, PressButton and SubmitModal (which refuses what
+// Discord's client would not submit). What the
 // bot did is read back with WaitMessage, Messages, Interaction.WaitResponse
 // and Interaction.WaitFinal, or streamed with Subscribe. Faults are injected
 // with RateLimit (429 on a route or global), SetResponseDelay,

@@ -53,6 +53,7 @@ type interactionState struct {
 	followups      []string
 	attempts       []ResponseAttempt
 	modal          json.RawMessage
+	modalSubmitted bool // the modal closes when submitted
 	payload        json.RawMessage
 }
 
@@ -186,9 +187,10 @@ func (s *Server) interactionCallback(w http.ResponseWriter, r *http.Request) *AP
 		if modal.Title == nil {
 			fe.add([]any{"data", "title"}, "BASE_TYPE_REQUIRED", "This field is required")
 		} else {
-			fe.badLen([]any{"data", "title"}, *modal.Title, 1, 45)
+			fe.badLen([]any{"data", "title"}, *modal.Title, 1, maxModalTitle)
 		}
 		validateComponents(&fe, modal.Components, true)
+		validateModalInputs(&fe, modal.Components)
 		if e := fe.err(); e != nil {
 			return fail(e, typ)
 		}

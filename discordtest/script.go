@@ -1089,14 +1089,19 @@ func (s *Server) File(attachmentID string) (File, bool) {
 type ModalSubmitOptions struct {
 	// Opened is the interaction answered with the modal.
 	Opened *Interaction
-	// Values maps the modal's text-input custom ids to what the user typed.
+	// Values maps the modal's text-input custom ids to what the user typed;
+	// an input not in Values keeps its prefilled value. What the Discord
+	// client would not let through (an empty required input, a length
+	// outside min_length..max_length, a line break in a short input) is
+	// refused.
 	Values map[string]string
 	Locale string
 }
 
 // SubmitModal submits a modal: a MODAL_SUBMIT interaction (type 5) with the
-// text inputs' values, from the user the modal was shown to. Unknown or
-// missing required inputs are refused like the Discord client would.
+// text inputs' values, from the user the modal was shown to. Unknown
+// inputs, values the client would refuse, and a second submission of the
+// same modal (Discord closes it) are errors.
 func (s *Server) SubmitModal(o ModalSubmitOptions) (*Interaction, error) {
 	if o.Opened == nil {
 		return nil, errors.New("discordtest: SubmitModal needs the interaction that opened the modal")
@@ -1107,9 +1112,12 @@ func (s *Server) SubmitModal(o ModalSubmitOptions) (*Interaction, error) {
 	if !opened.responded || opened.respType != respModal {
 		return nil, fmt.Errorf("discordtest: interaction %s was not answered with a modal", opened.id)
 	}
+	if opened.modalSubmitted {
+		return nil, fmt.Errorf("discordtest: the modal of interaction %s was already submitted (Discord closes it)", opened.id)
+	}
 	var modal struct {
-		CustomID   string      `json:"custom_id"`
-		Components []component `json:"components"`
+		CustomID   string     `json:"custom_id"`
+		Components []modalRow `json:"components"`
 	}
 	if err := json.Unmarshal(opened.modal, &modal); err != nil {
 		return nil, fmt.Errorf("discordtest: stored modal: %w", err)
@@ -1124,9 +1132,13 @@ func (s *Server) SubmitModal(o ModalSubmitOptions) (*Interaction, error) {
 			}
 			id := *c.CustomID
 			seen[id] = true
+			// An input the user left alone keeps its prefilled value.
 			v, given := o.Values[id]
-			if !given && (c.Required == nil || *c.Required) {
-				return nil, fmt.Errorf("discordtest: required modal input %q has no value", id)
+			if !given && c.Value != nil {
+				v = *c.Value
+			}
+			if err := checkTyped(c, v); err != nil {
+				return nil, err
 			}
 			inputs = append(inputs, map[string]any{"type": compTextInput, "custom_id": id, "value": v})
 		}
@@ -1154,6 +1166,7 @@ func (s *Server) SubmitModal(o ModalSubmitOptions) (*Interaction, error) {
 		it.baseVersions = len(sm.versions)
 	}
 	it.name = modal.CustomID
+	opened.modalSubmitted = true
 	return s.interactionHandleLocked(it)
 }
 

@@ -8,12 +8,13 @@ import (
 	"sync"
 	"time"
 
+	"github.com/bwmarrin/discordgo"
 	"github.com/digitbot/digitbot/discordtest"
 )
 
 // liveEvent is one Server-Sent Event for the page.
 type liveEvent struct {
-	name string // SSE event name: "message" or "notice"
+	name string // SSE event name: "message", "notice" or "modal"
 	data any
 	// visibleTo limits the event to one user's pages ("" = everyone).
 	visibleTo string
@@ -129,12 +130,18 @@ func (p *Playground) pump(events <-chan discordtest.Event) {
 
 // watch tells the user's pages when the bot does not answer an
 // interaction within Discord's window, as Discord shows "This interaction
-// failed". Giving up waiting (ResponseWait) is not a failure by itself.
+// failed", and shows them the dialog when the answer is a modal. Giving up
+// waiting (ResponseWait) is not a failure by itself.
 func (p *Playground) watch(it *discordtest.Interaction, u User) {
 	p.tasks.Go(func() {
 		ctx, cancel := context.WithTimeout(p.ctx, p.wait)
 		defer cancel()
-		if _, err := it.WaitResponse(ctx); err != nil && it.Failed() && p.ctx.Err() == nil {
+		resp, err := it.WaitResponse(ctx)
+		if err == nil && resp.Type == int(discordgo.InteractionResponseModal) {
+			p.showModal(it, u)
+			return
+		}
+		if err != nil && it.Failed() && p.ctx.Err() == nil {
 			p.log.Warn("interaction not answered", "interaction", it.ID(), "err", err.Error())
 			p.hub.broadcast(liveEvent{name: "notice", visibleTo: u.ID,
 				data: noticeEvent{Level: "error", Text: "This interaction failed: digitbot did not answer in time."}})

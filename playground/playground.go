@@ -144,7 +144,8 @@ type Playground struct {
 	web       fs.FS
 	hosts     map[string]bool // allowed Host headers, lower case; nil = any
 
-	hub *hub
+	hub    *hub
+	modals *modals
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -207,6 +208,7 @@ func New(o Options) (*Playground, error) {
 		}
 	}
 	p.hub = newHub()
+	p.modals = newModals()
 	events, unsubscribe := p.srv.Subscribe()
 	p.tasks.Go(func() {
 		defer unsubscribe()
@@ -252,6 +254,7 @@ func (p *Playground) routes() {
 	m.HandleFunc("POST /api/commands", p.postCommand)
 	m.HandleFunc("POST /api/context-menu", p.postContextMenu)
 	m.HandleFunc("POST /api/buttons", p.postButton)
+	m.HandleFunc("POST /api/modals", p.postModal)
 	m.HandleFunc("GET /api/events", p.getEvents)
 	m.HandleFunc("GET /files/{id}/{name}", p.getFile)
 	m.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {

@@ -83,6 +83,7 @@ func startFakeBot(t *testing.T, srv *discordtest.Server) *fakeBot {
 			Components: []discordgo.MessageComponent{discordgo.ActionsRow{Components: []discordgo.MessageComponent{
 				discordgo.Button{CustomID: "eval:" + m.ID + ":3", Label: "3", Style: discordgo.PrimaryButton},
 				discordgo.Button{CustomID: "eval:" + m.ID + ":5", Label: "5", Style: discordgo.SecondaryButton},
+				discordgo.Button{CustomID: "fix:" + m.ID, Label: "✏️ Correct it", Style: discordgo.SecondaryButton},
 			}}},
 			Reference: m.Reference(),
 		})
@@ -105,6 +106,13 @@ func startFakeBot(t *testing.T, srv *discordtest.Server) *fakeBot {
 		user := ic.Member.User.ID
 		switch ic.Type {
 		case discordgo.InteractionMessageComponent:
+			if strings.HasPrefix(ic.MessageComponentData().CustomID, "fix:") && user == owner {
+				_ = s.InteractionRespond(ic.Interaction, &discordgo.InteractionResponse{Type: discordgo.InteractionResponseModal,
+					Data: &discordgo.InteractionResponseData{CustomID: "fixed", Title: "What number did you write?",
+						Components: []discordgo.MessageComponent{discordgo.ActionsRow{Components: []discordgo.MessageComponent{
+							discordgo.TextInput{CustomID: "number", Label: "The number", Style: discordgo.TextInputShort, Value: "3", Required: true, MinLength: 1, MaxLength: 12}}}}}})
+				return
+			}
 			if user != owner {
 				_ = s.InteractionRespond(ic.Interaction, &discordgo.InteractionResponse{Type: discordgo.InteractionResponseChannelMessageWithSource,
 					Data: &discordgo.InteractionResponseData{Content: "Only the person who posted the image can evaluate this prediction.", Flags: discordgo.MessageFlagsEphemeral}})
@@ -115,6 +123,10 @@ func startFakeBot(t *testing.T, srv *discordtest.Server) *fakeBot {
 					discordgo.Button{CustomID: "eval:x:3", Label: "3", Style: discordgo.SuccessButton, Disabled: true},
 					discordgo.Button{CustomID: "eval:x:5", Label: "5", Style: discordgo.SecondaryButton, Disabled: true},
 				}}}}})
+		case discordgo.InteractionModalSubmit:
+			typed := ic.ModalSubmitData().Components[0].(*discordgo.ActionsRow).Components[0].(*discordgo.TextInput).Value
+			_ = s.InteractionRespond(ic.Interaction, &discordgo.InteractionResponse{Type: discordgo.InteractionResponseUpdateMessage,
+				Data: &discordgo.InteractionResponseData{Content: "❌ it was " + typed, Components: []discordgo.MessageComponent{}}})
 		case discordgo.InteractionApplicationCommand:
 			data := ic.ApplicationCommandData()
 			if data.Name == "silent" {
@@ -374,7 +386,7 @@ func TestPlayground_PostImage_ReplyArrivesLiveWithItsPicture(t *testing.T) {
 		t.Errorf("embed = %v", embed)
 	}
 	buttons := reply["components"].([]any)[0].([]any)
-	if len(buttons) != 2 || buttons[0].(map[string]any)["style"] != "primary" {
+	if len(buttons) != 3 || buttons[0].(map[string]any)["style"] != "primary" {
 		t.Errorf("buttons = %v", buttons)
 	}
 	res, err := http.Get(e.url + embed["thumbnail"].(string))
@@ -731,5 +743,79 @@ func TestPlayground_New_RefusesBadOptions(t *testing.T) {
 	srv := discordtest.New(t, playground.ServerOptions(nil))
 	if _, err := playground.New(playground.Options{Server: srv, Users: []playground.User{{Key: "a", ID: "1"}, {Key: "a", ID: "2"}}}); err == nil {
 		t.Error("New accepted two users with one key")
+	}
+}
+
+func TestPlayground_Modal_ShownToThePresserAndSubmitted(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, playground.Options{}, nil)
+	ana := openStream(t, e, "ana")
+	mod := openStream(t, e, "mod")
+	_, out := postMessage(t, e, "ana", part{"file", "digit.png", "image/png", tinyPNG(t, 40)})
+	posted := out["message"].(map[string]any)["id"].(string)
+	reply := ana.waitMessage(t, `"replyTo":{"id":"`+posted+`"`)
+	replyID := reply["id"].(string)
+	fix := reply["components"].([]any)[0].([]any)[2].(map[string]any)["customId"].(string)
+	if code, out := postJSON(t, e.url+"/api/buttons", map[string]any{"user": "ana", "locale": "en-US", "messageId": replyID, "customId": fix}); code != http.StatusAccepted {
+		t.Fatalf("Ana's press = %d %v", code, out)
+	}
+	var modal struct {
+		InteractionID string `json:"interactionId"`
+		Title         string `json:"title"`
+		Inputs        []struct {
+			CustomID  string `json:"customId"`
+			Value     string `json:"value"`
+			MinLength int    `json:"minLength"`
+			MaxLength int    `json:"maxLength"`
+			Required  bool   `json:"required"`
+		} `json:"inputs"`
+	}
+	for deadline := time.Now().Add(10 * time.Second); modal.InteractionID == "" && time.Now().Before(deadline); {
+		if name, data := ana.next(t, time.Until(deadline)); name == "modal" {
+			if err := json.Unmarshal([]byte(data), &modal); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if modal.InteractionID == "" || modal.Title != "What number did you write?" || len(modal.Inputs) != 1 {
+		t.Fatalf("modal event %+v", modal)
+	}
+	if in := modal.Inputs[0]; in.CustomID != "number" || in.Value != "3" || in.MinLength != 1 || in.MaxLength != 12 || !in.Required {
+		t.Errorf("input %+v", in)
+	}
+	submit := func(user, id string, values map[string]string) (int, map[string]any) {
+		return postJSON(t, e.url+"/api/modals", map[string]any{"user": user, "locale": "en-US", "interactionId": id, "values": values})
+	}
+	for _, c := range []struct {
+		name, user, id string
+		values         map[string]string
+		status         int
+		says           string
+	}{
+		{"another user's dialog", "mod", modal.InteractionID, map[string]string{"number": "8"}, http.StatusNotFound, "no open dialog"},
+		{"unknown dialog", "ana", "1", map[string]string{"number": "8"}, http.StatusNotFound, "no open dialog"},
+		{"too long", "ana", modal.InteractionID, map[string]string{"number": "1234567890123"}, http.StatusBadRequest, "1 to 12 characters"},
+		{"empty", "ana", modal.InteractionID, map[string]string{"number": ""}, http.StatusBadRequest, "has no value"},
+		{"unknown input", "ana", modal.InteractionID, map[string]string{"word": "8"}, http.StatusBadRequest, "no input"},
+	} {
+		if code, out := submit(c.user, c.id, c.values); code != c.status || !strings.Contains(errorText(out), c.says) {
+			t.Errorf("%s: %d %q; want %d saying %q", c.name, code, errorText(out), c.status, c.says)
+		}
+	}
+	if code, out := submit("ana", modal.InteractionID, map[string]string{"number": "8"}); code != http.StatusAccepted {
+		t.Fatalf("submitting = %d %v", code, out)
+	}
+	ana.waitMessage(t, `"id":"`+replyID+`"`, "❌ it was 8")
+	if code, _ := submit("ana", modal.InteractionID, map[string]string{"number": "9"}); code != http.StatusNotFound {
+		t.Errorf("the dialog was submitted twice: %d", code)
+	}
+	for {
+		name, _ := mod.next(t, 200*time.Millisecond)
+		if name == "" {
+			break
+		}
+		if name == "modal" {
+			t.Error("Mod's page was shown Ana's dialog")
+		}
 	}
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -10,8 +11,15 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bwmarrin/discordgo"
 	"github.com/chromedp/cdproto/input"
 	"github.com/chromedp/chromedp"
+	"github.com/digitbot/digitbot"
+	"github.com/digitbot/digitbot/bot"
+	"github.com/digitbot/digitbot/chart"
+	"github.com/digitbot/digitbot/discordtest"
+	"github.com/digitbot/digitbot/internal/digitbottest"
+	"github.com/digitbot/digitbot/playground"
 )
 
 // The browser end-to-end test: Debian's Chromium, headless, drives the
@@ -397,4 +405,123 @@ func shot(p page, path string) {
 	if err := os.WriteFile(path, b, 0o644); err != nil {
 		p.t.Fatal(err)
 	}
+}
+
+// numberPlayground serves the playground with the real bot on a scripted
+// classifier and an in-memory store: the picture bot/testdata/digit-2.png
+// reads as the number 2026 (its 3rd digit unsure), so correcting a number
+// is tested whatever the model makes of a drawing.
+func numberPlayground(t *testing.T) (url string) {
+	t.Helper()
+	srv := discordtest.New(t, playground.ServerOptions(nil))
+	picture, err := os.ReadFile(filepath.Join("..", "..", "bot", "testdata", "digit-2.png"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cls := digitbottest.NewClassifier()
+	cls.Script(picture, digitbottest.Number("2026", 0.99, 0.97, 0.55, 0.93))
+	dg, err := discordgo.New("Bot " + srv.Token())
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.Configure(dg)
+	b, err := bot.New(bot.Options{
+		Session: dg, Classifier: cls, Store: digitbottest.NewStore(), HTTPClient: srv.HTTPClient(),
+		Render: func(s digitbot.Stats, r bot.ChartRequest) ([]byte, error) {
+			return chart.Render(s, chart.Options{Title: r.Title, Threshold: r.Threshold, Lang: r.Lang})
+		},
+		Config: bot.Config{WatchedChannels: []string{playground.ChannelID}, MessageContentIntent: true},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := b.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	pg, err := playground.New(playground.Options{Server: srv})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := httptest.NewServer(pg)
+	t.Cleanup(func() {
+		pg.Close()
+		hs.Close()
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		b.Shutdown(ctx)
+	})
+	return hs.URL
+}
+
+func TestPlayground_Browser_CorrectANumberInTheModal(t *testing.T) {
+	ctx := browser(t)
+	url := numberPlayground(t)
+	p := page{t: t, ctx: ctx}
+	p.do(chromedp.EmulateViewport(1280, 1000), chromedp.Navigate(url))
+	waitFor[bool](p, "the page to load the channel and open its live stream", `document.body.dataset.ready === "true"`)
+
+	picked, err := filepath.Abs(filepath.Join("..", "..", "bot", "testdata", "digit-2.png"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.do(chromedp.SetUploadFiles(chromedp.CSS("#file"), []string{picked}))
+	waitFor[bool](p, "the picked file's chip", `!!document.querySelector("#attachments .chip")`)
+	click(p, "[data-testid=send]")
+	id := waitFor[string](p, "the bot's answer with the number", `(() => {
+		const li = [...document.querySelectorAll('li[data-author=bot]')].find(li => li.querySelector('[data-custom-id^="numfix:"]'));
+		return li ? li.dataset.id : ""; })()`)
+	answer := eval[string](p, `document.querySelector('li[data-id="`+id+`"]').innerText`)
+	for _, want := range []string{"2026", "3rd digit", "55.0%"} {
+		if !strings.Contains(answer, want) {
+			t.Errorf("the answer lacks %q:\n%s", want, answer)
+		}
+	}
+	waitFor[bool](p, "the strip of what the bot saw", `(() => { const i = document.querySelector('li[data-id="`+id+`"] [data-testid=embed-image]');
+		return !!i && i.complete && i.naturalWidth > 2 * i.naturalHeight; })()`)
+	fix := `li[data-id="` + id + `"] [data-custom-id^="numfix:"]`
+	input := "[data-testid=modal-input-number]"
+
+	// Correct it: the dialog opens prefilled with the reading.
+	click(p, fix)
+	waitFor[bool](p, "the correction dialog", `document.getElementById("modal").open`)
+	if v := eval[string](p, `document.querySelector("`+input+`").value`); v != "2026" {
+		t.Errorf("the dialog's input holds %q, want the reading 2026", v)
+	}
+	if title := eval[string](p, `document.getElementById("modal-title").textContent`); title != "What number did you write?" {
+		t.Errorf("dialog title %q", title)
+	}
+	// Empty: the dialog itself refuses, as Discord's client does.
+	clearInput(p, input)
+	click(p, "[data-testid=modal-submit]")
+	waitFor[bool](p, "the dialog's own refusal", `!document.getElementById("modal-error").hidden && document.getElementById("modal").open`)
+	// Not a number: the bot refuses privately, nothing changes.
+	p.do(chromedp.SendKeys(chromedp.CSS(input), "12a4"))
+	click(p, "[data-testid=modal-submit]")
+	refusal := waitFor[string](p, "the bot's private refusal", `(() => { const li = [...document.querySelectorAll('li[data-author=bot]')].find(li =>
+		li.querySelector('[data-testid=ephemeral]') && li.dataset.id > "`+id+`"); return li ? li.innerText : ""; })()`)
+	if !strings.Contains(refusal, "isn't a number") || eval[bool](p, `document.getElementById("modal").open`) {
+		t.Errorf("refusal %q (dialog still open: %v)", refusal, eval[bool](p, `document.getElementById("modal").open`))
+	}
+	if !eval[bool](p, `[...document.querySelectorAll('li[data-id="`+id+`"] [data-testid=button]')].every(b => !b.disabled)`) {
+		t.Error("a refused correction changed the answer")
+	}
+	// The true number: the answer shows the verdict, buttons disabled.
+	click(p, fix)
+	waitFor[bool](p, "the correction dialog again", `document.getElementById("modal").open`)
+	clearInput(p, input)
+	p.do(chromedp.SendKeys(chromedp.CSS(input), "2028"))
+	click(p, "[data-testid=modal-submit]")
+	waitFor[bool](p, "the answer to show the correction with every button disabled", `(() => {
+		const li = document.querySelector('li[data-id="`+id+`"]'); if (!li) return false;
+		const bs = [...li.querySelectorAll('[data-testid=button]')];
+		return li.innerText.includes("It was 2028") && bs.length === 2 && bs.every(b => b.disabled); })()`)
+}
+
+// clearInput empties a text input as selecting all and deleting would.
+func clearInput(p page, selector string) {
+	p.t.Helper()
+	eval[bool](p, `(() => { const i = document.querySelector(`+fmt.Sprintf("%q", selector)+`);
+		i.value = ""; i.dispatchEvent(new Event("input", {bubbles: true})); return true; })()`)
 }

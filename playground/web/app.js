@@ -30,6 +30,7 @@
       reconnecting: "Connection lost; reconnecting…", attach: "Attach an image", modOnly: "mods",
       removeFile: "Remove", imageFromDrawing: "your drawing",
       localeHelp: "Your Discord language: commands, buttons and menus answer in it. Replies to posted images use the server's language (digitbot playground --lang es).",
+      submit: "Submit", cancel: "Cancel", tooShort: "Type at least {0} characters.", tooLong: "Type at most {0} characters.", required: "This field is required.",
     },
     es: {
       guild: "digitbot playground", textChannels: "Canales de texto",
@@ -53,6 +54,7 @@
       reconnecting: "Conexión perdida; reconectando…", attach: "Adjuntar una imagen", modOnly: "mods",
       removeFile: "Quitar", imageFromDrawing: "tu dibujo",
       localeHelp: "Tu idioma de Discord: los comandos, botones y menús responden en él. Las respuestas a imágenes publicadas usan el idioma del servidor (digitbot playground --lang es).",
+      submit: "Enviar", cancel: "Cancelar", tooShort: "Escribe al menos {0} caracteres.", tooLong: "Escribe como mucho {0} caracteres.", required: "Este campo es obligatorio.",
     },
   };
 
@@ -512,6 +514,10 @@
       if (data.kind === "delete") removeMessage(data.message.id);
       else upsert(data.message);
     });
+    es.addEventListener("modal", (ev) => {
+      for (const release of [...state.pending]) release();
+      openModal(JSON.parse(ev.data));
+    });
     es.addEventListener("notice", (ev) => {
       for (const release of [...state.pending]) release();
       toast(JSON.parse(ev.data).text);
@@ -841,6 +847,84 @@
     if (state.menuTarget) await api("/api/context-menu", { user: state.user, locale: state.locale, messageId: state.menuTarget, command: "Recognize digit" });
   });
 
+  // ---- modals (a bot's type 9 answer) ----
+  // The dialog checks what Discord's client checks (required, min and max
+  // length) before sending; the bot checks the rest.
+  let modalOpen = null;
+  function openModal(m) {
+    modalOpen = m;
+    $("modal-title").textContent = m.title;
+    $("modal-error").hidden = true;
+    const box = $("modal-inputs");
+    box.textContent = "";
+    for (const inp of m.inputs) {
+      const field = el("label", "modal-field");
+      const label = el("span", "modal-label", inp.label);
+      if (inp.required) label.append(el("span", "req", "*"));
+      const input = el(inp.paragraph ? "textarea" : "input");
+      input.value = inp.value || "";
+      input.placeholder = inp.placeholder || "";
+      input.maxLength = inp.maxLength;
+      input.dataset.customId = inp.customId;
+      input.setAttribute("data-testid", "modal-input-" + inp.customId);
+      const count = el("span", "modal-count");
+      const recount = () => { count.textContent = [...input.value].length + "/" + inp.maxLength; };
+      input.addEventListener("input", recount);
+      recount();
+      field.append(label, input, count);
+      box.append(field);
+    }
+    $("modal").showModal();
+    const first = box.querySelector("input, textarea");
+    if (first) { first.focus(); first.select(); }
+  }
+  function modalProblem(m) {
+    for (const inp of m.inputs) {
+      const n = [...box(inp).value].length;
+      if (n === 0 && inp.required) return t("required");
+      if (n > 0 && n < inp.minLength) return t("tooShort", inp.minLength);
+      if (n > inp.maxLength) return t("tooLong", inp.maxLength);
+    }
+    return "";
+  }
+  const box = (inp) => $("modal-inputs").querySelector('[data-custom-id="' + CSS.escape(inp.customId) + '"]');
+  $("modal-form").addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    const m = modalOpen;
+    if (!m) return;
+    const problem = modalProblem(m);
+    if (problem) {
+      $("modal-error").textContent = problem;
+      $("modal-error").hidden = false;
+      return;
+    }
+    const values = {};
+    for (const inp of m.inputs) values[inp.customId] = box(inp).value;
+    $("modal-submit").disabled = true;
+    state.followUntil = Date.now() + 8000;
+    let problemText = "";
+    try {
+      const res = await fetch("/api/modals", { method: "POST", headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ user: state.user, locale: state.locale, interactionId: m.interactionId, values }) });
+      if (!res.ok) {
+        problemText = res.status + " " + res.statusText;
+        try { problemText = (await res.json()).error || problemText; } catch (_) { /* not JSON */ }
+      }
+    } catch (err) {
+      problemText = String(err);
+    }
+    $("modal-submit").disabled = false;
+    if (problemText) {
+      // Shown in the dialog, which stays open so the input can be fixed.
+      $("modal-error").textContent = problemText;
+      $("modal-error").hidden = false;
+      return;
+    }
+    $("modal").close();
+  });
+  $("modal-cancel").addEventListener("click", () => $("modal").close());
+  $("modal").addEventListener("close", () => { modalOpen = null; });
+
   function openLightbox(url) {
     $("lightbox-img").src = url;
     $("lightbox").hidden = false;
@@ -876,6 +960,8 @@
     if (key === state.user) return;
     state.user = key;
     localStorage.setItem("digitbot.user", key);
+    // A dialog belongs to the user it was shown to.
+    if ($("modal").open) $("modal").close();
     renderSwitches();
     connect();
   }
