@@ -106,6 +106,9 @@ func (b *Bot) imageErrorText(l lang, name string, err error) string {
 		return l.t("err.too_large", name, humanBytes(b.cfg.MaxImageBytes), humanCount(b.cfg.MaxImagePixels))
 	case digitbot.ENODIGIT:
 		b.log.Info("image refused", "code", code, "err", err.Error())
+		if errors.Is(err, digitbot.ErrNotADigit) {
+			return l.t("err.not_a_digit", name)
+		}
 		return l.t("err.no_digit", name)
 	case digitbot.EFORBIDDEN:
 		b.log.Warn("attachment not downloaded", "code", code, "err", err.Error())
@@ -243,7 +246,7 @@ func (b *Bot) handleMessage(received time.Time, m *discordgo.Message) {
 			if skipped > 0 && n == len(atts)-1 {
 				note = l.t("pred.skipped", len(atts), len(atts)+skipped)
 			}
-			b.answerMessageImage(ctx, received, m, o, att, l, threshold, n+1, note)
+			b.answerMessageImage(ctx, received, m, o, att, l, threshold, n+1, note, explicit)
 		}
 	})
 	if err != nil {
@@ -252,8 +255,15 @@ func (b *Bot) handleMessage(received time.Time, m *discordgo.Message) {
 }
 
 // answerMessageImage predicts one image of a message and replies to it.
-func (b *Bot) answerMessageImage(ctx context.Context, received time.Time, m *discordgo.Message, o origin, att *discordgo.MessageAttachment, l lang, threshold float64, n int, note string) {
+// explicit is a mention or a DM: there every picture gets an answer, while
+// in a watched channel a picture that is not a digit (a meme, a photo) is
+// left alone, as a person would.
+func (b *Bot) answerMessageImage(ctx context.Context, received time.Time, m *discordgo.Message, o origin, att *discordgo.MessageAttachment, l lang, threshold float64, n int, note string, explicit bool) {
 	p, err := b.predictImage(ctx, o, att, threshold)
+	if err != nil && !explicit && errors.Is(err, digitbot.ErrNotADigit) {
+		b.log.Info("not a digit in a watched channel: no answer", "message_id", m.ID, "attachment_id", att.ID)
+		return
+	}
 	if err != nil {
 		text := b.imageErrorText(l, att.Filename, err)
 		if note != "" {

@@ -1,0 +1,48 @@
+package bot_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/digitbot/digitbot"
+	"github.com/digitbot/digitbot/discordtest"
+)
+
+// notADigit is how the classifier refuses a picture with ink that is not a
+// digit (a meme, a face, a word).
+var notADigit = digitbot.WrapError(digitbot.ENODIGIT, "This doesn't look like a digit to me.", digitbot.ErrNotADigit)
+
+// TestBot_NotADigit_QuietInWatchedChannel_AnsweredWhenAsked: a meme posted
+// in a watched channel gets no answer, as a person would leave it; the same
+// picture with a mention gets "doesn't look like a digit", not "empty".
+func TestBot_NotADigit_QuietInWatchedChannel_AnsweredWhenAsked(t *testing.T) {
+	h := newNumbers(t, defaultHarness(), nil)
+	meme := testImage(t, "digit-5.png")
+	h.cls.ScriptError(meme.Data, notADigit)
+
+	quiet := h.post(discordtest.MessageOptions{ChannelID: channelID, Author: alice, Attachments: []discordtest.File{meme}})
+	waitLog(t, h.harness, "not a digit in a watched channel: no answer")
+	for _, m := range h.srv.Messages(channelID) {
+		if m.MessageReference != nil && m.MessageReference.MessageID == quiet.ID {
+			t.Fatalf("the bot answered a non-digit in a watched channel: %q", m.Content)
+		}
+	}
+
+	asked := h.post(discordtest.MessageOptions{ChannelID: channelID, Author: alice, MentionBot: true, Attachments: []discordtest.File{meme}})
+	r := h.replyTo(asked.ID)
+	if !strings.Contains(r.Content, "doesn't look like a digit") || strings.Contains(r.Content, "empty") {
+		t.Errorf("answer to a mentioned non-digit: %q", r.Content)
+	}
+}
+
+// TestBot_Blank_StillAnsweredInWatchedChannel: a blank picture is a failed
+// attempt at a digit, so the poster is told the image looks empty.
+func TestBot_Blank_StillAnsweredInWatchedChannel(t *testing.T) {
+	h := newNumbers(t, defaultHarness(), nil)
+	blank := testImage(t, "digit-5.png")
+	h.cls.ScriptError(blank.Data, digitbot.Errorf(digitbot.ENODIGIT, "I couldn't find any ink in this image."))
+	msg := h.post(discordtest.MessageOptions{ChannelID: channelID, Author: alice, Attachments: []discordtest.File{blank}})
+	if r := h.replyTo(msg.ID); !strings.Contains(r.Content, "looks empty") {
+		t.Errorf("answer to a blank picture: %q", r.Content)
+	}
+}
