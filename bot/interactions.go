@@ -95,25 +95,9 @@ func (b *Bot) handleInteraction(c *call) {
 		}
 		h(c)
 	case discordgo.InteractionMessageComponent:
-		id := c.i.MessageComponentData().CustomID
-		prefix, _, _ := strings.Cut(id, ":")
-		h, ok := b.components[prefix]
-		if !ok {
-			b.log.Warn("unknown component", append(logAttrs(c.i, c.userID()), "custom_id", id)...)
-			c.ephemeral(c.l.t("err.unknown_command"))
-			return
-		}
-		h(c)
+		b.dispatchByPrefix(c, "component", b.components, c.i.MessageComponentData().CustomID)
 	case discordgo.InteractionModalSubmit:
-		id := c.i.ModalSubmitData().CustomID
-		prefix, _, _ := strings.Cut(id, ":")
-		h, ok := b.modals[prefix]
-		if !ok {
-			b.log.Warn("unknown modal", append(logAttrs(c.i, c.userID()), "custom_id", id)...)
-			c.ephemeral(c.l.t("err.unknown_command"))
-			return
-		}
-		h(c)
+		b.dispatchByPrefix(c, "modal", b.modals, c.i.ModalSubmitData().CustomID)
 	default:
 		b.log.Debug("ignored interaction", "type", int(c.i.Type))
 	}
@@ -260,4 +244,17 @@ func fmtUser(u *discordgo.User) string {
 // logAttrs are the log fields every interaction line carries.
 func logAttrs(i *discordgo.Interaction, userID string) []any {
 	return []any{slog.String("interaction_id", i.ID), slog.String("guild_id", i.GuildID), slog.String("user_id", userID)}
+}
+
+// dispatchByPrefix runs the handler keyed by the custom_id's prefix (the
+// part before the first ':'), or refuses an unknown one privately.
+func (b *Bot) dispatchByPrefix(c *call, kind string, handlers map[string]func(*call), customID string) {
+	prefix, _, _ := strings.Cut(customID, ":")
+	h, ok := handlers[prefix]
+	if !ok {
+		b.log.Warn("unknown "+kind, append(logAttrs(c.i, c.userID()), "custom_id", customID)...)
+		c.ephemeral(c.l.t("err.unknown_command"))
+		return
+	}
+	h(c)
 }
