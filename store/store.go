@@ -116,9 +116,6 @@ func (db *DB) Close() error { return db.bolt.Close() }
 // Path is the file the database was opened from.
 func (db *DB) Path() string { return db.path }
 
-// Bolt exposes the underlying bbolt handle for tests and tools.
-func (db *DB) Bolt() *bolt.DB { return db.bolt }
-
 // migration upgrades a file from version From to From+1 inside the opening
 // transaction, so a crash mid-migration leaves the old version intact.
 type migration struct {

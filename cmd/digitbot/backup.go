@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/digitbot/digitbot/store"
-	bolt "go.etcd.io/bbolt"
 )
 
 // runBackup copies a database consistently:
@@ -89,7 +88,7 @@ func runBackup(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
-	if err := verifyBackup(tmp); err != nil {
+	if err := store.Verify(tmp); err != nil {
 		return fmt.Errorf("the copy failed verification; %s was left as it was: %w", *out, err)
 	}
 	// The target may have changed while copying: check it again.
@@ -124,32 +123,6 @@ func sameFile(a, b string) (bool, error) {
 	sa, errA := os.Stat(a)
 	sb, errB := os.Stat(b)
 	return errA == nil && errB == nil && os.SameFile(sa, sb), nil
-}
-
-// verifyBackup opens the copy on its own and runs bbolt's consistency check
-// and the store's schema check.
-func verifyBackup(path string) error {
-	b, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true, Timeout: time.Second})
-	if err != nil {
-		return err
-	}
-	err = b.View(func(tx *bolt.Tx) error {
-		for err := range tx.Check() {
-			return err
-		}
-		return nil
-	})
-	if cerr := b.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return err
-	}
-	db, err := store.Open(path, store.Options{ReadOnly: true})
-	if err != nil {
-		return err
-	}
-	return db.Close()
 }
 
 // checkBackupTarget refuses to replace what is not an earlier backup:
