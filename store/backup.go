@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/digitbot/digitbot/internal/atomicfile"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -26,39 +27,15 @@ func (db *DB) Backup(w io.Writer) (int64, error) {
 	return n, err
 }
 
-// BackupFile writes a hot backup to path atomically: into a temporary file
-// in the same directory, fsynced, then renamed over path (and the directory
-// fsynced), so path is always either the old file or a complete new one.
-func (db *DB) BackupFile(path string) (err error) {
-	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*.tmp")
+// BackupFile writes a hot backup to path atomically (see atomicfile), so
+// path is always either the old file or a complete new one.
+func (db *DB) BackupFile(path string) error {
+	err := atomicfile.Write(path, 0o600, func(w io.Writer) error {
+		_, err := db.Backup(w)
+		return err
+	})
 	if err != nil {
-		return fmt.Errorf("backup: %w", err)
-	}
-	defer func() {
-		if err != nil {
-			tmp.Close()
-			os.Remove(tmp.Name())
-		}
-	}()
-	if _, err = db.Backup(tmp); err != nil {
 		return fmt.Errorf("backup to %s: %w", path, err)
-	}
-	if err = tmp.Sync(); err != nil {
-		return fmt.Errorf("backup to %s: %w", path, err)
-	}
-	if err = tmp.Close(); err != nil {
-		return fmt.Errorf("backup to %s: %w", path, err)
-	}
-	if err = os.Chmod(tmp.Name(), 0o600); err != nil {
-		return fmt.Errorf("backup to %s: %w", path, err)
-	}
-	if err = os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("backup to %s: %w", path, err)
-	}
-	if d, derr := os.Open(dir); derr == nil {
-		d.Sync() // make the rename durable; not all filesystems support it
-		d.Close()
 	}
 	return nil
 }
@@ -151,37 +128,21 @@ func PruneBackups(dir string, keep int) error {
 // records that bbolt keeps in its free pages until they are reused are not
 // carried over. It is how an operator makes a deletion (/forget, a server
 // purge) reach the disk at once.
-func (db *DB) CompactTo(path string) (err error) {
-	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*.tmp")
-	if err != nil {
-		return fmt.Errorf("compact: %w", err)
-	}
-	tmpName := tmp.Name()
-	tmp.Close()
-	defer func() {
+func (db *DB) CompactTo(path string) error {
+	err := atomicfile.Fill(path, 0o600, func(tmp string) error {
+		dst, err := bolt.Open(tmp, 0o600, &bolt.Options{Timeout: time.Second})
 		if err != nil {
-			os.Remove(tmpName)
+			return err
 		}
-	}()
-	dst, err := bolt.Open(tmpName, 0o600, &bolt.Options{Timeout: time.Second})
+		// 64 MiB per transaction keeps memory bounded on large files.
+		if err := bolt.Compact(dst, db.bolt, 64<<20); err != nil {
+			dst.Close()
+			return err
+		}
+		return dst.Close()
+	})
 	if err != nil {
 		return fmt.Errorf("compact to %s: %w", path, err)
-	}
-	// 64 MiB per transaction keeps memory bounded on large files.
-	if err = bolt.Compact(dst, db.bolt, 64<<20); err != nil {
-		dst.Close()
-		return fmt.Errorf("compact to %s: %w", path, err)
-	}
-	if err = dst.Close(); err != nil {
-		return fmt.Errorf("compact to %s: %w", path, err)
-	}
-	if err = os.Rename(tmpName, path); err != nil {
-		return fmt.Errorf("compact to %s: %w", path, err)
-	}
-	if d, derr := os.Open(dir); derr == nil {
-		d.Sync()
-		d.Close()
 	}
 	return nil
 }

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/digitbot/digitbot/internal/atomicfile"
 	"github.com/digitbot/digitbot/store"
 )
 
@@ -71,34 +72,28 @@ func runBackup(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	// The copy goes to a temporary file next to the target and is verified
 	// there; the target is replaced only by a verified copy.
-	tmp, err := reserveTemp(*out)
-	if err != nil {
-		db.Close()
-		return err
-	}
-	defer os.Remove(tmp) // a no-op once renamed
-	if *compact {
-		err = db.CompactTo(tmp)
-	} else {
-		err = db.BackupFile(tmp)
-	}
+	err = atomicfile.Fill(*out, 0o600, func(tmp string) error {
+		var err error
+		if *compact {
+			err = db.CompactTo(tmp)
+		} else {
+			err = db.BackupFile(tmp)
+		}
+		if err != nil {
+			return err
+		}
+		if err := store.Verify(tmp); err != nil {
+			return fmt.Errorf("the copy failed verification; %s was left as it was: %w", *out, err)
+		}
+		// The target may have changed while copying: check it again.
+		return checkBackupTarget(*out, *force)
+	})
 	if cerr := db.Close(); err == nil {
 		err = cerr
 	}
 	if err != nil {
 		return err
 	}
-	if err := store.Verify(tmp); err != nil {
-		return fmt.Errorf("the copy failed verification; %s was left as it was: %w", *out, err)
-	}
-	// The target may have changed while copying: check it again.
-	if err := checkBackupTarget(*out, *force); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp, *out); err != nil {
-		return err
-	}
-	syncDir(filepath.Dir(*out))
 	fi, err := os.Stat(*out)
 	if err != nil {
 		return err
@@ -165,27 +160,4 @@ func isBoltFile(path string) (bool, error) {
 	}
 	const boltMagic = 0xED0CDAED
 	return binary.LittleEndian.Uint32(head[16:]) == boltMagic || binary.BigEndian.Uint32(head[16:]) == boltMagic, nil
-}
-
-// reserveTemp creates an empty temporary file next to path, to be written,
-// verified and renamed over path.
-func reserveTemp(path string) (string, error) {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
-	if err != nil {
-		return "", err
-	}
-	name := f.Name()
-	if err := f.Close(); err != nil {
-		os.Remove(name)
-		return "", err
-	}
-	return name, nil
-}
-
-// syncDir makes a rename in dir durable; not every filesystem supports it.
-func syncDir(dir string) {
-	if d, err := os.Open(dir); err == nil {
-		d.Sync()
-		d.Close()
-	}
 }

@@ -6,11 +6,10 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/digitbot/digitbot"
+	"github.com/digitbot/digitbot/internal/atomicfile"
 	"github.com/digitbot/digitbot/store"
 )
 
@@ -53,8 +52,8 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if *out == "-" {
 		return db.ExportCSV(ctx, scope, stdout)
 	}
-	if err := writeAtomically(*out, 0o600, func(w io.Writer) error { return db.ExportCSV(ctx, scope, w) }); err != nil {
-		return err
+	if err := atomicfile.Write(*out, 0o600, func(w io.Writer) error { return db.ExportCSV(ctx, scope, w) }); err != nil {
+		return fmt.Errorf("writing %s: %w", *out, err)
 	}
 	fmt.Fprintf(stderr, "wrote %s\n", *out)
 	return nil
@@ -79,32 +78,4 @@ func openForCLI(path string, timeout time.Duration) (*store.DB, error) {
 		return nil, fmt.Errorf("%s (%v)", de.Message, de.Err)
 	}
 	return nil, errors.New(digitbot.ErrorMessage(err))
-}
-
-// writeAtomically writes through fill into a temporary file next to path,
-// fsyncs it and renames it over path; on error path is untouched.
-func writeAtomically(path string, mode os.FileMode, fill func(io.Writer) error) error {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	err = fill(f)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Chmod(tmp, mode)
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	return nil
 }

@@ -5,12 +5,11 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/digitbot/digitbot"
 	"github.com/digitbot/digitbot/chart"
+	"github.com/digitbot/digitbot/internal/atomicfile"
 	"github.com/digitbot/digitbot/store"
 )
 
@@ -101,8 +100,10 @@ func runStats(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		_, err := stdout.Write(png)
 		return err
 	}
-	if err := writeStatsFile(*out, png); err != nil {
-		return err
+	// 0644: a chart holds only aggregates and is made to be shared.
+	err = atomicfile.Write(*out, 0o644, func(w io.Writer) error { _, err := w.Write(png); return err })
+	if err != nil {
+		return fmt.Errorf("writing %s: %w", *out, err)
 	}
 	fmt.Fprintf(stderr, "wrote %s (%d evaluations, %d bytes)\n", *out, stats.Total, len(png))
 	return nil
@@ -133,29 +134,4 @@ func scopeTitle(s digitbot.Scope, demo bool, lang string) string {
 	default:
 		return "All evaluations"
 	}
-}
-
-// writeStatsFile writes data to a temporary file in path's directory and
-// renames it over path, so readers see the old file or the new one.
-func writeStatsFile(path string, data []byte) error {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	_, err = f.Write(data)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Chmod(tmp, 0o644)
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	return nil
 }
