@@ -88,13 +88,34 @@ func TestServer_Metrics_ExposesBotCounters(t *testing.T) {
 	}
 }
 
+// A bot started without metrics holds a nil *Metrics and calls it on every
+// event: each method must be a no-op (a panic would take down the handler),
+// and the admin server then serves /healthz but no /metrics.
 func TestMetrics_NilIsSafe(t *testing.T) {
 	var m *admin.Metrics
-	m.ObservePrediction("ok", time.Millisecond)
-	m.ObserveReply(time.Millisecond)
-	m.ObserveEvaluation("right")
-	m.SetGatewayConnected(false)
-	m.ObserveRateLimited()
+	for name, call := range map[string]func(){
+		"ObservePrediction":   func() { m.ObservePrediction("ok", time.Millisecond) },
+		"ObserveReply":        func() { m.ObserveReply(time.Millisecond) },
+		"ObserveEvaluation":   func() { m.ObserveEvaluation("right") },
+		"SetGatewayConnected": func() { m.SetGatewayConnected(false) },
+		"ObserveRateLimited":  func() { m.ObserveRateLimited() },
+	} {
+		func() {
+			defer func() {
+				if r := recover(); r != nil {
+					t.Errorf("%s on a nil *Metrics panicked: %v", name, r)
+				}
+			}()
+			call()
+		}()
+	}
+	s := startServer(t, m, nil)
+	if code, body := get(t, "http://"+s.Addr()+"/healthz"); code != 200 {
+		t.Errorf("/healthz without metrics: %d %s", code, body)
+	}
+	if code, _ := get(t, "http://"+s.Addr()+"/metrics"); code != http.StatusNotFound {
+		t.Errorf("/metrics without metrics: status %d, want 404", code)
+	}
 }
 
 func TestCheckHealth_NothingListening(t *testing.T) {

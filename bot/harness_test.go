@@ -1,7 +1,6 @@
 package bot_test
 
 import (
-	"bytes"
 	"context"
 	"io"
 	"log/slog"
@@ -19,6 +18,7 @@ import (
 	"github.com/digitbot/digitbot/chart"
 	"github.com/digitbot/digitbot/classifier"
 	"github.com/digitbot/digitbot/discordtest"
+	"github.com/digitbot/digitbot/internal/digitbottest"
 	"github.com/digitbot/digitbot/models"
 	"github.com/digitbot/digitbot/store"
 )
@@ -102,25 +102,7 @@ type harness struct {
 	// db is the bbolt store, nil when harnessOptions.store replaced it.
 	db   *store.DB
 	sess *discordgo.Session
-	logs *syncBuffer
-}
-
-// syncBuffer collects log output from many goroutines.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
+	logs *digitbottest.SyncBuffer
 }
 
 func newHarness(t testing.TB, o harnessOptions) *harness {
@@ -173,7 +155,7 @@ func newHarness(t testing.TB, o harnessOptions) *harness {
 	if o.downloadWrap != nil {
 		download.Transport = o.downloadWrap(download.Transport)
 	}
-	logs := &syncBuffer{}
+	logs := &digitbottest.SyncBuffer{}
 	var logOut io.Writer = logs
 	if testing.Verbose() && os.Getenv("DIGITBOT_TEST_LOGS") != "" {
 		logOut = io.MultiWriter(logs, os.Stderr)

@@ -12,11 +12,12 @@ import (
 	"github.com/digitbot/digitbot"
 	"github.com/digitbot/digitbot/bot"
 	"github.com/digitbot/digitbot/discordtest"
+	"github.com/digitbot/digitbot/internal/digitbottest"
 	"github.com/digitbot/digitbot/store"
 )
 
 // shardBot builds (without starting) a bot for one shard on srv.
-func shardBot(t *testing.T, srv *discordtest.Server, shardID, shardCount int, identifyInterval time.Duration) (*bot.Bot, *syncBuffer) {
+func shardBot(t *testing.T, srv *discordtest.Server, shardID, shardCount int, identifyInterval time.Duration) (*bot.Bot, *digitbottest.SyncBuffer) {
 	t.Helper()
 	cls, err := sharedClassifier()
 	if err != nil {
@@ -33,7 +34,7 @@ func shardBot(t *testing.T, srv *discordtest.Server, shardID, shardCount int, id
 	}
 	srv.Configure(sess)
 	sess.ShardID, sess.ShardCount = shardID, shardCount
-	logs := &syncBuffer{}
+	logs := &digitbottest.SyncBuffer{}
 	b, err := bot.New(bot.Options{Session: sess, Classifier: cls, Store: db,
 		Render: func(digitbot.Stats, bot.ChartRequest) ([]byte, error) { return nil, nil },
 		Logger: slog.New(slog.NewJSONHandler(logs, nil)), HTTPClient: srv.HTTPClient(),
@@ -56,7 +57,7 @@ func TestBot_Shards_IdentifyInTurn(t *testing.T) {
 	const window = time.Second
 	srv := discordtest.New(t, discordtest.Options{MaxConcurrency: 1, IdentifyInterval: window})
 	bots := make([]*bot.Bot, 2)
-	logs := make([]*syncBuffer, 2)
+	logs := make([]*digitbottest.SyncBuffer, 2)
 	for i := range bots {
 		bots[i], logs[i] = shardBot(t, srv, i, 2, window+200*time.Millisecond)
 	}

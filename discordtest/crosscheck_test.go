@@ -2,7 +2,6 @@ package discordtest
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -12,28 +11,11 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/digitbot/digitbot/internal/digitbottest"
 )
-
-// syncBuffer collects a child's stderr for failure messages.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // TestCrossCheck_DiscordJS runs discord.js v14 (crosscheck/index.js) as an
 // independent client: it logs in, gets READY, registers commands, resumes
@@ -65,7 +47,7 @@ func TestCrossCheck_DiscordJS(t *testing.T) {
 	cmd.Dir = dir
 	// index.js finds discord.js in the cache, not next to itself.
 	cmd.Env = append(os.Environ(), "NODE_PATH="+modules)
-	var stderr syncBuffer
+	var stderr digitbottest.SyncBuffer
 	cmd.Stderr = &stderr
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {

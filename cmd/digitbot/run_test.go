@@ -11,7 +11,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -19,6 +18,7 @@ import (
 	"github.com/digitbot/digitbot/admin"
 	"github.com/digitbot/digitbot/config"
 	"github.com/digitbot/digitbot/discordtest"
+	"github.com/digitbot/digitbot/internal/digitbottest"
 	"github.com/digitbot/digitbot/store"
 )
 
@@ -77,7 +77,7 @@ func TestRun_UnexpectedArgument_IsAUsageError(t *testing.T) {
 }
 
 // newTestRunner wires a Runner to an in-process Discord.
-func newTestRunner(t *testing.T, srv *discordtest.Server, token string) (*Runner, *syncBuffer) {
+func newTestRunner(t *testing.T, srv *discordtest.Server, token string) (*Runner, *digitbottest.SyncBuffer) {
 	t.Helper()
 	cfg := config.Default()
 	cfg.Token = token
@@ -86,7 +86,7 @@ func newTestRunner(t *testing.T, srv *discordtest.Server, token string) (*Runner
 	cfg.DevGuildID = discordtest.DefaultGuildID
 	cfg.WatchedChannels = []string{discordtest.DefaultChannelID}
 	cfg.Workers = 2
-	logs := &syncBuffer{}
+	logs := &digitbottest.SyncBuffer{}
 	r := NewRunner()
 	r.Config, r.HaveConfig = cfg, true
 	r.LogOutput = logs
@@ -99,23 +99,6 @@ func newTestRunner(t *testing.T, srv *discordtest.Server, token string) (*Runner
 		return s, err
 	}
 	return r, logs
-}
-
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 func TestRunner_RunsTheWholeBot_HealthyAnswersAndShutsDownInOrder(t *testing.T) {

@@ -37,18 +37,11 @@ func decodeStatsPNG(t *testing.T, data []byte, size image.Point) {
 	}
 }
 
-func runMain(t *testing.T, args ...string) (code int, stdout, stderr string) {
-	t.Helper()
-	var out, errb bytes.Buffer
-	code = Main(context.Background(), args, &out, &errb)
-	return code, out.String(), errb.String()
-}
-
 func TestStats_Demo(t *testing.T) {
 	dir := t.TempDir()
 	for _, n := range []string{"0", "1", "1000"} {
 		path := filepath.Join(dir, "demo"+n+".png")
-		code, _, stderr := runMain(t, "stats", "--demo", n, "-o", path)
+		code, _, stderr := runCLI(t, "stats", "--demo", n, "-o", path)
 		if code != 0 {
 			t.Fatalf("--demo %s: exit %d: %s", n, code, stderr)
 		}
@@ -62,9 +55,9 @@ func TestStats_Demo(t *testing.T) {
 	a := filepath.Join(dir, "a.png")
 	b := filepath.Join(dir, "b.png")
 	c := filepath.Join(dir, "c.png")
-	runMain(t, "stats", "--demo", "300", "--seed", "5", "-o", a)
-	runMain(t, "stats", "--demo", "300", "--seed", "5", "-o", b)
-	runMain(t, "stats", "--demo", "300", "--seed", "6", "-o", c)
+	runCLI(t, "stats", "--demo", "300", "--seed", "5", "-o", a)
+	runCLI(t, "stats", "--demo", "300", "--seed", "5", "-o", b)
+	runCLI(t, "stats", "--demo", "300", "--seed", "6", "-o", c)
 	da, _ := os.ReadFile(a)
 	db, _ := os.ReadFile(b)
 	dc, _ := os.ReadFile(c)
@@ -74,7 +67,7 @@ func TestStats_Demo(t *testing.T) {
 }
 
 func TestStats_DemoToStdoutWithSizeAndLang(t *testing.T) {
-	code, stdout, stderr := runMain(t, "stats", "--demo", "50", "--lang", "es", "--width", "800", "--height", "600", "-o", "-")
+	code, stdout, stderr := runCLI(t, "stats", "--demo", "50", "--lang", "es", "--width", "800", "--height", "600", "-o", "-")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
@@ -99,7 +92,7 @@ func TestStats_UsageErrors(t *testing.T) {
 		"non-numeric demo": {"stats", "--demo", "many", "-o", out},
 	}
 	for name, args := range cases {
-		code, _, stderr := runMain(t, args...)
+		code, _, stderr := runCLI(t, args...)
 		if code != 2 {
 			t.Errorf("%s: exit %d, want 2 (stderr %q)", name, code, stderr)
 		}
@@ -118,7 +111,7 @@ func TestStats_MissingDatabaseFailsClearlyAndWritesNothing(t *testing.T) {
 	if err := os.WriteFile(out, []byte("old"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	code, _, stderr := runMain(t, "stats", "--db", filepath.Join(dir, "missing.db"), "-o", out)
+	code, _, stderr := runCLI(t, "stats", "--db", filepath.Join(dir, "missing.db"), "-o", out)
 	if code != 1 || !strings.Contains(stderr, "missing.db") {
 		t.Fatalf("exit %d, stderr %q: want 1 and the file named", code, stderr)
 	}
@@ -165,7 +158,7 @@ func TestStats_FromDatabaseByScope(t *testing.T) {
 	for _, scope := range [][]string{nil, {"--guild", "g1"}, {"--user", "bob"}, {"--guild", "g2", "--user", "bob"}, {"--guild", "nobody"}} {
 		out := filepath.Join(dir, "out.png")
 		args := append([]string{"stats", "--db", path, "-o", out}, scope...)
-		code, _, stderr := runMain(t, args...)
+		code, _, stderr := runCLI(t, args...)
 		if code != 0 {
 			t.Fatalf("%v: exit %d: %s", scope, code, stderr)
 		}

@@ -3,6 +3,7 @@ package digitbottest
 import (
 	"context"
 	"reflect"
+	"sync"
 	"testing"
 
 	"github.com/digitbot/digitbot"
@@ -55,5 +56,24 @@ func TestClassifier_AnswersTheScriptOrRefuses(t *testing.T) {
 	n := Number("31", 0.5, 0.5)
 	if n.Digit != -1 || !n.IsNumber() || n.Confidence != 0.25 || n.Digits[1].Input != Glyph(1) {
 		t.Errorf("number %+v", n)
+	}
+}
+
+func TestSyncBuffer_ConcurrentWritersAllLand(t *testing.T) {
+	var b SyncBuffer
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range 100 {
+				b.Write([]byte("x"))
+				_ = b.String()
+			}
+		}()
+	}
+	wg.Wait()
+	if got := len(b.String()); got != 800 {
+		t.Fatalf("%d bytes, want 800", got)
 	}
 }
