@@ -1,0 +1,79 @@
+package digitbot_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/digitbot/digitbot"
+)
+
+func TestValidSnowflake(t *testing.T) {
+	for id, want := range map[string]bool{
+		"123456789012345678":   true,
+		"18446744073709551615": true,  // max uint64
+		"18446744073709551616": false, // one more
+		"0":                    true,
+		"":                     false,
+		"-1":                   false,
+		"12a":                  false,
+		" 12":                  false,
+	} {
+		if got := digitbot.ValidSnowflake(id); got != want {
+			t.Errorf("ValidSnowflake(%q) = %v, want %v", id, got, want)
+		}
+	}
+}
+
+func TestGuildConfig_Validate(t *testing.T) {
+	many := make([]string, digitbot.MaxWatchedChannels+1)
+	for i := range many {
+		many[i] = "1"
+	}
+	for name, tc := range map[string]struct {
+		cfg  digitbot.GuildConfig
+		want string // "" = valid; else a part of the message
+	}{
+		"defaults":           {digitbot.GuildConfig{GuildID: "1"}, ""},
+		"threshold and list": {digitbot.GuildConfig{GuildID: "1", Threshold: 0.9, WatchedChannels: []string{"2", "3"}}, ""},
+		"no server":          {digitbot.GuildConfig{}, "server id"},
+		"threshold 1":        {digitbot.GuildConfig{GuildID: "1", Threshold: 1}, "threshold"},
+		"negative threshold": {digitbot.GuildConfig{GuildID: "1", Threshold: -0.5}, "threshold"},
+		"channel not an id":  {digitbot.GuildConfig{GuildID: "1", WatchedChannels: []string{"#general"}}, `"#general"`},
+		"too many channels":  {digitbot.GuildConfig{GuildID: "1", WatchedChannels: many}, "At most 100"},
+	} {
+		err := tc.cfg.Validate()
+		if tc.want == "" {
+			if err != nil {
+				t.Errorf("%s: %v", name, err)
+			}
+			continue
+		}
+		if err == nil || digitbot.ErrorCode(err) != digitbot.EINVALID || !strings.Contains(digitbot.ErrorMessage(err), tc.want) {
+			t.Errorf("%s: err = %v, want EINVALID mentioning %q", name, err, tc.want)
+		}
+	}
+}
+
+func TestParseLang(t *testing.T) {
+	for _, s := range []string{"en", "es"} {
+		if l, err := digitbot.ParseLang(s); err != nil || string(l) != s {
+			t.Errorf("ParseLang(%q) = %q, %v", s, l, err)
+		}
+	}
+	for _, s := range []string{"", "EN", "es-ES", "fr"} {
+		if l, err := digitbot.ParseLang(s); err == nil {
+			t.Errorf("ParseLang(%q) = %q, want an error", s, l)
+		}
+	}
+}
+
+func TestLangOfLocale(t *testing.T) {
+	for locale, want := range map[string]digitbot.Lang{
+		"es": digitbot.LangSpanish, "es-ES": digitbot.LangSpanish, "ES-419": digitbot.LangSpanish,
+		"en-US": digitbot.LangEnglish, "": digitbot.LangEnglish, "fr": digitbot.LangEnglish, "est": digitbot.LangEnglish,
+	} {
+		if got := digitbot.LangOfLocale(locale); got != want {
+			t.Errorf("LangOfLocale(%q) = %q, want %q", locale, got, want)
+		}
+	}
+}
