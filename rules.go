@@ -2,6 +2,7 @@ package digitbot
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -26,7 +27,7 @@ func DiscordCDNHosts() []string {
 
 // IsDiscordCDNHost reports whether host is one of DiscordCDNHosts.
 func IsDiscordCDNHost(host string) bool {
-	return host == "cdn.discordapp.com" || host == "media.discordapp.net"
+	return slices.Contains(DiscordCDNHosts(), host)
 }
 
 // ValidThreshold reports whether t can be a confidence threshold: strictly

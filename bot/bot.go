@@ -82,22 +82,20 @@ type Config struct {
 }
 
 // DefaultAllowedHosts are the hosts Discord serves attachments from.
-func DefaultAllowedHosts() []string {
-	return []string{"cdn.discordapp.com", "media.discordapp.net"}
-}
+func DefaultAllowedHosts() []string { return digitbot.DiscordCDNHosts() }
 
 func (c Config) withDefaults() Config {
-	if c.Threshold <= 0 || c.Threshold >= 1 {
+	if !digitbot.ValidThreshold(c.Threshold) {
 		c.Threshold = digitbot.DefaultThreshold
 	}
 	if c.ImagesPerMessage <= 0 {
 		c.ImagesPerMessage = 4
 	}
 	if c.MaxImageBytes <= 0 {
-		c.MaxImageBytes = 10 << 20
+		c.MaxImageBytes = digitbot.DefaultMaxImageBytes
 	}
 	if c.MaxImagePixels <= 0 {
-		c.MaxImagePixels = 40_000_000
+		c.MaxImagePixels = digitbot.DefaultMaxImagePixels
 	}
 	if c.DefaultLocale == "" {
 		c.DefaultLocale = "en"

@@ -157,7 +157,7 @@ func (f *fetcher) fetch(ctx context.Context, a *discordgo.MessageAttachment) ([]
 	}
 	limit := f.maxBytes
 	if limit <= 0 {
-		limit = 10 << 20
+		limit = digitbot.DefaultMaxImageBytes
 	}
 	data, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/bwmarrin/discordgo"
+	"github.com/digitbot/digitbot"
 )
 
 // lang is a language the bot answers in.
@@ -27,7 +28,7 @@ func (l lang) code() string {
 // parseLang maps a Discord locale ("es-ES", "es-419", "en-US", ...) or a
 // short code ("es", "en") to a language; anything not Spanish is English.
 func parseLang(locale string) lang {
-	if l := strings.ToLower(locale); l == "es" || strings.HasPrefix(l, "es-") {
+	if digitbot.LangOfLocale(locale) == digitbot.LangSpanish {
 		return langES
 	}
 	return langEN

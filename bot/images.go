@@ -138,7 +138,7 @@ func (b *Bot) guildSettings(ctx context.Context, guildID string) (digitbot.Guild
 		b.log.Error("reading the server config failed; using defaults", "guild_id", guildID, "err", err.Error())
 		return digitbot.GuildConfig{GuildID: guildID}, threshold
 	}
-	if cfg.Threshold > 0 && cfg.Threshold < 1 {
+	if digitbot.ValidThreshold(cfg.Threshold) {
 		threshold = cfg.Threshold
 	}
 	return cfg, threshold

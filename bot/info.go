@@ -192,7 +192,7 @@ func (b *Bot) configEmbed(l lang, cfg digitbot.GuildConfig) *discordgo.MessageEm
 		list = strings.Join(watched, "\n")
 	}
 	threshold := b.cfg.Threshold
-	if cfg.Threshold > 0 && cfg.Threshold < 1 {
+	if digitbot.ValidThreshold(cfg.Threshold) {
 		threshold = cfg.Threshold
 	}
 	return &discordgo.MessageEmbed{

@@ -253,7 +253,7 @@ func evaluatedEmbed(l lang, current *discordgo.MessageEmbed, e digitbot.Evaluati
 // Attachments within Embeds"); any other URL is returned unchanged.
 func attachmentRef(raw string) string {
 	u, err := url.Parse(raw)
-	if err != nil || u.Scheme != "https" || (u.Host != "cdn.discordapp.com" && u.Host != "media.discordapp.net") {
+	if err != nil || u.Scheme != "https" || !digitbot.IsDiscordCDNHost(u.Host) {
 		return raw
 	}
 	if !strings.HasPrefix(u.Path, "/attachments/") && !strings.HasPrefix(u.Path, "/ephemeral-attachments/") {

@@ -3,6 +3,7 @@ package chart
 import (
 	"image/color"
 
+	"github.com/digitbot/digitbot"
 	gochart "github.com/wcharczuk/go-chart/v2"
 	"github.com/wcharczuk/go-chart/v2/drawing"
 )
@@ -154,7 +155,7 @@ var textsES = texts{
 }
 
 func textsFor(lang string) texts {
-	if lang == "es" || (len(lang) > 3 && lang[:3] == "es-") {
+	if digitbot.LangOfLocale(lang) == digitbot.LangSpanish {
 		return textsES
 	}
 	return textsEN

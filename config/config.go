@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/BurntSushi/toml"
+	"github.com/digitbot/digitbot"
 )
 
 // Config is the whole configuration of a running bot.
@@ -86,17 +87,17 @@ func Default() Config {
 	return Config{
 		DatabasePath:         "digitbot.db",
 		MessageContentIntent: true,
-		Threshold:            0.70,
+		Threshold:            digitbot.DefaultThreshold,
 		ImagesPerMessage:     4,
-		MaxImageBytes:        10 << 20,
-		MaxImagePixels:       40_000_000,
+		MaxImageBytes:        digitbot.DefaultMaxImageBytes,
+		MaxImagePixels:       digitbot.DefaultMaxImagePixels,
 		Workers:              0, // one per CPU
 		QueueSize:            64,
 		RateLimitPerMinute:   12,
 		RateLimitBurst:       6,
 		DownloadTimeout:      Duration{15 * time.Second},
-		AllowedHosts:         []string{"cdn.discordapp.com", "media.discordapp.net"},
-		DefaultLocale:        "en",
+		AllowedHosts:         digitbot.DiscordCDNHosts(),
+		DefaultLocale:        string(digitbot.LangEnglish),
 		ShardCount:           1,
 		AdminAddr:            "127.0.0.1:9090",
 		LogLevel:             "info",
@@ -287,7 +288,7 @@ func (c Config) Validate() error {
 	switch {
 	case c.DatabasePath == "":
 		return bad("database", "", "must name the database file")
-	case !(c.Threshold > 0 && c.Threshold < 1):
+	case !digitbot.ValidThreshold(c.Threshold):
 		return bad("threshold", num(c.Threshold), "must be between 0 and 1 (e.g. 0.70)")
 	case c.ImagesPerMessage < 1 || c.ImagesPerMessage > 10:
 		return bad("images_per_message", num(c.ImagesPerMessage), "must be from 1 to 10 (Discord allows 10 attachments)")
@@ -307,7 +308,7 @@ func (c Config) Validate() error {
 		return bad("download_timeout", c.DownloadTimeout.String(), "must be from 1s to 2m")
 	case len(c.AllowedHosts) == 0:
 		return bad("allowed_hosts", "", "must list at least one host (Discord's CDN: cdn.discordapp.com, media.discordapp.net)")
-	case c.DefaultLocale != "en" && c.DefaultLocale != "es":
+	case !validLang(c.DefaultLocale):
 		return bad("default_locale", c.DefaultLocale, `must be "en" or "es"`)
 	case c.ShardCount < 1:
 		return bad("shard_count", num(c.ShardCount), "must be at least 1")
@@ -326,11 +327,11 @@ func (c Config) Validate() error {
 		}
 	}
 	for _, id := range c.WatchedChannels {
-		if !isSnowflake(id) {
+		if !digitbot.ValidSnowflake(id) {
 			return bad("watched_channels", id, "must be channel ids (numbers; right-click a channel → Copy Channel ID)")
 		}
 	}
-	if c.DevGuildID != "" && !isSnowflake(c.DevGuildID) {
+	if c.DevGuildID != "" && !digitbot.ValidSnowflake(c.DevGuildID) {
 		return bad("dev_guild_id", c.DevGuildID, "must be a server id (a number)")
 	}
 	if c.AdminAddr != "" {
@@ -349,11 +350,8 @@ func (c Config) Validate() error {
 	return nil
 }
 
-func isSnowflake(s string) bool {
-	if len(s) == 0 || len(s) > 20 {
-		return false
-	}
-	_, err := strconv.ParseUint(s, 10, 64)
+func validLang(s string) bool {
+	_, err := digitbot.ParseLang(s)
 	return err == nil
 }
 

@@ -392,31 +392,21 @@ func (db *DB) GuildConfig(ctx context.Context, guildID string) (digitbot.GuildCo
 }
 
 // MaxWatchedChannels bounds a server's watched channel list.
-const MaxWatchedChannels = 100
+const MaxWatchedChannels = digitbot.MaxWatchedChannels
 
-// SetGuildConfig validates and stores a server's configuration: Threshold
-// 0 (the default) or strictly between 0 and 1, channel ids numeric
-// (Discord snowflakes). Duplicate channels are dropped. UpdatedAt is set to
-// now when zero.
+// SetGuildConfig validates (GuildConfig.Validate) and stores a server's
+// configuration. Duplicate channels are dropped. UpdatedAt is set to now
+// when zero.
 func (db *DB) SetGuildConfig(ctx context.Context, cfg digitbot.GuildConfig) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if cfg.GuildID == "" {
-		return invalid("A server id is required.")
-	}
-	if cfg.Threshold != 0 && !(cfg.Threshold > 0 && cfg.Threshold < 1) {
-		return invalid("The confidence threshold must be between 0 and 1 (exclusive), or 0 for the default.")
-	}
-	if len(cfg.WatchedChannels) > MaxWatchedChannels {
-		return invalid("At most %d channels can be watched.", MaxWatchedChannels)
+	if err := cfg.Validate(); err != nil {
+		return err
 	}
 	seen := map[string]bool{}
 	var channels []string
 	for _, ch := range cfg.WatchedChannels {
-		if !isSnowflake(ch) {
-			return invalid("%q is not a channel id (a Discord id is a number).", ch)
-		}
 		if !seen[ch] {
 			seen[ch] = true
 			channels = append(channels, ch)
@@ -435,16 +425,4 @@ func (db *DB) SetGuildConfig(ctx context.Context, cfg digitbot.GuildConfig) erro
 		return tx.Bucket(bucketGuilds).Put([]byte(cfg.GuildID), v)
 	})
 	return storeError("set guild config", err)
-}
-
-func isSnowflake(s string) bool {
-	if len(s) == 0 || len(s) > 20 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return true
 }

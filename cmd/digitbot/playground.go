@@ -47,7 +47,7 @@ func runPlayground(ctx context.Context, args []string, stdout, stderr io.Writer)
 	if fs.NArg() > 0 {
 		return usagef("unexpected argument %q", fs.Arg(0))
 	}
-	if *lang != "en" && *lang != "es" {
+	if !validLang(*lang) {
 		return usagef("--lang %q: use en or es", *lang)
 	}
 	loopback, err := isLoopbackAddr(*addr)

@@ -62,7 +62,7 @@ func runStats(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return usagef("--demo N needs N >= 0, got %d", *demo)
 	case set["demo"] && (set["guild"] || set["user"]):
 		return usagef("--guild and --user select from a database; they do not apply to --demo")
-	case *lang != "en" && *lang != "es":
+	case !validLang(*lang):
 		return usagef("--lang must be en or es, got %q", *lang)
 	case *threshold <= 0 || *threshold > 1:
 		return usagef("--threshold must be in (0, 1], got %v", *threshold)
@@ -111,7 +111,7 @@ func runStats(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 
 // scopeTitle names what the image covers when --title is not given.
 func scopeTitle(s digitbot.Scope, demo bool, lang string) string {
-	es := lang == "es"
+	es := digitbot.Lang(lang) == digitbot.LangSpanish
 	switch {
 	case demo && es:
 		return "Demo de digitbot"
@@ -134,4 +134,10 @@ func scopeTitle(s digitbot.Scope, demo bool, lang string) string {
 	default:
 		return "All evaluations"
 	}
+}
+
+// validLang reports whether a --lang flag names a language the bot speaks.
+func validLang(s string) bool {
+	_, err := digitbot.ParseLang(s)
+	return err == nil
 }

@@ -266,6 +266,9 @@ func (s *Store) GuildConfig(ctx context.Context, guildID string) (digitbot.Guild
 }
 
 func (s *Store) SetGuildConfig(ctx context.Context, cfg digitbot.GuildConfig) error {
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	cfg.WatchedChannels = append([]string(nil), cfg.WatchedChannels...)
