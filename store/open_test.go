@@ -90,7 +90,10 @@ func writeVersion(t *testing.T, path string, v int) {
 	}
 }
 
-func TestStore_Schema_NewerVersionRefused(t *testing.T) {
+// newerSchemaFile creates a database written by a later digitbot: its
+// schema version is one above this binary's.
+func newerSchemaFile(t *testing.T) string {
+	t.Helper()
 	path := filepath.Join(t.TempDir(), "digitbot.db")
 	db, err := Open(path, Options{})
 	if err != nil {
@@ -98,8 +101,13 @@ func TestStore_Schema_NewerVersionRefused(t *testing.T) {
 	}
 	db.Close()
 	writeVersion(t, path, SchemaVersion+1)
+	return path
+}
+
+func TestStore_Schema_NewerVersionRefused(t *testing.T) {
+	path := newerSchemaFile(t)
 	for _, ro := range []bool{false, true} {
-		_, err = Open(path, Options{ReadOnly: ro})
+		_, err := Open(path, Options{ReadOnly: ro})
 		if err == nil {
 			t.Fatal("opened a file from the future")
 		}

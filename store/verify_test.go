@@ -35,14 +35,7 @@ func TestStore_Verify_AcceptsAGoodFileAndLeavesItUnchanged(t *testing.T) {
 }
 
 func TestStore_Verify_RefusesNewerSchema(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "digitbot.db")
-	db, err := Open(path, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	db.Close()
-	writeVersion(t, path, SchemaVersion+1)
-	err = Verify(path)
+	err := Verify(newerSchemaFile(t))
 	if err == nil || !strings.Contains(digitbot.ErrorMessage(err), "up to version") {
 		t.Fatalf("Verify(newer schema) = %v, want the schema refusal", err)
 	}

@@ -13,39 +13,21 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/digitbot/digitbot"
+	"github.com/digitbot/digitbot/internal/digitbottest"
 	"github.com/digitbot/digitbot/store"
 )
-
-// lockedBuffer collects a command's output from several goroutines.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 // runningPlayground is `digitbot playground` started by a test.
 type runningPlayground struct {
 	url    string
 	stop   context.CancelFunc
 	done   chan error
-	stdout *lockedBuffer
-	stderr *lockedBuffer
+	stdout *digitbottest.SyncBuffer
+	stderr *digitbottest.SyncBuffer
 }
 
 var urlLine = regexp.MustCompile(`Open (http://\S+/) in your browser`)
@@ -55,7 +37,7 @@ var urlLine = regexp.MustCompile(`Open (http://\S+/) in your browser`)
 func startPlayground(t *testing.T, args ...string) *runningPlayground {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	p := &runningPlayground{stop: cancel, done: make(chan error, 1), stdout: &lockedBuffer{}, stderr: &lockedBuffer{}}
+	p := &runningPlayground{stop: cancel, done: make(chan error, 1), stdout: &digitbottest.SyncBuffer{}, stderr: &digitbottest.SyncBuffer{}}
 	go func() {
 		p.done <- runPlayground(ctx, append([]string{"--addr", "127.0.0.1:0"}, args...), p.stdout, p.stderr)
 	}()
