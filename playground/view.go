@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/bwmarrin/discordgo"
+	"github.com/digitbot/digitbot"
 	"github.com/digitbot/digitbot/discordtest"
 )
 
@@ -226,7 +227,7 @@ func (p *Playground) reply(id string, ref *discordgo.Message) *replyView {
 // page only loads images from its own origin.
 func fileURL(cdn string) string {
 	u, err := url.Parse(cdn)
-	if err != nil || (u.Host != "cdn.discordapp.com" && u.Host != "media.discordapp.net") {
+	if err != nil || !digitbot.IsDiscordCDNHost(u.Host) {
 		return ""
 	}
 	parts := strings.Split(strings.TrimPrefix(u.EscapedPath(), "/"), "/")
