@@ -15,12 +15,11 @@ import (
 	"github.com/digitbot/digitbot"
 )
 
-// Default limits. A Discord attachment is at most 10 MiB by default; 40
-// megapixels covers the photos of current phones (48 MP sensors bin to 12 MP
-// by default) while bounding a decoded RGBA image to 160 MB.
+// Default limits: the domain's (see digitbot.DefaultMaxImageBytes and
+// digitbot.DefaultMaxImagePixels for why these values).
 const (
-	DefaultMaxBytes  = 10 << 20
-	DefaultMaxPixels = 40_000_000
+	DefaultMaxBytes  = digitbot.DefaultMaxImageBytes
+	DefaultMaxPixels = digitbot.DefaultMaxImagePixels
 )
 
 // format is one image format we decode. We call each decoder directly,
