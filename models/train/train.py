@@ -469,6 +469,9 @@ def parse_args():
     ap.add_argument("--epochs", type=int, default=12)
     ap.add_argument("--batch", type=int, default=128, help="MNIST digits per batch (non-digits and font digits join them)")
     ap.add_argument("--lr", type=float, default=3e-3)
+    ap.add_argument("--label-smoothing", type=float, default=0.0,
+                    help="label smoothing of the training loss (0: none; the fitted temperature must then restore "
+                         "calibration)")
     ap.add_argument("--seed", type=int, default=20261126)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--negative-pool", type=int, default=24000, help="synthetic non-digits drawn for training")
@@ -547,7 +550,7 @@ def train(args, data, synth, gen):
     steps_per_epoch = math.ceil(x_mnist.shape[0] / args.batch)
     sched = torch.optim.lr_scheduler.OneCycleLR(
         opt, max_lr=args.lr, epochs=max(args.epochs, 1), steps_per_epoch=steps_per_epoch, pct_start=0.2)
-    loss_fn = nn.CrossEntropyLoss()
+    loss_fn = nn.CrossEntropyLoss(label_smoothing=args.label_smoothing)
     t0 = time.time()
     for epoch in range(args.epochs):
         te = time.time()
@@ -790,7 +793,8 @@ def write_card(args, model, export, data, synth, m, sha, pixels, logits, seconds
             "epochs": args.epochs,
             "seconds": round(seconds, 1),
             "seed": args.seed,
-            "augmentation": AUGMENTATION,
+            "augmentation": AUGMENTATION if args.label_smoothing == 0 else AUGMENTATION.replace(
+                "No label smoothing", "Label smoothing %g" % args.label_smoothing),
             "framework": "torch %s, onnx %s, python %d.%d" % (
                 torch.__version__, onnx.__version__, sys.version_info[0], sys.version_info[1]),
             "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
