@@ -161,13 +161,6 @@ func (s *Server) wrap(pattern string, auth bool, h handlerFunc) http.Handler {
 			s.notifyLocked()
 			s.mu.Unlock()
 		}()
-		if d := s.responseDelay(norm); d > 0 {
-			select {
-			case <-time.After(d):
-			case <-r.Context().Done():
-				return
-			}
-		}
 		if s.applyRateLimit(rec, norm, pattern) {
 			return
 		}

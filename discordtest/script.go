@@ -3,7 +3,6 @@ package discordtest
 import (
 	"context"
 	"encoding/json"
-	"sort"
 
 	"github.com/bwmarrin/discordgo"
 )
@@ -35,19 +34,6 @@ func (s *Server) WaitCommands(ctx context.Context, guildID string, names ...stri
 	})
 }
 
-// WaitConnections waits until n gateway connections are ready.
-func (s *Server) WaitConnections(ctx context.Context, n int) error {
-	return s.waitFor(ctx, func() bool {
-		c := 0
-		for conn := range s.conns {
-			if conn.ready && !conn.closing {
-				c++
-			}
-		}
-		return c >= n
-	})
-}
-
 // Requests returns the REST calls answered so far.
 func (s *Server) Requests() []Request {
 	s.mu.Lock()
@@ -63,16 +49,15 @@ type Guild struct {
 	Channels []Channel
 }
 
-// Channel describes a guild text channel or a DM channel.
+// Channel describes a guild text channel.
 type Channel struct {
-	ID          string
-	GuildID     string // "" for a DM
-	Name        string
-	RecipientID string // the user of a DM channel
+	ID      string
+	GuildID string
+	Name    string
 }
 
 func channelInfo(c *channelState) Channel {
-	return Channel{ID: c.ID, GuildID: c.GuildID, Name: c.Name, RecipientID: c.Recipient}
+	return Channel{ID: c.ID, GuildID: c.GuildID, Name: c.Name}
 }
 
 // Guilds lists the guilds and their channels, in creation order.
@@ -88,20 +73,6 @@ func (s *Server) Guilds() []Guild {
 		}
 		out = append(out, gi)
 	}
-	return out
-}
-
-// DMChannels lists the DM channels opened so far.
-func (s *Server) DMChannels() []Channel {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var out []Channel
-	for _, c := range s.channels {
-		if c.Type == 1 {
-			out = append(out, channelInfo(c))
-		}
-	}
-	sort.Slice(out, func(i, j int) bool { return snowflakeLess(out[i].ID, out[j].ID) })
 	return out
 }
 

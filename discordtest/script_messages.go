@@ -303,25 +303,6 @@ func (s *Server) Message(id string) (*Message, bool) {
 	return s.snapshotLocked(sm), true
 }
 
-// MessageVersions returns every version of a message, oldest first, the
-// current one last.
-func (s *Server) MessageVersions(id string) []*Message {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	sm, ok := s.messages[id]
-	if !ok {
-		return nil
-	}
-	var out []*Message
-	for _, v := range sm.versions {
-		old := *sm
-		old.msg = v
-		old.versions = nil
-		out = append(out, s.snapshotLocked(&old))
-	}
-	return append(out, s.snapshotLocked(sm))
-}
-
 // Messages returns the messages of a channel (including ephemeral and
 // deleted ones), oldest first.
 func (s *Server) Messages(channelID string) []*Message {
@@ -358,36 +339,4 @@ func (s *Server) DMChannel(userID string) string {
 	defer s.mu.Unlock()
 	s.ensureUserLocked(&discordgo.User{ID: userID})
 	return s.dmChannelLocked(userID).ID
-}
-
-// EditMessage edits a user's message as that user would (MESSAGE_UPDATE,
-// with the Message Content rule applied).
-func (s *Server) EditMessage(id, content string) (*Message, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	sm, ok := s.messages[id]
-	if !ok || sm.deleted {
-		return nil, fmt.Errorf("discordtest: unknown message %s", id)
-	}
-	if sm.msg.Author.ID == s.opts.AppID {
-		return nil, errors.New("discordtest: the bot edits its messages through the API")
-	}
-	in := &msgInput{present: map[string]bool{"content": true}, content: content}
-	if aerr := s.applyEditLocked(sm, in, ""); aerr != nil {
-		return nil, aerr
-	}
-	return s.snapshotLocked(sm), nil
-}
-
-// DeleteMessage deletes any message as its author or a moderator would
-// (MESSAGE_DELETE).
-func (s *Server) DeleteMessage(id string) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	sm, ok := s.messages[id]
-	if !ok || sm.deleted {
-		return fmt.Errorf("discordtest: unknown message %s", id)
-	}
-	s.deleteMessageLocked(sm)
-	return nil
 }
