@@ -4,6 +4,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
+	"strings"
+	"unicode/utf8"
 
 	"github.com/bwmarrin/discordgo"
 )
@@ -150,8 +153,10 @@ func (s *Server) interactionHandleLocked(it *interactionState) (*Interaction, er
 }
 
 // RunSlashCommand invokes a registered chat-input command as a user. The
-// options are checked against the registered definition (unknown option,
-// missing required option, wrong type or choice → error).
+// options are checked against the registered definition as Discord's
+// client checks them (unknown option, missing required option, wrong type,
+// not a choice, outside min_value..max_value or min_length..max_length →
+// error).
 func (s *Server) RunSlashCommand(o CommandOptions) (*Interaction, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -229,7 +234,15 @@ func (s *Server) optionValueLocked(d *wireCommandOption, v any, ch *channelState
 			return nil, fmt.Errorf("want a string, got %T", v)
 		}
 		if len(d.Choices) > 0 && !hasChoice(d.Choices, str) {
-			return nil, fmt.Errorf("%q is not one of the choices", str)
+			return nil, fmt.Errorf("%q is not one of %s", str, choiceList(d.Choices))
+		}
+		// The client counts characters, not bytes.
+		n := utf8.RuneCountInString(str)
+		if d.MinLength != nil && n < *d.MinLength {
+			return nil, fmt.Errorf("%q is shorter than the minimum of %d characters", str, *d.MinLength)
+		}
+		if d.MaxLength != nil && n > *d.MaxLength {
+			return nil, fmt.Errorf("%q is longer than the maximum of %d characters", str, *d.MaxLength)
 		}
 		return str, nil
 	case optInteger:
@@ -243,17 +256,32 @@ func (s *Server) optionValueLocked(d *wireCommandOption, v any, ch *channelState
 			return nil, fmt.Errorf("want an integer, got %T", v)
 		}
 		if len(d.Choices) > 0 && !hasChoice(d.Choices, n) {
-			return nil, fmt.Errorf("%d is not one of the choices", n)
+			return nil, fmt.Errorf("%d is not one of %s", n, choiceList(d.Choices))
+		}
+		if err := checkBounds(d, float64(n)); err != nil {
+			return nil, err
 		}
 		return n, nil
 	case optNumber:
+		var f float64
 		switch x := v.(type) {
 		case float64:
-			return x, nil
+			f = x
 		case int:
-			return float64(x), nil
+			f = float64(x)
+		default:
+			return nil, fmt.Errorf("want a number, got %T", v)
 		}
-		return nil, fmt.Errorf("want a number, got %T", v)
+		if math.IsNaN(f) || math.IsInf(f, 0) {
+			return nil, fmt.Errorf("%v is not a number Discord accepts", f)
+		}
+		if len(d.Choices) > 0 && !hasChoice(d.Choices, f) {
+			return nil, fmt.Errorf("%v is not one of %s", f, choiceList(d.Choices))
+		}
+		if err := checkBounds(d, f); err != nil {
+			return nil, err
+		}
+		return f, nil
 	case optBoolean:
 		b, ok := v.(bool)
 		if !ok {
@@ -315,6 +343,27 @@ func (s *Server) optionValueLocked(d *wireCommandOption, v any, ch *channelState
 	return nil, fmt.Errorf("option type %d not supported by the script", d.Type)
 }
 
+// checkBounds refuses a number outside the option's min_value..max_value,
+// which Discord's client does not let a user submit.
+func checkBounds(d *wireCommandOption, f float64) error {
+	if d.MinValue != nil && f < *d.MinValue {
+		return fmt.Errorf("%v is below the minimum %v", f, *d.MinValue)
+	}
+	if d.MaxValue != nil && f > *d.MaxValue {
+		return fmt.Errorf("%v is above the maximum %v", f, *d.MaxValue)
+	}
+	return nil
+}
+
+// choiceList names the choices' values for an error message.
+func choiceList(choices []wireChoice) string {
+	vals := make([]string, len(choices))
+	for i, c := range choices {
+		vals[i] = fmt.Sprint(c.Value)
+	}
+	return strings.Join(vals, ", ")
+}
+
 func hasChoice(choices []wireChoice, v any) bool {
 	for _, c := range choices {
 		switch want := c.Value.(type) {
@@ -324,6 +373,9 @@ func hasChoice(choices []wireChoice, v any) bool {
 			}
 		case float64:
 			if n, ok := v.(int64); ok && float64(n) == want {
+				return true
+			}
+			if f, ok := v.(float64); ok && f == want {
 				return true
 			}
 		}
