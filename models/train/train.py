@@ -852,6 +852,16 @@ def recorded_command():
     return " ".join(["/usr/bin/python3", "models/train/train.py"] + [shlex.quote(a) for a in argv])
 
 
+def trained_how(args):
+    """How the weights came about, for the card: from scratch, or fine-tuned from an exported model."""
+    if not args.init_onnx:
+        return "Trained from scratch"
+    with open(args.init_onnx, "rb") as f:
+        base = hashlib.sha256(f.read()).hexdigest()
+    steps = "%d steps" % (args.max_steps * args.epochs) if args.max_steps else "%d epochs" % args.epochs
+    return "Fine-tuned (%s) from the model with onnx sha256 %s..., itself trained from scratch," % (steps, base[:12])
+
+
 def write_card(args, model, export, data, synth, m, sha, pixels, logits, seconds):
     layers = describe_layers(export)
     macs = sum(l["macs"] for l in layers)
@@ -866,14 +876,14 @@ def write_card(args, model, export, data, synth, m, sha, pixels, logits, seconds
         "name": "digitbot-mnist-cnn",
         "description": (
             "%s convnet (3x3 valid convolutions with ReLU, BatchNorm folded in at export), "
-            "%d parameters, %d multiply-adds per image. Trained from scratch on 55,000 of the 60,000 "
+            "%d parameters, %d multiply-adds per image. %s on 55,000 of the 60,000 "
             "MNIST training digits (5,000 held out for calibration), synthetic non-digits and font digits, "
             "with augmentation for robustness to real uploads. Outputs 11 raw logits (no softmax in the "
             "graph): digits 0-9 and class 10, not a digit; divide them by the temperature before the "
             "softmax. A picture is refused when logit 10 is the largest; its bias was shifted by %+.3f so that "
             "%.2f%% of the held-out digits of the fit split are refused. test_accuracy is the argmax "
             "over the 10 digit logits; over all 11 (a refused digit counts as wrong) it is %.4f."
-            % (arch, total_params, macs, m["not_digit_shift"], 100 * args.refuse_digits, m["test_correct_11"] / total)),
+            % (arch, total_params, macs, trained_how(args), m["not_digit_shift"], 100 * args.refuse_digits, m["test_correct_11"] / total)),
         "layers": [{k: l[k] for k in ("name", "type", "output_shape", "params")} for l in layers],
         "total_params": int(total_params),
         "opset": OPSET,
