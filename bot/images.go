@@ -160,8 +160,8 @@ func (b *Bot) watched(cfg digitbot.GuildConfig, channelID string) bool {
 // (a server's preferred locale is en-US unless someone changed it, so
 // English there says nothing).
 func (b *Bot) messageLang(guildID string) lang {
-	if guildID != "" && b.s.StateEnabled && b.s.State != nil {
-		if g, err := b.s.State.Guild(guildID); err == nil && parseLang(g.PreferredLocale) == langES {
+	if st := b.stateFor(guildID); guildID != "" && st != nil {
+		if g, err := st.Guild(guildID); err == nil && parseLang(g.PreferredLocale) == langES {
 			return langES
 		}
 	}
