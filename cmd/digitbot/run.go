@@ -252,6 +252,18 @@ func (m *Runner) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	bt := m.Bot
+	shardStatus := func() []admin.ShardStatus {
+		var out []admin.ShardStatus
+		for _, s := range bt.Shards() {
+			out = append(out, admin.ShardStatus{ID: s.ID, State: s.State, Latency: s.Latency, Reconnects: s.Reconnects})
+		}
+		return out
+	}
+	m.Metrics.WatchShards(shardStatus)
+	if m.Admin != nil {
+		m.Admin.ReportShards(shardStatus)
+	}
 	if err := m.Bot.Start(ctx); err != nil {
 		var ge *bot.GatewayError
 		if errors.As(err, &ge) {
