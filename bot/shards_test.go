@@ -2,7 +2,6 @@ package bot_test
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"testing"
 	"time"
@@ -120,20 +119,9 @@ func TestBot_FourShards_OneProcess(t *testing.T) {
 
 	// Every event went to one session, of the right shard; each upload
 	// got one reply.
-	shardOf := shardOfSession(srv)
-	delivered := map[string][]int{}
-	for _, e := range srv.GatewayEvents() {
-		if e.Type == "MESSAGE_CREATE" && !e.Replayed {
-			var m struct {
-				ID string `json:"id"`
-			}
-			_ = json.Unmarshal(e.Data, &m)
-			delivered[m.ID] = append(delivered[m.ID], shardOf[e.SessionID])
-		}
-	}
 	posted[dm.ID] = 0
 	for id, k := range posted {
-		if got := delivered[id]; len(got) != 1 || got[0] != k {
+		if got := srv.DeliveredTo(id); len(got) != 1 || got[0] != k {
 			t.Errorf("message %s (shard %d) was delivered to shards %v", id, k, got)
 		}
 		if n := len(h.repliesTo(id, 1)); n != 1 {

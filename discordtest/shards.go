@@ -1,6 +1,7 @@
 package discordtest
 
 import (
+	"encoding/json"
 	"net/http"
 	"strconv"
 )
@@ -178,6 +179,33 @@ func (s *Server) ShardSessions() map[int]int {
 			}
 			out[id]++
 		}
+	}
+	return out
+}
+
+// DeliveredTo lists the shards whose sessions a message's MESSAGE_CREATE
+// was dispatched to (unsharded sessions count as shard 0), once per
+// dispatch, replays on RESUME left out: a test checks with it that an
+// event reached exactly the shard Discord would send it to.
+func (s *Server) DeliveredTo(messageID string) []int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []int
+	for _, e := range s.sentEvents {
+		if e.Op != opDispatch || e.Type != "MESSAGE_CREATE" || e.Replayed {
+			continue
+		}
+		var m struct {
+			ID string `json:"id"`
+		}
+		if json.Unmarshal(e.Data, &m) != nil || m.ID != messageID {
+			continue
+		}
+		shard := 0
+		if sess, ok := s.sessions[e.SessionID]; ok && sess.shard != nil {
+			shard = sess.shard[0]
+		}
+		out = append(out, shard)
 	}
 	return out
 }

@@ -56,13 +56,16 @@ func openShard(t *testing.T, srv *Server, id, count int) (*discordgo.Session, in
 func TestGatewayBot_ReportsShardsAndSessionStarts(t *testing.T) {
 	t.Parallel()
 	var guilds []GuildOptions
-	for n := range 2500 {
+	for n := range 1001 {
 		guilds = append(guilds, GuildOptions{ID: GuildIDOnShard(n%3, 3, n), Name: "g"})
 	}
-	srv := New(t, Options{Guilds: guilds, MaxConcurrency: 4, Sharding: ShardOptions{SessionStarts: 50}})
+	if gb := gatewayBot(t, New(t, Options{Guilds: guilds})); gb.Shards != 2 {
+		t.Errorf("shards = %d for 1,001 servers, want 2 (one per 1,000)", gb.Shards)
+	}
+	srv := New(t, Options{Guilds: guilds[:3], MaxConcurrency: 4, Sharding: ShardOptions{SessionStarts: 50}})
 	gb := gatewayBot(t, srv)
-	if gb.Shards != 3 {
-		t.Errorf("shards = %d for 2,500 servers, want 3 (one per 1,000)", gb.Shards)
+	if gb.Shards != 1 {
+		t.Errorf("shards = %d for 3 servers, want 1", gb.Shards)
 	}
 	l := gb.SessionStartLimit
 	if l.Total != 50 || l.Remaining != 50 || l.MaxConcurrency != 4 || l.ResetAfter <= 0 {
@@ -149,6 +152,11 @@ func TestGateway_FourShards_RoutingAndDropShard(t *testing.T) {
 	posted[dm.ID] = 0
 	for id, want := range posted {
 		recs[want].wait(t, "MESSAGE_CREATE", func(e *discordgo.Event) bool { return e.Struct.(*discordgo.MessageCreate).ID == id })
+	}
+	for id, want := range posted {
+		if got := srv.DeliveredTo(id); len(got) != 1 || got[0] != want {
+			t.Errorf("DeliveredTo(%s) = %v, want [%d]", id, got, want)
+		}
 	}
 	for shard, rec := range recs {
 		for _, e := range rec.all("MESSAGE_CREATE") {
