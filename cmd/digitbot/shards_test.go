@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"os"
@@ -129,5 +130,37 @@ func TestRunner_FleetOfTwo_EachRunsItsShards(t *testing.T) {
 				t.Errorf("process %d /metrics lacks %s", i, want)
 			}
 		}
+	}
+}
+
+// Shard settings Discord refuses stop `digitbot run` with exit code 1
+// and what to change, before anything else happens; so do too few
+// session starts left.
+func TestRunner_ShardSettingsRefused_SayWhatToChange(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		opts discordtest.ShardOptions
+		left int
+		want string
+	}{
+		{name: "4010", opts: discordtest.ShardOptions{ShardCountMultiple: 4}, want: "shard_count"},
+		{name: "session starts", left: 1, want: "session starts"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := discordtest.New(t, discordtest.Options{MessageContentAllowed: true, Sharding: tc.opts, MaxConcurrency: 2})
+			if tc.left > 0 {
+				srv.SetSessionStartsRemaining(tc.left)
+			}
+			r, logs := newTestRunner(t, srv, srv.Token())
+			r.Config.ShardCount = config.ShardCount{N: 2}
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			defer cancel()
+			err := r.Run(ctx)
+			r.Close()
+			var ee *exitError
+			if !errors.As(err, &ee) || ee.code != 1 || !strings.Contains(ee.msg, tc.want) {
+				t.Fatalf("Run = %v, want exit 1 saying %q\n%s", err, tc.want, logs.String())
+			}
+		})
 	}
 }
