@@ -443,7 +443,7 @@ func (s *Server) identify(c *gwConn, raw json.RawMessage) {
 			c.session.conn = nil
 		}
 	}
-	s.sessionStarts++
+	s.idStarts++
 	sess := &gwSession{id: randomToken(16), intents: intents, shard: d.Shard, compress: d.Compress, conn: c, version: c.version}
 	s.sessions[sess.id] = sess
 	c.session = sess

@@ -72,7 +72,7 @@ type Options struct {
 	// on Discord); tests shorten it.
 	IdentifyInterval time.Duration
 	// Sharding: the recommended shard count, the servers a shard may
-	// hold (4011 above), the session start limit (shards.go).
+	// hold (more: close 4011), the session start limit (shards.go).
 	Sharding ShardOptions
 	// Clock measures interaction deadlines (default real time).
 	Clock Clock
@@ -138,36 +138,36 @@ type Server struct {
 	transport  *rewriteTransport // shared by every HTTPClient
 	upgrader   websocket.Upgrader
 
-	mu            sync.Mutex
-	token         string        // the valid bot token; RevokeToken replaces it
-	changed       chan struct{} // closed and replaced on every state change
-	closed        bool
-	lastID        uint64
-	users         map[string]*wireUser
-	guilds        map[string]*guildState
-	guildOrder    []string
-	channels      map[string]*channelState
-	messages      map[string]*storedMessage
-	channelMsgs   map[string][]string
-	messageOrder  []string                  // every message id, oldest first
-	files         map[string]*storedFile    // by attachment id
-	commands      map[string][]*wireCommand // "" = global
-	interactions  map[string]*interactionState
-	byToken       map[string]*interactionState
-	sessions      map[string]*gwSession
-	conns         map[*gwConn]struct{}
-	identifies    []IdentifyInfo
-	resumes       []ResumeInfo
-	closeCodes    []int
-	heartbeats    int
-	lastIdentify  map[int]time.Time // by rate_limit_key, when MaxConcurrency > 0
-	sessionStarts int               // IDENTIFYs that started a session (shards.go)
-	noACKs        bool              // fault: heartbeats are not acknowledged
-	sentEvents    []GatewayEvent
-	requests      []Request
-	rateLimits    map[string]*rateLimitFault
-	subscribers   map[*subscriber]struct{}
-	wg            sync.WaitGroup
+	mu           sync.Mutex
+	token        string        // the valid bot token; RevokeToken replaces it
+	changed      chan struct{} // closed and replaced on every state change
+	closed       bool
+	lastID       uint64
+	users        map[string]*wireUser
+	guilds       map[string]*guildState
+	guildOrder   []string
+	channels     map[string]*channelState
+	messages     map[string]*storedMessage
+	channelMsgs  map[string][]string
+	messageOrder []string                  // every message id, oldest first
+	files        map[string]*storedFile    // by attachment id
+	commands     map[string][]*wireCommand // "" = global
+	interactions map[string]*interactionState
+	byToken      map[string]*interactionState
+	sessions     map[string]*gwSession
+	conns        map[*gwConn]struct{}
+	identifies   []IdentifyInfo
+	resumes      []ResumeInfo
+	closeCodes   []int
+	heartbeats   int
+	lastIdentify map[int]time.Time // by rate_limit_key, when MaxConcurrency > 0
+	idStarts     int               // session starts: IDENTIFYs that began a session (shards.go)
+	noACKs       bool              // fault: heartbeats are not acknowledged
+	sentEvents   []GatewayEvent
+	requests     []Request
+	rateLimits   map[string]*rateLimitFault
+	subscribers  map[*subscriber]struct{}
+	wg           sync.WaitGroup
 }
 
 // NewServer starts a server on 127.0.0.1 with a random port.

@@ -81,7 +81,7 @@ func (s *Server) shardRefusalLocked(shard *[2]int) (int, string) {
 	if n > o.MaxGuildsPerShard {
 		return CloseShardingRequired, "Sharding required."
 	}
-	if s.sessionStarts >= o.SessionStarts {
+	if s.idStarts >= o.SessionStarts {
 		return CloseAuthenticationFailed, "Authentication failed."
 	}
 	return 0, ""
@@ -105,7 +105,7 @@ func (s *Server) getGatewayBot(w http.ResponseWriter, r *http.Request) *APIError
 	s.mu.Lock()
 	o := s.opts.Sharding.withDefaults()
 	body := map[string]any{"url": s.wsURL, "shards": s.recommendedShardsLocked(),
-		"session_start_limit": map[string]int{"total": o.SessionStarts, "remaining": max(o.SessionStarts-s.sessionStarts, 0),
+		"session_start_limit": map[string]int{"total": o.SessionStarts, "remaining": max(o.SessionStarts-s.idStarts, 0),
 			"reset_after": sessionStartResetMS, "max_concurrency": max(s.opts.MaxConcurrency, 1)}}
 	s.mu.Unlock()
 	writeJSON(w, http.StatusOK, body)
@@ -116,7 +116,7 @@ func (s *Server) getGatewayBot(w http.ResponseWriter, r *http.Request) *APIError
 func (s *Server) SessionStarts() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.sessionStarts
+	return s.idStarts
 }
 
 // SetSessionStartsRemaining makes GET /gateway/bot report n session
@@ -124,7 +124,7 @@ func (s *Server) SessionStarts() int {
 func (s *Server) SetSessionStartsRemaining(n int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.sessionStarts = max(s.opts.Sharding.withDefaults().SessionStarts-n, 0)
+	s.idStarts = max(s.opts.Sharding.withDefaults().SessionStarts-n, 0)
 }
 
 // ShardOf is the shard a server's events go to with count shards:
