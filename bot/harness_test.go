@@ -89,6 +89,14 @@ type harnessOptions struct {
 	// bbolt file) when set, e.g. with the scripted doubles of digitbottest.
 	classifier digitbot.Classifier
 	store      digitbot.Store
+	// guilds replace the test guild; sharding, serverSharding,
+	// maxConcurrency and identifyWindow set up several shards
+	// (shards_test.go).
+	guilds         []discordtest.GuildOptions
+	sharding       *bot.Sharding
+	serverSharding discordtest.ShardOptions
+	maxConcurrency int
+	identifyWindow time.Duration
 }
 
 func defaultHarness() harnessOptions {
@@ -115,15 +123,22 @@ func newHarness(t testing.TB, o harnessOptions) *harness {
 		}
 		cls = shared
 	}
+	guilds := o.guilds
+	if guilds == nil {
+		guilds = []discordtest.GuildOptions{{
+			ID: guildID, Name: "Test Guild", OwnerID: discordtest.DefaultOwnerID,
+			Channels: []discordtest.ChannelOptions{{ID: channelID, Name: "digits"}, {ID: otherChannelID, Name: "general"},
+				{ID: threadID, Name: "a thread", ThreadOf: otherChannelID}},
+		}}
+	}
 	srv := discordtest.New(t, discordtest.Options{
 		MessageContentAllowed: o.messageContentAllowed,
 		Clock:                 o.clock,
 		HeartbeatInterval:     o.heartbeat,
-		Guilds: []discordtest.GuildOptions{{
-			ID: guildID, Name: "Test Guild", OwnerID: discordtest.DefaultOwnerID,
-			Channels: []discordtest.ChannelOptions{{ID: channelID, Name: "digits"}, {ID: otherChannelID, Name: "general"},
-				{ID: threadID, Name: "a thread", ThreadOf: otherChannelID}},
-		}},
+		Guilds:                guilds,
+		Sharding:              o.serverSharding,
+		MaxConcurrency:        o.maxConcurrency,
+		IdentifyInterval:      o.identifyWindow,
 	})
 	st := o.store
 	var db *store.DB
@@ -170,6 +185,7 @@ func newHarness(t testing.TB, o harnessOptions) *harness {
 		Metrics:    o.metrics,
 		Logger:     slog.New(slog.NewJSONHandler(logOut, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		HTTPClient: download,
+		Sharding:   o.sharding,
 		Config: bot.Config{
 			WatchedChannels:      o.watched,
 			MessageContentIntent: o.messageContentIntent,
@@ -184,6 +200,7 @@ func newHarness(t testing.TB, o harnessOptions) *harness {
 			ReadyTimeout:         5 * time.Second,
 			RequestTimeout:       5 * time.Second,
 			KeepMissingGuilds:    o.keepMissingGuilds,
+			IdentifyInterval:     identifyMargin(o.identifyWindow),
 		},
 	})
 	if err != nil {
