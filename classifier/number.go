@@ -218,12 +218,25 @@ func (p *inkPage) cuts(g lineGroup) []*cutPath {
 	}
 	slices.SortStableFunc(minima, func(a, b int) int { return sm[a] - sm[b] })
 	var cuts []*cutPath
+	places := 0
 	for _, m := range minima {
-		if len(cuts) == maxCuts {
+		if places == maxCuts {
 			break
 		}
-		if !slices.ContainsFunc(cuts, func(c *cutPath) bool { return abs(c.mid-(x0+m)) < gap }) {
-			c := seam(inGroup, bw, H, m, gap/2, prof[m])
+		if slices.ContainsFunc(cuts, func(c *cutPath) bool { return abs(c.mid-(x0+m)) < gap }) {
+			continue
+		}
+		places++
+		straight := &cutPath{xs: make([]int32, H)}
+		for y := range straight.xs {
+			straight.xs[y] = int32(m)
+		}
+		// Both the straight cut and, where it crosses less ink, the seam:
+		// the model chooses.
+		for _, c := range []*cutPath{straight, seam(inGroup, bw, H, m, gap/2, prof[m])} {
+			if c == nil {
+				continue
+			}
 			c.y0, c.mid, c.crossings = int32(g.box.Min.Y), x0+m, runs[m]
 			for y := range c.xs {
 				c.xs[y] += int32(x0)
@@ -231,16 +244,17 @@ func (p *inkPage) cuts(g lineGroup) []*cutPath {
 			cuts = append(cuts, c)
 		}
 	}
-	slices.SortFunc(cuts, func(a, b *cutPath) int { return a.mid - b.mid })
+	slices.SortStableFunc(cuts, func(a, b *cutPath) int { return a.mid - b.mid })
 	return cuts
 }
 
 // seam returns the cut near column m of a w x h ink mask: the path from
 // the top row to the bottom, moving at most one column a row and at most
 // reach columns from m, through the least ink, each sideways step costing
-// a quarter of an ink pixel so that it leans only to go around ink. The
-// straight cut is kept unless the seam crosses less ink than its
-// straight ink.
+// a quarter of an ink pixel so that it leans only to go around ink; nil
+// unless it crosses much less ink than the straight cut (straight
+// pixels): measured on the numbers set, offering the seam beside every
+// straight cut read one more number in 450 for half again the inferences.
 func seam(ink []bool, w, h, m, reach, straight int) *cutPath {
 	const stepCost = 0.25
 	lo, hi := max(0, m-reach), min(w, m+reach+1)
@@ -276,11 +290,8 @@ func seam(ink []bool, w, h, m, reach, straight int) *cutPath {
 			x = k
 		}
 	}
-	if bottom[x] >= float32(straight) {
-		for y := range c.xs {
-			c.xs[y] = int32(m)
-		}
-		return c
+	if 10*bottom[x] >= 6*float32(straight) {
+		return nil
 	}
 	for y := h - 1; y >= 0; y-- {
 		c.xs[y] = int32(lo + x)

@@ -95,8 +95,9 @@ func readInk(img image.Image) (line *lineInk, err error) {
 	// a line, one shorter than 45% of the typical digit (a flat 2 on a
 	// baseline that wanders is a digit).
 	fragment := func(g lineGroup, h int) bool { return 20*h < 11*g.box.Dy() }
+	lineHeight := 0
 	if len(gs) > 1 {
-		lineHeight := heights[(len(heights)-1)/2]
+		lineHeight = heights[(len(heights)-1)/2]
 		fragment = func(g lineGroup, h int) bool { return 20*h < 9*lineHeight }
 	}
 	fit := func(g lineGroup, left, right *cutPath) *pieceInk {
@@ -122,7 +123,10 @@ func readInk(img image.Image) (line *lineInk, err error) {
 		// The candidate's edges (nil) and its cuts, left to right.
 		b := append(append([]*cutPath{nil}, page.cuts(g)...), nil)
 		line.freeCut = append(line.freeCut, slices.ContainsFunc(b[1:len(b)-1], func(c *cutPath) bool { return c.crossings == 0 }))
-		H := float64(g.box.Dy())
+		// A piece's aspect is its width over the candidate's height, or
+		// the line's digit height if that is more: a squat digit (a wide,
+		// low 4) is no wider than its neighbours.
+		H := float64(max(g.box.Dy(), lineHeight))
 		mid := func(k int) int {
 			switch {
 			case k == 0:
