@@ -28,7 +28,8 @@ import (
 // digit may come apart).
 const (
 	// tallFraction: a component at least this share of the tallest mark's
-	// height (and an eighth of its area, and not a hairline) seeds a digit.
+	// height (and a twentieth of its area: a thin pen beside a marker; and
+	// not a hairline) seeds a digit.
 	tallFraction = 0.45
 	// wideAspect: a candidate wider than this times its height may be
 	// several digits touching, and gets candidate cuts.
@@ -70,7 +71,7 @@ func (p *inkPage) groups() []lineGroup {
 	tall := func(c component) bool {
 		cy := (c.box.Min.Y + c.box.Max.Y) / 2
 		return float64(c.box.Dy()) >= tallFraction*float64(H) && c.box.Dx() >= max(2, H/25) &&
-			c.area >= max(minInkPixels, p.comps[largest].area/8) &&
+			c.area >= max(minInkPixels, p.comps[largest].area/20) &&
 			cy >= ref.Min.Y-H/2 && cy <= ref.Max.Y+H/2
 	}
 	var gs []lineGroup
