@@ -1,0 +1,109 @@
+package onnxplan_test
+
+import (
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	onnx "github.com/owulveryck/onnx-go"
+	"github.com/owulveryck/onnx-go/backend/x/gorgonnx"
+	"gorgonia.org/tensor"
+
+	"github.com/digitbot/digitbot/models"
+)
+
+// engine runs the embedded model on a fixed input; input is written
+// before each run.
+type engine struct {
+	input []float32
+	run   func() error
+}
+
+func newEngine(b *testing.B, name string) engine {
+	b.Helper()
+	switch name {
+	case "plan":
+		_, g := loadPlan(b)
+		return engine{input: g.InputData(), run: g.Run}
+	case "gorgonnx":
+		g := gorgonnx.NewGraph()
+		m := onnx.NewModel(g)
+		if err := m.UnmarshalBinary(models.ONNX()); err != nil {
+			b.Fatal(err)
+		}
+		data := make([]float32, 784)
+		t := tensor.New(tensor.WithShape(1, 1, 28, 28), tensor.WithBacking(data))
+		return engine{input: data, run: func() error {
+			if err := m.SetInput(0, t); err != nil {
+				return err
+			}
+			if err := g.Run(); err != nil {
+				return err
+			}
+			_, err := m.GetOutputTensors()
+			return err
+		}}
+	}
+	b.Fatalf("no engine %q", name)
+	return engine{}
+}
+
+func fillDigit(in []float32) {
+	for i := range in {
+		x, y := i%28, i/28
+		in[i] = -0.4242
+		if (x-14)*(x-14)+(y-14)*(y-14) < 64 && (x-14)*(x-14)+(y-14)*(y-14) > 25 {
+			in[i] = 2.82
+		}
+	}
+}
+
+// BenchmarkInfer is one inference on one goroutine, per engine, with the
+// median latency as p50-µs.
+func BenchmarkInfer(b *testing.B) {
+	for _, name := range []string{"gorgonnx", "plan"} {
+		b.Run("engine="+name, func(b *testing.B) {
+			e := newEngine(b, name)
+			fillDigit(e.input)
+			lat := make([]time.Duration, 0, 1<<16)
+			b.ReportAllocs()
+			for b.Loop() {
+				t := time.Now()
+				if err := e.run(); err != nil {
+					b.Fatal(err)
+				}
+				lat = append(lat, time.Since(t))
+			}
+			slices.Sort(lat)
+			b.ReportMetric(float64(lat[len(lat)/2].Nanoseconds())/1000, "p50-µs")
+		})
+	}
+}
+
+// BenchmarkInferParallel is the throughput of one engine per goroutine
+// (GOMAXPROCS goroutines, as the classifier's pool), in images/s.
+func BenchmarkInferParallel(b *testing.B) {
+	for _, name := range []string{"gorgonnx", "plan"} {
+		b.Run("engine="+name, func(b *testing.B) {
+			var mu sync.Mutex
+			var pool []engine
+			b.ReportAllocs()
+			start := time.Now()
+			b.RunParallel(func(pb *testing.PB) {
+				mu.Lock()
+				e := newEngine(b, name)
+				pool = append(pool, e)
+				mu.Unlock()
+				fillDigit(e.input)
+				for pb.Next() {
+					if err := e.run(); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			})
+			b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "images/s")
+		})
+	}
+}
