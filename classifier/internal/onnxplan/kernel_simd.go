@@ -1,0 +1,118 @@
+//go:build goexperiment.simd && amd64
+
+package onnxplan
+
+import "simd/archsimd"
+
+// Kernels is the name of the matrix-product kernels compiled in: with
+// GOEXPERIMENT=simd on amd64, AVX2 and FMA vectors when the CPU has them
+// (checked at run time), else the portable ones.
+const Kernels = "simd (AVX2+FMA, portable fallback)"
+
+func gemm(rows, k, m int, a, b, bias, out []float32) {
+	if archsimd.X86.AVX2() && archsimd.X86.FMA() {
+		gemmAVX2(rows, k, m, a, b, bias, out)
+		return
+	}
+	gemmPortable(rows, k, m, a, b, bias, out)
+}
+
+// gemmAVX2 is gemmPortable with 8-wide fused multiply-adds: tiles of four
+// rows × sixteen output channels held in eight registers across the whole
+// K loop; the channels past the last multiple of 16 in plain Go.
+func gemmAVX2(rows, k, m int, a, b, bias, out []float32) {
+	m16 := m &^ 15
+	r := 0
+	for ; r+4 <= rows; r += 4 {
+		a0 := a[r*k : r*k+k]
+		a1 := a[(r+1)*k : (r+1)*k+k]
+		a2 := a[(r+2)*k : (r+2)*k+k]
+		a3 := a[(r+3)*k : (r+3)*k+k]
+		for j := 0; j < m16; j += 16 {
+			var c00, c01, c10, c11, c20, c21, c30, c31 archsimd.Float32x8
+			if bias != nil {
+				c00 = archsimd.LoadFloat32x8((*[8]float32)(bias[j : j+8]))
+				c01 = archsimd.LoadFloat32x8((*[8]float32)(bias[j+8 : j+16]))
+				c10, c11, c20, c21, c30, c31 = c00, c01, c00, c01, c00, c01
+			}
+			for kk := range a0 {
+				bp := b[kk*m+j : kk*m+j+16]
+				b0 := archsimd.LoadFloat32x8((*[8]float32)(bp[0:8]))
+				b1 := archsimd.LoadFloat32x8((*[8]float32)(bp[8:16]))
+				x := archsimd.BroadcastFloat32x8(a0[kk])
+				c00 = x.MulAdd(b0, c00)
+				c01 = x.MulAdd(b1, c01)
+				x = archsimd.BroadcastFloat32x8(a1[kk])
+				c10 = x.MulAdd(b0, c10)
+				c11 = x.MulAdd(b1, c11)
+				x = archsimd.BroadcastFloat32x8(a2[kk])
+				c20 = x.MulAdd(b0, c20)
+				c21 = x.MulAdd(b1, c21)
+				x = archsimd.BroadcastFloat32x8(a3[kk])
+				c30 = x.MulAdd(b0, c30)
+				c31 = x.MulAdd(b1, c31)
+			}
+			c00.Store((*[8]float32)(out[r*m+j : r*m+j+8]))
+			c01.Store((*[8]float32)(out[r*m+j+8 : r*m+j+16]))
+			c10.Store((*[8]float32)(out[(r+1)*m+j : (r+1)*m+j+8]))
+			c11.Store((*[8]float32)(out[(r+1)*m+j+8 : (r+1)*m+j+16]))
+			c20.Store((*[8]float32)(out[(r+2)*m+j : (r+2)*m+j+8]))
+			c21.Store((*[8]float32)(out[(r+2)*m+j+8 : (r+2)*m+j+16]))
+			c30.Store((*[8]float32)(out[(r+3)*m+j : (r+3)*m+j+8]))
+			c31.Store((*[8]float32)(out[(r+3)*m+j+8 : (r+3)*m+j+16]))
+		}
+	}
+	for ; r < rows; r++ {
+		ar := a[r*k : r*k+k]
+		for j := 0; j < m16; j += 16 {
+			var c0, c1, d0, d1 archsimd.Float32x8
+			if bias != nil {
+				c0 = archsimd.LoadFloat32x8((*[8]float32)(bias[j : j+8]))
+				c1 = archsimd.LoadFloat32x8((*[8]float32)(bias[j+8 : j+16]))
+			}
+			// Two independent chains over even and odd k hide the FMA latency.
+			kk := 0
+			for ; kk+2 <= k; kk += 2 {
+				bp := b[kk*m+j : kk*m+j+16]
+				bq := b[(kk+1)*m+j : (kk+1)*m+j+16]
+				x := archsimd.BroadcastFloat32x8(ar[kk])
+				y := archsimd.BroadcastFloat32x8(ar[kk+1])
+				c0 = x.MulAdd(archsimd.LoadFloat32x8((*[8]float32)(bp[0:8])), c0)
+				c1 = x.MulAdd(archsimd.LoadFloat32x8((*[8]float32)(bp[8:16])), c1)
+				d0 = y.MulAdd(archsimd.LoadFloat32x8((*[8]float32)(bq[0:8])), d0)
+				d1 = y.MulAdd(archsimd.LoadFloat32x8((*[8]float32)(bq[8:16])), d1)
+			}
+			for ; kk < k; kk++ {
+				bp := b[kk*m+j : kk*m+j+16]
+				x := archsimd.BroadcastFloat32x8(ar[kk])
+				c0 = x.MulAdd(archsimd.LoadFloat32x8((*[8]float32)(bp[0:8])), c0)
+				c1 = x.MulAdd(archsimd.LoadFloat32x8((*[8]float32)(bp[8:16])), c1)
+			}
+			c0.Add(d0).Store((*[8]float32)(out[r*m+j : r*m+j+8]))
+			c1.Add(d1).Store((*[8]float32)(out[r*m+j+8 : r*m+j+16]))
+		}
+	}
+	if m16 < m {
+		gemmColumns(rows, k, m, m16, a, b, bias, out)
+	}
+}
+
+// gemmColumns computes output channels from..m-1 of every row in plain Go.
+func gemmColumns(rows, k, m, from int, a, b, bias, out []float32) {
+	for r := range rows {
+		ar := a[r*k : r*k+k]
+		o := out[r*m+from : r*m+m]
+		if bias != nil {
+			copy(o, bias[from:m])
+		} else {
+			clear(o)
+		}
+		for kk, x := range ar {
+			bk := b[kk*m+from : kk*m+m]
+			o := o[:len(bk)]
+			for j, w := range bk {
+				o[j] += x * w
+			}
+		}
+	}
+}
