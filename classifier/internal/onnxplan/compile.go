@@ -149,9 +149,6 @@ func (c *compiler) valueOf(n *node) (*value, error) {
 		return nil, fmt.Errorf("onnxplan: value %q is neither the input, a constant nor computed", n.name)
 	}
 	v := &value{shape: append([]int(nil), n.t.Shape()...), konst: true}
-	if len(v.shape) == 1 && v.shape[0] == 1 && n.t.IsScalar() {
-		v.shape = nil
-	}
 	v.strides = rowMajor(v.shape)
 	switch d := n.t.Data().(type) {
 	case []float32:

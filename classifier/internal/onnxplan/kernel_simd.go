@@ -96,23 +96,3 @@ func gemmAVX2(rows, k, m int, a, b, bias, out []float32) {
 		gemmColumns(rows, k, m, m16, a, b, bias, out)
 	}
 }
-
-// gemmColumns computes output channels from..m-1 of every row in plain Go.
-func gemmColumns(rows, k, m, from int, a, b, bias, out []float32) {
-	for r := range rows {
-		ar := a[r*k : r*k+k]
-		o := out[r*m+from : r*m+m]
-		if bias != nil {
-			copy(o, bias[from:m])
-		} else {
-			clear(o)
-		}
-		for kk, x := range ar {
-			bk := b[kk*m+from : kk*m+m]
-			o := o[:len(bk)]
-			for j, w := range bk {
-				o[j] += x * w
-			}
-		}
-	}
-}

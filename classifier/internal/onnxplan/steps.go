@@ -69,48 +69,64 @@ func (s *gemmStep) describe() string {
 
 func (s *gemmStep) run() { gemm(s.rows, s.k, s.m, s.a, s.b, s.bias, s.out) }
 
-// gemmPortable is gemm in plain Go: four rows at a time, each weight row
-// read once per four output rows and the loop over output channels
-// contiguous, for any K and M.
+// gemmPortable is gemm in plain Go: tiles of two rows × four output
+// channels accumulate in eight registers over the whole K loop, each
+// weight loaded once per two rows; the last row and the channels past a
+// multiple of four go through gemmColumns.
 func gemmPortable(rows, k, m int, a, b, bias, out []float32) {
+	m4 := m &^ 3
 	r := 0
-	for ; r+4 <= rows; r += 4 {
-		o0 := out[r*m : r*m+m]
-		o1 := out[(r+1)*m : (r+1)*m+m]
-		o2 := out[(r+2)*m : (r+2)*m+m]
-		o3 := out[(r+3)*m : (r+3)*m+m]
-		initRow(o0, bias)
-		initRow(o1, bias)
-		initRow(o2, bias)
-		initRow(o3, bias)
+	for ; r+2 <= rows; r += 2 {
 		a0 := a[r*k : r*k+k]
 		a1 := a[(r+1)*k : (r+1)*k+k]
-		a2 := a[(r+2)*k : (r+2)*k+k]
-		a3 := a[(r+3)*k : (r+3)*k+k]
-		for kk := range a0 {
-			x0, x1, x2, x3 := a0[kk], a1[kk], a2[kk], a3[kk]
-			if x0 == 0 && x1 == 0 && x2 == 0 && x3 == 0 {
-				continue // padding, background and ReLU zeros are common
+		a1 = a1[:len(a0)]
+		for j := 0; j < m4; j += 4 {
+			var c00, c01, c02, c03 float32
+			if bias != nil {
+				c00, c01, c02, c03 = bias[j], bias[j+1], bias[j+2], bias[j+3]
 			}
-			bk := b[kk*m : kk*m+m]
-			o0, o1, o2, o3 := o0[:len(bk)], o1[:len(bk)], o2[:len(bk)], o3[:len(bk)]
-			for j, w := range bk {
-				o0[j] += x0 * w
-				o1[j] += x1 * w
-				o2[j] += x2 * w
-				o3[j] += x3 * w
+			c10, c11, c12, c13 := c00, c01, c02, c03
+			p := j
+			for kk, x0 := range a0 {
+				w := b[p : p+4 : p+4]
+				p += m
+				x1 := a1[kk]
+				w0, w1, w2, w3 := w[0], w[1], w[2], w[3]
+				c00 += x0 * w0
+				c01 += x0 * w1
+				c02 += x0 * w2
+				c03 += x0 * w3
+				c10 += x1 * w0
+				c11 += x1 * w1
+				c12 += x1 * w2
+				c13 += x1 * w3
 			}
+			o := out[r*m+j : r*m+j+4 : r*m+j+4]
+			o[0], o[1], o[2], o[3] = c00, c01, c02, c03
+			o = out[(r+1)*m+j : (r+1)*m+j+4 : (r+1)*m+j+4]
+			o[0], o[1], o[2], o[3] = c10, c11, c12, c13
+		}
+		if m4 < m {
+			gemmColumns(2, k, m, m4, a[r*k:], b, bias, out[r*m:])
 		}
 	}
-	for ; r < rows; r++ {
-		o := out[r*m : r*m+m]
-		initRow(o, bias)
+	if r < rows {
+		gemmColumns(1, k, m, 0, a[r*k:], b, bias, out[r*m:])
+	}
+}
+
+// gemmColumns computes output channels from..m-1 of rows rows in plain Go,
+// one weight row at a time.
+func gemmColumns(rows, k, m, from int, a, b, bias, out []float32) {
+	for r := range rows {
 		ar := a[r*k : r*k+k]
+		o := out[r*m+from : r*m+m]
+		initRow(o, bias[min(from, len(bias)):])
 		for kk, x := range ar {
 			if x == 0 {
-				continue
+				continue // padding and ReLU zeros are common
 			}
-			bk := b[kk*m : kk*m+m]
+			bk := b[kk*m+from : kk*m+m]
 			o := o[:len(bk)]
 			for j, w := range bk {
 				o[j] += x * w
@@ -120,7 +136,7 @@ func gemmPortable(rows, k, m int, a, b, bias, out []float32) {
 }
 
 func initRow(o, bias []float32) {
-	if bias == nil {
+	if len(bias) == 0 {
 		clear(o)
 	} else {
 		copy(o, bias)
