@@ -2,7 +2,9 @@ package classifier
 
 import (
 	"context"
+	"encoding/binary"
 	"math"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -229,4 +231,48 @@ func benchLatency(b *testing.B, f func()) {
 	reportCPU(b, cpu, len(lat))
 	slices.Sort(lat)
 	b.ReportMetric(float64(lat[len(lat)/2].Nanoseconds())/1000, "p50-µs")
+}
+
+// TestEngine_MatchesPyTorch compares the compiled engine with PyTorch on
+// the 10,000 MNIST test digits: argmax equal on every digit, every logit
+// within 1e-4. PyTorch's logits come from a file that
+// models/train/torch_reference.py writes (it needs python3-torch and
+// python3-onnx), named by DIGITBOT_TORCH_LOGITS:
+//
+//	/usr/bin/python3 models/train/torch_reference.py --out /tmp/torch-logits.f32
+//	DIGITBOT_TORCH_LOGITS=/tmp/torch-logits.f32 go test -count=1 -run PyTorch ./classifier/
+func TestEngine_MatchesPyTorch(t *testing.T) {
+	path := os.Getenv("DIGITBOT_TORCH_LOGITS")
+	if path == "" {
+		t.Skip("DIGITBOT_TORCH_LOGITS is not set: write PyTorch's logits with models/train/torch_reference.py to compare")
+	}
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := newEngineClassifier(t, EngineCompiled, 0)
+	m := loadMNISTTest(t)
+	n, k := len(m.images), c.classes
+	if len(raw) != n*k*4 {
+		t.Fatalf("%s has %d bytes, want %d digits × %d float32 logits", path, len(raw), n, k)
+	}
+	diff := make([]float64, n)
+	same := forEachParallel(t, n, func(i int) bool {
+		got, err := c.run(context.Background(), &m.images[i])
+		if err != nil {
+			t.Error(err)
+			return false
+		}
+		want := make([]float64, k)
+		for j := range want {
+			want[j] = float64(math.Float32frombits(binary.LittleEndian.Uint32(raw[(i*k+j)*4:])))
+			diff[i] = max(diff[i], math.Abs(got[0][j]-want[j]))
+		}
+		return argmax(got[0]) == argmax(want)
+	})
+	worst := slices.Max(diff)
+	t.Logf("compiled engine vs PyTorch on %d MNIST test digits: argmax equal on %d, largest logit difference %.3g", n, same, worst)
+	if same != n || !(worst <= 1e-4) {
+		t.Errorf("argmax differs on %d digits, largest difference %.3g (want none, ≤ 1e-4)", n-same, worst)
+	}
 }
