@@ -71,10 +71,25 @@ type compiler struct {
 	g      *Graph
 	values map[int64]*value
 	steps  []step
+	// pooledBy is, for a convolution read by one MaxPool and nothing
+	// else, that MaxPool: the convolution then computes only the outputs
+	// the pooling windows read (a 2x2 pool of 11x11 reads 10x10).
+	pooledBy map[int64]*operation
 }
 
 func compile(g *Graph, in, out *node, inputShape []int) (*plan, error) {
-	c := &compiler{g: g, values: map[int64]*value{}}
+	c := &compiler{g: g, values: map[int64]*value{}, pooledBy: map[int64]*operation{}}
+	readers := map[int64][]*node{}
+	for _, n := range g.ops {
+		for _, x := range g.inputsOf(n) {
+			readers[x.id] = append(readers[x.id], n)
+		}
+	}
+	for _, n := range g.ops {
+		if r := readers[n.id]; n.op.name == "Conv" && n.id != out.id && len(r) == 1 && r[0].op.name == "MaxPool" {
+			c.pooledBy[n.id] = r[0].op
+		}
+	}
 	input := &value{shape: append([]int(nil), inputShape...), strides: rowMajor(inputShape)}
 	input.data = make([]float32, input.size())
 	c.values[in.id] = input
@@ -100,7 +115,7 @@ func compile(g *Graph, in, out *node, inputShape []int) (*plan, error) {
 			if !ready {
 				continue
 			}
-			v, err := c.apply(n.op, vals)
+			v, err := c.apply(n, vals)
 			if err != nil {
 				return nil, fmt.Errorf("onnxplan: %s %q: %w", n.op.name, n.name, err)
 			}
@@ -179,7 +194,8 @@ func floats(v *value, what string) error {
 	return nil
 }
 
-func (c *compiler) apply(op *operation, in []*value) (*value, error) {
+func (c *compiler) apply(n *node, in []*value) (*value, error) {
+	op := n.op
 	arity := map[string][2]int{"Add": {2, 2}, "Conv": {2, 3}, "Flatten": {1, 1}, "Gemm": {2, 3}, "MatMul": {2, 2}, "MaxPool": {1, 1}, "Relu": {1, 1}, "Reshape": {2, 2}}[op.name]
 	if len(in) < arity[0] || len(in) > arity[1] {
 		return nil, fmt.Errorf("%d inputs, want %d to %d", len(in), arity[0], arity[1])
@@ -200,7 +216,7 @@ func (c *compiler) apply(op *operation, in []*value) (*value, error) {
 	}
 	switch op.name {
 	case "Conv":
-		return c.conv(op, in)
+		return c.conv(op, in, c.pooledBy[n.id])
 	case "MaxPool":
 		return c.maxPool(op, in[0])
 	case "Add":
@@ -254,7 +270,9 @@ func padding(op *operation, dim, n, k int) (begin, end int) {
 	return op.pads[dim], op.pads[dim+2]
 }
 
-func (c *compiler) conv(op *operation, in []*value) (*value, error) {
+// conv compiles a convolution; pool, if not nil, is the only reader of its
+// output.
+func (c *compiler) conv(op *operation, in []*value, pool *operation) (*value, error) {
 	x, w := in[0], in[1]
 	if len(x.shape) != 4 {
 		return nil, fmt.Errorf("input shape %v: only 4-D (N, C, H, W) is supported", x.shape)
@@ -297,17 +315,38 @@ func (c *compiler) conv(op *operation, in []*value) (*value, error) {
 			}
 		}
 	}
-	rows := n * ho * wo
+	// The rows and columns the pooling reads; the others are not computed
+	// (and the output's strides skip them: only the pooling reads it).
+	hNeed, wNeed := ho, wo
+	if pool != nil {
+		hNeed = min(ho, pooledExtent(pool, 0, ho))
+		wNeed = min(wo, pooledExtent(pool, 1, wo))
+	}
+	rows := n * hNeed * wNeed
 	cols := &im2col{
-		x: x.data, n: n, c: ch, h: h, w: wd, kh: kh, kw: kw, ho: ho, wo: wo,
+		x: x.data, n: n, c: ch, h: h, w: wd, kh: kh, kw: kw, ho: hNeed, wo: wNeed,
 		sn: x.strides[0], sc: x.strides[1], sh: x.strides[2], sw: x.strides[3],
 		strideY: op.strides[0], strideX: op.strides[1], dilY: op.dilations[0], dilX: op.dilations[1], padT: pt, padL: pl,
 		out: make([]float32, rows*k),
 	}
-	out := channelsLast(n, m, ho, wo)
+	out := channelsLast(n, m, hNeed, wNeed)
+	out.shape[2], out.shape[3] = ho, wo
 	c.add(cols)
 	c.add(&gemmStep{rows: rows, k: k, m: m, a: cols.out, b: packed, bias: bias, out: out.data, what: fmt.Sprintf("conv %dx%d %d→%d on %dx%d", kh, kw, ch, m, ho, wo)})
 	return out, nil
+}
+
+// pooledExtent is how many of n values along dim a MaxPool reads (its
+// last window's end), or n if that cannot be told.
+func pooledExtent(pool *operation, dim, n int) int {
+	k := pool.kernel[dim]
+	s, d := pool.strides[dim], pool.dilations[dim]
+	b, e := padding(pool, dim, n, k)
+	o := outputSize(n, k, s, d, b, e, pool.ceilMode)
+	if o < 1 {
+		return n
+	}
+	return (o-1)*s - b + (k-1)*d + 1
 }
 
 // channelsLast is a new (N, C, H, W) value stored as (N, H, W, C).

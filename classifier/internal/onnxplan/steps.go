@@ -39,12 +39,15 @@ func (s *im2col) run() {
 							continue
 						}
 						base := n*s.sn + iy*s.sh + ix*s.sw
-						if s.sc == 1 {
+						switch {
+						case c == 1:
+							dst[0] = s.x[base]
+						case s.sc == 1:
 							copy(dst, s.x[base:base+c])
-							continue
-						}
-						for ci := range dst {
-							dst[ci] = s.x[base+ci*s.sc]
+						default:
+							for ci := range dst {
+								dst[ci] = s.x[base+ci*s.sc]
+							}
 						}
 					}
 				}
@@ -88,9 +91,14 @@ func gemmPortable(rows, k, m int, a, b, bias, out []float32) {
 			c10, c11, c12, c13 := c00, c01, c02, c03
 			p := j
 			for kk, x0 := range a0 {
+				x1 := a1[kk]
+				if x0 == 0 && x1 == 0 {
+					// ReLU zeros and padding: common, and free to skip.
+					p += m
+					continue
+				}
 				w := b[p : p+4 : p+4]
 				p += m
-				x1 := a1[kk]
 				w0, w1, w2, w3 := w[0], w[1], w[2], w[3]
 				c00 += x0 * w0
 				c01 += x0 * w1
@@ -180,19 +188,17 @@ func (s *maxPoolStep) run() {
 							continue
 						}
 						base := n*s.sn + iy*s.sh + ix*s.sw
+						// max keeps a NaN, as PyTorch's pooling does.
 						if s.sc == 1 {
 							src := s.x[base : base+c]
+							dst := dst[:len(src)]
 							for i, v := range src {
-								if v > dst[i] || v != v {
-									dst[i] = v
-								}
+								dst[i] = max(dst[i], v)
 							}
 							continue
 						}
 						for i := range dst {
-							if v := s.x[base+i*s.sc]; v > dst[i] || v != v {
-								dst[i] = v
-							}
+							dst[i] = max(dst[i], s.x[base+i*s.sc])
 						}
 					}
 				}
