@@ -276,3 +276,26 @@ func TestEngine_MatchesPyTorch(t *testing.T) {
 		t.Errorf("argmax differs on %d digits, largest difference %.3g (want none, ≤ 1e-4)", n-same, worst)
 	}
 }
+
+// BenchmarkClassifyEngine is Classify of the 400x400 JPEG photo and of the
+// 4-digit number photo (decode, preprocess, segmentation, inference) on
+// one goroutine, per engine, with the median latency.
+func BenchmarkClassifyEngine(b *testing.B) {
+	photo := benchUploads(b)[1].data
+	number, _ := numberPhoto(b)
+	for _, u := range []struct {
+		name string
+		data []byte
+	}{{"jpeg_400x400", photo}, {"number_400x400", number}} {
+		for _, engine := range []Engine{EngineGorgonnx, EngineCompiled} {
+			b.Run(u.name+"/engine="+string(engine), func(b *testing.B) {
+				c := newEngineClassifier(b, engine, 1)
+				benchLatency(b, func() {
+					if _, err := c.Classify(context.Background(), u.data); err != nil {
+						b.Fatal(err)
+					}
+				})
+			})
+		}
+	}
+}
