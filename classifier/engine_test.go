@@ -202,6 +202,7 @@ func BenchmarkInferParallel(b *testing.B) {
 		b.Run("engine="+string(engine), func(b *testing.B) {
 			c := newEngineClassifier(b, engine, 0)
 			b.ReportAllocs()
+			b.ResetTimer() // not the models' loading
 			start, cpu := time.Now(), cpuTime()
 			b.RunParallel(func(pb *testing.PB) {
 				for pb.Next() {

@@ -1,8 +1,8 @@
 package onnxplan_test
 
 import (
+	"runtime"
 	"slices"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -97,16 +97,19 @@ func BenchmarkInfer(b *testing.B) {
 func BenchmarkInferParallel(b *testing.B) {
 	for _, name := range []string{"gorgonnx", "plan"} {
 		b.Run("engine="+name, func(b *testing.B) {
-			var mu sync.Mutex
-			var pool []engine
+			pool := make(chan engine, runtime.GOMAXPROCS(0))
+			for range cap(pool) {
+				e := newEngine(b, name)
+				fillDigit(e.input)
+				pool <- e
+			}
+			b.SetParallelism(1)
 			b.ReportAllocs()
+			b.ResetTimer()
 			start, cpu := time.Now(), cpuTime()
 			b.RunParallel(func(pb *testing.PB) {
-				mu.Lock()
-				e := newEngine(b, name)
-				pool = append(pool, e)
-				mu.Unlock()
-				fillDigit(e.input)
+				e := <-pool
+				defer func() { pool <- e }()
 				for pb.Next() {
 					if err := e.run(); err != nil {
 						b.Error(err)
