@@ -196,7 +196,7 @@ func floats(v *value, what string) error {
 
 func (c *compiler) apply(n *node, in []*value) (*value, error) {
 	op := n.op
-	arity := map[string][2]int{"Add": {2, 2}, "Conv": {2, 3}, "Flatten": {1, 1}, "Gemm": {2, 3}, "MatMul": {2, 2}, "MaxPool": {1, 1}, "Relu": {1, 1}, "Reshape": {2, 2}}[op.name]
+	arity := map[string][2]int{"Add": {2, 2}, "Mul": {2, 2}, "BatchNormalization": {5, 5}, "Conv": {2, 3}, "Flatten": {1, 1}, "Gemm": {2, 3}, "MatMul": {2, 2}, "MaxPool": {1, 1}, "Relu": {1, 1}, "Reshape": {2, 2}}[op.name]
 	if len(in) < arity[0] || len(in) > arity[1] {
 		return nil, fmt.Errorf("%d inputs, want %d to %d", len(in), arity[0], arity[1])
 	}
@@ -221,6 +221,10 @@ func (c *compiler) apply(n *node, in []*value) (*value, error) {
 		return c.maxPool(op, in[0])
 	case "Add":
 		return c.addOp(in[0], in[1])
+	case "Mul":
+		return c.binary(in[0], in[1], true)
+	case "BatchNormalization":
+		return c.batchNorm(op, in)
 	case "Relu":
 		return c.relu(in[0]), nil
 	case "MatMul":
@@ -418,7 +422,9 @@ func stridesIn(v *value, shape []int) []int {
 	return s
 }
 
-func (c *compiler) addOp(a, b *value) (*value, error) {
+func (c *compiler) addOp(a, b *value) (*value, error) { return c.binary(a, b, false) }
+
+func (c *compiler) binary(a, b *value, mul bool) (*value, error) {
 	shape, err := broadcastShape(a.shape, b.shape)
 	if err != nil {
 		return nil, err
@@ -437,12 +443,12 @@ func (c *compiler) addOp(a, b *value) (*value, error) {
 	}
 	out.data = make([]float32, out.size())
 	if a.konst && b.konst {
-		s := newBinary(shape, out, a, b)
+		s := newBinary(shape, out, a, b, mul)
 		s.run()
 		out.konst = true
 		return out, nil
 	}
-	c.add(newBinary(shape, out, a, b))
+	c.add(newBinary(shape, out, a, b, mul))
 	return out, nil
 }
 
@@ -640,4 +646,36 @@ func (c *compiler) reshape(op *operation, x, shape *value) (*value, error) {
 		return nil, fmt.Errorf("cannot reshape %v (%d values) to %v", x.shape, x.size(), shape.ints)
 	}
 	return c.view(x, out), nil
+}
+
+// batchNorm is inference-mode batch normalisation, y = s·x + t per channel
+// (dimension 1) with s = scale/√(var+ε) and t = B − mean·s computed now.
+func (c *compiler) batchNorm(op *operation, in []*value) (*value, error) {
+	x := in[0]
+	if len(x.shape) < 2 {
+		return nil, fmt.Errorf("input shape %v: want (N, C, …)", x.shape)
+	}
+	ch := x.shape[1]
+	for i, v := range in[1:] {
+		if !v.konst || v.size() != ch {
+			return nil, fmt.Errorf("input %d must be a constant of %d values, got %v", i+1, ch, v.shape)
+		}
+	}
+	scale, bias, mean, variance := in[1].data, in[2].data, in[3].data, in[4].data
+	shape := make([]int, len(x.shape)-1)
+	for i := range shape {
+		shape[i] = 1
+	}
+	shape[0] = ch
+	s := &value{shape: shape, strides: rowMajor(shape), data: make([]float32, ch), konst: true}
+	t := &value{shape: shape, strides: rowMajor(shape), data: make([]float32, ch), konst: true}
+	for i := range ch {
+		s.data[i] = scale[i] / float32(math.Sqrt(float64(variance[i])+float64(op.epsilon)))
+		t.data[i] = bias[i] - mean[i]*s.data[i]
+	}
+	y, err := c.binary(x, s, true)
+	if err != nil {
+		return nil, err
+	}
+	return c.binary(y, t, false)
 }

@@ -12,8 +12,8 @@
 // worker).
 //
 // The supported operators are those of a small convnet: Conv (2-D, one
-// group), MaxPool (2-D), Add (with broadcasting), Relu, MatMul, Gemm,
-// Flatten and Reshape. Anything else, or an attribute value outside what is
+// group), MaxPool (2-D), Add and Mul (with broadcasting),
+// BatchNormalization (inference), Relu, MatMul, Gemm, Flatten and Reshape. Anything else, or an attribute value outside what is
 // implemented, fails while the model is loaded or compiled, with an error
 // naming it, so that the caller can use another backend.
 package onnxplan

@@ -23,19 +23,23 @@ type operation struct {
 	transA, transB bool
 	// Reshape.
 	allowZero bool
+	// BatchNormalization.
+	epsilon float32
 }
 
 // supported lists, per operator, the attributes the kernels implement.
 func supported() map[string][]string {
 	return map[string][]string{
-		"Add":     nil,
-		"Conv":    {"auto_pad", "dilations", "group", "kernel_shape", "pads", "strides"},
-		"Flatten": {"axis"},
-		"Gemm":    {"alpha", "beta", "transA", "transB"},
-		"MatMul":  nil,
-		"MaxPool": {"auto_pad", "ceil_mode", "dilations", "kernel_shape", "pads", "storage_order", "strides"},
-		"Relu":    nil,
-		"Reshape": {"allowzero"},
+		"Add":                nil,
+		"BatchNormalization": {"epsilon", "momentum", "spatial", "training_mode"},
+		"Mul":                nil,
+		"Conv":               {"auto_pad", "dilations", "group", "kernel_shape", "pads", "strides"},
+		"Flatten":            {"axis"},
+		"Gemm":               {"alpha", "beta", "transA", "transB"},
+		"MatMul":             nil,
+		"MaxPool":            {"auto_pad", "ceil_mode", "dilations", "kernel_shape", "pads", "storage_order", "strides"},
+		"Relu":               nil,
+		"Reshape":            {"allowzero"},
 	}
 }
 
@@ -137,6 +141,21 @@ func parseOperation(o onnx.Operation) (*operation, error) {
 			return nil, err
 		}
 		op.transA, op.transB = ta != 0, tb != 0
+	case "BatchNormalization":
+		if op.epsilon, err = a.float("epsilon", 1e-5); err != nil {
+			return nil, err
+		}
+		training, err := a.int("training_mode", 0)
+		if err != nil {
+			return nil, err
+		}
+		spatial, err := a.int("spatial", 1)
+		if err != nil {
+			return nil, err
+		}
+		if training != 0 || spatial != 1 {
+			return nil, fmt.Errorf("onnxplan: BatchNormalization in training mode or with spatial=0 is not supported")
+		}
 	case "Reshape":
 		az, err := a.int("allowzero", 0)
 		if err != nil {

@@ -247,6 +247,41 @@ func TestMaxPoolAddRelu(t *testing.T) {
 	}
 }
 
+// TestBatchNormMul: batch normalisation after a convolution (channels-last)
+// and on a row-major input, and Mul by a broadcast constant.
+func TestBatchNormMul(t *testing.T) {
+	const c, h, w = 3, 4, 5
+	for _, afterConv := range []bool{false, true} {
+		b := newBuilder(7)
+		scale, bias, mean := b.constant(c), b.constant(c), b.constant(c)
+		variance := b.value("var", tensor.New(tensor.WithShape(c), tensor.WithBacking([]float32{0.5, 2, 0.01})))
+		k := b.constant(1, w)
+		x := b.input
+		var wt *node
+		if afterConv {
+			wt = b.constant(c, c, 1, 1)
+			x = b.op(t, "Conv", nil, x, wt)
+		}
+		bn := b.op(t, "BatchNormalization", map[string]interface{}{"epsilon": float32(1e-3), "momentum": float32(0.9)}, x, scale, bias, mean, variance)
+		out := b.op(t, "Flatten", nil, b.op(t, "Mul", nil, bn, k))
+		in := b.random(c * h * w)
+		got := b.run(t, out, in, 1, c, h, w)
+		y := in
+		if afterConv {
+			y = refConv(in, 1, c, h, w, wt.t.Data().([]float32), c, 1, 1, nil, 1, 1, 1, 1, 0, 0, h, w)
+		}
+		sv, bv, mv, vv, kv := scale.t.Data().([]float32), bias.t.Data().([]float32), mean.t.Data().([]float32), variance.t.Data().([]float32), k.t.Data().([]float32)
+		want := make([]float32, c*h*w)
+		for ch := range c {
+			for i := range h * w {
+				v := (y[ch*h*w+i]-mv[ch])/float32(math.Sqrt(float64(vv[ch])+1e-3))*sv[ch] + bv[ch]
+				want[ch*h*w+i] = v * kv[i%w]
+			}
+		}
+		near(t, "BatchNormalization", got, want)
+	}
+}
+
 // TestMatMulGemm: MatMul with a constant and a computed right-hand side,
 // and Gemm with transposes, alpha, beta and both kinds of C.
 func TestMatMulGemm(t *testing.T) {
@@ -348,6 +383,7 @@ func TestUnsupported(t *testing.T) {
 		{"MaxPool", nil, "without kernel_shape"},
 		{"Conv", map[string]interface{}{"auto_pad": "SAME"}, "auto_pad"},
 		{"Conv", map[string]interface{}{"strides": ints(0, 1)}, "below 1"},
+		{"BatchNormalization", map[string]interface{}{"training_mode": int64(1)}, "training mode"},
 	} {
 		b := newBuilder(1)
 		out := b.value("y", nil)

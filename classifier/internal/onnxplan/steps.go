@@ -244,15 +244,17 @@ func newStrided(shape []int, out, a, b []int) strided {
 	return s
 }
 
-// binaryStep is out = a + b with broadcasting.
+// binaryStep is out = a + b, or a · b when mul, with broadcasting.
 type binaryStep struct {
 	it        strided
 	out, a, b []float32
 	shape     []int
+	mul       bool
 }
 
-func newBinary(shape []int, out, a, b *value) *binaryStep {
+func newBinary(shape []int, out, a, b *value, mul bool) *binaryStep {
 	return &binaryStep{
+		mul:   mul,
 		it:    newStrided(shape, out.strides, stridesIn(a, shape), stridesIn(b, shape)),
 		out:   out.data,
 		a:     a.data,
@@ -261,12 +263,20 @@ func newBinary(shape []int, out, a, b *value) *binaryStep {
 	}
 }
 
-func (s *binaryStep) describe() string { return fmt.Sprintf("add %v", s.shape) }
+func (s *binaryStep) describe() string {
+	if s.mul {
+		return fmt.Sprintf("mul %v", s.shape)
+	}
+	return fmt.Sprintf("add %v", s.shape)
+}
 
 func (s *binaryStep) run() {
 	it := &s.it
 	if it.dims == 0 {
 		s.out[0] = s.a[0] + s.b[0]
+		if s.mul {
+			s.out[0] = s.a[0] * s.b[0]
+		}
 		return
 	}
 	var pos [maxRank]int
@@ -275,6 +285,10 @@ func (s *binaryStep) run() {
 	n, so, sa, sb := it.size[last], it.so[last], it.sa[last], it.sb[last]
 	for {
 		switch {
+		case s.mul:
+			for i := range n {
+				s.out[po+i*so] = s.a[pa+i*sa] * s.b[pb+i*sb]
+			}
 		case so == 1 && sa == 1 && sb == 1:
 			o, a, b := s.out[po:po+n], s.a[pa:pa+n], s.b[pb:pb+n]
 			for i := range o {
