@@ -7,3 +7,9 @@ package onnxplan
 const Kernels = "portable"
 
 func gemm(rows, k, m int, a, b, bias, out []float32) { gemmPortable(rows, k, m, a, b, bias, out) }
+
+// kernels are the matrix-product kernels this build can run, by name, for
+// the tests.
+func kernels() map[string]func(rows, k, m int, a, b, bias, out []float32) {
+	return map[string]func(rows, k, m int, a, b, bias, out []float32){"portable": gemmPortable}
+}

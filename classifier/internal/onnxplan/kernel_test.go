@@ -6,14 +6,15 @@ import (
 	"testing"
 )
 
-// TestGemmKernels checks the kernel compiled in (gemm: the SIMD one with
-// GOEXPERIMENT=simd on a CPU that has it) and the portable one against a
+// TestGemmKernels checks every kernel this build and CPU can run (with
+// GOEXPERIMENT=simd: AVX-512, AVX2 and portable) and the one gemm picks
+// against a
 // direct triple loop, on shapes that leave every tail: rows not a multiple
 // of 2 or 4, channels not a multiple of 4 or 16, K of 1, with and without
 // bias, and inputs with runs of zeros (which the portable kernel skips).
 func TestGemmKernels(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
-	t.Logf("kernels: %s", Kernels)
+	t.Logf("kernels: %s; testing %d", Kernels, len(kernels()))
 	for _, rows := range []int{1, 2, 3, 5, 9, 18} {
 		for _, k := range []int{1, 7, 75} {
 			for _, m := range []int{1, 3, 11, 16, 20, 48, 131} {
@@ -48,7 +49,9 @@ func TestGemmKernels(t *testing.T) {
 							want[r*m+j] = s
 						}
 					}
-					for name, f := range map[string]func(rows, k, m int, a, b, bias, out []float32){"compiled-in": gemm, "portable": gemmPortable} {
+					all := kernels()
+					all["compiled-in"] = gemm
+					for name, f := range all {
 						out := make([]float32, rows*m)
 						for i := range out {
 							out[i] = float32(math.NaN()) // every output must be written
