@@ -1,9 +1,9 @@
 # The README's test command is `make test`; .ci/run calls exactly that.
 GO ?= go
 
-.PHONY: test vet fmt-check race accuracy build bench
+.PHONY: test vet fmt-check race accuracy simd build bench
 
-test: fmt-check vet race accuracy
+test: fmt-check vet race accuracy simd
 
 fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
@@ -24,8 +24,17 @@ race:
 accuracy:
 	$(GO) test -count=1 -run 'MNIST' -timeout 10m ./classifier/
 
+# The compiled inference engine has AVX2/AVX-512 kernels behind Go's experimental
+# SIMD package (GOEXPERIMENT=simd), chosen at run time from the CPU, with a
+# portable fallback. The race pass above tests the portable build; this tests
+# the SIMD build's kernels and its agreement with gorgonnx.
+simd:
+	GOEXPERIMENT=simd $(GO) vet ./classifier/...
+	GOEXPERIMENT=simd $(GO) test -race -count=1 ./classifier/internal/onnxplan/
+	GOEXPERIMENT=simd $(GO) test -count=1 -run 'Engine|MNISTRawFidelity' ./classifier/
+
 build:
-	CGO_ENABLED=0 $(GO) build -trimpath -ldflags='-s -w' -o digitbot ./cmd/digitbot
+	GOEXPERIMENT=simd CGO_ENABLED=0 $(GO) build -trimpath -ldflags='-s -w' -o digitbot ./cmd/digitbot
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
