@@ -115,15 +115,22 @@ func TestBot_RateLimitedUser_IsToldOnceAndNotAnswered(t *testing.T) {
 	if r := h.replyTo(bobs.ID); len(r.Embeds) != 1 {
 		t.Errorf("bob was limited by alice's requests: %q", r.Content)
 	}
-	time.Sleep(100 * time.Millisecond)
+	in := h.slash(discordtest.CommandOptions{Name: "predict", Actor: discordtest.Actor{User: alice}, Options: map[string]any{"image": testImage(t, "digit-5.png")}})
+	if m := h.final(in); !in.Ephemeral() || !strings.Contains(m.Content, "Slow down") {
+		t.Errorf("/predict while limited: ephemeral=%v %q", in.Ephemeral(), m.Content)
+	}
+	// Handlers run in gateway order, so the third message's work began
+	// before bob's was answered; Shutdown waits for all work in flight, so
+	// a reply to the third would be stored by the time it returns.
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := h.bot.Shutdown(ctx); err != nil {
+		t.Fatal(err)
+	}
 	for _, m := range h.srv.Messages(channelID) {
 		if m.MessageReference != nil && m.MessageReference.MessageID == third.ID {
 			t.Errorf("the bot answered a spammer twice: %q", m.Content)
 		}
-	}
-	in := h.slash(discordtest.CommandOptions{Name: "predict", Actor: discordtest.Actor{User: alice}, Options: map[string]any{"image": testImage(t, "digit-5.png")}})
-	if m := h.final(in); !in.Ephemeral() || !strings.Contains(m.Content, "Slow down") {
-		t.Errorf("/predict while limited: ephemeral=%v %q", in.Ephemeral(), m.Content)
 	}
 }
 
@@ -453,9 +460,16 @@ func TestBot_StartCancelled_ReturnsAndLeavesNoConnection(t *testing.T) {
 	if d := time.Since(start); d > time.Second {
 		t.Errorf("Start took %s to notice its context was cancelled", d)
 	}
-	// The connection attempt may complete in the background: it must be
-	// closed (discordgo's Close takes 1 s) and not reopened.
-	time.Sleep(3 * time.Second)
+	// The connection attempt completes in the background: it must be
+	// closed (discordgo's Close takes 1 s, and sends 1000) and not reopened.
+	ctx, cancelWait := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancelWait()
+	for len(h.srv.CloseCodes()) == 0 {
+		if ctx.Err() != nil {
+			t.Fatalf("the background connection was never closed (identifies %d)", len(h.srv.Identifies()))
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 	if n := h.srv.Connections(); n != 0 {
 		t.Errorf("%d gateway connections open after a cancelled Start", n)
 	}

@@ -247,9 +247,9 @@ func TestPool_AdmitsWorkersPlusQueue_ThenRefuses(t *testing.T) {
 		t.Fatal("a place freed by leave was not reusable")
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	block := make(chan struct{})
-	go p.do(context.Background(), func() { <-block })
-	time.Sleep(10 * time.Millisecond)
+	block, running := make(chan struct{}), make(chan struct{})
+	go p.do(context.Background(), func() { close(running); <-block })
+	<-running // the only worker is busy
 	cancel()
 	if err := p.do(ctx, func() { t.Error("ran without a free worker") }); !errors.Is(err, context.Canceled) {
 		t.Errorf("do with a cancelled context = %v", err)

@@ -456,6 +456,8 @@ func TestPlayground_Command_BadInput_IsRefusedBeforeDiscord(t *testing.T) {
 	if err := e.srv.WaitCommands(context.Background(), "", "predict", "config"); err != nil {
 		t.Fatal(err)
 	}
+	events, unsubscribe := e.srv.Subscribe()
+	defer unsubscribe()
 	b64 := func(n int) string { return base64.StdEncoding.EncodeToString(make([]byte, n)) }
 	cases := []struct {
 		name   string
@@ -494,9 +496,28 @@ func TestPlayground_Command_BadInput_IsRefusedBeforeDiscord(t *testing.T) {
 	if code != http.StatusUnsupportedMediaType {
 		t.Errorf("text/plain body: %d %v", code, out)
 	}
-	time.Sleep(100 * time.Millisecond) // an interaction would reach the bot by now
-	if n := len(e.bot.seen()); n != 0 {
-		t.Errorf("refused requests reached the bot as %d interactions", n)
+	// The server publishes events in order: the first interaction it
+	// creates after the refused requests must be this accepted one.
+	code, out = call(t, http.MethodPost, e.url+"/api/commands", "application/json", strings.NewReader(`{"user":"ana","command":"history","options":{"limit":3}}`))
+	if code != http.StatusAccepted {
+		t.Fatalf("accepted command: %d %v", code, out)
+	}
+	want, _ := out["interactionId"].(string)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	for {
+		select {
+		case ev := <-events:
+			if ev.Kind != discordtest.EventInteractionCreate {
+				continue
+			}
+			if ev.InteractionID != want {
+				t.Fatalf("a refused request reached Discord as interaction %s", ev.InteractionID)
+			}
+			return
+		case <-ctx.Done():
+			t.Fatal("the accepted command's interaction was never created")
+		}
 	}
 }
 
