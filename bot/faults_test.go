@@ -39,6 +39,7 @@ func pixelBomb() []byte {
 }
 
 func TestBot_BadImages_GetAClearReplyForEachErrorCode(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, defaultHarness())
 	cases := []struct {
 		code string
@@ -70,6 +71,7 @@ func TestBot_BadImages_GetAClearReplyForEachErrorCode(t *testing.T) {
 }
 
 func TestBot_ImageOverTheByteCap_IsRefusedBeforeDownloading(t *testing.T) {
+	t.Parallel()
 	o := defaultHarness()
 	o.maxImageBytes = 500
 	h := newHarness(t, o)
@@ -81,6 +83,7 @@ func TestBot_ImageOverTheByteCap_IsRefusedBeforeDownloading(t *testing.T) {
 }
 
 func TestBot_SlashPredictBadImage_ErrorIsPrivate(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, defaultHarness())
 	in := h.slash(discordtest.CommandOptions{Name: "predict", Actor: discordtest.Actor{User: alice, Locale: "es-ES"},
 		Options: map[string]any{"image": testImage(t, "blank.png")}})
@@ -97,6 +100,7 @@ func TestBot_SlashPredictBadImage_ErrorIsPrivate(t *testing.T) {
 }
 
 func TestBot_RateLimitedUser_IsToldOnceAndNotAnswered(t *testing.T) {
+	t.Parallel()
 	o := defaultHarness()
 	o.ratePerMinute, o.rateBurst = 1, 1
 	h := newHarness(t, o)
@@ -135,6 +139,7 @@ func TestBot_RateLimitedUser_IsToldOnceAndNotAnswered(t *testing.T) {
 }
 
 func TestBot_DiscordAnswers429_ReplyStillArrives(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, defaultHarness())
 	h.srv.RateLimit("POST /channels/{id}/messages", 2, 50*time.Millisecond)
 	msg := h.post(discordtest.MessageOptions{ChannelID: channelID, Author: alice, Attachments: []discordtest.File{testImage(t, "digit-7.png")}})
@@ -153,6 +158,7 @@ func TestBot_DiscordAnswers429_ReplyStillArrives(t *testing.T) {
 }
 
 func TestBot_Endless429_GivesUpAtTheRequestTimeout(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, defaultHarness())
 	// Every interaction response is rate limited for far longer than the
 	// 3 s Discord allows for it: the handler must give up, not hang.
@@ -171,6 +177,7 @@ func TestBot_Endless429_GivesUpAtTheRequestTimeout(t *testing.T) {
 }
 
 func TestBot_DroppedConnection_ResumesAndAnswersMissedMessages(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, defaultHarness())
 	if err := h.bot.Ready(); err != nil {
 		t.Fatalf("not ready after start: %v", err)
@@ -188,6 +195,7 @@ func TestBot_DroppedConnection_ResumesAndAnswersMissedMessages(t *testing.T) {
 }
 
 func TestBot_GatewayAsksToReconnect_Resumes(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, defaultHarness())
 	h.srv.SendReconnect()
 	msg := h.post(discordtest.MessageOptions{ChannelID: channelID, Author: alice, Attachments: []discordtest.File{testImage(t, "digit-0.png")}})
@@ -233,6 +241,7 @@ func TestBot_BadToken_StartFailsNamingTheFix(t *testing.T) {
 }
 
 func TestBot_MessageContentIntentNotAllowed_StartFailsNamingTheFix(t *testing.T) {
+	t.Parallel()
 	o := defaultHarness()
 	o.messageContentAllowed = false
 	o.noStart = true
@@ -250,6 +259,7 @@ func TestBot_MessageContentIntentNotAllowed_StartFailsNamingTheFix(t *testing.T)
 }
 
 func TestBot_WithoutMessageContentIntent_MentionsDMsCommandsAndMenuStillWork(t *testing.T) {
+	t.Parallel()
 	o := defaultHarness()
 	o.messageContentAllowed = false
 	o.messageContentIntent = false
@@ -376,6 +386,7 @@ func TestBot_ShutdownDuringWork_FinishesEveryAnswerFirst(t *testing.T) {
 }
 
 func TestBot_TokenRejectedOnReconnect_StopsWithAFatalErrorInsteadOfRetrying(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, defaultHarness())
 	// The token is reset in the Developer Portal while the bot runs: the
 	// next RESUME carries a token Discord no longer accepts.
@@ -402,6 +413,7 @@ func TestBot_TokenRejectedOnReconnect_StopsWithAFatalErrorInsteadOfRetrying(t *t
 }
 
 func TestBot_InvalidSessionNotResumable_IdentifiesAgainAndKeepsAnswering(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, defaultHarness())
 	h.srv.InvalidateSession(false)
 	deadline := time.Now().Add(10 * time.Second)
@@ -419,6 +431,7 @@ func TestBot_InvalidSessionNotResumable_IdentifiesAgainAndKeepsAnswering(t *test
 }
 
 func TestBot_QueueFull_TellsTheUserToTryAgain(t *testing.T) {
+	t.Parallel()
 	o := defaultHarness()
 	o.workers, o.queue = 1, 1
 	o.downloadDelay = time.Second

@@ -54,6 +54,7 @@ func shardBot(t *testing.T, srv *discordtest.Server, shardID, shardCount int, id
 // rate_limit_key: shard 1 must identify a window after shard 0, and
 // neither may be refused with op 9.
 func TestBot_Shards_IdentifyInTurn(t *testing.T) {
+	t.Parallel()
 	const window = time.Second
 	srv := discordtest.New(t, discordtest.Options{MaxConcurrency: 1, IdentifyInterval: window})
 	bots := make([]*bot.Bot, 2)
@@ -92,6 +93,7 @@ func TestBot_Shards_IdentifyInTurn(t *testing.T) {
 // identified just before) still starts: Start waits for the READY that
 // discordgo's next IDENTIFY brings instead of failing.
 func TestBot_Start_WaitsForREADYAfterAnInvalidSession(t *testing.T) {
+	t.Parallel()
 	const window = 300 * time.Millisecond
 	srv := discordtest.New(t, discordtest.Options{MaxConcurrency: 1, IdentifyInterval: window})
 	other, err := srv.NewSession(discordgo.IntentsGuilds)
