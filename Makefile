@@ -24,7 +24,7 @@ race:
 # are 10-30x slower and the race detector has no goroutines of theirs to
 # watch). The race pass above covers the concurrency of the same code.
 accuracy:
-	$(GO) test -count=1 -timeout 10m ./classifier/ ./chart/
+	$(GO) test -count=1 -timeout 20m ./classifier/ ./chart/
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags='-s -w' -o digitbot ./cmd/digitbot
