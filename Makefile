@@ -18,11 +18,13 @@ vet:
 race:
 	$(GO) test -race -count=1 -timeout 15m -json ./... | $(GO) run ./internal/testsummary
 
-# The full 10,000-digit MNIST accuracy check through the Go pipeline. It runs
-# without -race: gorgonia is ~10x slower under the race detector, and the
-# race pass above already covers the concurrency of the same code.
+# The classifier and chart packages again without -race: the full
+# 10,000-digit MNIST accuracy check (a !race file) and the tests that only
+# compute (computeOnly: they skip under -race, where gorgonia and rendering
+# are 10-30x slower and the race detector has no goroutines of theirs to
+# watch). The race pass above covers the concurrency of the same code.
 accuracy:
-	$(GO) test -count=1 -run 'MNIST' -timeout 10m ./classifier/
+	$(GO) test -count=1 -timeout 20m ./classifier/ ./chart/
 
 # The compiled inference engine has AVX2/AVX-512 kernels behind Go's experimental
 # SIMD package (GOEXPERIMENT=simd), chosen at run time from the CPU, with a

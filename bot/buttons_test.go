@@ -19,6 +19,7 @@ func (h *harness) answered(name string) *discordtest.Message {
 }
 
 func TestBot_PosterPressesRightDigit_SavesAndDisablesButtons(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, defaultHarness())
 	r := h.answered("digit-7.png")
 	in := h.press(r, buttonID(t, r, "7"), alice, "en-US")
@@ -53,6 +54,7 @@ func TestBot_PosterPressesRightDigit_SavesAndDisablesButtons(t *testing.T) {
 }
 
 func TestBot_PosterPressesWrongDigit_SaysWhatItWas(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, defaultHarness())
 	r := h.answered("digit-7.png")
 	m := h.final(h.press(r, buttonID(t, r, "1"), alice, "en-US"))
@@ -71,6 +73,7 @@ func TestBot_PosterPressesWrongDigit_SaysWhatItWas(t *testing.T) {
 }
 
 func TestBot_StrangerPress_IsRefusedPrivatelyAndStoresNothing(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, defaultHarness())
 	r := h.answered("digit-7.png")
 	in := h.press(r, buttonID(t, r, "3"), bob, "en-US")
@@ -95,6 +98,7 @@ func TestBot_StrangerPress_IsRefusedPrivatelyAndStoresNothing(t *testing.T) {
 }
 
 func TestBot_SecondPress_ChangesNothingAndSaysAlreadyEvaluated(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, defaultHarness())
 	r := h.answered("digit-7.png")
 	// The first verdict is stored but the answer still shows live buttons,
@@ -121,6 +125,7 @@ func TestBot_SecondPress_ChangesNothingAndSaysAlreadyEvaluated(t *testing.T) {
 }
 
 func TestBot_ConcurrentDoubleClick_StoresOnceAndNotesTheOther(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, defaultHarness())
 	r := h.answered("digit-7.png")
 	ids := []string{buttonID(t, r, "7"), buttonID(t, r, "1")}
@@ -176,6 +181,7 @@ func TestBot_ConcurrentDoubleClick_StoresOnceAndNotesTheOther(t *testing.T) {
 }
 
 func TestBot_PressInSpanish_AnswersInSpanish(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, defaultHarness())
 	r := h.answered("digit-7.png")
 	in := h.press(r, buttonID(t, r, "4"), bob, "es-ES")

@@ -22,6 +22,7 @@ func (h *harness) evaluate(who *discordgo.User, name string, truth string) {
 }
 
 func TestBot_Commands_AreRegisteredWithSpanishNames(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, defaultHarness())
 	cmds := map[string]*discordgo.ApplicationCommand{}
 	for _, c := range h.srv.Commands(guildID) {
@@ -52,6 +53,7 @@ func TestBot_Commands_AreRegisteredWithSpanishNames(t *testing.T) {
 }
 
 func TestBot_SlashPredict_DefersThenShowsThePrediction(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, defaultHarness())
 	in := h.slash(discordtest.CommandOptions{Name: "predict", Actor: discordtest.Actor{User: alice},
 		Options: map[string]any{"image": testImage(t, "digit-3.png")}})
@@ -80,6 +82,7 @@ func TestBot_SlashPredict_DefersThenShowsThePrediction(t *testing.T) {
 }
 
 func TestBot_SlashPredict_InSpanish(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, defaultHarness())
 	in := h.slash(discordtest.CommandOptions{Name: "predict", Actor: discordtest.Actor{User: alice, Locale: "es-419"},
 		Options: map[string]any{"image": testImage(t, "digit-6.png")}})
@@ -90,6 +93,7 @@ func TestBot_SlashPredict_InSpanish(t *testing.T) {
 }
 
 func TestBot_ContextMenu_RecognizesAnotherMembersImage_PosterEvaluates(t *testing.T) {
+	t.Parallel()
 	o := defaultHarness()
 	o.watched = nil
 	h := newHarness(t, o)
@@ -113,6 +117,7 @@ func TestBot_ContextMenu_RecognizesAnotherMembersImage_PosterEvaluates(t *testin
 }
 
 func TestBot_ContextMenu_MessageWithoutImage_SaysSoPrivately(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, defaultHarness())
 	msg := h.post(discordtest.MessageOptions{ChannelID: otherChannelID, Author: alice, Content: "no picture here"})
 	in, err := h.srv.RunMessageCommand(discordtest.MessageCommandOptions{Name: "Recognize digit", TargetID: msg.ID, Actor: discordtest.Actor{User: alice}})
@@ -126,6 +131,7 @@ func TestBot_ContextMenu_MessageWithoutImage_SaysSoPrivately(t *testing.T) {
 }
 
 func TestBot_StatsMe_SendsChartOfOwnEvaluations(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, defaultHarness())
 	h.evaluate(alice, "digit-7.png", "7")
 	h.evaluate(alice, "digit-1.png", "1")
@@ -148,6 +154,7 @@ func TestBot_StatsMe_SendsChartOfOwnEvaluations(t *testing.T) {
 }
 
 func TestBot_StatsServer_WithoutManageServer_IsRefused(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, defaultHarness())
 	h.evaluate(alice, "digit-7.png", "7")
 	in := h.slash(discordtest.CommandOptions{Name: "stats", Actor: discordtest.Actor{User: alice}, Options: map[string]any{"scope": "server"}})
@@ -165,6 +172,7 @@ func TestBot_StatsServer_WithoutManageServer_IsRefused(t *testing.T) {
 }
 
 func TestBot_StatsServer_WithManageServer_CountsEveryone(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, defaultHarness())
 	h.evaluate(alice, "digit-7.png", "7")
 	h.evaluate(bob, "digit-2.png", "3")
@@ -184,6 +192,7 @@ func TestBot_StatsServer_WithManageServer_CountsEveryone(t *testing.T) {
 }
 
 func TestBot_StatsServer_InDM_SaysOnlyInAServer(t *testing.T) {
+	t.Parallel()
 	o := defaultHarness()
 	o.globalCommands = true
 	h := newHarness(t, o)
@@ -194,6 +203,7 @@ func TestBot_StatsServer_InDM_SaysOnlyInAServer(t *testing.T) {
 }
 
 func TestBot_StatsWithNoEvaluations_SaysNoStatistics(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, defaultHarness())
 	in := h.slash(discordtest.CommandOptions{Name: "stats", Actor: discordtest.Actor{User: alice, Locale: "es-ES"}})
 	if m := h.final(in); !strings.Contains(m.Content, "No hay estadísticas disponibles") {
@@ -202,6 +212,7 @@ func TestBot_StatsWithNoEvaluations_SaysNoStatistics(t *testing.T) {
 }
 
 func TestBot_History_ListsOwnEvaluationsPrivately(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, defaultHarness())
 	h.evaluate(alice, "digit-7.png", "7")
 	h.evaluate(alice, "digit-4.png", "9")
@@ -230,6 +241,7 @@ func TestBot_History_ListsOwnEvaluationsPrivately(t *testing.T) {
 }
 
 func TestBot_Export_SendsOwnEvaluationsAsCSV(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, defaultHarness())
 	h.evaluate(alice, "digit-7.png", "7")
 	h.evaluate(alice, "digit-3.png", "3")
@@ -259,6 +271,7 @@ func TestBot_Export_SendsOwnEvaluationsAsCSV(t *testing.T) {
 }
 
 func TestBot_Model_ShowsTheModelCard(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, defaultHarness())
 	cls, _ := sharedClassifier()
 	card := cls.Card()
@@ -277,6 +290,7 @@ func TestBot_Model_ShowsTheModelCard(t *testing.T) {
 }
 
 func TestBot_Forget_AfterConfirm_DeletesEverythingAboutTheUser(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, defaultHarness())
 	h.evaluate(alice, "digit-7.png", "7")
 	h.evaluate(bob, "digit-2.png", "2")
@@ -301,6 +315,7 @@ func TestBot_Forget_AfterConfirm_DeletesEverythingAboutTheUser(t *testing.T) {
 }
 
 func TestBot_Forget_Cancel_DeletesNothing(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, defaultHarness())
 	h.evaluate(alice, "digit-7.png", "7")
 	ask := h.final(h.slash(discordtest.CommandOptions{Name: "forget", Actor: discordtest.Actor{User: alice, Locale: "es-ES"}}))
@@ -314,6 +329,7 @@ func TestBot_Forget_Cancel_DeletesNothing(t *testing.T) {
 }
 
 func TestBot_Help_ExplainsEveryWayToUseTheBot(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, defaultHarness())
 	m := h.final(h.slash(discordtest.CommandOptions{Name: "help", Actor: discordtest.Actor{User: alice}}))
 	text := embedText(m)
@@ -325,6 +341,7 @@ func TestBot_Help_ExplainsEveryWayToUseTheBot(t *testing.T) {
 }
 
 func TestBot_Config_ModeratorWatchesChannel_ThenImagesThereAreAnswered(t *testing.T) {
+	t.Parallel()
 	o := defaultHarness()
 	o.watched = nil
 	h := newHarness(t, o)

@@ -12,6 +12,7 @@ import (
 // own limit, the message within the 6000-character total, short texts
 // untouched.
 func TestFitEmbeds_KeepsEveryTextWithinDiscordsLimits(t *testing.T) {
+	t.Parallel()
 	long := strings.Repeat("é", 5000) // two bytes a character: limits count characters
 	embeds := []*discordgo.MessageEmbed{
 		{Title: long, Description: long, Footer: &discordgo.MessageEmbedFooter{Text: long}, Author: &discordgo.MessageEmbedAuthor{Name: long},

@@ -12,6 +12,7 @@ import (
 // work in flight there, refuses new work and writes meanwhile, and when
 // its wait is cut short, the work still in flight cannot write afterwards.
 func TestErasures_OrderDeletionsAgainstWork(t *testing.T) {
+	t.Parallel()
 	e := newErasures()
 	g, u := guildKey("g1"), userKey("u1")
 	release, ok := e.begin(u, g)
@@ -72,6 +73,7 @@ func TestErasures_OrderDeletionsAgainstWork(t *testing.T) {
 // TestErasures_DeletionHoldsUpOnlyItsOwnWrites: while a user's deletion
 // runs, another user's save goes through and the user's own waits for it.
 func TestErasures_DeletionHoldsUpOnlyItsOwnWrites(t *testing.T) {
+	t.Parallel()
 	e := newErasures()
 	deleting, finish := make(chan struct{}), make(chan struct{})
 	done := make(chan error, 1)

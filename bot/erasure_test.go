@@ -31,6 +31,7 @@ func (g gateTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 // while an upload is being downloaded waits for it; the prediction is
 // deleted with the rest, so pressing its button stores nothing.
 func TestBot_ForgetDuringUpload_NothingOfTheUploadSurvives(t *testing.T) {
+	t.Parallel()
 	gate := gateTransport{started: make(chan struct{}, 1), open: make(chan struct{})}
 	o := defaultHarness()
 	o.downloadWrap = func(base http.RoundTripper) http.RoundTripper { gate.base = base; return gate }

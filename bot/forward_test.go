@@ -9,6 +9,7 @@ import (
 
 // A forwarded picture arrives in message_snapshots, not in attachments.
 func TestBot_ForwardedImage_IsAnswered(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, defaultHarness())
 	orig := h.post(discordtest.MessageOptions{ChannelID: otherChannelID, Author: alice, Attachments: []discordtest.File{testImage(t, "digit-7.png")}})
 	fwd := h.post(discordtest.MessageOptions{ChannelID: channelID, Author: bob, Forward: orig.ID})

@@ -20,6 +20,7 @@ func (h *harness) dmEvaluate(name, truth string) {
 }
 
 func TestBot_RemovedFromServer_PurgesItsDataOnly(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, defaultHarness())
 	h.evaluate(alice, "digit-7.png", "7")
 	h.dmEvaluate("digit-1.png", "1")
@@ -51,6 +52,7 @@ func TestBot_RemovedFromServer_PurgesItsDataOnly(t *testing.T) {
 }
 
 func TestBot_ServerOutage_KeepsItsData(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, defaultHarness())
 	h.evaluate(alice, "digit-7.png", "7")
 	if err := h.srv.GuildOutage(guildID); err != nil {
@@ -69,6 +71,7 @@ func TestBot_ServerOutage_KeepsItsData(t *testing.T) {
 }
 
 func TestBot_TokenResetInThePortal_StopsWithAFatalError(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, defaultHarness())
 	h.srv.RevokeToken()
 	select {

@@ -27,6 +27,7 @@ func (c countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 // of characters (user text) is clipped, so Discord does not refuse the
 // answer's embed (footer over 2048 characters).
 func TestBot_LongFileName_AnswerFitsTheEmbedLimits(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, defaultHarness())
 	img := testImage(t, "digit-7.png")
 	img.Name = strings.Repeat("seven-", 500) + "7.png"
@@ -45,6 +46,7 @@ func TestBot_LongFileName_AnswerFitsTheEmbedLimits(t *testing.T) {
 // refused from its metadata, and the advice lists the formats the bot
 // reads (WebP included, TIFF not).
 func TestBot_TIFF_IsRefusedWithoutDownloadingAndTheAdviceNamesWebP(t *testing.T) {
+	t.Parallel()
 	var downloads atomic.Int32
 	o := defaultHarness()
 	o.downloadWrap = func(base http.RoundTripper) http.RoundTripper { return countingTransport{base, &downloads} }
@@ -68,6 +70,7 @@ func TestBot_TIFF_IsRefusedWithoutDownloadingAndTheAdviceNamesWebP(t *testing.T)
 // upload but carrying the buttons of another upload's prediction cannot
 // evaluate that prediction.
 func TestBot_ButtonOnAnotherAnswer_IsRefused(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, defaultHarness())
 	a := h.post(discordtest.MessageOptions{ChannelID: channelID, Author: alice, Attachments: []discordtest.File{testImage(t, "digit-7.png")}})
 	ra := h.replyTo(a.ID)

@@ -23,6 +23,7 @@ import (
 var verb = regexp.MustCompile(`%[-+# 0-9.]*[a-zA-Z%]`)
 
 func TestCatalog_EveryMessageHasEnglishAndSpanishWithTheSameVerbs(t *testing.T) {
+	t.Parallel()
 	for id, tx := range catalog {
 		en, es := tx[langEN], tx[langES]
 		if strings.TrimSpace(en) == "" || strings.TrimSpace(es) == "" {
@@ -36,6 +37,7 @@ func TestCatalog_EveryMessageHasEnglishAndSpanishWithTheSameVerbs(t *testing.T) 
 }
 
 func TestCatalog_EveryIDTheCodeUsesExists(t *testing.T) {
+	t.Parallel()
 	// Every l.t("…") and msgID literal in the package's source.
 	re := regexp.MustCompile(`\.t\("([a-z_.]+)"|desc\("([a-z_.]+)"\)|, "(cmd\.[a-z_.]+)"`)
 	files := []string{"bot.go", "commands.go", "images.go", "interactions.go", "predict.go", "user.go", "info.go", "render.go", "numbers.go"}
@@ -59,6 +61,7 @@ func TestCatalog_EveryIDTheCodeUsesExists(t *testing.T) {
 }
 
 func TestParseLang_SpanishLocalesAreSpanish(t *testing.T) {
+	t.Parallel()
 	for in, want := range map[string]lang{"es-ES": langES, "es-419": langES, "es": langES, "ES": langES, "en-US": langEN, "fr": langEN, "": langEN, "est": langEN} {
 		if got := parseLang(in); got != want {
 			t.Errorf("parseLang(%q) = %v, want %v", in, got, want)
@@ -67,6 +70,7 @@ func TestParseLang_SpanishLocalesAreSpanish(t *testing.T) {
 }
 
 func TestLang_Pct_FollowsEachLanguage(t *testing.T) {
+	t.Parallel()
 	if got := langEN.pct(0.934); got != "93.4%" {
 		t.Errorf("en: %q", got)
 	}
@@ -76,6 +80,7 @@ func TestLang_Pct_FollowsEachLanguage(t *testing.T) {
 }
 
 func TestLang_Group_UsesEachLanguagesSeparator(t *testing.T) {
+	t.Parallel()
 	for n, want := range map[int]string{0: "0", 999: "999", 1000: "1,000", 218490: "218,490", 1234567: "1,234,567", -1234: "-1,234"} {
 		if got := langEN.group(n); got != want {
 			t.Errorf("en group(%d) = %q, want %q", n, got, want)
@@ -87,6 +92,7 @@ func TestLang_Group_UsesEachLanguagesSeparator(t *testing.T) {
 }
 
 func TestEvalCustomID_RoundTrips(t *testing.T) {
+	t.Parallel()
 	for _, id := range []string{"abc", "0123456789abcdef", "with:colon"} {
 		for d := 0; d <= 9; d++ {
 			pid, digit, err := parseEvalCustomID(evalCustomID(id, d))
@@ -98,6 +104,7 @@ func TestEvalCustomID_RoundTrips(t *testing.T) {
 }
 
 func TestParseEvalCustomID_RejectsMalformed(t *testing.T) {
+	t.Parallel()
 	for _, bad := range []string{"", "eval", "eval:", "eval:abc", "eval::3", "eval:abc:10", "eval:abc:-1", "eval:abc:x", "forget:abc:3", "eval:abc:07"} {
 		if _, _, err := parseEvalCustomID(bad); err == nil {
 			t.Errorf("parseEvalCustomID(%q) accepted", bad)
@@ -106,6 +113,7 @@ func TestParseEvalCustomID_RejectsMalformed(t *testing.T) {
 }
 
 func TestEvalButtons_TwoRowsOfFive_PredictedHighlighted_IDsWithinLimit(t *testing.T) {
+	t.Parallel()
 	rows, err := evalButtons("0123456789abcdef", 4)
 	if err != nil {
 		t.Fatal(err)
@@ -136,6 +144,7 @@ func TestEvalButtons_TwoRowsOfFive_PredictedHighlighted_IDsWithinLimit(t *testin
 }
 
 func TestSeenPNG_IsTheInputScaledUpPixelForPixel(t *testing.T) {
+	t.Parallel()
 	var in [digitbot.InputSide * digitbot.InputSide]uint8
 	in[0] = 255                                   // top-left
 	in[27*28+27] = 128                            // bottom-right
@@ -158,6 +167,7 @@ func TestSeenPNG_IsTheInputScaledUpPixelForPixel(t *testing.T) {
 }
 
 func TestPredictionEmbed_RedAndUnsureBelowThreshold(t *testing.T) {
+	t.Parallel()
 	p := digitbot.Prediction{ID: "x", Digit: 3, Confidence: 0.55, Probabilities: [10]float64{3: 0.55, 5: 0.30, 8: 0.10}}
 	e := predictionEmbed(langEN, p, 0.70, "seen-1.png")
 	if e.Color != colorUnsure || !strings.Contains(e.Description, "not sure") || !strings.Contains(e.Description, "70.0%") {
@@ -173,6 +183,7 @@ func TestPredictionEmbed_RedAndUnsureBelowThreshold(t *testing.T) {
 }
 
 func TestCanManageGuild_UsesTheInteractionsPermissions(t *testing.T) {
+	t.Parallel()
 	mk := func(perms int64, guild bool) *call {
 		i := &discordgo.Interaction{}
 		if guild {
@@ -202,6 +213,7 @@ func TestCanManageGuild_UsesTheInteractionsPermissions(t *testing.T) {
 }
 
 func TestUserLimits_BurstThenRefuse_WarnOnce_RefillAndSweep(t *testing.T) {
+	t.Parallel()
 	u := newUserLimits(6, 2) // one every 10 s, burst 2
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	for i := 0; i < 2; i++ {
@@ -233,6 +245,7 @@ func TestUserLimits_BurstThenRefuse_WarnOnce_RefillAndSweep(t *testing.T) {
 }
 
 func TestPool_AdmitsWorkersPlusQueue_ThenRefuses(t *testing.T) {
+	t.Parallel()
 	p := newPool(1, 2)
 	for i := 0; i < 3; i++ {
 		if !p.enter() {
@@ -247,9 +260,9 @@ func TestPool_AdmitsWorkersPlusQueue_ThenRefuses(t *testing.T) {
 		t.Fatal("a place freed by leave was not reusable")
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	block := make(chan struct{})
-	go p.do(context.Background(), func() { <-block })
-	time.Sleep(10 * time.Millisecond)
+	block, running := make(chan struct{}), make(chan struct{})
+	go p.do(context.Background(), func() { close(running); <-block })
+	<-running // the only worker is busy
 	cancel()
 	if err := p.do(ctx, func() { t.Error("ran without a free worker") }); !errors.Is(err, context.Canceled) {
 		t.Errorf("do with a cancelled context = %v", err)
@@ -258,6 +271,7 @@ func TestPool_AdmitsWorkersPlusQueue_ThenRefuses(t *testing.T) {
 }
 
 func TestFetcher_OnlyHTTPSFromDiscordsHosts(t *testing.T) {
+	t.Parallel()
 	f := newFetcher(nil, DefaultAllowedHosts(), 1<<20, 1<<20, time.Second)
 	good := []string{"https://cdn.discordapp.com/attachments/1/2/a.png?ex=1", "https://media.discordapp.net/attachments/1/2/a.png", "https://CDN.discordapp.com:443/x"}
 	bad := []string{"http://cdn.discordapp.com/a.png", "https://evil.example/a.png", "https://cdn.discordapp.com.evil.example/a.png",
@@ -288,6 +302,7 @@ func (h hostRewrite) RoundTrip(r *http.Request) (*http.Response, error) {
 }
 
 func TestFetcher_RedirectAwayFromDiscord_IsRefused_AndNoTokenIsSent(t *testing.T) {
+	t.Parallel()
 	var sawAuth bool
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Header.Get("Authorization") != "" {
@@ -336,6 +351,7 @@ func TestFetcher_RedirectAwayFromDiscord_IsRefused_AndNoTokenIsSent(t *testing.T
 }
 
 func TestGatewayError_FinalCloseCodesNameTheFix(t *testing.T) {
+	t.Parallel()
 	var ge *GatewayError
 	if err := gatewayError(&websocket.CloseError{Code: 4004}); !errors.As(err, &ge) || !strings.Contains(ge.Fix, "Reset Token") {
 		t.Errorf("4004: %v", err)
@@ -353,6 +369,7 @@ func TestGatewayError_FinalCloseCodesNameTheFix(t *testing.T) {
 }
 
 func TestNew_RefusesTheSessionClientForDownloads(t *testing.T) {
+	t.Parallel()
 	s, _ := discordgo.New("Bot x")
 	render := func(digitbot.Stats, ChartRequest) ([]byte, error) { return nil, nil }
 	_, err := New(Options{Session: s, Classifier: nopClassifier{}, Store: nopStore{}, Render: render, HTTPClient: s.Client})
@@ -395,6 +412,7 @@ func BenchmarkSeenPNG(b *testing.B) {
 }
 
 func TestAttachmentRef(t *testing.T) {
+	t.Parallel()
 	for in, want := range map[string]string{
 		"https://cdn.discordapp.com/attachments/1/2/seen-1.png?ex=1&is=2&hm=3&":  "attachment://seen-1.png",
 		"https://media.discordapp.net/ephemeral-attachments/1/2/seen-2.png?ex=1": "attachment://seen-2.png",
@@ -412,6 +430,7 @@ func TestAttachmentRef(t *testing.T) {
 // particular not discordgo's close frame with code 1000, which would end
 // the session on Discord.
 func TestLinkConn_NoWritesAfterAFailedRead(t *testing.T) {
+	t.Parallel()
 	client, server := net.Pipe()
 	defer server.Close()
 	c := &linkConn{Conn: client}
@@ -429,6 +448,7 @@ func TestLinkConn_NoWritesAfterAFailedRead(t *testing.T) {
 }
 
 func TestANumber_EnglishArticle(t *testing.T) {
+	t.Parallel()
 	for n, want := range map[int]string{0: "a 0", 1: "a 1", 7: "a 7", 8: "an 8", 11: "an 11", 18: "an 18", 80: "an 80",
 		110: "a 110", 800: "an 800", 11000: "an 11000", 18500: "an 18500", 1100: "a 1100", 181: "a 181"} {
 		if got := langEN.aNumber(n); got != want {
@@ -446,6 +466,7 @@ func TestANumber_EnglishArticle(t *testing.T) {
 // The /stats text rounds as the chart's tiles do (chart.drawTitleBar:
 // accuracy to 0.1 %, mean confidence to 1 %).
 func TestStatsSummary_RoundsLikeTheChart(t *testing.T) {
+	t.Parallel()
 	s := digitbot.Stats{Total: 3, Hits: 2, ConfidenceSum: 2.81}
 	got := statsSummary(langEN, s)
 	if want := "3 evaluations · 66.7% right · mean confidence 94%"; got != want {
@@ -457,6 +478,7 @@ func TestStatsSummary_RoundsLikeTheChart(t *testing.T) {
 }
 
 func TestGatewayError_ShardingHints(t *testing.T) {
+	t.Parallel()
 	for code, want := range map[int]string{4011: "shard_count", 4010: "shard_ids must be"} {
 		var ge *GatewayError
 		if !errors.As(gatewayError(&websocket.CloseError{Code: code}), &ge) {
@@ -469,6 +491,7 @@ func TestGatewayError_ShardingHints(t *testing.T) {
 }
 
 func TestDialAddr(t *testing.T) {
+	t.Parallel()
 	for in, want := range map[string]string{
 		"wss://gateway-us-east1-b.discord.gg":       "gateway-us-east1-b.discord.gg:443",
 		"wss://gateway-us-east1-b.discord.gg/?v=10": "gateway-us-east1-b.discord.gg:443",

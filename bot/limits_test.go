@@ -12,6 +12,7 @@ import (
 // image" answer is rate limited like any other, so messages without a
 // picture cannot make the bot answer more than the limit allows.
 func TestBot_MentionsAndDMsWithoutImage_CountAgainstTheLimit(t *testing.T) {
+	t.Parallel()
 	counter := &outcomeCounter{}
 	o := defaultHarness()
 	o.ratePerMinute, o.rateBurst = 1, 1

@@ -12,6 +12,7 @@ import (
 )
 
 func TestBot_ImageInWatchedChannel_RepliesWithPredictionAndButtons(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, defaultHarness())
 	msg := h.post(discordtest.MessageOptions{ChannelID: channelID, Author: alice, Attachments: []discordtest.File{testImage(t, "digit-7.png")}})
 	r := h.replyTo(msg.ID)
@@ -79,6 +80,7 @@ func TestBot_ImageInWatchedChannel_RepliesWithPredictionAndButtons(t *testing.T)
 }
 
 func TestBot_EveryMNISTDigit_IsRecognised(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, defaultHarness())
 	for d := 0; d <= 9; d++ {
 		name := "digit-" + string(rune('0'+d)) + ".png"
@@ -91,6 +93,7 @@ func TestBot_EveryMNISTDigit_IsRecognised(t *testing.T) {
 }
 
 func TestBot_UnwatchedChannel_IsIgnored(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, defaultHarness())
 	ignored := h.post(discordtest.MessageOptions{ChannelID: otherChannelID, Author: alice, Attachments: []discordtest.File{testImage(t, "digit-3.png")}})
 	// A later message in a watched channel is answered; by then the first
@@ -105,6 +108,7 @@ func TestBot_UnwatchedChannel_IsIgnored(t *testing.T) {
 }
 
 func TestBot_MentionWithImage_InUnwatchedChannel_Replies(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, defaultHarness())
 	msg := h.post(discordtest.MessageOptions{ChannelID: otherChannelID, Author: alice, MentionBot: true, Content: "what is this?", Attachments: []discordtest.File{testImage(t, "digit-2.png")}})
 	r := h.replyTo(msg.ID)
@@ -116,6 +120,7 @@ func TestBot_MentionWithImage_InUnwatchedChannel_Replies(t *testing.T) {
 // Members often pick the bot's managed role in Discord's "@" picker: the
 // message then mentions <@&role>, not the bot user.
 func TestBot_RoleMentionWithImage_InUnwatchedChannel_Replies(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, defaultHarness())
 	msg := h.post(discordtest.MessageOptions{ChannelID: otherChannelID, Author: alice, MentionBotRole: true, Content: "what is this?", Attachments: []discordtest.File{testImage(t, "digit-2.png")}})
 	if len(msg.MentionRoles) != 1 || len(msg.Mentions) != 0 {
@@ -128,6 +133,7 @@ func TestBot_RoleMentionWithImage_InUnwatchedChannel_Replies(t *testing.T) {
 }
 
 func TestBot_MentionWithoutImage_ExplainsWhatToSend(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, defaultHarness())
 	msg := h.post(discordtest.MessageOptions{ChannelID: otherChannelID, Author: alice, MentionBot: true, Content: "hi"})
 	r := h.replyTo(msg.ID)
@@ -137,6 +143,7 @@ func TestBot_MentionWithoutImage_ExplainsWhatToSend(t *testing.T) {
 }
 
 func TestBot_DirectMessage_IsAnswered(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, defaultHarness())
 	msg := h.post(discordtest.MessageOptions{DM: true, Author: alice, Attachments: []discordtest.File{testImage(t, "digit-7.jpg")}})
 	r := h.replyTo(msg.ID)
@@ -151,6 +158,7 @@ func TestBot_DirectMessage_IsAnswered(t *testing.T) {
 }
 
 func TestBot_OwnAndOtherBotsMessages_AreIgnored(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, defaultHarness())
 	other := &discordgo.User{ID: "1300000000000000099", Username: "otherbot", Bot: true}
 	h.post(discordtest.MessageOptions{ChannelID: channelID, Author: other, Attachments: []discordtest.File{testImage(t, "digit-1.png")}})
@@ -168,6 +176,7 @@ func TestBot_OwnAndOtherBotsMessages_AreIgnored(t *testing.T) {
 }
 
 func TestBot_SeveralImages_OneAnswerEachUpToTheLimit(t *testing.T) {
+	t.Parallel()
 	o := defaultHarness()
 	o.imagesPerMessage = 2
 	h := newHarness(t, o)
@@ -187,6 +196,7 @@ func TestBot_SeveralImages_OneAnswerEachUpToTheLimit(t *testing.T) {
 }
 
 func TestBot_SpanishServer_DefaultLocale_RepliesInSpanish(t *testing.T) {
+	t.Parallel()
 	o := defaultHarness()
 	o.defaultLocale = "es"
 	h := newHarness(t, o)
@@ -201,6 +211,7 @@ func TestBot_SpanishServer_DefaultLocale_RepliesInSpanish(t *testing.T) {
 }
 
 func TestBot_PendingPredictionSaved_BeforeTheReplyIsSent(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, defaultHarness())
 	msg := h.post(discordtest.MessageOptions{ChannelID: channelID, Author: alice, Attachments: []discordtest.File{testImage(t, "digit-0.png")}})
 	r := h.replyTo(msg.ID)

@@ -16,6 +16,7 @@ var notADigit = digitbot.WrapError(digitbot.ENODIGIT, "This doesn't look like a 
 // in a watched channel gets no answer, as a person would leave it; the same
 // picture with a mention gets "doesn't look like a digit", not "empty".
 func TestBot_NotADigit_QuietInWatchedChannel_AnsweredWhenAsked(t *testing.T) {
+	t.Parallel()
 	h := newNumbers(t, defaultHarness(), nil)
 	meme := testImage(t, "digit-5.png")
 	h.cls.ScriptError(meme.Data, notADigit)
@@ -38,6 +39,7 @@ func TestBot_NotADigit_QuietInWatchedChannel_AnsweredWhenAsked(t *testing.T) {
 // TestBot_Blank_StillAnsweredInWatchedChannel: a blank picture is a failed
 // attempt at a digit, so the poster is told the image looks empty.
 func TestBot_Blank_StillAnsweredInWatchedChannel(t *testing.T) {
+	t.Parallel()
 	h := newNumbers(t, defaultHarness(), nil)
 	blank := testImage(t, "digit-5.png")
 	h.cls.ScriptError(blank.Data, digitbot.Errorf(digitbot.ENODIGIT, "I couldn't find any ink in this image."))

@@ -11,6 +11,7 @@ import (
 )
 
 func TestOrdinal_EachLanguage(t *testing.T) {
+	t.Parallel()
 	en := map[int]string{1: "1st", 2: "2nd", 3: "3rd", 4: "4th", 10: "10th", 11: "11th", 12: "12th", 13: "13th", 21: "21st", 22: "22nd"}
 	for n, want := range en {
 		if got := langEN.ordinal(n, true); got != want {
@@ -29,6 +30,7 @@ func TestOrdinal_EachLanguage(t *testing.T) {
 }
 
 func TestUnsureAbout_NamesEveryUnsureDigit(t *testing.T) {
+	t.Parallel()
 	if got := langEN.unsureAbout([]int{0, 2, 3}, 0.7); !strings.Contains(got, "the 1st, 3rd and 4th digits") {
 		t.Errorf("en: %q", got)
 	}
@@ -38,6 +40,7 @@ func TestUnsureAbout_NamesEveryUnsureDigit(t *testing.T) {
 }
 
 func TestCorrectionModal_WithinDiscordsLimits(t *testing.T) {
+	t.Parallel()
 	id := strings.Repeat("p", 64) // the longest prediction id a store accepts
 	for _, l := range []lang{langEN, langES} {
 		resp := correctionModal(l, id, "123456789012")
@@ -55,6 +58,7 @@ func TestCorrectionModal_WithinDiscordsLimits(t *testing.T) {
 }
 
 func TestNumberButtons_IDsRoundTripAndFit(t *testing.T) {
+	t.Parallel()
 	buttons, err := numberButtons(langEN, "01hzzzzzzzzzzzzz", "123456789012", nil)
 	if err != nil {
 		t.Fatal(err)
@@ -78,6 +82,7 @@ func TestNumberButtons_IDsRoundTripAndFit(t *testing.T) {
 }
 
 func TestNumberButtons_AfterAVerdict_DisabledAndShowingIt(t *testing.T) {
+	t.Parallel()
 	e := digitbot.Evaluation{Predicted: -1, TrueDigit: -1, Number: &digitbot.NumberVerdict{Predicted: "2026", True: "2028"}}
 	buttons, err := numberButtons(langEN, "p1", "2026", &e)
 	if err != nil {
@@ -91,6 +96,7 @@ func TestNumberButtons_AfterAVerdict_DisabledAndShowingIt(t *testing.T) {
 }
 
 func TestNumbersSummary_EmptyWithoutNumbers(t *testing.T) {
+	t.Parallel()
 	if s := numbersSummary(langEN, digitbot.NumberStats{}); s != "" {
 		t.Errorf("summary without numbers: %q", s)
 	}

@@ -84,6 +84,7 @@ func (h *numbers) stored() []digitbot.Evaluation {
 }
 
 func TestNumbers_Reply_ShowsTheNumberEachDigitAndOneStrip(t *testing.T) {
+	t.Parallel()
 	h := newNumbers(t, defaultHarness(), map[string]digitbot.Prediction{"digit-2.png": reading2026})
 	r := h.posted("digit-2.png", alice)
 	text := embedText(r)
@@ -124,6 +125,7 @@ func TestNumbers_Reply_ShowsTheNumberEachDigitAndOneStrip(t *testing.T) {
 }
 
 func TestNumbers_ConfidentNumber_IsGreenAndNamesNoDigit(t *testing.T) {
+	t.Parallel()
 	h := newNumbers(t, defaultHarness(), map[string]digitbot.Prediction{"digit-3.png": digitbottest.Number("31", 0.98, 0.91)})
 	r := h.posted("digit-3.png", alice)
 	if r.Embeds[0].Color != 0x2ECC71 || strings.Contains(embedText(r), "not sure") {
@@ -132,6 +134,7 @@ func TestNumbers_ConfidentNumber_IsGreenAndNamesNoDigit(t *testing.T) {
 }
 
 func TestNumbers_Right_SavesAndDisablesButtons(t *testing.T) {
+	t.Parallel()
 	h := newNumbers(t, defaultHarness(), map[string]digitbot.Prediction{"digit-2.png": reading2026})
 	r := h.posted("digit-2.png", alice)
 	in := h.press(r, buttonID(t, r, "✅ Right"), alice, "en-US")
@@ -160,6 +163,7 @@ func TestNumbers_Right_SavesAndDisablesButtons(t *testing.T) {
 }
 
 func TestNumbers_CorrectIt_OpensAPrefilledModal_ThenSavesTheTypedNumber(t *testing.T) {
+	t.Parallel()
 	h := newNumbers(t, defaultHarness(), map[string]digitbot.Prediction{"digit-2.png": reading2026})
 	r := h.posted("digit-2.png", alice)
 	opened, modal := h.openFix(r, alice, "en-US")
@@ -198,6 +202,7 @@ func TestNumbers_CorrectIt_OpensAPrefilledModal_ThenSavesTheTypedNumber(t *testi
 }
 
 func TestNumbers_CorrectIt_WithAnotherLength_IsASegmentationError(t *testing.T) {
+	t.Parallel()
 	h := newNumbers(t, defaultHarness(), map[string]digitbot.Prediction{"digit-2.png": reading2026})
 	r := h.posted("digit-2.png", alice)
 	opened, _ := h.openFix(r, alice, "en-US")
@@ -212,6 +217,7 @@ func TestNumbers_CorrectIt_WithAnotherLength_IsASegmentationError(t *testing.T) 
 }
 
 func TestNumbers_CorrectIt_RefusesWhatIsNotANumber_AndStoresNothing(t *testing.T) {
+	t.Parallel()
 	h := newNumbers(t, defaultHarness(), map[string]digitbot.Prediction{"digit-2.png": reading2026})
 	r := h.posted("digit-2.png", alice)
 	for typed, want := range map[string]string{"12a4": "“12a4” isn't a number", "   ": "You didn't type a number"} {
@@ -238,6 +244,7 @@ func TestNumbers_CorrectIt_RefusesWhatIsNotANumber_AndStoresNothing(t *testing.T
 }
 
 func TestNumbers_StrangersPresses_AreRefusedPrivately_NoModal(t *testing.T) {
+	t.Parallel()
 	h := newNumbers(t, defaultHarness(), map[string]digitbot.Prediction{"digit-2.png": reading2026})
 	r := h.posted("digit-2.png", alice)
 	for _, label := range []string{"✅ Right", "✏️ Correct it"} {
@@ -259,6 +266,7 @@ func TestNumbers_StrangersPresses_AreRefusedPrivately_NoModal(t *testing.T) {
 }
 
 func TestNumbers_StrangersModalSubmit_IsRefusedPrivately(t *testing.T) {
+	t.Parallel()
 	h := newNumbers(t, defaultHarness(), map[string]digitbot.Prediction{"digit-2.png": reading2026})
 	r := h.posted("digit-2.png", alice)
 	// When the store cannot say who posted the image in time, the modal
@@ -279,6 +287,7 @@ func TestNumbers_StrangersModalSubmit_IsRefusedPrivately(t *testing.T) {
 }
 
 func TestNumbers_SecondSubmit_ChangesNothingAndSaysSo(t *testing.T) {
+	t.Parallel()
 	h := newNumbers(t, defaultHarness(), map[string]digitbot.Prediction{"digit-2.png": reading2026})
 	r := h.posted("digit-2.png", alice)
 	// Two modals opened before either was sent, as with two clients.
@@ -303,6 +312,7 @@ func TestNumbers_SecondSubmit_ChangesNothingAndSaysSo(t *testing.T) {
 }
 
 func TestNumbers_PressAfterAVerdict_SaysAlreadyEvaluated(t *testing.T) {
+	t.Parallel()
 	h := newNumbers(t, defaultHarness(), map[string]digitbot.Prediction{"digit-2.png": reading2026})
 	r := h.posted("digit-2.png", alice)
 	// The verdict is stored but the answer still shows live buttons, as
@@ -323,6 +333,7 @@ func TestNumbers_PressAfterAVerdict_SaysAlreadyEvaluated(t *testing.T) {
 }
 
 func TestNumbers_NumberAndDigitInOneMessage_EachKeepsItsButtons(t *testing.T) {
+	t.Parallel()
 	h := newNumbers(t, defaultHarness(), map[string]digitbot.Prediction{
 		"digit-2.png": reading2026,
 		"digit-7.png": digitbottest.Digit(7, 0.96),
@@ -362,6 +373,7 @@ func TestNumbers_NumberAndDigitInOneMessage_EachKeepsItsButtons(t *testing.T) {
 }
 
 func TestNumbers_Spanish(t *testing.T) {
+	t.Parallel()
 	o := defaultHarness()
 	o.defaultLocale = "es"
 	h := newNumbers(t, o, map[string]digitbot.Prediction{"digit-2.png": digitbottest.Number("2026", 0.55, 0.97, 0.60, 0.93)})
@@ -389,6 +401,7 @@ func TestNumbers_Spanish(t *testing.T) {
 }
 
 func TestNumbers_SingleUnsureDigit_IsNamedInSpanishBeforeTheNoun(t *testing.T) {
+	t.Parallel()
 	o := defaultHarness()
 	o.defaultLocale = "es"
 	h := newNumbers(t, o, map[string]digitbot.Prediction{"digit-2.png": reading2026})
@@ -398,6 +411,7 @@ func TestNumbers_SingleUnsureDigit_IsNamedInSpanishBeforeTheNoun(t *testing.T) {
 }
 
 func TestNumbers_EveryPath_AnswersWithTheNumber(t *testing.T) {
+	t.Parallel()
 	o := defaultHarness()
 	o.globalCommands = true
 	h := newNumbers(t, o, map[string]digitbot.Prediction{"digit-2.png": reading2026})
@@ -427,6 +441,7 @@ func TestNumbers_EveryPath_AnswersWithTheNumber(t *testing.T) {
 }
 
 func TestNumbers_StatsAndHistory_ShowNumbers(t *testing.T) {
+	t.Parallel()
 	h := newNumbers(t, defaultHarness(), map[string]digitbot.Prediction{
 		"digit-2.png": reading2026,
 		"digit-3.png": digitbottest.Number("31", 0.98, 0.91),
@@ -464,6 +479,7 @@ func TestNumbers_StatsAndHistory_ShowNumbers(t *testing.T) {
 }
 
 func TestNumbers_SlowStore_ModalSubmitIsDeferredThenTheAnswerEdited(t *testing.T) {
+	t.Parallel()
 	h := newNumbers(t, defaultHarness(), map[string]digitbot.Prediction{"digit-2.png": reading2026})
 	r := h.posted("digit-2.png", alice)
 	opened, _ := h.openFix(r, alice, "en-US")
@@ -493,6 +509,7 @@ func TestNumbers_SlowStore_ModalSubmitIsDeferredThenTheAnswerEdited(t *testing.T
 }
 
 func TestNumbers_StatsWithOnlyAMiscutNumber_StillAnswers(t *testing.T) {
+	t.Parallel()
 	h := newNumbers(t, defaultHarness(), map[string]digitbot.Prediction{"digit-2.png": reading2026})
 	r := h.posted("digit-2.png", alice)
 	opened, _ := h.openFix(r, alice, "en-US")
@@ -507,6 +524,7 @@ func TestNumbers_StatsWithOnlyAMiscutNumber_StillAnswers(t *testing.T) {
 // the in-memory double: the store's own owner, first-verdict and
 // aggregate rules behind the same answers.
 func TestNumbers_RealStore(t *testing.T) {
+	t.Parallel()
 	cls := digitbottest.NewClassifier()
 	cls.Script(testImage(t, "digit-2.png").Data, reading2026)
 	cls.Script(testImage(t, "digit-3.png").Data, digitbottest.Number("31", 0.98, 0.91))

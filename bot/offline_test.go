@@ -27,6 +27,7 @@ func (h *harness) saveEvaluated(guild, user string, digit int) {
 // The servers it is still in, one of them in an outage (unavailable is not
 // removed), and DMs keep theirs.
 func TestBot_RemovedWhileOffline_PurgedAtReady(t *testing.T) {
+	t.Parallel()
 	const goneID = "1200000000000000999"
 	o := defaultHarness()
 	o.noStart = true
@@ -69,6 +70,7 @@ func TestBot_RemovedWhileOffline_PurgedAtReady(t *testing.T) {
 // Discord is not the one that wrote the database (the playground) leaves
 // the servers it does not see alone.
 func TestBot_KeepMissingGuilds_PurgesNothingAtReady(t *testing.T) {
+	t.Parallel()
 	const realID = "1200000000000000999"
 	o := defaultHarness()
 	o.noStart = true

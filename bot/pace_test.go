@@ -54,6 +54,7 @@ func shardBot(t *testing.T, srv *discordtest.Server, shardID, shardCount int, id
 // rate_limit_key: shard 1 must identify a window after shard 0, and
 // neither may be refused with op 9.
 func TestBot_Shards_IdentifyInTurn(t *testing.T) {
+	t.Parallel()
 	const window = time.Second
 	srv := discordtest.New(t, discordtest.Options{MaxConcurrency: 1, IdentifyInterval: window})
 	bots := make([]*bot.Bot, 2)
@@ -92,8 +93,24 @@ func TestBot_Shards_IdentifyInTurn(t *testing.T) {
 // identified just before) still starts: Start waits for the READY that
 // discordgo's next IDENTIFY brings instead of failing.
 func TestBot_Start_WaitsForREADYAfterAnInvalidSession(t *testing.T) {
+	t.Parallel()
+	// The server's clock stands still until the bot's IDENTIFY has been
+	// refused, so the refusal happens however slow the machine is; then
+	// the window passes and the next IDENTIFY gets READY.
 	const window = 300 * time.Millisecond
-	srv := discordtest.New(t, discordtest.Options{MaxConcurrency: 1, IdentifyInterval: window})
+	clock := discordtest.NewFakeClock(time.Unix(1_800_000_000, 0))
+	srv := discordtest.New(t, discordtest.Options{MaxConcurrency: 1, IdentifyInterval: window, Clock: clock})
+	go func() {
+		for range 2000 { // 20 s, the Start deadline below
+			for _, id := range srv.Identifies() {
+				if id.RateLimited {
+					clock.Advance(window)
+					return
+				}
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}()
 	other, err := srv.NewSession(discordgo.IntentsGuilds)
 	if err != nil {
 		t.Fatal(err)

@@ -27,6 +27,7 @@ func (h *harness) botAnswer(channel string) *discordtest.Message {
 }
 
 func TestBot_WithoutReadMessageHistory_AnswersWithoutReplying(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, defaultHarness())
 	if err := h.srv.SetBotPermissions(guildID, invitePermissions&^discordgo.PermissionReadMessageHistory); err != nil {
 		t.Fatal(err)
@@ -43,6 +44,7 @@ func TestBot_WithoutReadMessageHistory_AnswersWithoutReplying(t *testing.T) {
 }
 
 func TestBot_WithoutEmbedLinks_AnswersInText(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, defaultHarness())
 	if err := h.srv.SetBotPermissions(guildID, invitePermissions&^discordgo.PermissionEmbedLinks); err != nil {
 		t.Fatal(err)
@@ -59,6 +61,7 @@ func TestBot_WithoutEmbedLinks_AnswersInText(t *testing.T) {
 }
 
 func TestBot_Thread_NeedsSendMessagesInThreads(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, defaultHarness())
 	if err := h.srv.SetBotPermissions(guildID, invitePermissions&^discordgo.PermissionSendMessagesInThreads); err != nil {
 		t.Fatal(err)

@@ -15,6 +15,7 @@ import (
 // so a READY of one shard does not make the other shards' servers look
 // removed.
 func TestInShard(t *testing.T) {
+	t.Parallel()
 	const id = "1200000000000000001" // >> 22 = 286102294387
 	home := int((uint64(1200000000000000001) >> 22) % 4)
 	for shard := range 4 {
@@ -68,6 +69,7 @@ func (f *flakyPurgeStore) UnqueueGuildPurge(context.Context, string) error { ret
 // in the queue and a retry is scheduled, with a growing delay; the next
 // drain purges it and resets the delay.
 func TestDrainPurges_FailureStaysQueuedAndIsRetried(t *testing.T) {
+	t.Parallel()
 	fs := &flakyPurgeStore{queue: []string{"111"}, failures: 2}
 	b := &Bot{store: fs, erase: newErasures(), log: slog.New(slog.DiscardHandler)}
 	b.workCtx, b.workCancel = context.WithCancel(context.Background())

@@ -51,6 +51,7 @@ var busyCount = regexp.MustCompile(`(\d+) (pictures|images|imágenes)`)
 // covered by a few coalesced notices instead of one reply each competing
 // with the real answers for the channel's rate limit.
 func TestBot_429Storm_EveryAcceptedUploadIsAnsweredOnce(t *testing.T) {
+	t.Parallel()
 	const uploads = 200
 	counter := &outcomeCounter{}
 	o := defaultHarness()

@@ -102,7 +102,20 @@ func renderBoth(t *testing.T, s digitbot.Stats, o Options) (*image.RGBA, *page) 
 	return decode(t, b), p
 }
 
+// computeOnly skips a test under the race detector when it starts no
+// goroutines of its own and only renders: the race pass would find nothing
+// in it, and rendering runs about thirty times slower there. `make
+// accuracy` runs the whole package without -race, so the test still runs
+// in `make test`.
+func computeOnly(t *testing.T) {
+	t.Helper()
+	if raceEnabled {
+		t.Skip("pure computation, ~30x slower under -race: runs without it (make accuracy, or go test ./chart/)")
+	}
+}
+
 func TestRender_DefaultSizeAndNotBlank(t *testing.T) {
+	computeOnly(t)
 	img, _ := renderBoth(t, DemoStats(1000, 1), Options{Title: "Server stats · My Server"})
 	if got := img.Bounds().Size(); got != (image.Point{DefaultWidth, DefaultHeight}) {
 		t.Fatalf("size %v, want %dx%d", got, DefaultWidth, DefaultHeight)
@@ -113,6 +126,7 @@ func TestRender_DefaultSizeAndNotBlank(t *testing.T) {
 }
 
 func TestRender_CustomSize(t *testing.T) {
+	computeOnly(t)
 	for _, sz := range []image.Point{{800, 600}, {MinWidth, MinHeight}, {1600, 1000}} {
 		b, err := Render(DemoStats(300, 2), Options{Width: sz.X, Height: sz.Y})
 		if err != nil {
@@ -137,6 +151,7 @@ func TestRender_BadOptions(t *testing.T) {
 }
 
 func TestRender_EveryPanelDrawn(t *testing.T) {
+	computeOnly(t)
 	for _, n := range []int{100, 1000} { // per-evaluation and daily timelines
 		img, p := renderBoth(t, DemoStats(n, 3), Options{})
 		names := []string{"per-digit", "confusion", "confidence", "hits"}
@@ -173,6 +188,7 @@ func cellColour(img *image.RGBA, m image.Rectangle, row, col int) color.RGBA {
 }
 
 func TestRender_ConfusionDiagonalStandsOut(t *testing.T) {
+	computeOnly(t)
 	img, p := renderBoth(t, DemoStats(1000, 4), Options{})
 	minDiag, maxOff := math.Inf(1), 0.0
 	for tr := 0; tr < 10; tr++ {
@@ -203,6 +219,7 @@ func at(when time.Time, truth, pred int, conf float64) digitbot.Evaluation {
 }
 
 func TestRender_EdgeCases(t *testing.T) {
+	computeOnly(t)
 	t0 := time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
 	many := func(n int, f func(i int) digitbot.Evaluation) digitbot.Stats {
 		ev := make([]digitbot.Evaluation, n)
@@ -279,6 +296,7 @@ func TestRender_EdgeCases(t *testing.T) {
 }
 
 func TestRender_EmptyIsFriendlyNotPanels(t *testing.T) {
+	computeOnly(t)
 	img, p := renderBoth(t, digitbot.Stats{}, Options{})
 	for _, r := range p.panels {
 		if !r.Empty() {
@@ -298,6 +316,7 @@ func TestRender_EmptyIsFriendlyNotPanels(t *testing.T) {
 }
 
 func TestRender_AllWrongMatrixHasNoBlueDiagonal(t *testing.T) {
+	computeOnly(t)
 	t0 := time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
 	var ev []digitbot.Evaluation
 	for i := 0; i < 100; i++ {
@@ -315,7 +334,10 @@ func TestRender_AllWrongMatrixHasNoBlueDiagonal(t *testing.T) {
 }
 
 func TestRender_ConcurrentMatchesSequential(t *testing.T) {
-	const workers = 8
+	workers := 8
+	if raceEnabled {
+		workers = 3 // enough to share the fonts and caches; all 8 run without -race
+	}
 	stats := make([]digitbot.Stats, workers)
 	want := make([][]byte, workers)
 	for i := range stats {
@@ -348,6 +370,7 @@ func TestRender_ConcurrentMatchesSequential(t *testing.T) {
 }
 
 func TestCleanTitle_LongEmojiName(t *testing.T) {
+	computeOnly(t)
 	font, err := truetype.Parse(roboto.Roboto)
 	if err != nil {
 		t.Fatal(err)

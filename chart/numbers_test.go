@@ -38,6 +38,7 @@ func TestSubtitle_SaysHowNumbersFared(t *testing.T) {
 }
 
 func TestRender_NumbersKeepTheDigitPanels(t *testing.T) {
+	computeOnly(t)
 	s := numberHistory()
 	if s.Total != 6 {
 		t.Fatalf("the digits of 2026 and 31 should count: total %d", s.Total)
@@ -51,6 +52,7 @@ func TestRender_NumbersKeepTheDigitPanels(t *testing.T) {
 }
 
 func TestRender_OnlyMiscutNumbers_SaysSoNotNoEvaluations(t *testing.T) {
+	computeOnly(t)
 	s := digitbot.Stats{Numbers: digitbot.NumberStats{Count: 1, SegmentationErrors: 1}}
 	s.Numbers.ByLength[4] = digitbot.DigitStats{Count: 1}
 	miscut, err := Render(s, Options{})

@@ -126,7 +126,10 @@ func TestClassifier_Prediction(t *testing.T) {
 func TestClassifier_Concurrent(t *testing.T) {
 	c := newTestClassifier(t, 2)
 	m := loadMNISTTest(t)
-	const n = 100
+	n := 100
+	if raceEnabled {
+		n = 24 // the race pass checks the pool's sharing; all 100 run without -race
+	}
 	inputs := make([][]byte, n)
 	serial := make([]digitbot.Prediction, n)
 	for i := range n {
@@ -213,6 +216,7 @@ func TestClassifier_ContextAndClose(t *testing.T) {
 // MNIST test set through the whole path (PNG bytes → Classify). It is the
 // race-detector-sized version of TestClassifier_MNIST.
 func TestClassifier_MNISTSubset(t *testing.T) {
+	computeOnly(t)
 	c := newTestClassifier(t, 2)
 	m := loadMNISTTest(t)
 	const n = 300

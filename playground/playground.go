@@ -246,6 +246,10 @@ func (p *Playground) routes() {
 	m := http.NewServeMux()
 	m.Handle("GET /{$}", p.page("index.html"))
 	m.Handle("GET /app.js", p.page("app.js"))
+	// The page's other ES modules; {name} is one path segment.
+	m.Handle("GET /js/{name}", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p.page("js/"+r.PathValue("name")).ServeHTTP(w, r)
+	}))
 	m.Handle("GET /style.css", p.page("style.css"))
 	m.Handle("GET /favicon.svg", p.page("favicon.svg"))
 	m.HandleFunc("GET /api/state", p.getState)

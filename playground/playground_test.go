@@ -13,6 +13,7 @@ import (
 	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -347,7 +348,7 @@ func TestPlayground_State_DescribesUsersCommandsAndLimits(t *testing.T) {
 func TestPlayground_Page_IsServedWithAStrictPolicy(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, playground.Options{}, nil)
-	for path, want := range map[string]string{"/": "<canvas", "/app.js": "EventSource", "/style.css": "--blurple"} {
+	for path, want := range map[string]string{"/": "<canvas", "/app.js": "import", "/js/api.js": "EventSource", "/style.css": "--blurple"} {
 		res, err := http.Get(e.url + path)
 		if err != nil {
 			t.Fatal(err)
@@ -364,6 +365,44 @@ func TestPlayground_Page_IsServedWithAStrictPolicy(t *testing.T) {
 	code, out := call(t, http.MethodGet, e.url+"/api/nothing", "", nil)
 	if code != http.StatusNotFound || !strings.Contains(errorText(out), "/api/nothing") {
 		t.Errorf("unknown endpoint = %d %v", code, out)
+	}
+}
+
+// The page is native ES modules: every module app.js imports, directly or
+// not, is served as JavaScript (browsers refuse a module of another type).
+func TestPlayground_Page_EveryModuleIsServed(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, playground.Options{}, nil)
+	importRE := regexp.MustCompile(`(?m)^import .* from "\./(?:js/)?([a-z0-9]+\.js)";$`)
+	seen := map[string]bool{}
+	queue := []string{"/app.js"}
+	for len(queue) > 0 {
+		path := queue[0]
+		queue = queue[1:]
+		res, err := http.Get(e.url + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.StatusCode != http.StatusOK || !strings.Contains(res.Header.Get("Content-Type"), "javascript") {
+			t.Errorf("GET %s = %d %q", path, res.StatusCode, res.Header.Get("Content-Type"))
+			continue
+		}
+		for _, m := range importRE.FindAllStringSubmatch(string(b), -1) {
+			if next := "/js/" + m[1]; !seen[next] {
+				seen[next] = true
+				queue = append(queue, next)
+			}
+		}
+	}
+	if len(seen) < 5 {
+		t.Errorf("app.js imports %d modules: %v", len(seen), seen)
+	}
+	if res, err := http.Get(e.url + "/js/nothing.js"); err != nil || res.StatusCode != http.StatusNotFound {
+		t.Errorf("GET /js/nothing.js: %v %v", res, err)
+	} else {
+		res.Body.Close()
 	}
 }
 
@@ -456,6 +495,8 @@ func TestPlayground_Command_BadInput_IsRefusedBeforeDiscord(t *testing.T) {
 	if err := e.srv.WaitCommands(context.Background(), "", "predict", "config"); err != nil {
 		t.Fatal(err)
 	}
+	events, unsubscribe := e.srv.Subscribe()
+	defer unsubscribe()
 	b64 := func(n int) string { return base64.StdEncoding.EncodeToString(make([]byte, n)) }
 	cases := []struct {
 		name   string
@@ -494,9 +535,28 @@ func TestPlayground_Command_BadInput_IsRefusedBeforeDiscord(t *testing.T) {
 	if code != http.StatusUnsupportedMediaType {
 		t.Errorf("text/plain body: %d %v", code, out)
 	}
-	time.Sleep(100 * time.Millisecond) // an interaction would reach the bot by now
-	if n := len(e.bot.seen()); n != 0 {
-		t.Errorf("refused requests reached the bot as %d interactions", n)
+	// The server publishes events in order: the first interaction it
+	// creates after the refused requests must be this accepted one.
+	code, out = call(t, http.MethodPost, e.url+"/api/commands", "application/json", strings.NewReader(`{"user":"ana","command":"history","options":{"limit":3}}`))
+	if code != http.StatusAccepted {
+		t.Fatalf("accepted command: %d %v", code, out)
+	}
+	want, _ := out["interactionId"].(string)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	for {
+		select {
+		case ev := <-events:
+			if ev.Kind != discordtest.EventInteractionCreate {
+				continue
+			}
+			if ev.InteractionID != want {
+				t.Fatalf("a refused request reached Discord as interaction %s", ev.InteractionID)
+			}
+			return
+		case <-ctx.Done():
+			t.Fatal("the accepted command's interaction was never created")
+		}
 	}
 }
 

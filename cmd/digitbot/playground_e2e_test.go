@@ -246,6 +246,12 @@ func TestPlayground_Browser_DrawSendEvaluateStatsRefusal(t *testing.T) {
 	if title := eval[string](p, `document.title`); title != "digitbot playground" {
 		t.Errorf("page title = %q", title)
 	}
+	// The welcome names the commands the bot registered, not a list the
+	// page was written with: /config is for moderators, Ana is not one.
+	welcome := eval[string](p, `document.getElementById("welcome2").textContent`)
+	if !strings.Contains(welcome, "/stats") || !strings.Contains(welcome, "/history") || !strings.Contains(welcome, "Recognize digit") || strings.Contains(welcome, "/config") {
+		t.Errorf("welcome = %q", welcome)
+	}
 
 	// Ana draws a 7 and sends it.
 	draw(p, strokeSeven...)
@@ -369,11 +375,11 @@ func TestPlayground_Browser_DrawSendEvaluateStatsRefusal(t *testing.T) {
 	c := center(p, `li[data-id="`+mine+`"] [data-testid=attachment-image]`)
 	p.do(chromedp.MouseClickXY(c.X, c.Y, chromedp.ButtonRight))
 	waitFor[bool](p, "the context menu", `!document.getElementById("menu").hidden`)
-	if label := eval[string](p, `document.querySelector("[data-testid=menu-recognize]").textContent`); label != "Reconocer dígito" {
+	if label := eval[string](p, `document.querySelector("[data-testid=menu-recognize-digit]").textContent`); label != "Reconocer dígito" {
 		t.Errorf("context menu entry in Spanish = %q", label)
 	}
 	newest := eval[string](p, `[...document.querySelectorAll('li[data-testid=message]')].pop().dataset.id`)
-	click(p, "[data-testid=menu-recognize]")
+	click(p, "[data-testid=menu-recognize-digit]")
 	spanish := waitFor[string](p, "the context menu's answer", `(() => { const li = [...document.querySelectorAll('li[data-author=bot]')].pop();
 		return li && li.dataset.id > "`+newest+`" && li.querySelector('[data-testid=embed-title]') ? li.innerText : ""; })()`)
 	if !strings.Contains(spanish, "Reconocer dígito") || !strings.Contains(spanish, "Confianza") {
