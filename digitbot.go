@@ -268,12 +268,26 @@ type NumberStats struct {
 
 // GuildConfig is what a server's moderators set.
 type GuildConfig struct {
-	GuildID         string    `json:"guild_id"`
-	WatchedChannels []string  `json:"watched_channels,omitempty"`
-	Threshold       float64   `json:"threshold,omitempty"` // 0: the bot's default
-	UpdatedAt       time.Time `json:"updated_at,omitempty"`
-	UpdatedBy       string    `json:"updated_by,omitempty"`
+	GuildID         string   `json:"guild_id"`
+	WatchedChannels []string `json:"watched_channels,omitempty"`
+	Threshold       float64  `json:"threshold,omitempty"` // 0: the bot's default
+	// Learning says whether the server's confirmed evaluations may become
+	// training data (digitbot dataset): LearningOn, LearningOff, or empty
+	// for the default, on.
+	Learning  string    `json:"learning,omitempty"`
+	UpdatedAt time.Time `json:"updated_at,omitempty"`
+	UpdatedBy string    `json:"updated_by,omitempty"`
 }
+
+// The values of GuildConfig.Learning.
+const (
+	LearningOn  = "on"
+	LearningOff = "off"
+)
+
+// Contributes reports whether the server's confirmed evaluations may be
+// exported as training data: yes unless its moderators turned it off.
+func (c GuildConfig) Contributes() bool { return c.Learning != LearningOff }
 
 // Watches reports whether channelID is one of the watched channels.
 func (c GuildConfig) Watches(channelID string) bool {

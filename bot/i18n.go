@@ -217,18 +217,23 @@ var catalog = map[msgID]text{
 	},
 
 	// /config
-	"config.title":       {"My configuration in this server", "Mi configuración en este servidor"},
-	"config.watched":     {"Watched channels", "Canales vigilados"},
-	"config.none":        {"none: I answer mentions, DMs, /predict and the Apps menu", "ninguno: respondo a menciones, mensajes directos, /predecir y el menú Aplicaciones"},
-	"config.threshold":   {"Confidence threshold", "Umbral de confianza"},
-	"config.watch":       {"I now watch %s: every image posted there gets an answer.", "Ahora vigilo %s: responderé a cada imagen que se publique allí."},
-	"config.unwatch":     {"I no longer watch %s.", "Ya no vigilo %s."},
-	"config.not_watched": {"I wasn't watching %s.", "No estaba vigilando %s."},
-	"config.set_thresh":  {"Confidence threshold set to %s.", "Umbral de confianza fijado en %s."},
-	"config.no_intent":   {"Note: I run without the Message Content intent, so in watched channels I only see images in messages that mention me.", "Nota: funciono sin el intent Message Content, así que en los canales vigilados solo veo las imágenes de los mensajes que me mencionan."},
-	"config.invalid":     {"I couldn't save that configuration: %s", "No he podido guardar esa configuración: %s"},
-	"config.too_many":    {"A server can watch at most %d channels: unwatch one first.", "Un servidor puede vigilar como mucho %d canales: deja de vigilar alguno primero."},
-	"config.from_file":   {"(also from my host's config file)", "(también desde el archivo de configuración)"},
+	"config.title":            {"My configuration in this server", "Mi configuración en este servidor"},
+	"config.watched":          {"Watched channels", "Canales vigilados"},
+	"config.none":             {"none: I answer mentions, DMs, /predict and the Apps menu", "ninguno: respondo a menciones, mensajes directos, /predecir y el menú Aplicaciones"},
+	"config.threshold":        {"Confidence threshold", "Umbral de confianza"},
+	"config.watch":            {"I now watch %s: every image posted there gets an answer.", "Ahora vigilo %s: responderé a cada imagen que se publique allí."},
+	"config.unwatch":          {"I no longer watch %s.", "Ya no vigilo %s."},
+	"config.not_watched":      {"I wasn't watching %s.", "No estaba vigilando %s."},
+	"config.set_thresh":       {"Confidence threshold set to %s.", "Umbral de confianza fijado en %s."},
+	"config.no_intent":        {"Note: I run without the Message Content intent, so in watched channels I only see images in messages that mention me.", "Nota: funciono sin el intent Message Content, así que en los canales vigilados solo veo las imágenes de los mensajes que me mencionan."},
+	"config.invalid":          {"I couldn't save that configuration: %s", "No he podido guardar esa configuración: %s"},
+	"config.too_many":         {"A server can watch at most %d channels: unwatch one first.", "Un servidor puede vigilar como mucho %d canales: deja de vigilar alguno primero."},
+	"config.learning":         {"Learning from confirmed digits", "Aprender de los dígitos confirmados"},
+	"config.learning_on":      {"on: the digits members confirm here may be exported as training data (no names or ids)", "activado: los dígitos que se confirman aquí pueden exportarse como datos de entrenamiento (sin nombres ni ids)"},
+	"config.learning_off":     {"off: nothing from this server is exported as training data", "desactivado: nada de este servidor se exporta como datos de entrenamiento"},
+	"config.set_learning_on":  {"Learning turned on: confirmed digits from this server may help train the model.", "Aprendizaje activado: los dígitos confirmados en este servidor pueden ayudar a entrenar el modelo."},
+	"config.set_learning_off": {"Learning turned off: nothing from this server will be exported as training data.", "Aprendizaje desactivado: nada de este servidor se exportará como datos de entrenamiento."},
+	"config.from_file":        {"(also from my host's config file)", "(también desde el archivo de configuración)"},
 
 	// Command descriptions (names are in commands.go).
 	"cmd.predict":          {"Recognise the handwritten digit in an image", "Reconoce el dígito escrito a mano de una imagen"},
@@ -251,6 +256,10 @@ var catalog = map[msgID]text{
 	"cmd.config.channel":   {"The channel", "El canal"},
 	"cmd.config.threshold": {"Confidence under which I say I'm unsure", "Confianza por debajo de la cual digo que no estoy seguro"},
 	"cmd.config.percent":   {"Percent, 1–99 (default 70)", "Porcentaje, 1–99 (por defecto 70)"},
+	"cmd.config.learning":  {"May this server's confirmed digits help train the model? (default on)", "¿Pueden los dígitos confirmados en este servidor ayudar a entrenar el modelo? (por defecto sí)"},
+	"cmd.config.state":     {"On or off", "Activado o desactivado"},
+	"cmd.config.state.on":  {"on", "activado"},
+	"cmd.config.state.off": {"off", "desactivado"},
 }
 
 // aNumber is a number with its indefinite article: "a 7", "an 8", "an 11"

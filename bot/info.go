@@ -151,6 +151,22 @@ func (b *Bot) cmdConfig(c *call) {
 		cfg.Threshold = float64(p) / 100
 		changed = true
 		note = c.l.t("config.set_thresh", c.l.pct(cfg.Threshold))
+	case "learning":
+		o := findOption(sub.Options, "state")
+		state := ""
+		if o != nil {
+			state, _ = o.Value.(string)
+		}
+		if state != digitbot.LearningOn && state != digitbot.LearningOff {
+			c.editText(c.l.t("err.unknown_command"))
+			return
+		}
+		cfg.Learning = state
+		changed = true
+		note = c.l.t("config.set_learning_on")
+		if state == digitbot.LearningOff {
+			note = c.l.t("config.set_learning_off")
+		}
 	default:
 		c.editText(c.l.t("err.unknown_command"))
 		return
@@ -195,12 +211,17 @@ func (b *Bot) configEmbed(l lang, cfg digitbot.GuildConfig) *discordgo.MessageEm
 	if digitbot.ValidThreshold(cfg.Threshold) {
 		threshold = cfg.Threshold
 	}
+	learning := l.t("config.learning_on")
+	if !cfg.Contributes() {
+		learning = l.t("config.learning_off")
+	}
 	return &discordgo.MessageEmbed{
 		Title: l.t("config.title"),
 		Color: colorNeutral,
 		Fields: []*discordgo.MessageEmbedField{
 			{Name: l.t("config.watched"), Value: truncate(list, 1000)},
 			{Name: l.t("config.threshold"), Value: l.pct(threshold)},
+			{Name: l.t("config.learning"), Value: learning},
 		},
 	}
 }
