@@ -265,7 +265,7 @@ func TestBot_Model_ShowsTheModelCard(t *testing.T) {
 	in := h.slash(discordtest.CommandOptions{Name: "model", Actor: discordtest.Actor{User: alice}})
 	m := h.final(in)
 	text := embedText(m)
-	for _, want := range []string{card.Name, card.ONNXSHA256, "onnx-go", "Test accuracy", card.Layers[0].Name, "Parameters"} {
+	for _, want := range []string{card.Name, card.ONNXSHA256, "onnx-go", "Test accuracy", card.Layers[0].Name, "Parameters", "Model running", "the one built into the bot", "Training data"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("/model lacks %q:\n%s", want, text)
 		}

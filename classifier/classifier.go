@@ -85,7 +85,7 @@ type worker struct {
 	data    []float32 // input's backing array, written in place
 }
 
-// New checks the model against its card, builds one model per worker and
+// New checks the model against its card and its operators (CheckOps), builds one model per worker and
 // runs the card's self-test twice on each. It refuses to return a
 // Classifier that would answer wrongly.
 func New(opts Options) (*Classifier, error) {
@@ -98,6 +98,9 @@ func New(opts Options) (*Classifier, error) {
 		return nil, fmt.Errorf("classifier: the model file does not match its card: sha256 is %s, the card says %q", got, card.ONNXSHA256)
 	}
 	if err := checkCard(card); err != nil {
+		return nil, err
+	}
+	if err := CheckOps(opts.ONNX); err != nil {
 		return nil, err
 	}
 	n := opts.Workers

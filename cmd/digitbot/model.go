@@ -120,3 +120,21 @@ func thousands(n int) string {
 	}
 	return b.String()
 }
+
+// modelFiles returns the model to run and its card: the embedded one when
+// path is empty, else the file and the card beside it (models.LoadFile).
+func modelFiles(path string) ([]byte, digitbot.ModelCard, error) {
+	if path == "" {
+		card, err := models.Card()
+		return models.ONNX(), card, err
+	}
+	return models.LoadFile(path)
+}
+
+// modelSource names where a model comes from, for messages and logs.
+func modelSource(path string) string {
+	if path == "" {
+		return "built into the binary"
+	}
+	return path
+}
