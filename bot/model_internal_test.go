@@ -7,7 +7,6 @@ import (
 	"github.com/digitbot/digitbot"
 )
 
-
 func TestModelEmbed_SaysWhichModelAndWhereItsDataCameFrom(t *testing.T) {
 	card := digitbot.ModelCard{Name: "digitbot-mnist-cnn", ONNXSHA256: "ab12", TrainingData: []digitbot.DataSource{
 		{Name: "MNIST", Train: 55000, HeldOut: 5000, Test: 10000, TestCorrect: 9950},

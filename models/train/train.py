@@ -43,6 +43,7 @@ import onnx
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import negatives  # noqa: E402  (lives next to this file)
+import extra  # noqa: E402  (confirmed samples from `digitbot dataset`: --extra DIR)
 
 MEAN = 0.1307
 STD = 0.3081
@@ -483,6 +484,7 @@ def parse_args():
     ap.add_argument("--out", default=os.path.join(repo_root(), "models"), help="where digits.onnx/json go")
     ap.add_argument("--plot", default=os.path.join(repo_root(), "docs", "reliability.png"),
                     help="where the reliability diagram goes ('' for none)")
+    extra.add_arguments(ap)
     return ap.parse_args()
 
 
@@ -564,6 +566,9 @@ def train(args, data, synth, gen):
             xb = torch.cat([x_mnist[idx], x_neg[neg], x_font[font]])
             yb = torch.cat([y_mnist[idx], torch.full((neg.shape[0],), NOT_DIGIT), y_font[font]])
             is_mnist = torch.arange(xb.shape[0]) < idx.shape[0]
+            ex = extra.batch(data.get("extra"), args.extra_per_batch, gen)
+            if ex is not None:
+                xb, yb, is_mnist = torch.cat([xb, ex[0]]), torch.cat([yb, ex[1]]), torch.cat([is_mnist, torch.zeros(ex[1].shape[0], dtype=torch.bool)])
             xb = (augment(xb, yb, is_mnist, gen) - MEAN) / STD
             loss = loss_fn(model(xb), yb)
             opt.zero_grad(set_to_none=True)
@@ -799,6 +804,7 @@ def write_card(args, model, export, data, synth, m, sha, pixels, logits, seconds
                 torch.__version__, onnx.__version__, sys.version_info[0], sys.version_info[1]),
             "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
         },
+        "training_data": extra.card_data(data, m, m.get("extra")),
         "classes": CLASSES,
         "temperature": round(m["temperature"], 6),
         "calibration": {
@@ -850,6 +856,7 @@ def main():
     torch.set_num_threads(args.threads)
     gen = seed_everything(args.seed)
     data = load_data(args)
+    data["extra"] = extra.load(args.extra)
     synth = make_synthetic(args, data)
     model, seconds = train(args, data, synth, gen)
     export = fold_for_export(model, data)
@@ -858,6 +865,7 @@ def main():
         torch.save(export.state_dict(), args.save_state)
     m = measure(export, data, synth)
     m["not_digit_shift"] = shift
+    m["extra"] = extra.measure(lambda raw: logits_of(export, normalise(raw)), data["extra"])
     print_summary(m, seconds)
     _, sha, pixels, logits = export_files(export, data, args.out)
     params, macs = write_card(args, model, export, data, synth, m, sha, pixels, logits, seconds)
