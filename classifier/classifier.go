@@ -259,6 +259,19 @@ func (c *Classifier) infer(w *worker, px *[digitbot.InputSide * digitbot.InputSi
 	return logits, nil
 }
 
+// Logits runs the model on one 28x28 input as the classifier's
+// preprocessing leaves it (white on black, MNIST-centred), normalised by
+// the card, and returns the raw logits (10, or 11 with "not a digit"),
+// before the temperature. It is for measuring a model on stored inputs
+// (MNIST, confirmed samples); uploads go through Classify.
+func (c *Classifier) Logits(ctx context.Context, px *[digitbot.InputSide * digitbot.InputSide]uint8) ([]float64, error) {
+	out, err := c.run(ctx, px)
+	if err != nil {
+		return nil, err
+	}
+	return out[0], nil
+}
+
 // Card returns the model card.
 func (c *Classifier) Card() digitbot.ModelCard { return c.card }
 
