@@ -115,6 +115,18 @@ func printCard(w io.Writer, card digitbot.ModelCard, selfTest string) error {
 	fmt.Fprintf(&b, "training:       %d epochs in %.0f s, seed %d, %s, %s\n", t.Epochs, t.Seconds, t.Seed, t.Framework, t.Date)
 	fmt.Fprintf(&b, "  command:      %s\n", t.Command)
 	fmt.Fprintf(&b, "  augmentation: %s\n", t.Augmentation)
+	for i, d := range card.TrainingData {
+		label := "data:"
+		if i > 0 {
+			label = ""
+		}
+		if d.DatasheetSHA256 == "" {
+			fmt.Fprintf(&b, "%-15s %s: %s trained on, %s held out, %s test (%s)\n", label, d.Name, thousands(d.Train), thousands(d.HeldOut), thousands(d.Test), d.Source)
+			continue
+		}
+		fmt.Fprintf(&b, "%-15s %s %s: %s samples (%s corrections), %s trained on, %s held out (%s right); datasheet sha256 %s\n",
+			label, d.Name, d.Source, thousands(d.Samples), thousands(d.Corrections), thousands(d.Train), thousands(d.HeldOut), thousands(d.HeldOutCorrect), d.DatasheetSHA256)
+	}
 	_, err := io.WriteString(w, b.String())
 	return err
 }
