@@ -36,18 +36,19 @@ func main() {
 	dbPath := flag.String("db", "", "database file to write (created if missing)")
 	guild := flag.String("guild", "700000000000000001", "the server's id")
 	members := flag.Int("members", 12, "how many members post the pictures (in turn)")
+	model := flag.String("model", "", "read with this model `file` (.onnx, card beside it) instead of the embedded one")
 	flag.Parse()
-	if *images == "" || *dbPath == "" || *members < 1 {
-		fmt.Fprintln(os.Stderr, "usage: learndemo --images DIR --db FILE [--guild ID] [--members N]")
+	if *images == "" || *members < 1 {
+		fmt.Fprintln(os.Stderr, "usage: learndemo --images DIR [--db FILE] [--guild ID] [--members N] [--model FILE]\n(without --db it only counts what the model reads)")
 		os.Exit(2)
 	}
-	if err := run(context.Background(), *images, *dbPath, *guild, *members); err != nil {
+	if err := run(context.Background(), *images, *dbPath, *guild, *members, *model); err != nil {
 		fmt.Fprintln(os.Stderr, "learndemo:", err)
 		os.Exit(1)
 	}
 }
 
-func run(ctx context.Context, dir, dbPath, guild string, members int) error {
+func run(ctx context.Context, dir, dbPath, guild string, members int, modelPath string) error {
 	files, err := filepath.Glob(filepath.Join(dir, "*-?.png"))
 	if err != nil {
 		return err
@@ -56,20 +57,27 @@ func run(ctx context.Context, dir, dbPath, guild string, members int) error {
 	if len(files) == 0 {
 		return fmt.Errorf("no NNNNN-D.png pictures in %s", dir)
 	}
-	card, err := models.Card()
+	onnx, card := models.ONNX(), digitbot.ModelCard{}
+	if modelPath != "" {
+		onnx, card, err = models.LoadFile(modelPath)
+	} else {
+		card, err = models.Card()
+	}
 	if err != nil {
 		return err
 	}
-	cls, err := classifier.New(classifier.Options{ONNX: models.ONNX(), Card: card})
+	cls, err := classifier.New(classifier.Options{ONNX: onnx, Card: card})
 	if err != nil {
 		return err
 	}
 	defer cls.Close()
-	db, err := store.Open(dbPath, store.Options{})
-	if err != nil {
-		return err
+	var db *store.DB
+	if dbPath != "" {
+		if db, err = store.Open(dbPath, store.Options{}); err != nil {
+			return err
+		}
+		defer db.Close()
 	}
-	defer db.Close()
 	var right, wrong, refused, numbers int
 	for i, f := range files {
 		name := filepath.Base(f)
@@ -87,6 +95,16 @@ func run(ctx context.Context, dir, dbPath, guild string, members int) error {
 			continue
 		} else if err != nil {
 			return fmt.Errorf("%s: %w", name, err)
+		}
+		if db == nil {
+			if !p.IsNumber() && p.Digit == truth {
+				right++
+			} else if p.IsNumber() {
+				numbers++
+			} else {
+				wrong++
+			}
+			continue
 		}
 		user := strconv.Itoa(800000000000000000 + i%members)
 		p.GuildID, p.ChannelID, p.UserID, p.FileName = guild, "900000000000000001", user, name
@@ -109,7 +127,7 @@ func run(ctx context.Context, dir, dbPath, guild string, members int) error {
 			return fmt.Errorf("%s: %w", name, err)
 		}
 	}
-	fmt.Printf("%d pictures: %d read right, %d read wrong and corrected, %d read as several digits (corrected to one: a segmentation error, no sample), %d refused as not a digit (not stored)\n",
+	fmt.Printf("%d pictures: %d read right, %d read wrong (and corrected), %d read as several digits (corrected to one: a segmentation error, no sample), %d refused as not a digit (not stored)\n",
 		len(files), right, wrong, numbers, refused)
 	fmt.Printf("the model read %.1f%% of the pictures right (%d of %d)\n", 100*float64(right)/float64(len(files)), right, len(files))
 	return nil
