@@ -268,12 +268,26 @@ type NumberStats struct {
 
 // GuildConfig is what a server's moderators set.
 type GuildConfig struct {
-	GuildID         string    `json:"guild_id"`
-	WatchedChannels []string  `json:"watched_channels,omitempty"`
-	Threshold       float64   `json:"threshold,omitempty"` // 0: the bot's default
-	UpdatedAt       time.Time `json:"updated_at,omitempty"`
-	UpdatedBy       string    `json:"updated_by,omitempty"`
+	GuildID         string   `json:"guild_id"`
+	WatchedChannels []string `json:"watched_channels,omitempty"`
+	Threshold       float64  `json:"threshold,omitempty"` // 0: the bot's default
+	// Learning says whether the server's confirmed evaluations may become
+	// training data (digitbot dataset): LearningOn, LearningOff, or empty
+	// for the default, on.
+	Learning  string    `json:"learning,omitempty"`
+	UpdatedAt time.Time `json:"updated_at,omitempty"`
+	UpdatedBy string    `json:"updated_by,omitempty"`
 }
+
+// The values of GuildConfig.Learning.
+const (
+	LearningOn  = "on"
+	LearningOff = "off"
+)
+
+// Contributes reports whether the server's confirmed evaluations may be
+// exported as training data: yes unless its moderators turned it off.
+func (c GuildConfig) Contributes() bool { return c.Learning != LearningOff }
 
 // Watches reports whether channelID is one of the watched channels.
 func (c GuildConfig) Watches(channelID string) bool {
@@ -355,6 +369,30 @@ type ModelCard struct {
 	Calibration *Calibration `json:"calibration,omitempty"`
 	// Rejection reports the "not a digit" class on held-out sets.
 	Rejection *Rejection `json:"rejection,omitempty"`
+	// TrainingData lists what the model learnt from: MNIST, then each
+	// export of confirmed samples it was given (train.py --extra), with
+	// that export's datasheet hash and counts. Empty in older cards.
+	TrainingData []DataSource `json:"training_data,omitempty"`
+}
+
+// DataSource is one body of training data a model learnt from.
+type DataSource struct {
+	Name   string `json:"name"`   // "MNIST" or "confirmed samples"
+	Source string `json:"source"` // where it came from
+	// DatasheetSHA256 is an export's content hash (its datasheet's
+	// content_sha256): which samples exactly.
+	DatasheetSHA256 string `json:"datasheet_sha256,omitempty"`
+	Samples         int    `json:"samples,omitempty"`
+	ByDigit         []int  `json:"by_digit,omitempty"`
+	// Corrections counts the samples that corrected a wrong answer.
+	Corrections int `json:"corrections,omitempty"`
+	Train       int `json:"train"`    // samples trained on
+	HeldOut     int `json:"held_out"` // samples kept out of training for evaluation
+	// HeldOutCorrect is how many held-out samples the model answered
+	// right (a refusal counts as wrong), for exports of confirmed samples.
+	HeldOutCorrect int `json:"held_out_correct,omitempty"`
+	Test           int `json:"test,omitempty"` // MNIST's test set
+	TestCorrect    int `json:"test_correct,omitempty"`
 }
 
 // NotDigitClass is the index of the "not a digit" logit in an 11-class model.

@@ -45,7 +45,8 @@ func ValidSnowflake(id string) bool {
 }
 
 // Validate checks what a server's moderators set: Threshold 0 (the bot's
-// default) or a ValidThreshold, at most MaxWatchedChannels channels, each a
+// default) or a ValidThreshold, Learning empty (on), LearningOn or
+// LearningOff, at most MaxWatchedChannels channels, each a
 // Discord id. Errors are EINVALID *Error whose message can be shown to the
 // moderator.
 func (c GuildConfig) Validate() error {
@@ -54,6 +55,9 @@ func (c GuildConfig) Validate() error {
 	}
 	if c.Threshold != 0 && !ValidThreshold(c.Threshold) {
 		return Errorf(EINVALID, "The confidence threshold must be between 0 and 1 (exclusive), or 0 for the default.")
+	}
+	if c.Learning != "" && c.Learning != LearningOn && c.Learning != LearningOff {
+		return Errorf(EINVALID, "Learning must be %q or %q, not %q.", LearningOn, LearningOff, c.Learning)
 	}
 	if len(c.WatchedChannels) > MaxWatchedChannels {
 		return Errorf(EINVALID, "At most %d channels can be watched.", MaxWatchedChannels)

@@ -40,6 +40,9 @@ func TestGuildConfig_Validate(t *testing.T) {
 		"negative threshold": {digitbot.GuildConfig{GuildID: "1", Threshold: -0.5}, "threshold"},
 		"channel not an id":  {digitbot.GuildConfig{GuildID: "1", WatchedChannels: []string{"#general"}}, `"#general"`},
 		"too many channels":  {digitbot.GuildConfig{GuildID: "1", WatchedChannels: many}, "At most 100"},
+		"learning off":       {digitbot.GuildConfig{GuildID: "1", Learning: digitbot.LearningOff}, ""},
+		"learning on":        {digitbot.GuildConfig{GuildID: "1", Learning: digitbot.LearningOn}, ""},
+		"learning other":     {digitbot.GuildConfig{GuildID: "1", Learning: "no"}, `"no"`},
 	} {
 		err := tc.cfg.Validate()
 		if tc.want == "" {
@@ -50,6 +53,14 @@ func TestGuildConfig_Validate(t *testing.T) {
 		}
 		if err == nil || digitbot.ErrorCode(err) != digitbot.EINVALID || !strings.Contains(digitbot.ErrorMessage(err), tc.want) {
 			t.Errorf("%s: err = %v, want EINVALID mentioning %q", name, err, tc.want)
+		}
+	}
+}
+
+func TestGuildConfig_ContributesByDefault(t *testing.T) {
+	for learning, want := range map[string]bool{"": true, digitbot.LearningOn: true, digitbot.LearningOff: false} {
+		if got := (digitbot.GuildConfig{GuildID: "1", Learning: learning}).Contributes(); got != want {
+			t.Errorf("Learning %q: Contributes() = %v, want %v", learning, got, want)
 		}
 	}
 }

@@ -27,6 +27,9 @@ import (
 
 // Config is what the bot needs from the host's configuration.
 type Config struct {
+	// ModelSource says where the running model came from, for /model:
+	// empty for the model built into the binary, else its file.
+	ModelSource string
 	// Threshold is the default confidence under which the bot says it is
 	// unsure; a server's GuildConfig.Threshold overrides it.
 	Threshold float64

@@ -2,6 +2,8 @@ package bot
 
 import (
 	"github.com/bwmarrin/discordgo"
+
+	"github.com/digitbot/digitbot"
 )
 
 // Command names as Discord sends them back in interactions (the default,
@@ -100,6 +102,11 @@ func commandDefinitions() []*discordgo.ApplicationCommand {
 	percent := option(discordgo.ApplicationCommandOptionInteger, "percent", "porcentaje", "cmd.config.percent", true)
 	percent.MinValue = &one
 	percent.MaxValue = 99
+	learning := option(discordgo.ApplicationCommandOptionString, "state", "estado", "cmd.config.state", true)
+	learning.Choices = []*discordgo.ApplicationCommandOptionChoice{
+		{Name: langEN.t("cmd.config.state.on"), NameLocalizations: es(langES.t("cmd.config.state.on")), Value: digitbot.LearningOn},
+		{Name: langEN.t("cmd.config.state.off"), NameLocalizations: es(langES.t("cmd.config.state.off")), Value: digitbot.LearningOff},
+	}
 	sub := func(name, nameES string, id msgID, opts ...*discordgo.ApplicationCommandOption) *discordgo.ApplicationCommandOption {
 		o := option(discordgo.ApplicationCommandOptionSubCommand, name, nameES, id, false)
 		o.Options = opts
@@ -111,6 +118,7 @@ func commandDefinitions() []*discordgo.ApplicationCommand {
 		sub("watch", "vigilar", "cmd.config.watch", channel()),
 		sub("unwatch", "dejar-de-vigilar", "cmd.config.unwatch", channel()),
 		sub("threshold", "umbral", "cmd.config.threshold", percent),
+		sub("learning", "aprendizaje", "cmd.config.learning", learning),
 	)
 	// Hidden from members without Manage Server; the handler checks again
 	// because server admins can override this default.

@@ -278,7 +278,7 @@ func TestBot_Model_ShowsTheModelCard(t *testing.T) {
 	in := h.slash(discordtest.CommandOptions{Name: "model", Actor: discordtest.Actor{User: alice}})
 	m := h.final(in)
 	text := embedText(m)
-	for _, want := range []string{card.Name, card.ONNXSHA256, "onnx-go", "Test accuracy", card.Layers[0].Name, "Parameters"} {
+	for _, want := range []string{card.Name, card.ONNXSHA256, "onnx-go", "Test accuracy", card.Layers[0].Name, "Parameters", "Model running", "the one built into the bot", "Training data"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("/model lacks %q:\n%s", want, text)
 		}
@@ -370,5 +370,32 @@ func TestBot_Config_ModeratorWatchesChannel_ThenImagesThereAreAnswered(t *testin
 		Options: map[string]any{"channel": otherChannelID}})
 	if m := h.final(in); !strings.Contains(m.Content, "no longer watch") {
 		t.Errorf("unwatch: %q", m.Content)
+	}
+}
+
+func TestBot_Config_LearningOff_IsStoredAndShown(t *testing.T) {
+	h := newHarness(t, defaultHarness())
+	perms := manageGuild
+	show := h.final(h.slash(discordtest.CommandOptions{Name: "config", Subcommand: "show", Actor: discordtest.Actor{User: bob, Permissions: &perms}}))
+	if text := embedText(show); !strings.Contains(text, "on: the digits members confirm here may be exported") {
+		t.Errorf("/config show before any change does not say learning is on: %s", text)
+	}
+	in := h.slash(discordtest.CommandOptions{Name: "config", Subcommand: "learning", Actor: discordtest.Actor{User: bob, Permissions: &perms, Locale: "es-ES"},
+		Options: map[string]any{"state": digitbot.LearningOff}})
+	m := h.final(in)
+	if !strings.Contains(m.Content, "Aprendizaje desactivado") || !strings.Contains(embedText(m), "desactivado: nada de este servidor") {
+		t.Errorf("learning off, in Spanish: %q / %s", m.Content, embedText(m))
+	}
+	cfg, err := h.db.GuildConfig(h.ctx(), guildID)
+	if err != nil || cfg.Learning != digitbot.LearningOff || cfg.Contributes() || cfg.UpdatedBy != bobID {
+		t.Errorf("stored config %+v, %v", cfg, err)
+	}
+	in = h.slash(discordtest.CommandOptions{Name: "config", Subcommand: "learning", Actor: discordtest.Actor{User: bob, Permissions: &perms},
+		Options: map[string]any{"state": digitbot.LearningOn}})
+	if m := h.final(in); !strings.Contains(m.Content, "Learning turned on") {
+		t.Errorf("learning on: %q", m.Content)
+	}
+	if cfg, _ := h.db.GuildConfig(h.ctx(), guildID); cfg.Learning != digitbot.LearningOn {
+		t.Errorf("learning back on: stored %+v", cfg)
 	}
 }

@@ -2,6 +2,7 @@ package bot
 
 import (
 	"fmt"
+	"path/filepath"
 	"slices"
 	"strings"
 
@@ -15,7 +16,7 @@ const maxWatchedChannels = 100
 
 // cmdModel answers /model with the model card, privately.
 func (b *Bot) cmdModel(c *call) {
-	embeds := []*discordgo.MessageEmbed{modelEmbed(c.l, b.cls.Card())}
+	embeds := []*discordgo.MessageEmbed{modelEmbed(c.l, b.cls.Card(), b.cfg.ModelSource)}
 	c.respond(&discordgo.InteractionResponse{
 		Type: discordgo.InteractionResponseChannelMessageWithSource,
 		Data: &discordgo.InteractionResponseData{Embeds: embeds, Flags: discordgo.MessageFlagsEphemeral},
@@ -24,7 +25,7 @@ func (b *Bot) cmdModel(c *call) {
 
 // modelEmbed shows the card as the original app's "Modelo" page did: the
 // layer summary with output shapes and parameters, then the facts.
-func modelEmbed(l lang, card digitbot.ModelCard) *discordgo.MessageEmbed {
+func modelEmbed(l lang, card digitbot.ModelCard, source string) *discordgo.MessageEmbed {
 	var sb strings.Builder
 	sb.WriteString(clip(card.Description, 900))
 	sb.WriteString("\n```\n")
@@ -43,6 +44,8 @@ func modelEmbed(l lang, card digitbot.ModelCard) *discordgo.MessageEmbed {
 		{Name: l.t("model.accuracy"), Value: acc, Inline: true},
 		{Name: l.t("model.runtime"), Value: l.t("model.rt_val", card.Opset)},
 		{Name: l.t("model.hash"), Value: "`" + card.ONNXSHA256 + "`"},
+		{Name: l.t("model.source"), Value: modelSourceText(l, source)},
+		{Name: l.t("model.data"), Value: clipRunes(trainingDataText(l, card.TrainingData), 1000)},
 	}
 	if t := card.Training; t.Epochs > 0 {
 		aug := t.Augmentation
@@ -58,6 +61,40 @@ func modelEmbed(l lang, card digitbot.ModelCard) *discordgo.MessageEmbed {
 		Color:       colorNeutral,
 		Fields:      fields,
 	}
+}
+
+// modelSourceText says which model runs: the embedded one, or a file
+// (named without its directories, which are the host's business).
+func modelSourceText(l lang, source string) string {
+	if source == "" {
+		return l.t("model.embedded")
+	}
+	return l.t("model.file", "`"+clip(filepath.Base(source), 200)+"`")
+}
+
+// trainingDataText lists where the model's training data came from: MNIST
+// and each export of confirmed samples (by its content hash).
+func trainingDataText(l lang, data []digitbot.DataSource) string {
+	if len(data) == 0 {
+		return l.t("model.data_unrecorded")
+	}
+	var lines []string
+	for _, d := range data {
+		if d.DatasheetSHA256 == "" {
+			lines = append(lines, l.t("model.data_mnist", clip(d.Name, 40), l.group(d.Train), l.group(d.HeldOut)))
+			continue
+		}
+		hash := clip(d.DatasheetSHA256, 64)
+		if len(hash) > 12 {
+			hash = hash[:12]
+		}
+		line := l.t("model.data_extra", l.group(d.Samples), hash, l.group(d.Corrections), l.group(d.Train), l.group(d.HeldOut))
+		if d.HeldOut > 0 {
+			line += " " + l.t("model.data_heldout", l.pct(float64(d.HeldOutCorrect)/float64(d.HeldOut)))
+		}
+		lines = append(lines, line)
+	}
+	return strings.Join(lines, "\n")
 }
 
 // cmdHelp answers /help privately.
@@ -151,6 +188,22 @@ func (b *Bot) cmdConfig(c *call) {
 		cfg.Threshold = float64(p) / 100
 		changed = true
 		note = c.l.t("config.set_thresh", c.l.pct(cfg.Threshold))
+	case "learning":
+		o := findOption(sub.Options, "state")
+		state := ""
+		if o != nil {
+			state, _ = o.Value.(string)
+		}
+		if state != digitbot.LearningOn && state != digitbot.LearningOff {
+			c.editText(c.l.t("err.unknown_command"))
+			return
+		}
+		cfg.Learning = state
+		changed = true
+		note = c.l.t("config.set_learning_on")
+		if state == digitbot.LearningOff {
+			note = c.l.t("config.set_learning_off")
+		}
 	default:
 		c.editText(c.l.t("err.unknown_command"))
 		return
@@ -195,12 +248,17 @@ func (b *Bot) configEmbed(l lang, cfg digitbot.GuildConfig) *discordgo.MessageEm
 	if digitbot.ValidThreshold(cfg.Threshold) {
 		threshold = cfg.Threshold
 	}
+	learning := l.t("config.learning_on")
+	if !cfg.Contributes() {
+		learning = l.t("config.learning_off")
+	}
 	return &discordgo.MessageEmbed{
 		Title: l.t("config.title"),
 		Color: colorNeutral,
 		Fields: []*discordgo.MessageEmbedField{
 			{Name: l.t("config.watched"), Value: truncate(list, 1000)},
 			{Name: l.t("config.threshold"), Value: l.pct(threshold)},
+			{Name: l.t("config.learning"), Value: learning},
 		},
 	}
 }

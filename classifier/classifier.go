@@ -97,7 +97,7 @@ type worker struct {
 	logits  []float64       // the last output, reused
 }
 
-// New checks the model against its card, builds one model per worker and
+// New checks the model against its card and its operators (CheckOps), builds one model per worker and
 // runs the card's self-test twice on each. It refuses to return a
 // Classifier that would answer wrongly.
 func New(opts Options) (*Classifier, error) {
@@ -110,6 +110,9 @@ func New(opts Options) (*Classifier, error) {
 		return nil, fmt.Errorf("classifier: the model file does not match its card: sha256 is %s, the card says %q", got, card.ONNXSHA256)
 	}
 	if err := checkCard(card); err != nil {
+		return nil, err
+	}
+	if err := CheckOps(opts.ONNX); err != nil {
 		return nil, err
 	}
 	n := opts.Workers
@@ -259,6 +262,19 @@ func (c *Classifier) infer(w *worker, px *[digitbot.InputSide * digitbot.InputSi
 		logits[i] = float64(v)
 	}
 	return logits, nil
+}
+
+// Logits runs the model on one 28x28 input as the classifier's
+// preprocessing leaves it (white on black, MNIST-centred), normalised by
+// the card, and returns the raw logits (10, or 11 with "not a digit"),
+// before the temperature. It is for measuring a model on stored inputs
+// (MNIST, confirmed samples); uploads go through Classify.
+func (c *Classifier) Logits(ctx context.Context, px *[digitbot.InputSide * digitbot.InputSide]uint8) ([]float64, error) {
+	out, err := c.run(ctx, px)
+	if err != nil {
+		return nil, err
+	}
+	return out[0], nil
 }
 
 // Card returns the model card.

@@ -66,6 +66,11 @@ type Config struct {
 	BackupDir      string   `toml:"backup_dir"`
 	BackupInterval Duration `toml:"backup_interval"`
 	BackupKeep     int      `toml:"backup_keep"`
+
+	// ModelPath names an external model (.onnx, with its card .json beside
+	// it) to run instead of the one built into the binary. Empty: the
+	// embedded model.
+	ModelPath string `toml:"model_path"`
 }
 
 // Duration is a time.Duration written as "90s", "6h" in files and variables.
@@ -241,6 +246,7 @@ func applyEnv(c *Config, getenv func(string) (string, bool)) error {
 	str("log_level", &c.LogLevel)
 	str("log_format", &c.LogFormat)
 	str("backup_dir", &c.BackupDir)
+	str("model_path", &c.ModelPath)
 	parse("message_content_intent", func(v string) error {
 		b, err := strconv.ParseBool(v)
 		if err != nil {
@@ -330,6 +336,8 @@ func (c Config) Validate() error {
 		return bad("backup_interval", c.BackupInterval.String(), "must be at least 1m")
 	case c.BackupKeep < 1:
 		return bad("backup_keep", num(c.BackupKeep), "must be at least 1")
+	case c.ModelPath != "" && !strings.HasSuffix(c.ModelPath, ".onnx"):
+		return bad("model_path", c.ModelPath, "must name an .onnx file (its card, the .json of the same name, beside it), or be empty for the embedded model")
 	}
 	if err := c.validateSharding(); err != nil {
 		return err

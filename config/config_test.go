@@ -82,6 +82,13 @@ backup_interval = "12h"
 	if cfg.BackupInterval.Duration != 12*time.Hour {
 		t.Errorf("backup_interval = %v", cfg.BackupInterval)
 	}
+	if cfg.ModelPath != "" {
+		t.Errorf("model_path defaults to %q, want empty (the embedded model)", cfg.ModelPath)
+	}
+	cfg, err = config.Load(path, env("DIGITBOT_MODEL_PATH", "/models/new.onnx"))
+	if err != nil || cfg.ModelPath != "/models/new.onnx" {
+		t.Errorf("DIGITBOT_MODEL_PATH: %q, %v", cfg.ModelPath, err)
+	}
 }
 
 func TestLoad_BadValues_NameKeyAndReason(t *testing.T) {
@@ -113,6 +120,8 @@ func TestLoad_BadValues_NameKeyAndReason(t *testing.T) {
 		{file: "shard_count = 8\nshard_id = 1\nshard_ids = \"2\"", key: "shard_id"},
 		{file: "shard_id = 3", key: "shard_id"},
 		{env: []string{"DIGITBOT_SHARD_IDS", "0-3"}, key: "shard_ids"},
+		{file: `model_path = "models/digits.json"`, key: "model_path"},
+		{env: []string{"DIGITBOT_MODEL_PATH", "new-model"}, key: "model_path"},
 		{file: `token_file = "/does/not/exist"`, key: "token_file"},
 	}
 	for _, tt := range tests {

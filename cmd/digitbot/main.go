@@ -60,6 +60,7 @@ func commands() map[string]command {
 		"predict":    {"classify image files with the bot's pipeline", runPredict},
 		"stats":      {"render the /stats image from a database or a demo history", runStats},
 		"export":     {"write evaluations from a database as CSV", runExport},
+		"dataset":    {"write confirmed evaluations as training data (PNGs, labels.csv, MNIST idx, datasheet)", runDataset},
 		"backup":     {"copy a stopped bot's database safely (a running bot writes its own hot backups to backup_dir)", runBackup},
 		"model":      {"print the model card", runModel},
 		"health":     {"ask a running bot's /healthz (the Docker HEALTHCHECK)", runHealth},
@@ -110,7 +111,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 
 func printUsage(w io.Writer, cmds map[string]command) {
 	fmt.Fprintln(w, "usage: digitbot <command> [flags]\n\ncommands:")
-	for _, name := range []string{"run", "playground", "predict", "stats", "export", "backup", "model", "health", "version"} {
+	for _, name := range []string{"run", "playground", "predict", "stats", "export", "dataset", "backup", "model", "health", "version"} {
 		if c, ok := cmds[name]; ok {
 			fmt.Fprintf(w, "  %-11s %s\n", name, c.summary)
 		}

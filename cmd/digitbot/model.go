@@ -6,6 +6,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
+	"runtime"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -25,8 +27,19 @@ func runModel(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fset := flag.NewFlagSet("model", flag.ContinueOnError)
 	fset.SetOutput(stderr)
 	asJSON := fset.Bool("json", false, "print the model card as JSON (models/digits.json)")
+	current := fset.String("current", os.Getenv("DIGITBOT_MODEL_PATH"), "the running model's `file` (default: $DIGITBOT_MODEL_PATH, else the embedded model)")
+	newModel := fset.String("compare", "", "score the running model and this new model `file` (.onnx, card .json beside it) side by side")
+	var extras []string
+	fset.Func("extra", "with --compare: also score both on the confirmed samples of this `dir` (a digitbot dataset export; repeatable)", func(v string) error {
+		extras = append(extras, v)
+		return nil
+	})
+	mnistDir := fset.String("mnist", "", "with --compare: `folder` of the MNIST test idx files (default: the GoMNIST Go module)")
 	fset.Usage = func() {
-		fmt.Fprint(fset.Output(), "usage: digitbot model [--json]\n\nPrints the card of the embedded model.\n\nflags:\n")
+		fmt.Fprint(fset.Output(), "usage: digitbot model [--json] [--current FILE]\n"+
+			"       digitbot model --compare NEW.onnx [--extra DIR]... [--current FILE]\n\n"+
+			"Prints the card of the running model, or compares a new model with it on the MNIST test set\n"+
+			"and on confirmed samples neither model trained on, and says whether the new one is better on both.\n\nflags:\n")
 		fset.PrintDefaults()
 	}
 	if err := parseFlags(fset, args); err != nil {
@@ -35,7 +48,13 @@ func runModel(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if fset.NArg() > 0 {
 		return usagef("unexpected arguments: %v", fset.Args())
 	}
-	card, err := models.Card()
+	if *newModel != "" {
+		return compareModels(ctx, stdout, *current, *newModel, extras, *mnistDir)
+	}
+	if len(extras) > 0 || *mnistDir != "" {
+		return usagef("--extra and --mnist go with --compare NEW.onnx")
+	}
+	onnxBytes, card, err := modelFiles(*current)
 	if err != nil {
 		return err
 	}
@@ -45,7 +64,7 @@ func runModel(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return enc.Encode(card)
 	}
 	selfTest := "passed"
-	if c, err := classifier.New(classifier.Options{ONNX: models.ONNX(), Card: card, Workers: 1}); err != nil {
+	if c, err := classifier.New(classifier.Options{ONNX: onnxBytes, Card: card, Workers: 1}); err != nil {
 		selfTest = "FAILED: " + err.Error()
 	} else {
 		c.Close()
@@ -96,6 +115,18 @@ func printCard(w io.Writer, card digitbot.ModelCard, selfTest string) error {
 	fmt.Fprintf(&b, "training:       %d epochs in %.0f s, seed %d, %s, %s\n", t.Epochs, t.Seconds, t.Seed, t.Framework, t.Date)
 	fmt.Fprintf(&b, "  command:      %s\n", t.Command)
 	fmt.Fprintf(&b, "  augmentation: %s\n", t.Augmentation)
+	for i, d := range card.TrainingData {
+		label := "data:"
+		if i > 0 {
+			label = ""
+		}
+		if d.DatasheetSHA256 == "" {
+			fmt.Fprintf(&b, "%-15s %s: %s trained on, %s held out, %s test (%s)\n", label, d.Name, thousands(d.Train), thousands(d.HeldOut), thousands(d.Test), d.Source)
+			continue
+		}
+		fmt.Fprintf(&b, "%-15s %s %s: %s samples (%s corrections), %s trained on, %s held out (%s right); datasheet sha256 %s\n",
+			label, d.Name, d.Source, thousands(d.Samples), thousands(d.Corrections), thousands(d.Train), thousands(d.HeldOut), thousands(d.HeldOutCorrect), d.DatasheetSHA256)
+	}
 	_, err := io.WriteString(w, b.String())
 	return err
 }
@@ -119,4 +150,118 @@ func thousands(n int) string {
 		b.WriteRune(c)
 	}
 	return b.String()
+}
+
+// modelFiles returns the model to run and its card: the embedded one when
+// path is empty, else the file and the card beside it (models.LoadFile).
+func modelFiles(path string) ([]byte, digitbot.ModelCard, error) {
+	if path == "" {
+		card, err := models.Card()
+		return models.ONNX(), card, err
+	}
+	return models.LoadFile(path)
+}
+
+// modelSource names where a model comes from, for messages and logs.
+func modelSource(path string) string {
+	if path == "" {
+		return "built into the binary"
+	}
+	return path
+}
+
+// compareModels scores the running model and a new one side by side.
+func compareModels(ctx context.Context, w io.Writer, currentPath, newPath string, extras []string, mnistDir string) error {
+	workers := runtime.GOMAXPROCS(0)
+	load := func(path string) (*classifier.Classifier, digitbot.ModelCard, error) {
+		b, card, err := modelFiles(path)
+		if err != nil {
+			return nil, card, err
+		}
+		c, err := classifier.New(classifier.Options{ONNX: b, Card: card, Workers: workers})
+		if err != nil {
+			return nil, card, fmt.Errorf("the model %s cannot run: %w", modelSource(path), err)
+		}
+		return c, card, nil
+	}
+	old, oldCard, err := load(currentPath)
+	if err != nil {
+		return err
+	}
+	defer old.Close()
+	cand, newCard, err := load(newPath)
+	if err != nil {
+		return err
+	}
+	defer cand.Close()
+
+	mnist, err := mnistTest(mnistDir)
+	if err != nil {
+		return err
+	}
+	sets := []labelled{mnist}
+	notes := []string{"the 10,000 test digits"}
+	for _, dir := range extras {
+		set, note, err := evaluationSet(dir, oldCard, newCard)
+		if err != nil {
+			return err
+		}
+		sets, notes = append(sets, set), append(notes, note)
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "running: %s (sha256 %.12s…)\nnew:     %s (sha256 %.12s…)\n\n", modelSource(currentPath), oldCard.ONNXSHA256, newPath, newCard.ONNXSHA256)
+	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "set\tsamples\trunning: right\trefused\tnew: right\trefused\tchange")
+	var extraOld, extraNew, extraTotal int
+	mnistBetter := false
+	for i, set := range sets {
+		so, err := scoreModel(ctx, old, set, workers)
+		if err != nil {
+			return err
+		}
+		sn, err := scoreModel(ctx, cand, set, workers)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%d (%.2f%%)\t%d\t%d (%.2f%%)\t%d\t%+.2f points\n", set.name, so.Total,
+			so.Right, so.pct(so.Right), so.Refused, sn.Right, sn.pct(sn.Right), sn.Refused, sn.pct(sn.Right)-so.pct(so.Right))
+		if i == 0 {
+			mnistBetter = sn.Right > so.Right
+			fmt.Fprintf(tw, "  (digit logits only, as the card's test accuracy)\t\t%d (%.2f%%)\t\t%d (%.2f%%)\t\t%+.2f points\n",
+				so.Digits, so.pct(so.Digits), sn.Digits, sn.pct(sn.Digits), sn.pct(sn.Digits)-so.pct(so.Digits))
+			continue
+		}
+		extraOld, extraNew, extraTotal = extraOld+so.Right, extraNew+sn.Right, extraTotal+so.Total
+	}
+	tw.Flush()
+	b.WriteString("\nright = the bot's answer is the true digit (a refusal as \"not a digit\" counts as wrong)\n")
+	for i, n := range notes {
+		fmt.Fprintf(&b, "%s: %s\n", sets[i].name, n)
+	}
+	b.WriteString("\n")
+	b.WriteString(compareVerdict(len(extras) > 0, mnistBetter, extraTotal, extraOld, extraNew))
+	_, err = io.WriteString(w, b.String())
+	return err
+}
+
+// compareVerdict says plainly whether the new model is better on both
+// MNIST and the confirmed samples (extraOld and extraNew right of
+// extraTotal).
+func compareVerdict(haveExtras, mnistBetter bool, extraTotal, extraOld, extraNew int) string {
+	switch {
+	case !haveExtras && mnistBetter:
+		return "verdict: the new model is better on MNIST. No confirmed samples were given (--extra DIR): it is not shown to be better on your members' writing.\n"
+	case !haveExtras:
+		return "verdict: the new model is NOT better on MNIST. Keep the running model.\n"
+	case extraTotal == 0:
+		return "verdict: the confirmed samples hold nothing neither model trained on: nothing to compare them on.\n"
+	case mnistBetter && extraNew > extraOld:
+		return "verdict: the new model is better on both: MNIST and your confirmed samples. Deploy it with model_path.\n"
+	case extraNew > extraOld:
+		return "verdict: the new model is better on your confirmed samples but NOT on MNIST: not better on both.\n"
+	case mnistBetter:
+		return "verdict: the new model is better on MNIST but NOT on your confirmed samples: not better on both.\n"
+	default:
+		return "verdict: the new model is better on neither. Keep the running model.\n"
+	}
 }

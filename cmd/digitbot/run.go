@@ -25,7 +25,6 @@ import (
 	"github.com/digitbot/digitbot/chart"
 	"github.com/digitbot/digitbot/classifier"
 	"github.com/digitbot/digitbot/config"
-	"github.com/digitbot/digitbot/models"
 	"github.com/digitbot/digitbot/store"
 )
 
@@ -157,18 +156,18 @@ func (m *Runner) Run(ctx context.Context) error {
 		m.Logger.Warn(w)
 	}
 
-	card, err := models.Card()
+	model, card, err := modelFiles(cfg.ModelPath)
 	if err != nil {
-		return err
+		return &exitError{code: 1, msg: "digitbot run: " + err.Error()}
 	}
 	m.Classifier, err = classifier.New(classifier.Options{
-		ONNX: models.ONNX(), Card: card, Workers: cfg.Workers,
+		ONNX: model, Card: card, Workers: cfg.Workers,
 		MaxBytes: cfg.MaxImageBytes, MaxPixels: cfg.MaxImagePixels,
 	})
 	if err != nil {
-		return fmt.Errorf("loading the model: %w", err)
+		return &exitError{code: 1, msg: fmt.Sprintf("digitbot run: refusing to start with the model %s: %v", modelSource(cfg.ModelPath), err)}
 	}
-	m.Logger.Info("model loaded and self-tested", "model", card.Name, "sha256", card.ONNXSHA256)
+	m.Logger.Info("model loaded and self-tested", "model", card.Name, "source", modelSource(cfg.ModelPath), "sha256", card.ONNXSHA256)
 
 	// A first start that cannot reach Discord should leave nothing
 	// behind: Close removes a database file this run created unless the
@@ -247,6 +246,7 @@ func (m *Runner) Run(ctx context.Context) error {
 			Workers:              cfg.Workers,
 			QueueSize:            cfg.QueueSize,
 			KeepMissingGuilds:    m.KeepMissingGuilds,
+			ModelSource:          cfg.ModelPath,
 		},
 	})
 	if err != nil {

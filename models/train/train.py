@@ -43,6 +43,7 @@ import onnx
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import negatives  # noqa: E402  (lives next to this file)
+import extra  # noqa: E402  (confirmed samples from `digitbot dataset`: --extra DIR)
 
 MEAN = 0.1307
 STD = 0.3081
@@ -545,6 +546,7 @@ def parse_args():
     ap.add_argument("--out", default=os.path.join(repo_root(), "models"), help="where digits.onnx/json go")
     ap.add_argument("--plot", default=os.path.join(repo_root(), "docs", "reliability.png"),
                     help="where the reliability diagram goes ('' for none)")
+    extra.add_arguments(ap)
     return ap.parse_args()
 
 
@@ -613,15 +615,20 @@ class Source:
         return self.x01[k], self.y[k]
 
 
-def training_sources(args, synth):
-    """What joins the MNIST digits in each batch. Another source (pictures from a folder, say)
-    is one more Source here."""
+def training_sources(args, synth, extra_data=None):
+    """What joins the MNIST digits in each batch: the synthetic non-digits and font digits,
+    and the confirmed samples of --extra (their training share; extra.py holds the rest out)."""
     neg = to01(synth["train_neg"])
-    return [
+    sources = [
         Source("non-digits", neg, torch.full((neg.shape[0],), NOT_DIGIT), NEGATIVES_PER_BATCH),
         Source("font digits", to01(synth["train_font"]), torch.from_numpy(synth["train_font_y"]),
                FONT_DIGITS_PER_BATCH),
     ]
+    if extra_data and extra_data.get("pool") is not None and args.extra_per_batch > 0:
+        x, y = extra_data["pool"]
+        sources.append(Source("confirmed samples", torch.from_numpy(x.astype(np.float32) / 255.0).unsqueeze(1),
+                              torch.from_numpy(y).long(), args.extra_per_batch))
+    return sources
 
 
 def make_batch(x_mnist, y_mnist, idx, sources, gen, upload_share):
@@ -665,7 +672,7 @@ def train(args, data, synth, gen):
     """Train TrainNet; each step sees a batch of MNIST digits plus a sample of each training source.
     Progress is printed on the held-out report split's digits (never the test set)."""
     x_mnist, y_mnist = to01(data["train_raw"]), data["train_y"]
-    sources = training_sources(args, synth)
+    sources = training_sources(args, synth, data.get("extra"))
     x_watch, y_watch = normalise(data["report_raw"]), data["report_y"]
     model = net_from_onnx(args.init_onnx) if args.init_onnx else TrainNet()
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=1e-4)
@@ -911,6 +918,7 @@ def write_card(args, model, export, data, synth, m, sha, pixels, logits, seconds
                 torch.__version__, onnx.__version__, sys.version_info[0], sys.version_info[1]),
             "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
         },
+        "training_data": extra.card_data(data, m, m.get("extra")),
         "classes": CLASSES,
         "temperature": round(m["temperature"], 6),
         "calibration": {
@@ -962,6 +970,7 @@ def main():
     torch.set_num_threads(args.threads)
     gen = seed_everything(args.seed)
     data = load_data(args)
+    data["extra"] = extra.load(args.extra)
     synth = make_synthetic(args, data)
     if args.load_trained:
         state = torch.load(args.load_trained)
@@ -979,6 +988,7 @@ def main():
         torch.save(export.state_dict(), args.save_state)
     m = measure(export, data, synth)
     m["not_digit_shift"] = shift
+    m["extra"] = extra.measure(lambda raw: logits_of(export, normalise(raw)), data["extra"])
     print_summary(m, seconds)
     _, sha, pixels, logits = export_files(export, data, args.out)
     params, macs = write_card(args, model, export, data, synth, m, sha, pixels, logits, seconds)

@@ -1,0 +1,92 @@
+package main
+
+import (
+	"compress/gzip"
+	"encoding/binary"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/digitbot/digitbot/models"
+)
+
+func TestCompareVerdict_BetterOnlyWhenBetterOnBoth(t *testing.T) {
+	for _, tc := range []struct {
+		extras, mnist   bool
+		total, old, new int
+		want            string
+	}{
+		{true, true, 100, 80, 95, "better on both"},
+		{true, true, 100, 95, 95, "NOT on your confirmed samples: not better on both"},
+		{true, false, 100, 80, 95, "NOT on MNIST: not better on both"},
+		{true, false, 100, 95, 80, "better on neither"},
+		{true, true, 0, 0, 0, "nothing to compare"},
+		{false, true, 0, 0, 0, "not shown to be better on your members' writing"},
+		{false, false, 0, 0, 0, "NOT better on MNIST"},
+	} {
+		if got := compareVerdict(tc.extras, tc.mnist, tc.total, tc.old, tc.new); !strings.Contains(got, tc.want) {
+			t.Errorf("%+v: %q, want %q", tc, got, tc.want)
+		}
+	}
+}
+
+// writeMNISTSubset writes the first n MNIST test digits as a t10k idx pair.
+func writeMNISTSubset(t *testing.T, n int) string {
+	t.Helper()
+	full, err := mnistTest("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	images := binary.BigEndian.AppendUint32(nil, 0x803)
+	images = binary.BigEndian.AppendUint32(images, uint32(n))
+	images = binary.BigEndian.AppendUint32(images, 28)
+	images = binary.BigEndian.AppendUint32(images, 28)
+	labels := binary.BigEndian.AppendUint32(nil, 0x801)
+	labels = binary.BigEndian.AppendUint32(labels, uint32(n))
+	for i := range n {
+		images = append(images, full.images[i][:]...)
+		labels = append(labels, byte(full.labels[i]))
+	}
+	for name, data := range map[string][]byte{"t10k-images-idx3-ubyte.gz": images, "t10k-labels-idx1-ubyte.gz": labels} {
+		f, err := os.Create(filepath.Join(dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		zw := gzip.NewWriter(f)
+		zw.Write(data)
+		zw.Close()
+		f.Close()
+	}
+	return dir
+}
+
+// TestModel_Compare_SameModelIsNotBetter compares the embedded model with
+// a copy of itself on 200 MNIST digits and an export neither trained on:
+// the scores are equal, so the verdict is "better on neither".
+func TestModel_Compare_SameModelIsNotBetter(t *testing.T) {
+	t.Setenv("DIGITBOT_MODEL_PATH", "")
+	mnist := writeMNISTSubset(t, 200)
+	ds := filepath.Join(t.TempDir(), "ds")
+	if code, _, stderr := runStoreCmd("dataset", "--db", makeDatasetDB(t), "-o", ds); code != 0 {
+		t.Fatalf("dataset: %s", stderr)
+	}
+	copyPath := writeExternalModel(t, models.ONNX(), nil)
+	code, stdout, stderr := runStoreCmd("model", "--compare", copyPath, "--extra", ds, "--mnist", mnist)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	for _, want := range []string{"running: built into the binary", "MNIST test  ", "200", "ds  ", "all 9 samples: neither model trained on this export",
+		"+0.00 points", "verdict: the new model is better on neither"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("output lacks %q:\n%s", want, stdout)
+		}
+	}
+	if code, _, stderr := runStoreCmd("model", "--compare", copyPath, "--extra", filepath.Join(t.TempDir(), "none"), "--mnist", mnist); code != 1 || !strings.Contains(stderr, "datasheet.json") {
+		t.Errorf("a missing dataset: exit %d, %q", code, stderr)
+	}
+	if code, _, _ := runStoreCmd("model", "--extra", ds); code != 2 {
+		t.Errorf("--extra without --compare: exit %d, want 2", code)
+	}
+}
