@@ -11,6 +11,7 @@ import (
 	"time"
 
 	onnx "github.com/owulveryck/onnx-go"
+	"google.golang.org/protobuf/encoding/protowire"
 
 	"github.com/digitbot/digitbot/models"
 )
@@ -123,57 +124,38 @@ func withIdentityOutput(t *testing.T, model []byte) []byte {
 	w := <-g.workers
 	defer func() { g.workers <- w }()
 	name := w.backend.Node(w.model.Input[0]).(onnx.Namer).GetName()
-	str := func(field int, s string) []byte { return protoField(field, []byte(s)) }
+	field := func(num protowire.Number, b []byte) []byte {
+		return protowire.AppendBytes(protowire.AppendTag(nil, num, protowire.BytesType), b)
+	}
+	str := func(num protowire.Number, s string) []byte { return field(num, []byte(s)) }
 	node := append(append(str(1, name), str(2, "copy")...), str(4, "Identity")...)
 	valueInfo := str(1, "copy")
-	graph := append(protoField(1, node), protoField(12, valueInfo)...)
-	return append(append([]byte(nil), model...), protoField(7, graph)...)
+	graph := append(field(1, node), field(12, valueInfo)...)
+	return append(append([]byte(nil), model...), field(7, graph)...)
 }
 
-// protoField encodes a length-delimited protobuf field.
-func protoField(field int, b []byte) []byte {
-	out := protoVarint(nil, uint64(field)<<3|2)
-	out = protoVarint(out, uint64(len(b)))
-	return append(out, b...)
-}
-
-func protoVarint(b []byte, v uint64) []byte {
-	for v >= 0x80 {
-		b = append(b, byte(v)|0x80)
-		v >>= 7
-	}
-	return append(b, byte(v))
-}
-
-// TestEngine_FallsBackToGorgonnx: a model with an operator the compiled
-// engine lacks loads with gorgonnx by default, and says why; asking for
-// the compiled engine explicitly fails with the operator's name.
-func TestEngine_FallsBackToGorgonnx(t *testing.T) {
+// TestNew_RefusesOpsOutsideTheAllowedSet: a model with an operator outside
+// AllowedOps (here an Identity node appended to the embedded model) is
+// refused by New whichever engine is asked for, with the operator named:
+// gorgonnx computes only the allowed ones correctly, so there is no engine
+// to fall back to. (The compiled engine's own fallback to gorgonnx remains
+// for attribute values it does not compile.)
+func TestNew_RefusesOpsOutsideTheAllowedSet(t *testing.T) {
 	card, err := models.Card()
 	if err != nil {
 		t.Fatal(err)
 	}
 	model := withIdentityOutput(t, models.ONNX())
 	card.ONNXSHA256 = sha256Hex(model)
-	c, err := New(Options{ONNX: model, Card: card, Workers: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	if c.Engine() != EngineGorgonnx {
-		t.Fatalf("engine %q, want the fallback %q", c.Engine(), EngineGorgonnx)
-	}
-	t.Logf("fallback: %s", c.EngineFallback())
-	if !strings.Contains(c.EngineFallback(), "Identity") {
-		t.Errorf("the fallback reason %q does not name the operator", c.EngineFallback())
-	}
-	m := loadMNISTTest(t)
-	logits, err := c.run(context.Background(), &m.images[0])
-	if err != nil || argmax(logits[0][:10]) != m.labels[0] {
-		t.Errorf("the fallback engine read MNIST #0 (a %d) as %v (%v)", m.labels[0], logits, err)
-	}
-	if _, err := New(Options{ONNX: model, Card: card, Workers: 1, Engine: EngineCompiled}); err == nil || !strings.Contains(err.Error(), "Identity") {
-		t.Errorf("the compiled engine asked for explicitly: %v, want an error naming Identity", err)
+	for _, engine := range []Engine{"", EngineCompiled, EngineGorgonnx} {
+		c, err := New(Options{ONNX: model, Card: card, Workers: 1, Engine: engine})
+		if err == nil {
+			c.Close()
+			t.Fatalf("engine %q: a model with an Identity node was accepted", engine)
+		}
+		if !strings.Contains(err.Error(), "Identity") {
+			t.Errorf("engine %q: %v, want an error naming Identity", engine, err)
+		}
 	}
 }
 
