@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"testing"
+	"time"
 
 	"github.com/digitbot/digitbot/internal/pgtest"
 	"github.com/digitbot/digitbot/internal/storetest"
@@ -61,3 +62,7 @@ func backend() storetest.Backend {
 
 // TestPostgres_Contract runs the store contract suite on PostgreSQL.
 func TestPostgres_Contract(t *testing.T) { storetest.Run(t, backend()) }
+
+func contextWithTimeout(d time.Duration) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(bg, d)
+}

@@ -101,6 +101,10 @@ type TickingClock struct {
 	t  time.Time
 }
 
+// NewTickingClock returns a ticking clock whose first reading is one
+// second after start.
+func NewTickingClock(start time.Time) *TickingClock { return &TickingClock{t: start} }
+
 func (c *TickingClock) Now() time.Time {
 	c.mu.Lock()
 	defer c.mu.Unlock()
