@@ -242,6 +242,25 @@ func Main(m *testing.M, suite *Suite) int {
 	return code
 }
 
+// NewServer starts a server for one test, stopped on cleanup. Without the
+// binaries it skips the test, or fails it when CI is set.
+func NewServer(tb testing.TB, opts Options) *Server {
+	tb.Helper()
+	s, err := Start(opts)
+	if err != nil {
+		if inCI() || !errors.Is(err, ErrNotInstalled) {
+			tb.Fatalf("PostgreSQL test server: %v", err)
+		}
+		tb.Skip(err.Error())
+	}
+	tb.Cleanup(func() {
+		if err := s.Stop(); err != nil {
+			tb.Errorf("stopping PostgreSQL: %v", err)
+		}
+	})
+	return s
+}
+
 // NewDatabase returns the connection string of a fresh database on the
 // suite's server. Without a server it skips the test, naming the package
 // to install; with CI set it fails instead.
