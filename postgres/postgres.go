@@ -10,10 +10,10 @@
 // locks its prediction's row (SELECT ... FOR UPDATE) and records its
 // verdict only where none is (UPDATE ... WHERE evaluated_at IS NULL), so
 // of two processes racing on one prediction exactly one wins and the other
-// reads the winner's verdict. Statistics are aggregated into digit_stats
-// and number_stats in the same transaction as the evaluation or deletion
-// that changes them, so /stats reads a few hundred rows whatever the size
-// of the history.
+// reads the winner's verdict. Statistics are aggregated into digit_stats,
+// daily_stats and number_stats in the same transaction as the evaluation
+// or deletion that changes them, so /stats reads a few thousand rows
+// whatever the size of the history.
 //
 // The schema is versioned: migrations/NNNN_*.sql are embedded and applied
 // in order at Open, each in its own transaction together with its row in

@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"os"
 	"testing"
@@ -12,10 +13,30 @@ import (
 )
 
 // suite is this test binary's PostgreSQL server, started once by TestMain
-// (each test gets a fresh database on it).
-var suite pgtest.Suite
+// (each test gets a fresh database on it); benchServer a second one with
+// the durable defaults, started only when benchmarks run.
+var (
+	suite       pgtest.Suite
+	benchServer *pgtest.Server
+)
 
-func TestMain(m *testing.M) { os.Exit(pgtest.Main(m, &suite)) }
+func TestMain(m *testing.M) {
+	flag.Parse()
+	if f := flag.Lookup("test.bench"); f != nil && f.Value.String() != "" {
+		s, err := pgtest.Start(pgtest.Options{Durable: true})
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "benchmarks: no PostgreSQL server:", err)
+		} else {
+			benchServer = s
+			fmt.Fprintln(os.Stderr, "benchmarks: PostgreSQL", s.Version, "with fsync and synchronous_commit on")
+		}
+	}
+	code := pgtest.Main(m, &suite)
+	if benchServer != nil {
+		benchServer.Stop()
+	}
+	os.Exit(code)
+}
 
 var bg = context.Background()
 
@@ -32,7 +53,7 @@ func openTest(tb testing.TB, opts Options) *DB {
 }
 
 // tables lists the tables whose rows hold digitbot's data.
-var dataTables = []string{"predictions", "prediction_digits", "digit_stats", "number_stats", "guild_configs", "guild_purges"}
+var dataTables = []string{"predictions", "prediction_digits", "digit_stats", "daily_stats", "number_stats", "guild_configs", "guild_purges"}
 
 // find lists the tables with a row whose text form contains needle.
 func find(tb testing.TB, db *DB, needle string) []string {

@@ -163,37 +163,21 @@ func (db *DB) Stats(ctx context.Context, scope digitbot.Scope) (digitbot.Stats, 
 	err := db.inTx(ctx, readTx, func(tx pgx.Tx) error {
 		s = digitbot.Stats{Scope: scope}
 		key := scopeKey(scope)
-		rows, err := tx.Query(ctx, `SELECT day, true_digit, predicted, count, confidence_sum FROM digit_stats
-			WHERE scope = $1 ORDER BY day`, key)
+		var (
+			tru, pred         int16
+			count, hits, conf int64
+			confSum           int64
+		)
+		rows, err := tx.Query(ctx, `SELECT true_digit, predicted, sum(count)::bigint, sum(confidence_sum)::bigint FROM digit_stats
+			WHERE scope = $1 GROUP BY true_digit, predicted`, key)
 		if err != nil {
 			return err
 		}
-		var (
-			day, prevDay  int32
-			tru, pred     int16
-			count, conf   int64
-			confSum, dSum int64
-		)
-		for rows.Next() {
-			if err := rows.Scan(&day, &tru, &pred, &count, &conf); err != nil {
-				rows.Close()
-				return err
-			}
+		_, err = pgx.ForEachRow(rows, []any{&tru, &pred, &count, &conf}, func() error {
 			if tru < 0 || tru > 9 || pred < 0 || pred > 9 {
-				rows.Close()
 				return errors.New("digit_stats holds a digit out of range")
 			}
 			n := int(count)
-			if len(s.Daily) == 0 || day != prevDay {
-				if len(s.Daily) > 0 {
-					s.Daily[len(s.Daily)-1].ConfidenceSum = float64(dSum) / probScale
-				}
-				s.Daily = append(s.Daily, digitbot.Day{Date: time.Unix(int64(day)*86400, 0).UTC()})
-				prevDay, dSum = day, 0
-			}
-			d := &s.Daily[len(s.Daily)-1]
-			d.Count += n
-			dSum += conf
 			confSum += conf
 			s.Total += n
 			s.Digits[tru].Count += n
@@ -201,43 +185,50 @@ func (db *DB) Stats(ctx context.Context, scope digitbot.Scope) (digitbot.Stats, 
 			if tru == pred {
 				s.Hits += n
 				s.Digits[tru].Hits += n
-				d.Hits += n
 			}
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return err
-		}
-		if len(s.Daily) > 0 {
-			s.Daily[len(s.Daily)-1].ConfidenceSum = float64(dSum) / probScale
-		}
-		s.ConfidenceSum = float64(confSum) / probScale
-
-		rows, err = tx.Query(ctx, `SELECT length, count, hits, segmentation_errors FROM number_stats WHERE scope = $1`, key)
+			return nil
+		})
 		if err != nil {
 			return err
 		}
-		var (
-			length          int16
-			hits, segErrors int64
-			n               = &s.Numbers
-		)
-		for rows.Next() {
-			if err := rows.Scan(&length, &count, &hits, &segErrors); err != nil {
-				rows.Close()
-				return err
+		s.ConfidenceSum = float64(confSum) / probScale
+
+		var day int32
+		rows, err = tx.Query(ctx, `SELECT day, sum(count)::bigint, sum(hits)::bigint, sum(confidence_sum)::bigint FROM daily_stats
+			WHERE scope = $1 GROUP BY day ORDER BY day`, key)
+		if err != nil {
+			return err
+		}
+		_, err = pgx.ForEachRow(rows, []any{&day, &count, &hits, &conf}, func() error {
+			if count > 0 {
+				s.Daily = append(s.Daily, digitbot.Day{Date: time.Unix(int64(day)*86400, 0).UTC(),
+					Count: int(count), Hits: int(hits), ConfidenceSum: float64(conf) / probScale})
 			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+
+		var length int16
+		var segErrors int64
+		rows, err = tx.Query(ctx, `SELECT length, sum(count)::bigint, sum(hits)::bigint, sum(segmentation_errors)::bigint FROM number_stats
+			WHERE scope = $1 GROUP BY length`, key)
+		if err != nil {
+			return err
+		}
+		_, err = pgx.ForEachRow(rows, []any{&length, &count, &hits, &segErrors}, func() error {
 			if length < 1 || length > digitbot.MaxNumberDigits {
-				rows.Close()
 				return errors.New("number_stats holds a length out of range")
 			}
+			n := &s.Numbers
 			n.Count += int(count)
 			n.Hits += int(hits)
 			n.SegmentationErrors += int(segErrors)
 			n.ByLength[length] = digitbot.DigitStats{Count: int(count), Hits: int(hits)}
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
+			return nil
+		})
+		if err != nil {
 			return err
 		}
 

@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"math"
 	"slices"
 	"strconv"
@@ -394,128 +395,130 @@ func (db *DB) record(ctx context.Context, predictionID, userID string, vd verdic
 	return result, refusal
 }
 
+// statSlots is how many rows each scope's figures are spread over.
+const statSlots = 8
+
+// statSlot is the slot an evaluation counts in: a hash of its id, so
+// that removing it subtracts from the rows adding it added to.
+func statSlot(predictionID string) int16 {
+	h := crc32.ChecksumIEEE([]byte(predictionID))
+	return int16(h % statSlots)
+}
+
+// statRows accumulates signed changes to one aggregate table, keyed by its
+// primary key, then writes them in key order.
+type statRows struct {
+	table   string
+	key     []string // primary key columns, in order
+	keyType []string // their SQL array types
+	vals    []string // counted columns
+	rows    map[string]*statRow
+}
+
+type statRow struct {
+	key  []any
+	sort string
+	vals []int64
+}
+
+func (t *statRows) add(key []any, vals ...int64) {
+	sortKey := fmt.Sprint(key...)
+	if t.rows == nil {
+		t.rows = map[string]*statRow{}
+	}
+	r := t.rows[sortKey]
+	if r == nil {
+		r = &statRow{key: key, sort: sortKey, vals: make([]int64, len(t.vals))}
+		t.rows[sortKey] = r
+	}
+	for i, v := range vals {
+		r.vals[i] += v
+	}
+}
+
+// apply writes the changes with one upsert (rows locked in key order, so
+// that concurrent writers wait for each other rather than deadlock) and,
+// when removing, deletes the rows left at zero.
+func (t *statRows) apply(ctx context.Context, tx pgx.Tx, removing bool) error {
+	if len(t.rows) == 0 {
+		return nil
+	}
+	rows := make([]*statRow, 0, len(t.rows))
+	for _, r := range t.rows {
+		rows = append(rows, r)
+	}
+	slices.SortFunc(rows, func(a, b *statRow) int { return strings.Compare(a.sort, b.sort) })
+	args := make([]any, 0, len(t.key)+len(t.vals))
+	for c := range t.key {
+		col := make([]any, len(rows))
+		for i, r := range rows {
+			col[i] = r.key[c]
+		}
+		args = append(args, col)
+	}
+	for c := range t.vals {
+		col := make([]int64, len(rows))
+		for i, r := range rows {
+			col[i] = r.vals[c]
+		}
+		args = append(args, col)
+	}
+	var casts, sets, keyEq []string
+	for i, typ := range t.keyType {
+		casts = append(casts, fmt.Sprintf("$%d::%s[]", i+1, typ))
+		keyEq = append(keyEq, fmt.Sprintf("s.%s = k.%s", t.key[i], t.key[i]))
+	}
+	for i, v := range t.vals {
+		casts = append(casts, fmt.Sprintf("$%d::bigint[]", len(t.key)+i+1))
+		sets = append(sets, fmt.Sprintf("%s = s.%s + excluded.%s", v, v, v))
+	}
+	cols := strings.Join(append(slices.Clone(t.key), t.vals...), ", ")
+	_, err := tx.Exec(ctx, `INSERT INTO `+t.table+` AS s (`+cols+`)
+		SELECT * FROM unnest(`+strings.Join(casts, ", ")+`)
+		ON CONFLICT (`+strings.Join(t.key, ", ")+`) DO UPDATE SET `+strings.Join(sets, ", "), args...)
+	if err != nil || !removing {
+		return err
+	}
+	_, err = tx.Exec(ctx, `DELETE FROM `+t.table+` s USING unnest(`+strings.Join(casts[:len(t.key)], ", ")+`) AS k(`+strings.Join(t.key, ", ")+`)
+		WHERE `+strings.Join(keyEq, " AND ")+` AND s.count = 0`, args[:len(t.key)]...)
+	return err
+}
+
 // applyStats adds (sign 1) or subtracts (sign -1) evaluations from the
-// aggregates of every scope they count in, in one statement per table
-// whose rows are locked in key order (so that concurrent writers wait on
-// each other rather than deadlock). Rows left at zero are deleted, so no
-// aggregate keyed by a forgotten user or server survives.
+// aggregates of every scope they count in. Rows left at zero are deleted,
+// so no aggregate keyed by a forgotten user or server survives.
 func applyStats(ctx context.Context, tx pgx.Tx, evals []digitbot.Evaluation, sign int64) error {
-	type dkey struct {
-		scope     string
-		day       int32
-		tru, pred int16
+	digits := statRows{table: "digit_stats", key: []string{"scope", "slot", "true_digit", "predicted"},
+		keyType: []string{"text", "smallint", "smallint", "smallint"}, vals: []string{"count", "confidence_sum"}}
+	days := statRows{table: "daily_stats", key: []string{"scope", "day", "slot"},
+		keyType: []string{"text", "integer", "smallint"}, vals: []string{"count", "hits", "confidence_sum"}}
+	numbers := statRows{table: "number_stats", key: []string{"scope", "length", "slot"},
+		keyType: []string{"text", "smallint", "smallint"}, vals: []string{"count", "hits", "segmentation_errors"}}
+	b2i := func(b bool) int64 {
+		if b {
+			return 1
+		}
+		return 0
 	}
-	type nkey struct {
-		scope  string
-		length int16
-	}
-	digits := map[dkey][2]int64{}
-	numbers := map[nkey][3]int64{}
 	for _, e := range evals {
 		if e.Number == nil && (e.TrueDigit < 0 || e.TrueDigit > 9 || e.Predicted < 0 || e.Predicted > 9) {
 			return fmt.Errorf("evaluation %s has digits out of range", e.PredictionID)
 		}
-		day := dayNumber(e.EvaluatedAt)
+		slot, day := statSlot(e.PredictionID), dayNumber(e.EvaluatedAt)
 		for _, scope := range scopesOf(e) {
 			for _, v := range e.DigitVerdicts() {
-				k := dkey{scope, day, int16(v.True), int16(v.Predicted)}
-				c := digits[k]
-				c[0] += sign
-				c[1] += sign * int64(quantise(v.Confidence))
-				digits[k] = c
+				conf, hit := int64(quantise(v.Confidence)), b2i(v.Predicted == v.True)
+				digits.add([]any{scope, slot, int16(v.True), int16(v.Predicted)}, sign, sign*conf)
+				days.add([]any{scope, day, slot}, sign, sign*hit, sign*conf)
 			}
 			if e.Number != nil {
-				k := nkey{scope, int16(len(e.Number.True))}
-				c := numbers[k]
-				c[0] += sign
-				if e.Correct() {
-					c[1] += sign
-				}
-				if e.SegmentationError() {
-					c[2] += sign
-				}
-				numbers[k] = c
+				numbers.add([]any{scope, int16(len(e.Number.True)), slot}, sign, sign*b2i(e.Correct()), sign*b2i(e.SegmentationError()))
 			}
 		}
 	}
-	if len(digits) > 0 {
-		keys := make([]dkey, 0, len(digits))
-		for k := range digits {
-			keys = append(keys, k)
-		}
-		slices.SortFunc(keys, func(a, b dkey) int {
-			if c := strings.Compare(a.scope, b.scope); c != 0 {
-				return c
-			}
-			if a.day != b.day {
-				return int(a.day - b.day)
-			}
-			if a.tru != b.tru {
-				return int(a.tru - b.tru)
-			}
-			return int(a.pred - b.pred)
-		})
-		var (
-			scopes       = make([]string, len(keys))
-			days         = make([]int32, len(keys))
-			trues, preds = make([]int16, len(keys)), make([]int16, len(keys))
-			counts, sums = make([]int64, len(keys)), make([]int64, len(keys))
-		)
-		for i, k := range keys {
-			scopes[i], days[i], trues[i], preds[i] = k.scope, k.day, k.tru, k.pred
-			counts[i], sums[i] = digits[k][0], digits[k][1]
-		}
-		_, err := tx.Exec(ctx, `INSERT INTO digit_stats AS s (scope, day, true_digit, predicted, count, confidence_sum)
-			SELECT * FROM unnest($1::text[], $2::integer[], $3::smallint[], $4::smallint[], $5::bigint[], $6::bigint[])
-			ON CONFLICT (scope, day, true_digit, predicted) DO UPDATE
-			SET count = s.count + excluded.count, confidence_sum = s.confidence_sum + excluded.confidence_sum`,
-			scopes, days, trues, preds, counts, sums)
-		if err != nil {
+	for _, t := range []*statRows{&digits, &days, &numbers} {
+		if err := t.apply(ctx, tx, sign < 0); err != nil {
 			return err
-		}
-		if sign < 0 {
-			_, err := tx.Exec(ctx, `DELETE FROM digit_stats s USING unnest($1::text[], $2::integer[], $3::smallint[], $4::smallint[]) AS k(scope, day, t, p)
-				WHERE s.scope = k.scope AND s.day = k.day AND s.true_digit = k.t AND s.predicted = k.p AND s.count = 0`,
-				scopes, days, trues, preds)
-			if err != nil {
-				return err
-			}
-		}
-	}
-	if len(numbers) > 0 {
-		keys := make([]nkey, 0, len(numbers))
-		for k := range numbers {
-			keys = append(keys, k)
-		}
-		slices.SortFunc(keys, func(a, b nkey) int {
-			if c := strings.Compare(a.scope, b.scope); c != 0 {
-				return c
-			}
-			return int(a.length - b.length)
-		})
-		var (
-			scopes                = make([]string, len(keys))
-			lengths               = make([]int16, len(keys))
-			counts, hits, segErrs = make([]int64, len(keys)), make([]int64, len(keys)), make([]int64, len(keys))
-		)
-		for i, k := range keys {
-			c := numbers[k]
-			scopes[i], lengths[i], counts[i], hits[i], segErrs[i] = k.scope, k.length, c[0], c[1], c[2]
-		}
-		_, err := tx.Exec(ctx, `INSERT INTO number_stats AS s (scope, length, count, hits, segmentation_errors)
-			SELECT * FROM unnest($1::text[], $2::smallint[], $3::bigint[], $4::bigint[], $5::bigint[])
-			ON CONFLICT (scope, length) DO UPDATE
-			SET count = s.count + excluded.count, hits = s.hits + excluded.hits, segmentation_errors = s.segmentation_errors + excluded.segmentation_errors`,
-			scopes, lengths, counts, hits, segErrs)
-		if err != nil {
-			return err
-		}
-		if sign < 0 {
-			_, err := tx.Exec(ctx, `DELETE FROM number_stats s USING unnest($1::text[], $2::smallint[]) AS k(scope, length)
-				WHERE s.scope = k.scope AND s.length = k.length AND s.count = 0`, scopes, lengths)
-			if err != nil {
-				return err
-			}
 		}
 	}
 	return nil

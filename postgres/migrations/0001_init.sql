@@ -62,27 +62,44 @@ CREATE TABLE prediction_digits (
     PRIMARY KEY (prediction_id, position)
 );
 
--- Aggregates of the digit verdicts, kept in the transaction that records
--- or deletes an evaluation. scope is 'a' (everything), 'g:' + server id
--- or 'u:' + user id; day is the UTC day number since 1970-01-01.
+-- Aggregates, kept in the transaction that records or deletes an
+-- evaluation. scope is 'a' (everything), 'g:' + server id or 'u:' + user
+-- id. Each scope's figures are spread over 8 slots (slot = a hash of the
+-- prediction id, so an evaluation is removed from the slot it was added
+-- to): concurrent evaluations then seldom wait for each other's row
+-- locks, and Stats sums the slots.
+
+-- Digit verdicts by true and predicted digit.
 CREATE TABLE digit_stats (
     scope       text COLLATE "C" NOT NULL,
-    day         integer NOT NULL,
-    true_digit  smallint NOT NULL,
-    predicted   smallint NOT NULL,
+    slot        smallint NOT NULL,
+    true_digit  smallint NOT NULL CHECK (true_digit BETWEEN 0 AND 9),
+    predicted   smallint NOT NULL CHECK (predicted BETWEEN 0 AND 9),
     count       bigint NOT NULL,
     confidence_sum bigint NOT NULL,  -- 1/10,000
-    PRIMARY KEY (scope, day, true_digit, predicted)
+    PRIMARY KEY (scope, slot, true_digit, predicted)
 );
 
--- Aggregates of the number verdicts, by the true number's length.
+-- Digit verdicts by UTC day (days since 1970-01-01).
+CREATE TABLE daily_stats (
+    scope       text COLLATE "C" NOT NULL,
+    day         integer NOT NULL,
+    slot        smallint NOT NULL,
+    count       bigint NOT NULL,
+    hits        bigint NOT NULL,
+    confidence_sum bigint NOT NULL,  -- 1/10,000
+    PRIMARY KEY (scope, day, slot)
+);
+
+-- Number verdicts by the true number's length.
 CREATE TABLE number_stats (
     scope       text COLLATE "C" NOT NULL,
-    length      smallint NOT NULL,
+    length      smallint NOT NULL CHECK (length BETWEEN 1 AND 12),
+    slot        smallint NOT NULL,
     count       bigint NOT NULL,
     hits        bigint NOT NULL,
     segmentation_errors bigint NOT NULL,
-    PRIMARY KEY (scope, length)
+    PRIMARY KEY (scope, length, slot)
 );
 
 CREATE TABLE guild_configs (
