@@ -190,13 +190,16 @@ func (db *DB) SavePrediction(ctx context.Context, p *digitbot.Prediction) error 
 		if len(p.Digits) == 0 {
 			return nil
 		}
-		rows := make([][]any, len(p.Digits))
+		// One round trip for all the digit readings (a batch, not COPY,
+		// which not every PostgreSQL-compatible engine takes in binary).
+		batch := &pgx.Batch{}
 		for i := range p.Digits {
 			d := &p.Digits[i]
-			rows[i] = []any{id, i, d.Digit, quantise(d.Confidence), quantiseAll(&d.Probabilities), d.Box[:], inputBytes(&d.Input)}
+			batch.Queue(`INSERT INTO prediction_digits (prediction_id, position, digit, confidence, probabilities, box, input)
+				VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+				id, i, d.Digit, quantise(d.Confidence), quantiseAll(&d.Probabilities), d.Box[:], inputBytes(&d.Input))
 		}
-		_, err := tx.CopyFrom(ctx, pgx.Identifier{"prediction_digits"},
-			[]string{"prediction_id", "position", "digit", "confidence", "probabilities", "box", "input"}, pgx.CopyFromRows(rows))
+		err := tx.SendBatch(ctx, batch).Close()
 		return err
 	})
 	if err != nil {
