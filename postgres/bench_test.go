@@ -87,7 +87,11 @@ func copyPredictions(b *testing.B, db *DB, rows [][]any) {
 // the code Evaluate uses, then refreshes the planner's statistics.
 func addAggregates(b *testing.B, db *DB, evals []digitbot.Evaluation) {
 	b.Helper()
-	err := pgx.BeginFunc(bg, db.pool, func(tx pgx.Tx) error { return applyStats(bg, tx, evals, 1) })
+	batch := &pgx.Batch{}
+	if err := queueStats(batch, evals, 1); err != nil {
+		b.Fatal(err)
+	}
+	err := pgx.BeginFunc(bg, db.pool, func(tx pgx.Tx) error { return tx.SendBatch(bg, batch).Close() })
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -178,7 +178,9 @@ func (db *DB) migrate(ctx context.Context) error {
 		version integer PRIMARY KEY,
 		name text NOT NULL,
 		applied_at timestamptz NOT NULL DEFAULT now())`)
-	if err != nil && !isUniqueViolation(err) { // two processes creating it at once
+	// Two processes creating it at once: the loser sees a unique violation
+	// in the catalogue or "already exists", and the table is there.
+	if err != nil && !isUniqueViolation(err) && sqlState(err) != "42P07" {
 		return storeError("create schema_migrations", err)
 	}
 	var newest int

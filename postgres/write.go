@@ -378,15 +378,21 @@ func (db *DB) record(ctx context.Context, predictionID, userID string, vd verdic
 		}
 		r.EvaluatedAt, r.TrueDigit, r.TrueNumber = &now, trueDigit, trueNumber
 		e := r.evaluation()
-		tag, err := tx.Exec(ctx, `UPDATE predictions SET evaluated_at = $2, true_digit = $3, true_number = $4, points = $5
+		batch := &pgx.Batch{}
+		batch.Queue(`UPDATE predictions SET evaluated_at = $2, true_digit = $3, true_number = $4, points = $5
 			WHERE id = $1 AND evaluated_at IS NULL`, predictionID, now, trueDigit, trueNumber, points(e))
-		if err != nil {
+		if err := queueStats(batch, []digitbot.Evaluation{e}, 1); err != nil {
 			return err
 		}
-		if tag.RowsAffected() != 1 {
-			return fmt.Errorf("prediction %s changed under its row lock", predictionID)
+		results := tx.SendBatch(ctx, batch)
+		tag, err := results.Exec()
+		if err == nil && tag.RowsAffected() != 1 {
+			err = fmt.Errorf("prediction %s changed under its row lock", predictionID)
 		}
-		if err := applyStats(ctx, tx, []digitbot.Evaluation{e}, 1); err != nil {
+		if cerr := results.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
 			return err
 		}
 		result = e
@@ -439,12 +445,13 @@ func (t *statRows) add(key []any, vals ...int64) {
 	}
 }
 
-// apply writes the changes with one upsert (rows locked in key order, so
-// that concurrent writers wait for each other rather than deadlock) and,
-// when removing, deletes the rows left at zero.
-func (t *statRows) apply(ctx context.Context, tx pgx.Tx, removing bool) error {
+// queue adds the statements that write the changes to batch: one upsert
+// (rows locked in key order, so that concurrent writers wait for each
+// other rather than deadlock) and, when removing, a delete of the rows
+// left at zero.
+func (t *statRows) queue(batch *pgx.Batch, removing bool) {
 	if len(t.rows) == 0 {
-		return nil
+		return
 	}
 	rows := make([]*statRow, 0, len(t.rows))
 	for _, r := range t.rows {
@@ -476,21 +483,21 @@ func (t *statRows) apply(ctx context.Context, tx pgx.Tx, removing bool) error {
 		sets = append(sets, fmt.Sprintf("%s = s.%s + excluded.%s", v, v, v))
 	}
 	cols := strings.Join(append(slices.Clone(t.key), t.vals...), ", ")
-	_, err := tx.Exec(ctx, `INSERT INTO `+t.table+` AS s (`+cols+`)
+	batch.Queue(`INSERT INTO `+t.table+` AS s (`+cols+`)
 		SELECT * FROM unnest(`+strings.Join(casts, ", ")+`)
 		ON CONFLICT (`+strings.Join(t.key, ", ")+`) DO UPDATE SET `+strings.Join(sets, ", "), args...)
-	if err != nil || !removing {
-		return err
-	}
-	_, err = tx.Exec(ctx, `DELETE FROM `+t.table+` s USING unnest(`+strings.Join(casts[:len(t.key)], ", ")+`) AS k(`+strings.Join(t.key, ", ")+`)
+	if removing {
+		batch.Queue(`DELETE FROM `+t.table+` s USING unnest(`+strings.Join(casts[:len(t.key)], ", ")+`) AS k(`+strings.Join(t.key, ", ")+`)
 		WHERE `+strings.Join(keyEq, " AND ")+` AND s.count = 0`, args[:len(t.key)]...)
-	return err
+	}
 }
 
-// applyStats adds (sign 1) or subtracts (sign -1) evaluations from the
-// aggregates of every scope they count in. Rows left at zero are deleted,
-// so no aggregate keyed by a forgotten user or server survives.
-func applyStats(ctx context.Context, tx pgx.Tx, evals []digitbot.Evaluation, sign int64) error {
+// queueStats adds to batch the statements that add (sign 1) or subtract
+// (sign -1) evaluations from the aggregates of every scope they count in.
+// Rows left at zero are deleted, so no aggregate keyed by a forgotten user
+// or server survives. Sent in one batch with the write they go with, they
+// cost one round trip.
+func queueStats(batch *pgx.Batch, evals []digitbot.Evaluation, sign int64) error {
 	digits := statRows{table: "digit_stats", key: []string{"scope", "slot", "true_digit", "predicted"},
 		keyType: []string{"text", "smallint", "smallint", "smallint"}, vals: []string{"count", "confidence_sum"}}
 	days := statRows{table: "daily_stats", key: []string{"scope", "day", "slot"},
@@ -520,9 +527,7 @@ func applyStats(ctx context.Context, tx pgx.Tx, evals []digitbot.Evaluation, sig
 		}
 	}
 	for _, t := range []*statRows{&digits, &days, &numbers} {
-		if err := t.apply(ctx, tx, sign < 0); err != nil {
-			return err
-		}
+		t.queue(batch, sign < 0)
 	}
 	return nil
 }
@@ -618,10 +623,12 @@ func (db *DB) removeWhere(ctx context.Context, op, column, id string, more func(
 		if err := rows.Err(); err != nil {
 			return err
 		}
-		if err := applyStats(ctx, tx, evals, -1); err != nil {
+		batch := &pgx.Batch{}
+		if err := queueStats(batch, evals, -1); err != nil {
 			return err
 		}
-		if _, err := tx.Exec(ctx, `DELETE FROM predictions WHERE `+column+` = $1`, id); err != nil {
+		batch.Queue(`DELETE FROM predictions WHERE `+column+` = $1`, id)
+		if err := tx.SendBatch(ctx, batch).Close(); err != nil {
 			return err
 		}
 		return more(tx)
