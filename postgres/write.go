@@ -609,13 +609,17 @@ func (db *DB) removeWhere(ctx context.Context, op, column, id string, more func(
 		if err != nil {
 			return err
 		}
-		var evals []digitbot.Evaluation
+		var (
+			evals []digitbot.Evaluation
+			ids   []string
+		)
 		for rows.Next() {
 			var r evaluationRow
 			if err := r.scan(rows); err != nil {
 				rows.Close()
 				return err
 			}
+			ids = append(ids, r.ID)
 			if r.EvaluatedAt != nil {
 				evals = append(evals, r.evaluation())
 			}
@@ -627,7 +631,10 @@ func (db *DB) removeWhere(ctx context.Context, op, column, id string, more func(
 		if err := queueStats(batch, evals, -1); err != nil {
 			return err
 		}
-		batch.Queue(`DELETE FROM predictions WHERE `+column+` = $1`, id)
+		// Exactly the rows locked and subtracted above: a prediction
+		// committed since (another process still writing for this user or
+		// server) is not among them, and keeps its own aggregates.
+		batch.Queue(`DELETE FROM predictions WHERE id = ANY($1)`, ids)
 		if err := tx.SendBatch(ctx, batch).Close(); err != nil {
 			return err
 		}
