@@ -3,8 +3,8 @@
 // card, and the error type whose code and message are safe to show a user.
 //
 // The sub-packages each wrap one dependency (classifier = onnx-go,
-// store = bbolt, chart = go-chart, bot = discordgo) and talk to each other
-// only through the types and interfaces declared here.
+// store = bbolt, postgres = pgx, chart = go-chart, bot = discordgo) and
+// talk to each other only through the types and interfaces declared here.
 package digitbot
 
 import (

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/url"
 	"os"
 	"strconv"
 	"strings"
@@ -27,6 +28,15 @@ type Config struct {
 	TokenFile string `toml:"token_file"`
 
 	DatabasePath string `toml:"database"`
+
+	// Store picks where data is kept: "bbolt" (the file DatabasePath, the
+	// default) or "postgres" (a PostgreSQL server at DatabaseURL, which
+	// several processes of a fleet share).
+	Store string `toml:"store"`
+	// DatabaseURL is the PostgreSQL connection string (postgres://... or
+	// key=value). It may hold a password: it is never logged (String
+	// redacts it), and is best given as DIGITBOT_DATABASE_URL.
+	DatabaseURL string `toml:"database_url"`
 
 	// WatchedChannels are channel ids where every image is classified,
 	// in addition to those moderators add with /config. Needs the Message
@@ -94,6 +104,7 @@ func (d Duration) MarshalText() ([]byte, error) { return []byte(d.Duration.Strin
 func Default() Config {
 	return Config{
 		DatabasePath:         "digitbot.db",
+		Store:                StoreBbolt,
 		MessageContentIntent: true,
 		Threshold:            digitbot.DefaultThreshold,
 		ImagesPerMessage:     4,
@@ -114,6 +125,12 @@ func Default() Config {
 		BackupKeep:           7,
 	}
 }
+
+// The stores the store key names.
+const (
+	StoreBbolt    = "bbolt"
+	StorePostgres = "postgres"
+)
 
 // ErrNoToken is returned by Load when neither DIGITBOT_TOKEN nor a token
 // file gives a token.
@@ -238,6 +255,8 @@ func applyEnv(c *Config, getenv func(string) (string, bool)) error {
 	}
 	str("token_file", &c.TokenFile)
 	str("database", &c.DatabasePath)
+	str("store", &c.Store)
+	str("database_url", &c.DatabaseURL)
 	list("watched_channels", &c.WatchedChannels)
 	list("allowed_hosts", &c.AllowedHosts)
 	str("default_locale", &c.DefaultLocale)
@@ -342,6 +361,9 @@ func (c Config) Validate() error {
 	if err := c.validateSharding(); err != nil {
 		return err
 	}
+	if err := c.validateStore(); err != nil {
+		return err
+	}
 	for _, h := range c.AllowedHosts {
 		if h == "" || strings.ContainsAny(h, "/:@ ") {
 			return bad("allowed_hosts", h, "must be bare host names like cdn.discordapp.com")
@@ -371,6 +393,42 @@ func (c Config) Validate() error {
 	return nil
 }
 
+// validateStore checks store and database_url. The URL is never quoted
+// back: it may hold a password.
+func (c Config) validateStore() error {
+	const redacted = "(redacted)"
+	switch c.Store {
+	case StoreBbolt:
+		if c.DatabaseURL != "" {
+			return &ValidationError{Key: "database_url", Env: envName("database_url"), Value: redacted,
+				Reason: `is set but store is "bbolt": set store = "postgres" to use it, or unset it`}
+		}
+	case StorePostgres:
+		if !plausibleDatabaseURL(c.DatabaseURL) {
+			value := redacted
+			if c.DatabaseURL == "" {
+				value = ""
+			}
+			return &ValidationError{Key: "database_url", Env: envName("database_url"), Value: value,
+				Reason: `store = "postgres" needs a PostgreSQL connection string: postgres://user:password@host:5432/digitbot or "host=... dbname=..."`}
+		}
+	default:
+		return &ValidationError{Key: "store", Env: envName("store"), Value: c.Store, Reason: `must be "bbolt" (a local file) or "postgres" (a shared PostgreSQL server)`}
+	}
+	return nil
+}
+
+// plausibleDatabaseURL accepts the two forms libpq (and pgx) read: a
+// postgres:// or postgresql:// URL with a host or a socket path, or
+// key=value pairs. The driver checks the rest when it connects.
+func plausibleDatabaseURL(s string) bool {
+	if strings.HasPrefix(s, "postgres://") || strings.HasPrefix(s, "postgresql://") {
+		u, err := url.Parse(s)
+		return err == nil && (u.Host != "" || u.Query().Get("host") != "")
+	}
+	return strings.Contains(s, "=") && !strings.Contains(s, "://")
+}
+
 func validLang(s string) bool {
 	_, err := digitbot.ParseLang(s)
 	return err == nil
@@ -387,8 +445,12 @@ func (c Config) String() string {
 	if len(ids) > 0 {
 		shards = ShardIDs{IDs: ids}.String()
 	}
-	return fmt.Sprintf("token=%s database=%s watched_channels=%v message_content_intent=%t threshold=%.2f admin_addr=%s backup_dir=%q shard_count=%s shard_ids=%s",
-		token, c.DatabasePath, c.WatchedChannels, c.MessageContentIntent, c.Threshold, c.AdminAddr, c.BackupDir, ShardCount{N: count}, shards)
+	database := "database=" + c.DatabasePath
+	if c.Store == StorePostgres {
+		database = "database_url=(redacted)" // it may hold a password
+	}
+	return fmt.Sprintf("token=%s store=%s %s watched_channels=%v message_content_intent=%t threshold=%.2f admin_addr=%s backup_dir=%q shard_count=%s shard_ids=%s",
+		token, c.Store, database, c.WatchedChannels, c.MessageContentIntent, c.Threshold, c.AdminAddr, c.BackupDir, ShardCount{N: count}, shards)
 }
 
 // GoString keeps the token out of %#v too.

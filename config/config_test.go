@@ -257,3 +257,57 @@ func seq(a, b int) []int {
 	}
 	return out
 }
+
+// store picks the backend; database_url is checked for shape and never
+// quoted back or printed (it may hold a password).
+func TestLoad_StoreAndDatabaseURL(t *testing.T) {
+	const url = "postgres://digitbot:pw-very-secret@db.example:5432/digitbot"
+	cfg, err := config.Load("", env("DIGITBOT_TOKEN", "x", "DIGITBOT_STORE", "postgres", "DIGITBOT_DATABASE_URL", url))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Store != config.StorePostgres || cfg.DatabaseURL != url {
+		t.Fatalf("store = %q, url = %q", cfg.Store, cfg.DatabaseURL)
+	}
+	var buf bytes.Buffer
+	slog.New(slog.NewJSONHandler(&buf, nil)).Info("start", "config", cfg)
+	out := buf.String() + fmt.Sprintf("%v %+v %#v %s", cfg, cfg, cfg, cfg)
+	if strings.Contains(out, "pw-very-secret") || !strings.Contains(out, "store=postgres") {
+		t.Fatalf("config printed as %s", out)
+	}
+	if cfg, err := config.Load("", env("DIGITBOT_TOKEN", "x", "DIGITBOT_STORE", "postgres", "DIGITBOT_DATABASE_URL", "host=/run/postgresql dbname=digitbot")); err != nil || cfg.DatabaseURL == "" {
+		t.Fatalf("key=value form refused: %v", err)
+	}
+	if cfg, err := config.Load("", env("DIGITBOT_TOKEN", "x")); err != nil || cfg.Store != config.StoreBbolt {
+		t.Fatalf("default store = %q, %v", cfg.Store, err)
+	}
+	for _, tc := range []struct {
+		env []string
+		key string
+	}{
+		{[]string{"DIGITBOT_STORE", "sqlite"}, "store"},
+		{[]string{"DIGITBOT_STORE", "postgres"}, "database_url"},
+		{[]string{"DIGITBOT_STORE", "postgres", "DIGITBOT_DATABASE_URL", "postgres://pw-very-secret@"}, "database_url"},
+		{[]string{"DIGITBOT_STORE", "postgres", "DIGITBOT_DATABASE_URL", "mysql://u:pw-very-secret@h/db"}, "database_url"},
+		{[]string{"DIGITBOT_DATABASE_URL", url}, "database_url"}, // set, but store is bbolt
+	} {
+		_, err := config.Load("", env(append([]string{"DIGITBOT_TOKEN", "x"}, tc.env...)...))
+		var ve *config.ValidationError
+		if !errors.As(err, &ve) || ve.Key != tc.key || ve.Reason == "" {
+			t.Errorf("%v: err = %v, want a %s error", tc.env, err, tc.key)
+			continue
+		}
+		if strings.Contains(err.Error(), "pw-very-secret") {
+			t.Errorf("%v: the error quotes the URL: %v", tc.env, err)
+		}
+	}
+	body, err := os.ReadFile("../config.example.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, key := range []string{"store =", "database_url ="} {
+		if !strings.Contains(string(body), key) {
+			t.Errorf("example file does not document %s", key)
+		}
+	}
+}

@@ -155,3 +155,63 @@ func BenchmarkStats(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkEvaluate_ThreeFiles: three stores, one file each, as three
+// shard processes of the one-file-per-shard layout; 16 goroutines per core
+// spread over them. Compare with postgres' BenchmarkEvaluate_ThreePools.
+func BenchmarkEvaluate_ThreeFiles(b *testing.B) {
+	var dbs [3]*DB
+	var ids [3][]string
+	for i := range dbs {
+		dbs[i] = MustOpenDBWith(b, Options{Now: time.Now})
+		ids[i] = benchPending(b, dbs[i], b.N)
+	}
+	var next [3]atomic.Int64
+	var worker atomic.Int64
+	b.SetParallelism(16)
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		w := worker.Add(1) % 3
+		for pb.Next() {
+			i := next[w].Add(1) - 1
+			if _, err := dbs[w].Evaluate(bg, ids[w][i], "bench-user", int(i%10)); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "evals/s")
+}
+
+// BenchmarkForgetUser_10k: /forget of a user with 10,000 evaluations in
+// 20 servers and DMs, in a file of 100,000 others. Each iteration writes
+// the user again (untimed).
+func BenchmarkForgetUser_10k(b *testing.B) {
+	db := MustOpenDBWith(b, Options{Now: time.Now})
+	benchHistory(b, db, 100_000)
+	b.ResetTimer()
+	at := time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		items := make([]historyItem, 10_000)
+		for j := range items {
+			t := at.Add(time.Duration(j) * time.Minute)
+			guild := fmt.Sprint(1000 + j%21)
+			if j%21 == 20 {
+				guild = ""
+			}
+			p := pred(guild, "forget-me", j%10, 0.6)
+			p.CreatedAt = t.Add(-time.Minute)
+			items[j] = historyItem{Pred: p, Evaluated: true, TrueDigit: (j * 3) % 10, At: t}
+		}
+		insertHistory(b, db, items)
+		b.StartTimer()
+		if err := db.ForgetUser(bg, "forget-me"); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.StopTimer()
+	if s, _ := db.Stats(bg, digitbot.Scope{}); s.Total != 100_000 {
+		b.Fatalf("after forgetting, %d evaluations remain, want 100000", s.Total)
+	}
+}

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/digitbot/digitbot"
+	"github.com/digitbot/digitbot/internal/storetest"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -124,15 +125,9 @@ func findBytes(tb testing.TB, db *DB, needle []byte) []string {
 	return hits
 }
 
-// historyItem is one prediction of a generated history, evaluated or not.
-type historyItem struct {
-	Pred      digitbot.Prediction
-	Evaluated bool
-	TrueDigit int
-	// TrueNumber, when set, is the verdict given through EvaluateNumber.
-	TrueNumber string
-	At         time.Time // evaluation time
-}
+// historyItem is one prediction of a generated history (the contract
+// suite's).
+type historyItem = storetest.HistoryItem
 
 // insertHistory writes a history in one transaction through the same
 // functions SavePrediction and Evaluate use, so that tests and benchmarks

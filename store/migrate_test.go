@@ -321,7 +321,7 @@ func TestStore_MigrateV1_AggregatesMatchBruteForce(t *testing.T) {
 
 // findID looks for an id in every bucket name, key and value, both as text
 // and as a record stores it (a snowflake is a varint there).
-func findID(t *testing.T, db *DB, id string) []string {
+func findID(t testing.TB, db *DB, id string) []string {
 	t.Helper()
 	hits := findBytes(t, db, []byte(id))
 	if enc := storedString(id); !bytes.Equal(enc[1:], []byte(id)) {

@@ -170,41 +170,6 @@ func checkScopesAgainstBruteForce(t *testing.T, db *DB, evals []digitbot.Evaluat
 	}
 }
 
-// TestStore_Stats_MatchesBruteForce is a property test: for random
-// histories, the incrementally kept Stats of every scope kind equal
-// digitbot.NewStats over the evaluations, also after ForgetUser and
-// PurgeGuild subtracted their share.
-func TestStore_Stats_MatchesBruteForce(t *testing.T) {
-	for _, tc := range []struct {
-		seed uint64
-		n    int
-	}{{1, 5}, {2, 60}, {3, 150}, {4, 700}, {5, 300}} {
-		t.Run(fmt.Sprintf("seed%d_n%d", tc.seed, tc.n), func(t *testing.T) {
-			db := MustOpenDB(t)
-			evals := insertHistory(t, db, randomHistory(tc.seed, tc.n))
-			if all := digitbot.NewStats(digitbot.Scope{}, evals); tc.n >= 150 && (all.Numbers.Count == 0 || all.Numbers.SegmentationErrors == 0 ||
-				all.Numbers.Hits == 0 || all.Numbers.Count == all.Numbers.SegmentationErrors+all.Numbers.Hits) {
-				t.Fatalf("test setup: the history lacks some kind of number verdict: %+v", all.Numbers)
-			}
-			checkAgainstBruteForce(t, db, evals)
-
-			forgotten := testUsers[int(tc.seed)%len(testUsers)]
-			if err := db.ForgetUser(bg, forgotten); err != nil {
-				t.Fatal(err)
-			}
-			evals = filterOut(evals, func(e digitbot.Evaluation) bool { return e.UserID == forgotten })
-			checkAgainstBruteForce(t, db, evals)
-
-			purged := testGuilds[int(tc.seed)%2]
-			if err := db.PurgeGuild(bg, purged); err != nil {
-				t.Fatal(err)
-			}
-			evals = filterOut(evals, func(e digitbot.Evaluation) bool { return e.GuildID == purged })
-			checkAgainstBruteForce(t, db, evals)
-		})
-	}
-}
-
 func filterOut(evals []digitbot.Evaluation, drop func(digitbot.Evaluation) bool) []digitbot.Evaluation {
 	var out []digitbot.Evaluation
 	for _, e := range evals {
@@ -213,34 +178,6 @@ func filterOut(evals []digitbot.Evaluation, drop func(digitbot.Evaluation) bool)
 		}
 	}
 	return out
-}
-
-func TestStore_Stats_ThroughPublicAPI(t *testing.T) {
-	clock := newFakeClock()
-	db := MustOpenDBWith(t, Options{Now: clock.Now})
-	var evals []digitbot.Evaluation
-	for i := range 30 {
-		p := mustSave(t, db, pred(testGuilds[i%3], testUsers[i%2], i%10, float64(i)/30))
-		clock.Add(7 * time.Hour)
-		e, err := db.Evaluate(bg, p.ID, p.UserID, (i*7)%10)
-		if err != nil {
-			t.Fatal(err)
-		}
-		evals = append(evals, e)
-	}
-	checkAgainstBruteForce(t, db, evals)
-}
-
-func TestStore_Stats_EmptyScope(t *testing.T) {
-	db := MustOpenDB(t)
-	scope := digitbot.Scope{GuildID: "999"}
-	s, err := db.Stats(bg, scope)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if d := diffStats(s, digitbot.NewStats(scope, nil)); d != "" || s.Recent != nil || s.Daily != nil {
-		t.Fatalf("empty stats: %s %+v", d, s)
-	}
 }
 
 // diffEvaluation describes how got differs from want (times compared as

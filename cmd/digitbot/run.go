@@ -25,6 +25,7 @@ import (
 	"github.com/digitbot/digitbot/chart"
 	"github.com/digitbot/digitbot/classifier"
 	"github.com/digitbot/digitbot/config"
+	"github.com/digitbot/digitbot/postgres"
 	"github.com/digitbot/digitbot/store"
 )
 
@@ -96,7 +97,8 @@ type Runner struct {
 	Logger     *slog.Logger
 	Metrics    *admin.Metrics
 	Classifier *classifier.Classifier
-	DB         *store.DB
+	DB         *store.DB    // with store = "bbolt"
+	Postgres   *postgres.DB // with store = "postgres"
 	Admin      *admin.Server
 	Session    *discordgo.Session
 	Bot        *bot.Bot
@@ -169,25 +171,9 @@ func (m *Runner) Run(ctx context.Context) error {
 	}
 	m.Logger.Info("model loaded and self-tested", "model", card.Name, "source", modelSource(cfg.ModelPath), "sha256", card.ONNXSHA256)
 
-	// A first start that cannot reach Discord should leave nothing
-	// behind: Close removes a database file this run created unless the
-	// bot got connected.
-	if _, err := os.Stat(cfg.DatabasePath); errors.Is(err, iofs.ErrNotExist) {
-		m.createdDB = cfg.DatabasePath
-	}
-	m.DB, err = store.Open(cfg.DatabasePath, store.Options{
-		PendingTTL: cfg.PendingTTL.Duration, Now: m.Now, Logger: m.Logger.With("component", "store"),
-	})
+	st, err := m.openStore(ctx, cfg)
 	if err != nil {
-		return fmt.Errorf("opening the database %s: %w", cfg.DatabasePath, err)
-	}
-	var bg context.Context
-	bg, m.stopBackground = context.WithCancel(context.Background())
-	m.background.Go(func() { m.DB.RunJanitor(bg, janitorInterval) })
-	if cfg.BackupDir != "" && cfg.BackupInterval.Duration > 0 {
-		m.background.Go(func() {
-			m.DB.RunBackups(bg, cfg.BackupDir, cfg.BackupInterval.Duration, cfg.BackupKeep, m.Logger.With("component", "backup"))
-		})
+		return err
 	}
 
 	m.Metrics = admin.NewMetrics()
@@ -223,7 +209,7 @@ func (m *Runner) Run(ctx context.Context) error {
 	m.Bot, err = bot.New(bot.Options{
 		Session:    m.Session,
 		Classifier: m.Classifier,
-		Store:      m.DB,
+		Store:      st,
 		Render:     renderChart,
 		Metrics:    m.Metrics,
 		Logger:     m.Logger.With("component", "bot"),
@@ -283,9 +269,52 @@ func (m *Runner) Run(ctx context.Context) error {
 	return nil
 }
 
+// openStore opens the store the config names, starts its janitor and,
+// for bbolt, its backups.
+func (m *Runner) openStore(ctx context.Context, cfg config.Config) (digitbot.Store, error) {
+	var bg context.Context
+	bg, m.stopBackground = context.WithCancel(context.Background())
+	if cfg.Store == config.StorePostgres {
+		db, err := postgres.Open(ctx, cfg.DatabaseURL, postgres.Options{
+			PendingTTL: cfg.PendingTTL.Duration, Now: m.Now, Logger: m.Logger.With("component", "store"),
+		})
+		if err != nil {
+			// The URL is not quoted: it may hold a password.
+			return nil, fmt.Errorf("opening the PostgreSQL database (database_url): %w", err)
+		}
+		m.Postgres = db
+		m.Logger.Info("using the PostgreSQL store", "schema_version", postgres.SchemaVersion())
+		m.background.Go(func() { db.RunJanitor(bg, janitorInterval) })
+		if cfg.BackupDir != "" {
+			m.Logger.Warn("backup_dir is not used with store = \"postgres\": back the database up with pg_dump (see docs/operations.md)")
+		}
+		return db, nil
+	}
+	// A first start that cannot reach Discord should leave nothing
+	// behind: Close removes a database file this run created unless the
+	// bot got connected.
+	if _, err := os.Stat(cfg.DatabasePath); errors.Is(err, iofs.ErrNotExist) {
+		m.createdDB = cfg.DatabasePath
+	}
+	db, err := store.Open(cfg.DatabasePath, store.Options{
+		PendingTTL: cfg.PendingTTL.Duration, Now: m.Now, Logger: m.Logger.With("component", "store"),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("opening the database %s: %w", cfg.DatabasePath, err)
+	}
+	m.DB = db
+	m.background.Go(func() { db.RunJanitor(bg, janitorInterval) })
+	if cfg.BackupDir != "" && cfg.BackupInterval.Duration > 0 {
+		m.background.Go(func() {
+			db.RunBackups(bg, cfg.BackupDir, cfg.BackupInterval.Duration, cfg.BackupKeep, m.Logger.With("component", "backup"))
+		})
+	}
+	return db, nil
+}
+
 // ready is /healthz: the gateway is connected and the store is open.
 func (m *Runner) ready() error {
-	if m.DB == nil {
+	if m.DB == nil && m.Postgres == nil {
 		return errors.New("database not open")
 	}
 	if m.Bot == nil {
@@ -319,6 +348,9 @@ func (m *Runner) Close() error {
 		m.background.Wait()
 		if m.Classifier != nil {
 			errs = append(errs, m.Classifier.Close())
+		}
+		if m.Postgres != nil {
+			errs = append(errs, m.Postgres.Close())
 		}
 		if m.DB != nil {
 			errs = append(errs, m.DB.Close())
