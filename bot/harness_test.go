@@ -78,6 +78,8 @@ type harnessOptions struct {
 	globalCommands bool
 	// downloadDelay slows every attachment download.
 	downloadDelay time.Duration
+	// downloadTimeout bounds one download (the bot's default when zero).
+	downloadTimeout time.Duration
 	// downloadWrap, when set, wraps the attachment download transport.
 	downloadWrap      func(http.RoundTripper) http.RoundTripper
 	keepMissingGuilds bool
@@ -184,6 +186,7 @@ func newHarness(t testing.TB, o harnessOptions) *harness {
 			ReadyTimeout:         5 * time.Second,
 			RequestTimeout:       5 * time.Second,
 			KeepMissingGuilds:    o.keepMissingGuilds,
+			DownloadTimeout:      o.downloadTimeout,
 		},
 	})
 	if err != nil {

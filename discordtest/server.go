@@ -163,6 +163,8 @@ type Server struct {
 	requests     []Request
 	rateLimits   map[string]*rateLimitFault
 	delays       map[string]time.Duration
+	mediaFault   MediaProxyFault // mediaproxy.go
+	cdnStats     CDNStats
 	subscribers  map[*subscriber]struct{}
 	wg           sync.WaitGroup
 }
