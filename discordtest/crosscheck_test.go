@@ -43,7 +43,7 @@ func TestCrossCheck_DiscordJS(t *testing.T) {
 	srv := New(t, Options{})
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, node, "index.js", srv.URL(), srv.Token(), DefaultChannelID)
+	cmd := exec.CommandContext(ctx, node, "index.js", srv.baseURL, srv.Token(), DefaultChannelID)
 	cmd.Dir = dir
 	// index.js finds discord.js in the cache, not next to itself.
 	cmd.Env = append(os.Environ(), "NODE_PATH="+modules)
@@ -123,7 +123,7 @@ func TestCrossCheck_DiscordJS(t *testing.T) {
 	}
 	// discord.js dials READY's resume_gateway_url to resume, as Discord asks.
 	if !rs[0].ResumeURL {
-		t.Errorf("discord.js resumed on the connect URL, not on resume_gateway_url %s", srv.ResumeGatewayURL())
+		t.Errorf("discord.js resumed on the connect URL, not on resume_gateway_url %s", srv.resumeURL)
 	}
 	t.Logf("discord.js resumed; %d missed dispatch(es) replayed", rs[0].Replayed)
 	atts := msg["attachments"].([]any)

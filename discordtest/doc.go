@@ -37,11 +37,11 @@
 // Discord's client would not submit). What the
 // bot did is read back with WaitMessage, Messages, Interaction.WaitResponse
 // and Interaction.WaitFinal, or streamed with Subscribe. Faults are injected
-// with RateLimit (429 on a route or global), SetResponseDelay,
-// DropConnections (the client resumes and gets missed events replayed),
-// SendReconnect (op 7), InvalidateSession (op 9), SetHeartbeatACKs,
-// RequestHeartbeat, RevokeToken (4004 while running), RemoveBotFromGuild
-// and GuildOutage (GUILD_DELETE without / with "unavailable").
+// with RateLimit (429 on a route or global), DropConnections (the client
+// resumes and gets missed events replayed), SendReconnect (op 7),
+// InvalidateSession (op 9), Blip (lost heartbeat ACKs), RevokeToken (4004
+// while running), RemoveBotFromGuild and GuildOutage (GUILD_DELETE without /
+// with "unavailable").
 //
 // A clean client close (1000/1001) ends the gateway session as on Discord:
 // discordgo closes with 1000 when it gives up on missing heartbeat ACKs, so

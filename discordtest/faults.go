@@ -31,25 +31,6 @@ func (s *Server) RateLimit(route string, n int, retryAfter time.Duration) {
 	s.rateLimits[key] = &rateLimitFault{remaining: n, retryAfter: retryAfter, global: route == ""}
 }
 
-// SetResponseDelay delays every answer on route by d (0 removes the delay);
-// "" delays every route.
-func (s *Server) SetResponseDelay(route string, d time.Duration) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	key := normRoute(route)
-	if d <= 0 {
-		delete(s.delays, key)
-		return
-	}
-	s.delays[key] = d
-}
-
-func (s *Server) responseDelay(route string) time.Duration {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.delays[route] + s.delays[""]
-}
-
 // applyRateLimit answers 429 when a rate-limit fault applies to the route.
 func (s *Server) applyRateLimit(w http.ResponseWriter, route, pattern string) bool {
 	s.mu.Lock()
@@ -91,30 +72,13 @@ func (s *Server) applyRateLimit(w http.ResponseWriter, route, pattern string) bo
 	return true
 }
 
-// SetHeartbeatACKs turns heartbeat ACKs (op 11) off or back on. Without
+// setHeartbeatACKs turns heartbeat ACKs (op 11) off or back on. Without
 // ACKs a client should declare the connection a zombie, reconnect and
 // resume (discordgo does after 5 heartbeat intervals).
-func (s *Server) SetHeartbeatACKs(enabled bool) {
+func (s *Server) setHeartbeatACKs(enabled bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.noACKs = !enabled
-}
-
-// RequestHeartbeat sends op 1 HEARTBEAT on every ready connection; clients
-// must answer with a heartbeat at once.
-func (s *Server) RequestHeartbeat() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for c := range s.conns {
-		if c.ready {
-			seq := int64(0)
-			if c.session != nil {
-				seq = c.session.seq
-			}
-			b, _ := json.Marshal(map[string]any{"op": opHeartbeat, "s": nil, "t": nil, "d": seq})
-			c.sendLocked(outFrame{payload: b})
-		}
-	}
 }
 
 // DropConnections cuts every gateway connection without a close frame, as a

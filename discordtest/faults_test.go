@@ -80,28 +80,6 @@ func TestFaults_GlobalRateLimit(t *testing.T) {
 	}
 }
 
-func TestFaults_ResponseDelay(t *testing.T) {
-	t.Parallel()
-	srv := New(t, Options{})
-	dg, _ := srv.NewSession(0)
-	srv.SetResponseDelay("GET /users/@me", 250*time.Millisecond)
-	start := time.Now()
-	if _, err := dg.User("@me"); err != nil {
-		t.Fatal(err)
-	}
-	if el := time.Since(start); el < 250*time.Millisecond {
-		t.Fatalf("delayed route answered after %v", el)
-	}
-	srv.SetResponseDelay("GET /users/@me", 0)
-	start = time.Now()
-	if _, err := dg.User("@me"); err != nil {
-		t.Fatal(err)
-	}
-	if el := time.Since(start); el > 200*time.Millisecond {
-		t.Fatalf("delay not removed: %v", el)
-	}
-}
-
 // A slow callback route plus a fake clock shows the deadline is measured
 // from the interaction's creation on the server clock.
 func TestFaults_SlowBotMissesDeadline(t *testing.T) {
@@ -130,7 +108,7 @@ func TestFaults_NoHeartbeatACKsMakesClientReconnect(t *testing.T) {
 	srv := New(t, Options{HeartbeatInterval: 100 * time.Millisecond})
 	_, rec := openSession(t, srv, discordgo.IntentsAllWithoutPrivileged)
 	first := rec.wait(t, "READY", nil).Struct.(*discordgo.Ready).SessionID
-	srv.SetHeartbeatACKs(false)
+	srv.setHeartbeatACKs(false)
 	deadline := time.Now().Add(10 * time.Second)
 	for len(srv.Resumes()) == 0 {
 		if time.Now().After(deadline) {
@@ -138,7 +116,7 @@ func TestFaults_NoHeartbeatACKsMakesClientReconnect(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	srv.SetHeartbeatACKs(true)
+	srv.setHeartbeatACKs(true)
 	rec.wait(t, "READY", func(e *discordgo.Event) bool { return e.Struct.(*discordgo.Ready).SessionID != first })
 	if r := srv.Resumes()[0]; !r.Invalid || r.SessionID != first {
 		t.Fatalf("resume %+v, want refused (session ended by the 1000 close)", r)
@@ -148,27 +126,6 @@ func TestFaults_NoHeartbeatACKsMakesClientReconnect(t *testing.T) {
 	}
 	m, _ := srv.PostMessage(MessageOptions{DM: true, Content: "still here"})
 	rec.wait(t, "MESSAGE_CREATE", func(e *discordgo.Event) bool { return e.Struct.(*discordgo.MessageCreate).ID == m.ID })
-}
-
-func TestFaults_RequestHeartbeatIsAnswered(t *testing.T) {
-	t.Parallel()
-	srv := New(t, Options{HeartbeatInterval: time.Hour}) // no periodic beats after the first
-	openSession(t, srv, discordgo.IntentsAllWithoutPrivileged)
-	deadline := time.Now().Add(5 * time.Second)
-	for srv.Heartbeats() < 1 {
-		if time.Now().After(deadline) {
-			t.Fatal("no first heartbeat")
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	before := srv.Heartbeats()
-	srv.RequestHeartbeat()
-	for srv.Heartbeats() <= before {
-		if time.Now().After(deadline) {
-			t.Fatal("op 1 from the server was not answered")
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
 }
 
 // 429 bodies and headers as in Discord's "Exceeding A Rate Limit" examples.
@@ -181,7 +138,7 @@ func TestFaults_RateLimitResponseShape(t *testing.T) {
 			route = ""
 		}
 		srv.RateLimit(route, 1, 1500*time.Millisecond)
-		req, _ := http.NewRequest(http.MethodGet, srv.URL()+"/api/v10/users/@me", nil)
+		req, _ := http.NewRequest(http.MethodGet, srv.baseURL+"/api/v10/users/@me", nil)
 		req.Header.Set("Authorization", "Bot "+srv.Token())
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {

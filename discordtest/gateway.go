@@ -695,9 +695,9 @@ func (s *Server) Heartbeats() int {
 	return s.heartbeats
 }
 
-// GatewayEvents returns the payloads the gateway sent (dispatches, HELLO,
+// gatewayEvents returns the payloads the gateway sent (dispatches, HELLO,
 // RECONNECT, INVALID_SESSION), oldest first.
-func (s *Server) GatewayEvents() []GatewayEvent {
+func (s *Server) gatewayEvents() []GatewayEvent {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return append([]GatewayEvent(nil), s.sentEvents...)

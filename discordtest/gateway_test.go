@@ -52,7 +52,7 @@ func TestGateway_ConnectReadyGuildCreate(t *testing.T) {
 	}
 	// Sequence numbers increase by one per dispatch.
 	var seqs []int64
-	for _, e := range srv.GatewayEvents() {
+	for _, e := range srv.gatewayEvents() {
 		if e.Op == 0 && e.SessionID == ready.SessionID {
 			seqs = append(seqs, e.Seq)
 		}
@@ -101,7 +101,7 @@ func readFrame(t *testing.T, ws *websocket.Conn) (int, map[string]any) {
 func TestGateway_PayloadCompression(t *testing.T) {
 	t.Parallel()
 	srv := New(t, Options{})
-	ws, _, err := websocket.DefaultDialer.Dial(srv.GatewayURL()+"/?v=9&encoding=json", nil)
+	ws, _, err := websocket.DefaultDialer.Dial(srv.wsURL+"/?v=9&encoding=json", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -128,7 +128,7 @@ func TestGateway_PayloadCompression(t *testing.T) {
 func TestGateway_TransportCompressionZlibStream(t *testing.T) {
 	t.Parallel()
 	srv := New(t, Options{})
-	ws, _, err := websocket.DefaultDialer.Dial(srv.GatewayURL()+"/?v=10&encoding=json&compress=zlib-stream", nil)
+	ws, _, err := websocket.DefaultDialer.Dial(srv.wsURL+"/?v=10&encoding=json&compress=zlib-stream", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -175,7 +175,7 @@ func TestGateway_TransportCompressionZlibStream(t *testing.T) {
 // closeCodeFor identifies with a raw websocket and returns the close code.
 func closeCodeFor(t *testing.T, srv *Server, identify map[string]any) int {
 	t.Helper()
-	ws, _, err := websocket.DefaultDialer.Dial(srv.GatewayURL()+"/?v=9&encoding=json", nil)
+	ws, _, err := websocket.DefaultDialer.Dial(srv.wsURL+"/?v=9&encoding=json", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -256,7 +256,7 @@ func TestGateway_DropConnectionResumesAndReplays(t *testing.T) {
 	}
 	rec.wait(t, "MESSAGE_CREATE", func(e *discordgo.Event) bool { return e.Struct.(*discordgo.MessageCreate).ID == m.ID })
 	replayed := false
-	for _, e := range srv.GatewayEvents() {
+	for _, e := range srv.gatewayEvents() {
 		replayed = replayed || (e.Replayed && e.Type == "MESSAGE_CREATE")
 	}
 	if !replayed {

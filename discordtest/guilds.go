@@ -28,15 +28,6 @@ func (s *Server) guildDeleteLocked(g *guildState, unavailable bool) {
 	s.notifyLocked()
 }
 
-func (s *Server) guildCreateAllLocked(g *guildState) {
-	for _, sess := range s.sortedSessionsLocked() {
-		if !sess.dead && sess.onShard(g.ID) {
-			s.sendDispatchLocked(sess, "GUILD_CREATE", s.guildCreateLocked(g))
-		}
-	}
-	s.notifyLocked()
-}
-
 // RemoveBotFromGuild simulates the bot being kicked or the app removed:
 // GUILD_DELETE without "unavailable" is dispatched, then the guild sends no
 // events, its channels and commands answer 403 Missing Access, and scripted
@@ -57,41 +48,10 @@ func (s *Server) RemoveBotFromGuild(guildID string) error {
 	return nil
 }
 
-// BotRoleID returns the id of the bot's managed role in a guild.
-func (s *Server) BotRoleID(guildID string) (string, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	g, err := s.guildLocked(guildID)
-	if err != nil {
-		return "", err
-	}
-	return g.BotRoleID, nil
-}
-
-// AddBotToGuild puts the bot back into a guild it was removed from and
-// dispatches GUILD_CREATE.
-func (s *Server) AddBotToGuild(guildID string) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	g, err := s.guildLocked(guildID)
-	if err != nil {
-		return err
-	}
-	if !g.removed {
-		return fmt.Errorf("discordtest: the bot is already in guild %s", guildID)
-	}
-	g.removed = false
-	g.Joined = s.clock.Now()
-	g.Members[s.opts.AppID] = &memberState{UserID: s.opts.AppID, Roles: []string{g.BotRoleID}, JoinedAt: g.Joined, Permissions: s.opts.BotPermissions}
-	if !g.outage {
-		s.guildCreateAllLocked(g)
-	}
-	return nil
-}
-
 // GuildOutage makes a guild unavailable (a Discord outage):
 // GUILD_DELETE with "unavailable": true is dispatched and the guild sends no
-// events until RestoreGuild. The bot is still a member.
+// events again (an outage lasts for the rest of the test). The bot is still
+// a member.
 func (s *Server) GuildOutage(guildID string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -105,24 +65,6 @@ func (s *Server) GuildOutage(guildID string) error {
 	g.outage = true
 	if !g.removed {
 		s.guildDeleteLocked(g, true)
-	}
-	return nil
-}
-
-// RestoreGuild ends an outage: GUILD_CREATE is dispatched again.
-func (s *Server) RestoreGuild(guildID string) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	g, err := s.guildLocked(guildID)
-	if err != nil {
-		return err
-	}
-	if !g.outage {
-		return fmt.Errorf("discordtest: guild %s is not unavailable", guildID)
-	}
-	g.outage = false
-	if !g.removed {
-		s.guildCreateAllLocked(g)
 	}
 	return nil
 }

@@ -470,3 +470,48 @@ func TestInteraction_ModalOpenAndSubmit(t *testing.T) {
 		t.Fatalf("final %+v %v", final, err)
 	}
 }
+
+// Values Discord's client would not let a user submit (outside min_value..
+// max_value or min_length..max_length, not a choice) are refused by the
+// script, so a caller that converts user input need not check them.
+func TestCommands_OptionValuesOutsideTheDefinitionAreRefused(t *testing.T) {
+	t.Parallel()
+	srv := New(t, Options{})
+	dg, _ := srv.NewSession(0)
+	one, two := 1.0, 2
+	cmds := []*discordgo.ApplicationCommand{{Name: "bounds", Description: "x", Options: []*discordgo.ApplicationCommandOption{
+		{Type: discordgo.ApplicationCommandOptionInteger, Name: "count", Description: "x", MinValue: &one, MaxValue: 10},
+		{Type: discordgo.ApplicationCommandOptionNumber, Name: "ratio", Description: "x", MinValue: &one, MaxValue: 2.5},
+		{Type: discordgo.ApplicationCommandOptionNumber, Name: "pick", Description: "x",
+			Choices: []*discordgo.ApplicationCommandOptionChoice{{Name: "half", Value: 0.5}, {Name: "two", Value: 2}}},
+		{Type: discordgo.ApplicationCommandOptionString, Name: "word", Description: "x", MinLength: &two, MaxLength: 3},
+	}}}
+	if _, err := dg.ApplicationCommandBulkOverwrite(srv.AppID(), "", cmds); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name    string
+		options map[string]any
+		want    string // "" = accepted
+	}{
+		{"integer at the bounds", map[string]any{"count": 1, "ratio": 2.5}, ""},
+		{"integer below", map[string]any{"count": 0}, "below the minimum 1"},
+		{"integer above", map[string]any{"count": int64(11)}, "above the maximum 10"},
+		{"number below", map[string]any{"ratio": 0.99}, "below the minimum 1"},
+		{"number above", map[string]any{"ratio": 2.51}, "above the maximum 2.5"},
+		{"number choice", map[string]any{"pick": 0.5}, ""},
+		{"number not a choice", map[string]any{"pick": 1.0}, "not one of 0.5, 2"},
+		{"string counted in characters", map[string]any{"word": "ñoñ"}, ""},
+		{"string too short", map[string]any{"word": "a"}, "shorter than the minimum of 2"},
+		{"string too long", map[string]any{"word": "abcd"}, "longer than the maximum of 3"},
+		{"integer given as a float", map[string]any{"count": 2.0}, "want an integer"},
+	} {
+		_, err := srv.RunSlashCommand(CommandOptions{Name: "bounds", Options: tc.options})
+		switch {
+		case tc.want == "" && err != nil:
+			t.Errorf("%s: refused: %v", tc.name, err)
+		case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)):
+			t.Errorf("%s: error %v, want one saying %q", tc.name, err, tc.want)
+		}
+	}
+}

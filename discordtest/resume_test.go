@@ -15,8 +15,8 @@ import (
 func TestGateway_ResumeGatewayURL(t *testing.T) {
 	t.Parallel()
 	srv := New(t, Options{})
-	if srv.ResumeGatewayURL() == srv.GatewayURL() {
-		t.Fatalf("resume_gateway_url %s is the connect URL", srv.ResumeGatewayURL())
+	if srv.resumeURL == srv.wsURL {
+		t.Fatalf("resume_gateway_url %s is the connect URL", srv.resumeURL)
 	}
 	// untilDispatch sends one payload and reads until the dispatch typ.
 	untilDispatch := func(url string, send map[string]any, typ string) (*websocket.Conn, json.RawMessage) {
@@ -45,16 +45,16 @@ func TestGateway_ResumeGatewayURL(t *testing.T) {
 			}
 		}
 	}
-	ws, d := untilDispatch(srv.GatewayURL(), map[string]any{"op": 2, "d": map[string]any{"token": "Bot " + srv.Token(), "intents": 1,
+	ws, d := untilDispatch(srv.wsURL, map[string]any{"op": 2, "d": map[string]any{"token": "Bot " + srv.Token(), "intents": 1,
 		"properties": map[string]string{"os": "linux", "browser": "test", "device": "test"}}}, "READY")
 	var ready struct {
 		SessionID string `json:"session_id"`
 		ResumeURL string `json:"resume_gateway_url"`
 	}
-	if err := json.Unmarshal(d, &ready); err != nil || ready.ResumeURL != srv.ResumeGatewayURL() {
-		t.Fatalf("READY resume_gateway_url %q (%v), want %q", ready.ResumeURL, err, srv.ResumeGatewayURL())
+	if err := json.Unmarshal(d, &ready); err != nil || ready.ResumeURL != srv.resumeURL {
+		t.Fatalf("READY resume_gateway_url %q (%v), want %q", ready.ResumeURL, err, srv.resumeURL)
 	}
-	for _, url := range []string{srv.ResumeGatewayURL(), srv.GatewayURL()} {
+	for _, url := range []string{srv.resumeURL, srv.wsURL} {
 		_ = ws.UnderlyingConn().Close() // a network failure: no close frame, the session stays resumable
 		ws, _ = untilDispatch(url, map[string]any{"op": 6, "d": map[string]any{"token": "Bot " + srv.Token(), "session_id": ready.SessionID, "seq": 1}}, "RESUMED")
 	}

@@ -162,7 +162,6 @@ type Server struct {
 	sentEvents   []GatewayEvent
 	requests     []Request
 	rateLimits   map[string]*rateLimitFault
-	delays       map[string]time.Duration
 	mediaFault   MediaProxyFault // mediaproxy.go
 	cdnStats     CDNStats
 	subscribers  map[*subscriber]struct{}
@@ -231,7 +230,6 @@ func NewServer(opts Options) (*Server, error) {
 		sessions:     map[string]*gwSession{},
 		conns:        map[*gwConn]struct{}{},
 		rateLimits:   map[string]*rateLimitFault{},
-		delays:       map[string]time.Duration{},
 		subscribers:  map[*subscriber]struct{}{},
 	}
 	s.upgrader = websocket.Upgrader{CheckOrigin: func(*http.Request) bool { return true }}
@@ -327,17 +325,6 @@ func (s *Server) Close() {
 	s.wg.Wait()
 }
 
-// URL is the server's base URL (http://127.0.0.1:port). The REST API is under
-// /api/v9 (and /api/v10), the CDN under /attachments, the gateway at /.
-func (s *Server) URL() string { return s.baseURL }
-
-// GatewayURL is the websocket URL clients dial (ws://127.0.0.1:port).
-func (s *Server) GatewayURL() string { return s.wsURL }
-
-// ResumeGatewayURL is the resume_gateway_url READY carries: the gateway on
-// a second port, standing for Discord's per-session resume host.
-func (s *Server) ResumeGatewayURL() string { return s.resumeURL }
-
 // Token is the bot token the server accepts.
 func (s *Server) Token() string {
 	s.mu.Lock()
@@ -347,9 +334,6 @@ func (s *Server) Token() string {
 
 // AppID is the application (and bot user) id.
 func (s *Server) AppID() string { return s.opts.AppID }
-
-// Now is the server clock's time.
-func (s *Server) Now() time.Time { return s.clock.Now() }
 
 // discordHosts are the production hosts the rewriting transport sends to the
 // loopback server; everything else is refused so tests stay hermetic.
