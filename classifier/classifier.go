@@ -63,6 +63,8 @@ type Classifier struct {
 	classes     int
 	temperature float64
 	budget      *MemoryBudget
+	// fullDecode turns reduced-scale JPEG decoding off (tests compare).
+	fullDecode bool
 
 	workers chan *worker // idle workers
 	size    int
