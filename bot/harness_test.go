@@ -80,6 +80,8 @@ type harnessOptions struct {
 	downloadDelay time.Duration
 	// downloadTimeout bounds one download (the bot's default when zero).
 	downloadTimeout time.Duration
+	// maxMessages bounds what the fake server keeps (0: everything).
+	maxMessages int
 	// downloadWrap, when set, wraps the attachment download transport.
 	downloadWrap      func(http.RoundTripper) http.RoundTripper
 	keepMissingGuilds bool
@@ -121,6 +123,7 @@ func newHarness(t testing.TB, o harnessOptions) *harness {
 		MessageContentAllowed: o.messageContentAllowed,
 		Clock:                 o.clock,
 		HeartbeatInterval:     o.heartbeat,
+		MaxMessages:           o.maxMessages,
 		Guilds: []discordtest.GuildOptions{{
 			ID: guildID, Name: "Test Guild", OwnerID: discordtest.DefaultOwnerID,
 			Channels: []discordtest.ChannelOptions{{ID: channelID, Name: "digits"}, {ID: otherChannelID, Name: "general"},

@@ -71,6 +71,11 @@ type Options struct {
 	// IdentifyInterval is the window of the IDENTIFY limit (default 5 s, as
 	// on Discord); tests shorten it.
 	IdentifyInterval time.Duration
+	// MaxMessages bounds the messages the server keeps, with their
+	// attachments: beyond it the oldest are forgotten (0: keep all, for
+	// tests that look back; a long-running server such as the
+	// playground's sets it so its memory stays flat).
+	MaxMessages int
 	// Clock measures interaction deadlines (default real time).
 	Clock Clock
 	// ResponseDeadline is the window for the first interaction response
