@@ -82,7 +82,9 @@ func (s *Server) serveResized(w http.ResponseWriter, r *http.Request, f *storedF
 	}
 	data, ct := f.Data, f.ContentType
 	if fault != MediaProxyIgnoresSize {
+		s.resizing.Lock()
 		data, ct = resizedCopy(f.Data, f.ContentType, maxW, maxH)
+		s.resizing.Unlock()
 	}
 	if fault == MediaProxyCorrupt {
 		data = data[:len(data)/2]

@@ -169,8 +169,11 @@ type Server struct {
 	rateLimits   map[string]*rateLimitFault
 	mediaFault   MediaProxyFault // mediaproxy.go
 	cdnStats     CDNStats
-	subscribers  map[*subscriber]struct{}
-	wg           sync.WaitGroup
+	// resizing serialises the media proxy's resizes: each decodes a whole
+	// picture, and a playground process should not hold several at once.
+	resizing    sync.Mutex
+	subscribers map[*subscriber]struct{}
+	wg          sync.WaitGroup
 }
 
 // NewServer starts a server on 127.0.0.1 with a random port.
