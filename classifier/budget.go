@@ -187,13 +187,13 @@ func (b *MemoryBudget) take(ctx context.Context, h header, cost int64) (release 
 	}, nil
 }
 
-// decodeForReading decodes as Decode does, except a JPEG far larger than
-// the classifier needs (its shorter side at least twice
-// digitbot.MinReadSide), which it decodes at 1/2, 1/4 or 1/8 scale when
-// the reduced decoder reads it (jpegreduced.go): the luma plane only, at a
-// fraction of the time and memory. scale is the number of the picture's
-// pixels one pixel of img spans, a side; size is the picture's size.
-// Without reduce, every image is decoded at full size.
+// decodeForReading decodes as Decode does, except a baseline JPEG, which
+// the luma decoder (jpegreduced.go) reads: the luma plane only, and for a
+// picture far larger than the classifier needs (its shorter side at least
+// twice digitbot.MinReadSide) at 1/2, 1/4 or 1/8 scale, at a fraction of
+// the time and memory. scale is the number of the picture's pixels one
+// pixel of img spans, a side; size is the picture's size. Without reduce,
+// every image goes to the standard decoders at full size.
 func (b *MemoryBudget) decodeForReading(ctx context.Context, data []byte, maxBytes int64, maxPixels int, reduce bool) (img image.Image, scale int, size image.Point, release func(), err error) {
 	h, err := readHeader(data, maxBytes, maxPixels)
 	if err != nil {
@@ -205,7 +205,7 @@ func (b *MemoryBudget) decodeForReading(ctx context.Context, data []byte, maxByt
 	}
 	// The same rule as for the media proxy's copy (digitbot.ReducedSize):
 	// the smallest plausible digit keeps digitbot.MinDigitPixels.
-	if s := jpegReducedScale(size.X, size.Y, digitbot.MinReadSide); reduce && h.format.name == "jpeg" && s > 1 && jpegReducible(data) {
+	if s := jpegReducedScale(size.X, size.Y, digitbot.MinReadSide); reduce && h.format.name == "jpeg" && jpegReducible(data) {
 		plane := int64((size.X+s-1)/s) * int64((size.Y+s-1)/s)
 		release, err := b.take(ctx, h, plane+decoderOverhead+preprocessReserve)
 		if err != nil {

@@ -8,9 +8,10 @@ import (
 	"math"
 )
 
-// A reduced-scale JPEG decoder: the luma of a baseline JPEG at 1/2, 1/4
-// or 1/8 of its size, computed from the low frequencies of each 8x8 block
-// (DCT-domain scaling, as libjpeg's scaled decoding and PIL's draft do).
+// A luma-only JPEG decoder: the luma of a baseline JPEG at full size, or
+// at 1/2, 1/4 or 1/8 of it computed from the low frequencies of each 8x8
+// block (DCT-domain scaling, as libjpeg's scaled decoding and PIL's draft
+// do).
 // image/jpeg always decodes every pixel of every component, which for a
 // 12-megapixel phone photo the classifier then reduces to 320 pixels a
 // side costs ~170 ms and ~18 MB; this reads the luma only, dequantises and
@@ -137,7 +138,13 @@ type bitReader struct {
 	acc    uint64 // bits, most significant first
 	n      uint   // valid bits in acc
 	marker bool   // stopped at a marker (or the end of the data)
+	pad    uint   // zero bits fed after the data stopped
 }
+
+// overrun reports whether bits past the scan's data were used: the scan
+// is truncated or damaged (libjpeg warns and goes on; we refuse it, as
+// image/jpeg does).
+func (r *bitReader) overrun() bool { return r.pad > r.n }
 
 func (r *bitReader) fill() {
 	// Whole bytes at once while none of the next eight is 0xFF.
@@ -166,6 +173,9 @@ func (r *bitReader) fill() {
 			}
 		} else {
 			r.marker = true
+		}
+		if r.marker {
+			r.pad += 8
 		}
 		r.acc |= uint64(b) << (56 - r.n)
 		r.n += 8
@@ -286,8 +296,11 @@ func (r *bitReader) block(dcT, acT *huffTable, coef *[64]int32, q *[64]uint16, l
 
 // restart resynchronises at an RSTn marker after a restart interval.
 func (r *bitReader) restart() error {
+	if r.overrun() {
+		return errors.New("jpeg: a restart interval runs past its data")
+	}
 	// Unused bits before the marker are padding.
-	r.acc, r.n, r.marker = 0, 0, false
+	r.acc, r.n, r.marker, r.pad = 0, 0, false, 0
 	for r.pos < len(r.data) && r.data[r.pos] == 0xff && r.pos+1 < len(r.data) && r.data[r.pos+1] == 0xff {
 		r.pos++ // fill bytes
 	}
@@ -313,7 +326,8 @@ var zigzag = [64]uint8{
 // 1/scale (for N = 1, the block's mean).
 type reducedIDCT struct {
 	n  int
-	b4 [4][4]float32 // basis for n = 4: b4[x][u]
+	b8 [8][8]float32 // basis for n = 8 (the full-size decode): b8[x][u]
+	b4 [4][4]float32 // for n = 4
 	b2 [2][2]float32 // for n = 2
 }
 
@@ -325,6 +339,11 @@ func newReducedIDCT(n int) reducedIDCT {
 			c = 0.5 / math.Sqrt2
 		}
 		return float32(c * math.Cos(float64(2*x+1)*float64(u)*math.Pi/float64(2*n)))
+	}
+	for x := range 8 {
+		for u := range 8 {
+			t.b8[x][u] = basis(8, x, u)
+		}
 	}
 	for x := range 4 {
 		for u := range 4 {
@@ -345,7 +364,7 @@ type jpegComponent struct {
 }
 
 // decodeJPEGReduced decodes the luma of a baseline JPEG at 1/scale
-// (scale 2, 4 or 8) into a grey image of ceil(width/scale) ×
+// (scale 1, 2, 4 or 8) into a grey image of ceil(width/scale) ×
 // ceil(height/scale). maxPixels bounds the full-size picture, as for the
 // standard decoder.
 func decodeJPEGReduced(data []byte, scale, maxPixels int) (img *image.Gray, err error) {
@@ -354,7 +373,7 @@ func decodeJPEGReduced(data []byte, scale, maxPixels int) (img *image.Gray, err 
 			img, err = nil, fmt.Errorf("jpeg: reduced decoder panic: %v", r)
 		}
 	}()
-	if scale != 2 && scale != 4 && scale != 8 {
+	if scale != 1 && scale != 2 && scale != 4 && scale != 8 {
 		return nil, fmt.Errorf("jpeg: unsupported scale %d", scale)
 	}
 	if len(data) < 4 || data[0] != 0xff || data[1] != 0xd8 {
@@ -610,6 +629,9 @@ func decodeJPEGReduced(data []byte, scale, maxPixels int) (img *image.Gray, err 
 					}
 				}
 			}
+			if br.overrun() {
+				return nil, errors.New("jpeg: the scan's data ends early")
+			}
 			return out, nil
 		default:
 			// APPn, COM, DNL, EXP and the rest: skipped.
@@ -634,6 +656,10 @@ func writeReducedBlock(out *image.Gray, t *reducedIDCT, coef *[64]int32, hasAC b
 				row[x] = v
 			}
 		}
+		return
+	}
+	if n == 8 {
+		writeFullBlock(out, &t.b8, coef, x0, y0, w, h)
 		return
 	}
 	var tmp [4][4]float32 // n ≤ 4
@@ -667,6 +693,41 @@ func writeReducedBlock(out *image.Gray, t *reducedIDCT, coef *[64]int32, hasAC b
 		row := out.Pix[(y0+y)*out.Stride+x0:]
 		for x := range w {
 			row[x] = clampPixel(b[y][0]*tmp[0][x] + b[y][1]*tmp[1][x] + 128)
+		}
+	}
+}
+
+// writeFullBlock is the 8x8 inverse DCT, separable, skipping the rows of
+// coefficients that are all zero (most of them, in a photo's blocks).
+func writeFullBlock(out *image.Gray, b *[8][8]float32, coef *[64]int32, x0, y0, w, h int) {
+	var tmp [8][8]float32 // tmp[v][x]: row v transformed
+	var rows [8]int
+	nz := 0
+	for v := range 8 {
+		c := coef[v*8 : v*8+8 : v*8+8]
+		if c[0]|c[1]|c[2]|c[3]|c[4]|c[5]|c[6]|c[7] == 0 {
+			continue
+		}
+		rows[nz] = v
+		nz++
+		var f [8]float32
+		for u, cu := range c {
+			f[u] = float32(cu)
+		}
+		for x := range 8 {
+			bx := &b[x]
+			tmp[v][x] = bx[0]*f[0] + bx[1]*f[1] + bx[2]*f[2] + bx[3]*f[3] + bx[4]*f[4] + bx[5]*f[5] + bx[6]*f[6] + bx[7]*f[7]
+		}
+	}
+	for y := range h {
+		row := out.Pix[(y0+y)*out.Stride+x0:]
+		by := &b[y]
+		for x := range w {
+			s := float32(128)
+			for _, v := range rows[:nz] {
+				s += by[v] * tmp[v][x]
+			}
+			row[x] = clampPixel(s)
 		}
 	}
 }
