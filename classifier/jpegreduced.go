@@ -91,6 +91,9 @@ func (t *huffTable) build(counts *[16]uint8, vals []uint8) error {
 	code, k := int32(0), 0
 	for l := 1; l <= 16; l++ {
 		n := int32(counts[l-1])
+		if code+n > 1<<l {
+			return errors.New("jpeg: bad Huffman table (codes overflow)")
+		}
 		t.valPtr[l] = int32(k) - code
 		if n == 0 {
 			t.maxCode[l] = -1

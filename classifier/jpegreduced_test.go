@@ -9,6 +9,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 )
@@ -224,4 +225,33 @@ func TestJPEGReducible_OnlyWhatTheReducedDecoderReads(t *testing.T) {
 		}
 		_, _ = decodeJPEGReduced(bad, 2<<rng.IntN(3), DefaultMaxPixels)
 	}
+}
+
+// FuzzDecodeJPEGReduced: whatever the bytes, the luma decoder returns an
+// image of the size the header says, or an error; never a panic (which it
+// would report as an error saying so).
+//
+//	go test -run '^$' -fuzz FuzzDecodeJPEGReduced -fuzztime 60s ./classifier/
+func FuzzDecodeJPEGReduced(f *testing.F) {
+	for _, img := range []image.Image{photoLike(40, 24, 4), image.NewGray(image.Rect(0, 0, 17, 9))} {
+		var buf bytes.Buffer
+		if err := jpeg.Encode(&buf, img, &jpeg.Options{Quality: 75}); err != nil {
+			f.Fatal(err)
+		}
+		f.Add(buf.Bytes(), uint8(0))
+	}
+	f.Fuzz(func(t *testing.T, data []byte, scale uint8) {
+		s := 1 << (scale % 4)
+		img, err := decodeJPEGReduced(data, s, 1<<20)
+		if err != nil {
+			if strings.Contains(err.Error(), "panic") {
+				t.Fatalf("1/%d: %v", s, err)
+			}
+			return
+		}
+		cfg, cerr := jpeg.DecodeConfig(bytes.NewReader(data))
+		if cerr == nil && (img.Bounds().Dx() != (cfg.Width+s-1)/s || img.Bounds().Dy() != (cfg.Height+s-1)/s) {
+			t.Fatalf("1/%d of %dx%d decoded to %v", s, cfg.Width, cfg.Height, img.Bounds())
+		}
+	})
 }
