@@ -2,6 +2,7 @@ package admin_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
@@ -146,5 +147,61 @@ func TestCheckHealth_SomethingElseAnswers(t *testing.T) {
 				t.Errorf("error %q gives no reason", msg)
 			}
 		})
+	}
+}
+
+func TestShards_ReportedOnMetricsAndHealthz(t *testing.T) {
+	m := admin.NewMetrics()
+	var reconnects atomic.Int64
+	source := func() []admin.ShardStatus {
+		return []admin.ShardStatus{
+			{ID: 0, State: "connected", Latency: 42 * time.Millisecond, Reconnects: reconnects.Load()},
+			{ID: 1, State: "reconnecting", Reconnects: 3},
+		}
+	}
+	m.WatchShards(source)
+	s, err := admin.NewServer("127.0.0.1:0", m, func() error { return errors.New("discord gateway not connected on shard 1") })
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.ReportShards(source)
+	go s.Serve()
+	t.Cleanup(func() { s.Close(context.Background()) })
+	reconnects.Store(2)
+	_, body := get(t, "http://"+s.Addr()+"/metrics")
+	for _, want := range []string{
+		`digitbot_shard_connected{shard="0"} 1`,
+		`digitbot_shard_connected{shard="1"} 0`,
+		`digitbot_shard_state{shard="1",state="reconnecting"} 1`,
+		`digitbot_shard_heartbeat_latency_seconds{shard="0"} 0.042`,
+		`digitbot_shard_reconnects_total{shard="0"} 2`,
+		`digitbot_shard_reconnects_total{shard="1"} 3`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("metrics lack %q", want)
+		}
+	}
+	code, body := get(t, "http://"+s.Addr()+"/healthz")
+	var health struct {
+		Status string
+		Reason string
+		Shards []struct {
+			ID         int     `json:"id"`
+			State      string  `json:"state"`
+			LatencyMS  float64 `json:"latency_ms"`
+			Reconnects int64   `json:"reconnects"`
+		}
+	}
+	if err := json.Unmarshal([]byte(body), &health); err != nil {
+		t.Fatalf("/healthz body %q: %v", body, err)
+	}
+	if code != 503 || health.Status != "unavailable" || !strings.Contains(health.Reason, "shard 1") {
+		t.Errorf("/healthz = %d %s", code, body)
+	}
+	if len(health.Shards) != 2 || health.Shards[0].LatencyMS != 42 || health.Shards[1].State != "reconnecting" || health.Shards[0].Reconnects != 2 {
+		t.Errorf("/healthz shards = %+v", health.Shards)
+	}
+	if err := admin.CheckHealth(context.Background(), s.Addr()); err == nil || !strings.Contains(err.Error(), "shard 1") {
+		t.Errorf("CheckHealth = %v", err)
 	}
 }

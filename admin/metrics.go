@@ -21,6 +21,7 @@ type Metrics struct {
 	evaluations      *prometheus.CounterVec
 	gatewayConnected prometheus.Gauge
 	rateLimited      prometheus.Counter
+	shards           *shardCollector // per-shard gauges (shards.go)
 }
 
 // NewMetrics creates and registers the metrics, plus Go runtime and
@@ -52,15 +53,16 @@ func NewMetrics() *Metrics {
 		}, []string{"result"}),
 		gatewayConnected: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "digitbot_gateway_connected",
-			Help: "1 while the Discord gateway connection is up.",
+			Help: "1 while the Discord gateway connection is up (of every shard of the process).",
 		}),
 		rateLimited: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "digitbot_rate_limited_total",
 			Help: "Requests refused by the per-user rate limit.",
 		}),
 	}
+	m.shards = &shardCollector{}
 	reg.MustRegister(m.predictions, m.classifySeconds, m.replySeconds, m.evaluations,
-		m.gatewayConnected, m.rateLimited,
+		m.gatewayConnected, m.rateLimited, m.shards,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

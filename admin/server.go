@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -15,9 +16,10 @@ import (
 
 // Server serves /healthz and /metrics.
 type Server struct {
-	http  *http.Server
-	ln    net.Listener
-	ready func() error
+	http   *http.Server
+	ln     net.Listener
+	ready  func() error
+	shards atomic.Pointer[ShardSource] // optional (shards.go)
 }
 
 // NewServer listens on addr (host:port; port 0 picks one). ready reports
@@ -58,12 +60,19 @@ func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
 	if s.ready != nil {
 		err = s.ready()
 	}
-	if err != nil {
-		w.WriteHeader(http.StatusServiceUnavailable)
-		json.NewEncoder(w).Encode(map[string]string{"status": "unavailable", "reason": err.Error()})
-		return
+	body := struct {
+		Status string        `json:"status"`
+		Reason string        `json:"reason,omitempty"`
+		Shards []shardReport `json:"shards,omitempty"`
+	}{Status: "ok"}
+	if src := s.shards.Load(); src != nil {
+		body.Shards = shardReports(*src)
 	}
-	json.NewEncoder(w).Encode(map[string]string{"status": "ok"})
+	if err != nil {
+		body.Status, body.Reason = "unavailable", err.Error()
+		w.WriteHeader(http.StatusServiceUnavailable)
+	}
+	json.NewEncoder(w).Encode(body)
 }
 
 // CheckHealth asks a running bot's /healthz at addr; it is what

@@ -172,6 +172,10 @@ type Options struct {
 	HTTPClient *http.Client
 	Config     Config
 	Now        func() time.Time // optional, time.Now
+	// Sharding says which shards this bot runs, one gateway session each
+	// (shards.go). Nil: one gateway connection on Session, sharded as its
+	// ShardID and ShardCount say.
+	Sharding *Sharding
 }
 
 // identity is who the bot is, learnt from READY.
@@ -213,28 +217,23 @@ type Bot struct {
 	accepting bool
 	inflight  sync.WaitGroup
 
-	// gatewayMu serialises our Open (start, reconnect) and Close
-	// (shutdown) of the gateway, so a reconnect cannot reopen a session
-	// that Shutdown has closed.
-	gatewayMu     sync.Mutex
-	closing       bool
+	// stopReconnect ends every shard's reconnect loop and heartbeat
+	// watchdog (shutdown, or a failed start).
 	stopReconnect context.CancelFunc
 	reconnectCtx  context.Context
-	reconnecting  atomic.Bool
 
-	connected atomic.Bool
-	me        atomic.Pointer[identity]
-	// link is the gateway connection, cut when heartbeats stop so the
-	// session is resumed (gatewaylink.go).
-	link gatewayLink
-	// readyOnce closes ready at the first READY.
-	readyOnce sync.Once
-	ready     chan struct{}
+	me atomic.Pointer[identity]
+	// sharding is what Options asked for; shards are the gateway
+	// connections Start made from it (shards.go). shards is written once,
+	// by Start, before any event can arrive.
+	sharding    *Sharding
+	shards      []*shard
+	shardsMu    sync.Mutex // guards shards being set, for Ready and Shards
+	connectedMu sync.Mutex // orders the all-shards-connected gauge updates
 
 	configMu sync.Mutex // serialises read-modify-write of guild configs
 
-	fatal          chan error
-	removeHandlers []func()
+	fatal chan error
 }
 
 // New checks the options and builds a Bot; it does not connect.
@@ -263,7 +262,11 @@ func New(opts Options) (*Bot, error) {
 		cfg:     cfg,
 		now:     opts.Now,
 		fatal:   make(chan error, 1),
-		ready:   make(chan struct{}),
+	}
+	if opts.Sharding != nil {
+		sh := *opts.Sharding
+		sh.IDs = append([]int(nil), sh.IDs...)
+		b.sharding = &sh
 	}
 	if b.metrics == nil {
 		b.metrics = noMetrics{}
@@ -314,105 +317,6 @@ func (b *Bot) Intents() discordgo.Intent {
 	return in
 }
 
-// Start registers the handlers, connects to the gateway, waits for READY
-// and registers the commands. A refusal that retrying cannot fix (bad
-// token, disallowed intents) is a *GatewayError.
-func (b *Bot) Start(ctx context.Context) error {
-	s := b.s
-	// Handlers run in order on the gateway goroutine and hand their work
-	// to goroutines we track, so shutdown can drain them and READY,
-	// RESUMED and disconnects are seen in the order they happened.
-	s.SyncEvents = true
-	// We reconnect ourselves: discordgo would retry a bad token forever.
-	s.ShouldReconnectOnError = false
-	s.Identify.Intents = b.Intents()
-	b.link.install(s)
-	b.removeHandlers = append(b.removeHandlers,
-		s.AddHandler(b.onReady),
-		s.AddHandler(b.onRawReady),
-		s.AddHandler(b.onResumed),
-		s.AddHandler(b.onDisconnect),
-		s.AddHandler(b.onMessageCreate),
-		s.AddHandler(b.onInteractionCreate),
-		s.AddHandler(b.onGuildDelete),
-	)
-	if !b.cfg.MessageContentIntent {
-		b.log.Warn("Message Content intent disabled: watched channels only see messages that mention the bot; mentions, DMs, /predict and the context menu still work",
-			"watched_channels", len(b.cfg.WatchedChannels))
-	}
-	b.mu.Lock()
-	b.accepting = true
-	b.mu.Unlock()
-
-	if err := b.paceIdentify(ctx); err != nil {
-		return err
-	}
-	started := time.Now()
-	if err := b.open(ctx); err != nil {
-		return err
-	}
-	b.log.Info("connected to the Discord gateway", "took", time.Since(started).String(),
-		"intents", int(b.Intents()), "user_id", b.userID())
-	go b.watchHeartbeats(b.reconnectCtx)
-	b.registerCommands(ctx)
-	return nil
-}
-
-// open connects the gateway, bounded by ctx and Config.ReadyTimeout:
-// discordgo's Open blocks until READY and has no timeout of its own.
-func (b *Bot) open(ctx context.Context) error {
-	done := make(chan error, 1)
-	go func() {
-		b.gatewayMu.Lock()
-		defer b.gatewayMu.Unlock()
-		if b.closing {
-			done <- errors.New("bot: shutting down")
-			return
-		}
-		done <- b.s.Open()
-	}()
-	timer := time.NewTimer(b.cfg.ReadyTimeout)
-	defer timer.Stop()
-	select {
-	case err := <-done:
-		if err != nil {
-			return gatewayError(err)
-		}
-	case <-ctx.Done():
-		go b.closeWhenOpened(done)
-		return fmt.Errorf("bot: connecting to the gateway: %w", ctx.Err())
-	case <-timer.C:
-		go b.closeWhenOpened(done)
-		return fmt.Errorf("bot: no READY from the Discord gateway within %s", b.cfg.ReadyTimeout)
-	}
-	// discordgo's Open returns after the first answer to IDENTIFY, which is
-	// op 9 INVALID_SESSION instead of READY when identifies come too fast
-	// (discordgo then identifies again): wait for READY itself.
-	giveUp := func() {
-		b.stopReconnect()
-		go b.s.Close()
-	}
-	select {
-	case <-b.ready:
-		return nil
-	case <-ctx.Done():
-		giveUp()
-		return fmt.Errorf("bot: connecting to the gateway: %w", ctx.Err())
-	case <-timer.C:
-		giveUp()
-		return fmt.Errorf("bot: no READY from the Discord gateway within %s", b.cfg.ReadyTimeout)
-	}
-}
-
-// closeWhenOpened closes a session whose Open we gave up waiting for,
-// without reconnecting it: Start has failed.
-func (b *Bot) closeWhenOpened(done <-chan error) {
-	b.stopReconnect()
-	if err := <-done; err == nil {
-		b.s.Close()
-	}
-}
-
 // registerCommands bulk-overwrites the commands, globally or in the
 // development server. A failure is logged, not fatal: messages, mentions
 // and DMs work without commands, and the next start tries again.
@@ -435,14 +339,6 @@ func (b *Bot) registerCommands(ctx context.Context) {
 		where = "guild " + b.cfg.DevGuildID
 	}
 	b.log.Info("registered application commands", "count", len(cmds), "scope", where)
-}
-
-// Ready reports whether the gateway is connected (for /healthz).
-func (b *Bot) Ready() error {
-	if !b.connected.Load() {
-		return errors.New("discord gateway not connected")
-	}
-	return nil
 }
 
 // Fatal delivers an error that stops the bot for good while it runs: the
@@ -479,12 +375,11 @@ func (b *Bot) Shutdown(ctx context.Context) error {
 
 	closed := make(chan struct{})
 	go func() {
-		b.gatewayMu.Lock()
-		b.closing = true
-		// ShouldReconnectOnError has been false since Start: discordgo
-		// will not reopen behind our back.
-		b.s.Close()
-		b.gatewayMu.Unlock()
+		var wg sync.WaitGroup
+		for _, sh := range b.startedShards() {
+			wg.Go(sh.close)
+		}
+		wg.Wait()
 		close(closed)
 	}()
 	select {
@@ -494,10 +389,9 @@ func (b *Bot) Shutdown(ctx context.Context) error {
 			err = fmt.Errorf("bot: shutdown: closing the gateway: %w", ctx.Err())
 		}
 	}
-	for _, remove := range b.removeHandlers {
-		remove()
+	for _, sh := range b.startedShards() {
+		sh.removeHandlers()
 	}
-	b.connected.Store(false)
 	b.metrics.SetGatewayConnected(false)
 	return err
 }
@@ -536,104 +430,4 @@ func (b *Bot) userID() string {
 		return me.UserID
 	}
 	return ""
-}
-
-// onReady runs inside discordgo's Open, under the session lock: it must
-// not call the session.
-func (b *Bot) onReady(_ *discordgo.Session, r *discordgo.Ready) {
-	id := &identity{}
-	if r.User != nil {
-		id.UserID = r.User.ID
-	}
-	if r.Application != nil {
-		id.AppID = r.Application.ID
-	}
-	if id.AppID == "" {
-		id.AppID = id.UserID // older applications share the ids
-	}
-	b.me.Store(id)
-	b.readyOnce.Do(func() { close(b.ready) })
-	b.connected.Store(true)
-	b.metrics.SetGatewayConnected(true)
-	b.log.Info("gateway READY", "guilds", len(r.Guilds), "session_resumable", r.SessionID != "")
-	member := make(map[string]bool, len(r.Guilds))
-	for _, g := range r.Guilds {
-		if g != nil && g.ID != "" {
-			member[g.ID] = true // unavailable too: an outage is not a removal
-		}
-	}
-	shard, shards := 0, 1
-	if r.Shard != nil {
-		shard, shards = r.Shard[0], r.Shard[1]
-	}
-	if !b.cfg.KeepMissingGuilds {
-		b.track("ready_purges", func() { b.onReadyGuilds(member, shard, shards) })
-	}
-}
-
-func (b *Bot) onResumed(_ *discordgo.Session, _ *discordgo.Resumed) {
-	b.connected.Store(true)
-	b.metrics.SetGatewayConnected(true)
-	b.log.Info("gateway session resumed")
-}
-
-// onDisconnect starts our reconnect loop, unless we are the ones closing.
-func (b *Bot) onDisconnect(_ *discordgo.Session, _ *discordgo.Disconnect) {
-	b.connected.Store(false)
-	b.metrics.SetGatewayConnected(false)
-	if b.reconnectCtx.Err() != nil {
-		return
-	}
-	if !b.reconnecting.CompareAndSwap(false, true) {
-		return
-	}
-	b.log.Warn("gateway disconnected; reconnecting")
-	go b.reconnect()
-}
-
-// reconnect reopens the gateway with exponential backoff (discordgo then
-// resumes the session). Refusals that retrying cannot fix go to Fatal.
-func (b *Bot) reconnect() {
-	defer b.reconnecting.Store(false)
-	wait := time.Duration(0)
-	for attempt := 1; ; attempt++ {
-		select {
-		case <-b.reconnectCtx.Done():
-			return
-		case <-time.After(wait):
-		}
-		b.gatewayMu.Lock()
-		if b.closing {
-			b.gatewayMu.Unlock()
-			return
-		}
-		b.link.steerToResumeURL()
-		err := b.s.Open()
-		if errors.Is(err, errDialResumeURL) {
-			err = b.s.Open() // now at the resume URL (gatewaylink.go)
-		}
-		if errors.Is(err, errDialResumeURL) {
-			// Dialled through a proxy: the address is the proxy's, not the
-			// resume host's. Resume where discordgo goes.
-			b.link.stopSteering()
-			err = b.s.Open()
-		}
-		b.link.stopSteering()
-		b.gatewayMu.Unlock()
-		if err == nil || errors.Is(err, discordgo.ErrWSAlreadyOpen) {
-			b.log.Info("gateway reconnected", "attempt", attempt)
-			return
-		}
-		var ge *GatewayError
-		if errors.As(gatewayError(err), &ge) {
-			b.log.Error("gateway refused to reconnect", "close_code", ge.CloseCode, "fix", ge.Fix)
-			select {
-			case b.fatal <- ge:
-			default:
-			}
-			return
-		}
-		wait = min(max(2*wait, time.Second), time.Minute)
-		b.log.Warn("gateway reconnect failed", "attempt", attempt, "err", err.Error(), "retry_in", wait.String())
-	}
 }

@@ -51,10 +51,10 @@ func gatewayError(err error) error {
 			return &GatewayError{CloseCode: ce.Code, Reason: "invalid intents", Fix: "this is a bug in digitbot: please report it"}
 		case closeShardingRequired:
 			return &GatewayError{CloseCode: ce.Code, Reason: "sharding required",
-				Fix: "the bot is in too many servers for one connection: run one digitbot per shard, each with shard_id 0…shard_count-1, the same shard_count, its own database file and admin_addr (docs/operations.md, \"Limits of one process, and sharding\")"}
+				Fix: "the bot is in too many servers for one connection: set shard_count = \"auto\" (the default, Discord's recommendation) or a larger shard_count (docs/operations.md, \"Limits of one process, and sharding\")"}
 		case closeInvalidShard:
 			return &GatewayError{CloseCode: ce.Code, Reason: "invalid shard",
-				Fix: "shard_id must be between 0 and shard_count-1, and shard_count the same in every process"}
+				Fix: "shard_ids must be from 0 to shard_count-1, and shard_count the same in every process; a bot in over 150,000 servers must run a multiple of the shard count Discord gave it (shard_count = \"auto\" follows it)"}
 		case closeInvalidAPIVersion:
 			return &GatewayError{CloseCode: ce.Code, Reason: "invalid API version", Fix: "upgrade digitbot"}
 		}

@@ -212,6 +212,9 @@ func (l *gatewayLink) cut() bool {
 type linkConn struct {
 	net.Conn
 	broken atomic.Bool
+	// lastWrite is when the last write went out (Unix nanoseconds), for
+	// the heartbeat latency.
+	lastWrite atomic.Int64
 }
 
 func (c *linkConn) Read(p []byte) (int, error) {
@@ -226,6 +229,7 @@ func (c *linkConn) Write(p []byte) (int, error) {
 	if c.broken.Load() {
 		return 0, net.ErrClosed
 	}
+	c.lastWrite.Store(time.Now().UnixNano())
 	return c.Conn.Write(p)
 }
 
@@ -235,7 +239,7 @@ func (c *linkConn) Write(p []byte) (int, error) {
 // answer heartbeats, which come once an interval (extra ACKs for
 // heartbeats the gateway asked for only make gaps shorter). It stops when
 // ctx ends.
-func (b *Bot) watchHeartbeats(ctx context.Context) {
+func (sh *shard) watchHeartbeats(ctx context.Context) {
 	var (
 		watched  *linkConn // the connection the ACKs below belong to
 		lastAck  time.Time
@@ -253,28 +257,35 @@ func (b *Bot) watchHeartbeats(ctx context.Context) {
 		}
 		// Each connection is learnt afresh: discordgo resets the ACK time
 		// when it connects, and a gap across a reconnect is no interval.
-		if c := b.link.conn(); c != watched || c == nil || !b.connected.Load() {
+		if c := sh.link.conn(); c != watched || c == nil || !sh.connected.Load() {
 			watched, lastAck, interval, gaps = c, time.Time{}, 0, 0
 			poll = 25 * time.Millisecond
 			timer.Reset(poll)
 			continue
 		}
-		b.s.RLock()
-		ack := b.s.LastHeartbeatAck
-		b.s.RUnlock()
+		sh.s.RLock()
+		ack := sh.s.LastHeartbeatAck
+		sh.s.RUnlock()
 		if ack.After(lastAck) {
 			if !lastAck.IsZero() {
 				interval = max(interval, ack.Sub(lastAck))
 				gaps++
 			}
 			lastAck = ack
+			// After READY the bot writes nothing but heartbeats on the
+			// gateway, so the last write before an ACK is its heartbeat.
+			// (discordgo's LastHeartbeatSent is written under a lock of
+			// its own that cannot be taken from outside.)
+			if sent := watched.lastWrite.Load(); sent > 0 && sent <= ack.UnixNano() {
+				sh.latency.Store(ack.UnixNano() - sent)
+			}
 		}
 		// The first gap runs from HELLO to the first ACK: a round trip,
 		// not an interval. Two gaps include a real one.
 		if gaps >= 2 {
 			poll = min(max(interval/4, 10*time.Millisecond), 5*time.Second)
-			if silent := time.Since(lastAck); silent > interval*5/2 && b.link.cut() {
-				b.log.Warn("no heartbeat ACK from the gateway; cutting the connection to resume the session",
+			if silent := time.Since(lastAck); silent > interval*5/2 && sh.link.cut() {
+				sh.log.Warn("no heartbeat ACK from the gateway; cutting the connection to resume the session",
 					"silent_for", silent.Round(time.Millisecond).String(), "heartbeat_interval", interval.Round(time.Millisecond).String())
 				watched, lastAck, interval, gaps = nil, time.Time{}, 0, 0
 			}
@@ -285,7 +296,7 @@ func (b *Bot) watchHeartbeats(ctx context.Context) {
 
 // onRawReady reads READY's resume_gateway_url, which discordgo v0.29.0's
 // Ready does not decode.
-func (b *Bot) onRawReady(_ *discordgo.Session, e *discordgo.Event) {
+func (sh *shard) onRawReady(_ *discordgo.Session, e *discordgo.Event) {
 	if e.Type != "READY" {
 		return
 	}
@@ -293,6 +304,6 @@ func (b *Bot) onRawReady(_ *discordgo.Session, e *discordgo.Event) {
 		ResumeGatewayURL string `json:"resume_gateway_url"`
 	}
 	if json.Unmarshal(e.RawData, &r) == nil && r.ResumeGatewayURL != "" {
-		b.link.setResumeURL(r.ResumeGatewayURL)
+		sh.link.setResumeURL(r.ResumeGatewayURL)
 	}
 }

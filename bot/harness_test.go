@@ -93,6 +93,14 @@ type harnessOptions struct {
 	// bbolt file) when set, e.g. with the scripted doubles of digitbottest.
 	classifier digitbot.Classifier
 	store      digitbot.Store
+	// guilds replace the test guild; sharding, serverSharding,
+	// maxConcurrency and identifyWindow set up several shards
+	// (shards_test.go).
+	guilds         []discordtest.GuildOptions
+	sharding       *bot.Sharding
+	serverSharding discordtest.ShardOptions
+	maxConcurrency int
+	identifyWindow time.Duration
 }
 
 func defaultHarness() harnessOptions {
@@ -119,16 +127,23 @@ func newHarness(t testing.TB, o harnessOptions) *harness {
 		}
 		cls = shared
 	}
+	guilds := o.guilds
+	if guilds == nil {
+		guilds = []discordtest.GuildOptions{{
+			ID: guildID, Name: "Test Guild", OwnerID: discordtest.DefaultOwnerID,
+			Channels: []discordtest.ChannelOptions{{ID: channelID, Name: "digits"}, {ID: otherChannelID, Name: "general"},
+				{ID: threadID, Name: "a thread", ThreadOf: otherChannelID}},
+		}}
+	}
 	srv := discordtest.New(t, discordtest.Options{
 		MessageContentAllowed: o.messageContentAllowed,
 		Clock:                 o.clock,
 		HeartbeatInterval:     o.heartbeat,
 		MaxMessages:           o.maxMessages,
-		Guilds: []discordtest.GuildOptions{{
-			ID: guildID, Name: "Test Guild", OwnerID: discordtest.DefaultOwnerID,
-			Channels: []discordtest.ChannelOptions{{ID: channelID, Name: "digits"}, {ID: otherChannelID, Name: "general"},
-				{ID: threadID, Name: "a thread", ThreadOf: otherChannelID}},
-		}},
+		Guilds:                guilds,
+		Sharding:              o.serverSharding,
+		MaxConcurrency:        o.maxConcurrency,
+		IdentifyInterval:      o.identifyWindow,
 	})
 	st := o.store
 	var db *store.DB
@@ -175,6 +190,7 @@ func newHarness(t testing.TB, o harnessOptions) *harness {
 		Metrics:    o.metrics,
 		Logger:     slog.New(slog.NewJSONHandler(logOut, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		HTTPClient: download,
+		Sharding:   o.sharding,
 		Config: bot.Config{
 			WatchedChannels:      o.watched,
 			MessageContentIntent: o.messageContentIntent,
@@ -190,6 +206,7 @@ func newHarness(t testing.TB, o harnessOptions) *harness {
 			RequestTimeout:       5 * time.Second,
 			KeepMissingGuilds:    o.keepMissingGuilds,
 			DownloadTimeout:      o.downloadTimeout,
+			IdentifyInterval:     identifyMargin(o.identifyWindow),
 		},
 	})
 	if err != nil {

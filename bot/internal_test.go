@@ -475,7 +475,7 @@ func TestStatsSummary_RoundsLikeTheChart(t *testing.T) {
 }
 
 func TestGatewayError_ShardingHints(t *testing.T) {
-	for code, want := range map[int]string{4011: "shard_count", 4010: "shard_id must be"} {
+	for code, want := range map[int]string{4011: "shard_count", 4010: "shard_ids must be"} {
 		var ge *GatewayError
 		if !errors.As(gatewayError(&websocket.CloseError{Code: code}), &ge) {
 			t.Fatalf("close %d is not a GatewayError", code)

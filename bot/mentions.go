@@ -29,10 +29,11 @@ func (b *Bot) mentionsBot(m *discordgo.Message, me string) bool {
 // managed role belongs to exactly one integration. Both come from the
 // state filled by GUILD_CREATE.
 func (b *Bot) mentionsOwnRole(m *discordgo.Message, me string) bool {
-	if m.GuildID == "" || len(m.MentionRoles) == 0 || !b.s.StateEnabled || b.s.State == nil {
+	st := b.stateFor(m.GuildID)
+	if m.GuildID == "" || len(m.MentionRoles) == 0 || st == nil {
 		return false
 	}
-	member, err := b.s.State.Member(m.GuildID, me)
+	member, err := st.Member(m.GuildID, me)
 	if err != nil {
 		return false
 	}
@@ -40,7 +41,7 @@ func (b *Bot) mentionsOwnRole(m *discordgo.Message, me string) bool {
 		if !slices.Contains(member.Roles, id) {
 			continue
 		}
-		if r, err := b.s.State.Role(m.GuildID, id); err == nil && r.Managed {
+		if r, err := st.Role(m.GuildID, id); err == nil && r.Managed {
 			return true
 		}
 	}

@@ -1,14 +1,17 @@
 // Package classifier turns the bytes of an uploaded picture into a digit or
 // a number: bounded decoding (Decode), MNIST-style preprocessing
 // (Preprocess for one digit; segmentation into digits, number.go and
-// read.go) and inference with onnx-go's gorgonia backend on a pool of
-// models, with the model card's classes (10, or 11 with "not a digit")
-// and temperature.
+// read.go) and inference through onnx-go on a pool of models, with the
+// model card's classes (10, or 11 with "not a digit") and temperature.
+// onnx-go loads and checks the model; by default its graph is compiled
+// into allocation-free kernels (internal/onnxplan), and onnx-go's gorgonia
+// backend remains selectable (Options.Engine) and is the fallback for a
+// model those kernels do not support.
 //
 // onnx-go models are not safe for concurrent use (two goroutines running
-// one model crash the process from inside gorgonia, beyond recover), so the
-// Classifier owns one model per worker and hands each to one goroutine at a
-// time. Decoding and preprocessing run outside the pool, in the caller's
+// one gorgonia model crash the process, beyond recover; a compiled plan
+// owns its buffers), so the Classifier owns one model per worker and hands
+// each to one goroutine at a time. Decoding and preprocessing run outside the pool, in the caller's
 // goroutine.
 package classifier
 
@@ -28,6 +31,7 @@ import (
 	"gorgonia.org/tensor"
 
 	"github.com/digitbot/digitbot"
+	"github.com/digitbot/digitbot/classifier/internal/onnxplan"
 )
 
 // Options configure a Classifier.
@@ -44,6 +48,10 @@ type Options struct {
 	// between the Classifiers of a process. nil = a new budget of
 	// DefaultMemoryBudget for this Classifier.
 	MemoryBudget *MemoryBudget
+	// Engine executes the model: "" = EngineCompiled, or EngineGorgonnx
+	// when the compiled engine cannot load the model (see
+	// Classifier.EngineFallback); an explicit engine never falls back.
+	Engine Engine
 }
 
 // SelfTestTolerance is the largest difference allowed between a logit
@@ -65,6 +73,8 @@ type Classifier struct {
 	budget      *MemoryBudget
 	// fullDecode turns reduced-scale JPEG decoding off (tests compare).
 	fullDecode bool
+	engine     Engine
+	fallback   string // why the default engine fell back to gorgonnx
 
 	workers chan *worker // idle workers
 	size    int
@@ -78,13 +88,15 @@ type Classifier struct {
 
 var _ digitbot.Classifier = (*Classifier)(nil)
 
-// worker is one model instance and its reusable input tensor.
+// worker is one model instance and its reusable input.
 type worker struct {
 	id      int
 	model   *onnx.Model
-	backend *gorgonnx.Graph
-	input   *tensor.Dense
-	data    []float32 // input's backing array, written in place
+	backend *gorgonnx.Graph // EngineGorgonnx
+	plan    *onnxplan.Graph // EngineCompiled
+	input   *tensor.Dense   // EngineGorgonnx: the input tensor, backed by data
+	data    []float32       // the input, written in place
+	logits  []float64       // the last output, reused
 }
 
 // New checks the model against its card, builds one model per worker and
@@ -120,6 +132,10 @@ func New(opts Options) (*Classifier, error) {
 		decoding:    make(chan struct{}, 2*n),
 		closed:      make(chan struct{}),
 		budget:      opts.MemoryBudget,
+		engine:      opts.Engine,
+	}
+	if c.engine == "" {
+		c.engine = EngineCompiled
 	}
 	if c.budget == nil {
 		c.budget = NewMemoryBudget(0)
@@ -135,6 +151,11 @@ func New(opts Options) (*Classifier, error) {
 	}
 	for i := range n {
 		w, err := c.newWorker(i)
+		var load *loadError
+		if i == 0 && opts.Engine == "" && errors.As(err, &load) {
+			c.engine, c.fallback = EngineGorgonnx, load.Error()
+			w, err = c.newWorker(i)
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -181,28 +202,22 @@ func equalInts(a, b []int) bool {
 	return true
 }
 
-// newWorker decodes the model into a fresh gorgonia graph and self-tests it.
+// loadError is a model the engine could not load or compile.
+type loadError struct{ err error }
+
+func (e *loadError) Error() string { return e.err.Error() }
+func (e *loadError) Unwrap() error { return e.err }
+
+// newWorker loads the model with c's engine and self-tests it.
 func (c *Classifier) newWorker(id int) (w *worker, err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			err = fmt.Errorf("classifier: loading the model (worker %d) panicked: %v", id, r)
+			err = &loadError{fmt.Errorf("classifier: loading the model (worker %d) panicked: %v", id, r)}
 		}
 	}()
-	backend := gorgonnx.NewGraph()
-	model := onnx.NewModel(backend)
-	if err := model.UnmarshalBinary(c.onnx); err != nil {
-		return nil, fmt.Errorf("classifier: the model file cannot be loaded by onnx-go: %w", err)
-	}
-	if len(model.Input) != 1 {
-		return nil, fmt.Errorf("classifier: the model has %d inputs, want 1", len(model.Input))
-	}
-	data := make([]float32, digitbot.InputSide*digitbot.InputSide)
-	w = &worker{
-		id:      id,
-		model:   model,
-		backend: backend,
-		data:    data,
-		input:   tensor.New(tensor.WithShape(1, 1, digitbot.InputSide, digitbot.InputSide), tensor.WithBacking(data)),
+	w = &worker{id: id}
+	if err := c.loadModel(w); err != nil {
+		return nil, &loadError{err}
 	}
 	var px [digitbot.InputSide * digitbot.InputSide]uint8
 	copy(px[:], c.card.SelfTest.Pixels)
@@ -234,22 +249,12 @@ func (c *Classifier) infer(w *worker, px *[digitbot.InputSide * digitbot.InputSi
 	for i, v := range px {
 		w.data[i] = (float32(v)/255 - c.mean) / c.std
 	}
-	if err := w.model.SetInput(0, w.input); err != nil {
-		return logits, fmt.Errorf("setting the input: %w", err)
-	}
-	if err := w.backend.Run(); err != nil {
-		return logits, fmt.Errorf("running the model: %w", err)
-	}
-	out, err := w.model.GetOutputTensors()
+	vals, err := c.runEngine(w)
 	if err != nil {
-		return logits, fmt.Errorf("reading the output: %w", err)
+		return logits, err
 	}
-	if len(out) == 0 || out[0] == nil {
-		return logits, errors.New("the model produced no output")
-	}
-	vals, ok := out[0].Data().([]float32)
-	if !ok || len(vals) != c.classes {
-		return logits, fmt.Errorf("the model's output is %v %T, want %d float32 logits", out[0].Shape(), out[0].Data(), c.classes)
+	if len(vals) != c.classes {
+		return logits, fmt.Errorf("the model outputs %d values, want %d logits", len(vals), c.classes)
 	}
 	logits = make([]float64, len(vals))
 	for i, v := range vals {

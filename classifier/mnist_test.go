@@ -14,7 +14,6 @@ import (
 	"image/color"
 	"math/rand/v2"
 	"runtime"
-	"sync"
 	"sync/atomic"
 	"testing"
 
@@ -96,37 +95,6 @@ func TestClassifier_MNIST(t *testing.T) {
 	if want := c.Card().TestAccuracy - 0.003; acc < want {
 		t.Errorf("accuracy %.2f%% < %.2f%%", 100*acc, 100*want)
 	}
-}
-
-func argmax(v []float64) int {
-	best := 0
-	for i := range v {
-		if v[i] > v[best] {
-			best = i
-		}
-	}
-	return best
-}
-
-// forEachParallel runs f(0..n-1) on GOMAXPROCS goroutines and counts trues.
-func forEachParallel(t *testing.T, n int, f func(i int) bool) int {
-	var next, count atomic.Int64
-	var wg sync.WaitGroup
-	for range runtime.GOMAXPROCS(0) {
-		wg.Go(func() {
-			for {
-				i := int(next.Add(1) - 1)
-				if i >= n {
-					return
-				}
-				if f(i) {
-					count.Add(1)
-				}
-			}
-		})
-	}
-	wg.Wait()
-	return int(count.Load())
 }
 
 // TestClassifier_MNISTSyntheticUploads renders 400 MNIST test digits as

@@ -58,6 +58,13 @@ func inkExtent(px *input) (c0, c1, r0, r1 int) {
 // probability), the baseline drifting by up to a tenth of the height per
 // digit. It returns the coverage (0..1) of each pixel and the size.
 func composeNumber(rng *rand.Rand, digits []*input, touch float64) (cov []float64, w, h int) {
+	cov, w, h, _ = composeNumberBoxes(rng, digits, touch)
+	return cov, w, h
+}
+
+// composeNumberBoxes is composeNumber that also returns the ink box of
+// each digit in the picture, for diagnosing misreadings.
+func composeNumberBoxes(rng *rand.Rand, digits []*input, touch float64) (cov []float64, w, h int, boxes []image.Rectangle) {
 	H := 36 + rng.Float64()*54
 	f := H / 20 // MNIST digits are about 20 of their 28 pixels tall
 	type placed struct {
@@ -88,6 +95,8 @@ func composeNumber(rng *rand.Rand, digits []*input, touch float64) (cov []float6
 	shift := 0.2*H - top
 	cov = make([]float64, w*h)
 	for _, p := range ps {
+		c0, c1, r0, r1 := inkExtent(p.px)
+		boxes = append(boxes, image.Rect(int(p.x+float64(c0)*f), int(p.y+shift+float64(r0)*f), int(p.x+float64(c1)*f), int(p.y+shift+float64(r1)*f)))
 		x0, y0 := int(p.x), int(p.y+shift)
 		for y := max(0, y0); y < min(h, y0+int(28*f)+1); y++ {
 			for x := max(0, x0); x < min(w, x0+int(28*f)+1); x++ {
@@ -98,7 +107,7 @@ func composeNumber(rng *rand.Rand, digits []*input, touch float64) (cov []float6
 			}
 		}
 	}
-	return cov, w, h
+	return cov, w, h, boxes
 }
 
 // renderUpload paints a coverage map in the given style and encodes it.
@@ -145,9 +154,10 @@ func renderUpload(tb testing.TB, rng *rand.Rand, cov []float64, w, h int, style 
 
 // numberCase is one generated upload and the number it shows.
 type numberCase struct {
-	name string
-	want string
-	data []byte
+	name  string
+	want  string
+	data  []byte
+	boxes []image.Rectangle // each digit's ink box, when known
 }
 
 // mnistNumbers draws n numbers of lengths lo..hi from MNIST test digits.
@@ -163,9 +173,9 @@ func mnistNumbers(tb testing.TB, m mnistTest, seed uint64, n, lo, hi int, touch 
 			digits = append(digits, &m.images[i])
 			want.WriteByte(byte('0' + m.labels[i]))
 		}
-		cov, w, h := composeNumber(rng, digits, touch)
+		cov, w, h, boxes := composeNumberBoxes(rng, digits, touch)
 		style := uploadStyle(k % 3)
-		out[k] = numberCase{name: fmt.Sprintf("#%d %s %dx%d", k, style, w, h), want: want.String(), data: renderUpload(tb, rng, cov, w, h, style)}
+		out[k] = numberCase{name: fmt.Sprintf("#%d %s %dx%d", k, style, w, h), want: want.String(), data: renderUpload(tb, rng, cov, w, h, style), boxes: boxes}
 	}
 	return out
 }

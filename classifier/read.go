@@ -22,6 +22,9 @@ type lineInk struct {
 	nodes      int
 	edges      []pieceEdge
 	candidates int // digit candidates found (see inkPage.groups)
+	// freeCut is set, by candidate, when a cut inside it crosses no
+	// stroke, and so costs nothing.
+	freeCut []bool
 }
 
 // pieceEdge is one piece: a whole candidate, the part of one between two
@@ -35,6 +38,10 @@ type pieceEdge struct {
 	// their height (negative when their boxes overlap); 0 otherwise.
 	merge  float64
 	aspect float64 // width over the candidate's height
+	// group is the candidate the piece is part of (-1 for a merge), and
+	// whole is set when the piece is all of it.
+	group int
+	whole bool
 }
 
 // pieceInk is one piece fitted for the model, and where it lies in the
@@ -77,11 +84,27 @@ func readInk(img image.Image) (line *lineInk, err error) {
 	}
 	line = &lineInk{candidates: len(gs)}
 	var scratch []float32
-	fit := func(g lineGroup, x0, x1 int) *pieceInk {
-		d := page.piece(g, x0, x1)
-		// A piece much shorter than its candidate is a fragment (the end
-		// of a 5's flag), not a digit.
-		if len(d.pixels) < minInkPixels || 20*d.box.Dy() < 11*g.box.Dy() {
+	// The line's typical digit height: a candidate of two digits that
+	// touch on a wandering baseline is taller than either.
+	heights := make([]int, len(gs))
+	for k, g := range gs {
+		heights[k] = g.box.Dy()
+	}
+	slices.Sort(heights)
+	// Alone, a piece shorter than 55% of its candidate is a fragment; in
+	// a line, one shorter than 45% of the typical digit (a flat 2 on a
+	// baseline that wanders is a digit).
+	fragment := func(g lineGroup, h int) bool { return 20*h < 11*g.box.Dy() }
+	lineHeight := 0
+	if len(gs) > 1 {
+		lineHeight = heights[(len(heights)-1)/2]
+		fragment = func(g lineGroup, h int) bool { return 20*h < 9*lineHeight }
+	}
+	fit := func(g lineGroup, left, right *cutPath) *pieceInk {
+		d := page.piece(g, left, right)
+		// A piece much shorter than a digit is a fragment (the end of a
+		// 5's flag).
+		if len(d.pixels) < minInkPixels || fragment(g, d.box.Dy()) {
 			return nil
 		}
 		if scratch == nil {
@@ -95,19 +118,38 @@ func readInk(img image.Image) (line *lineInk, err error) {
 	}
 	start := 0 // the node at the left edge of the current candidate
 	var starts []int
-	for _, g := range gs {
+	for k, g := range gs {
 		starts = append(starts, start)
-		b, crossings := page.bounds(g)
-		H := float64(g.box.Dy())
+		// The candidate's edges (nil) and its cuts, left to right.
+		b := append(append([]*cutPath{nil}, page.cuts(g)...), nil)
+		line.freeCut = append(line.freeCut, slices.ContainsFunc(b[1:len(b)-1], func(c *cutPath) bool { return c.crossings == 0 }))
+		// A piece's aspect is its width over the candidate's height, or
+		// the line's digit height if that is more: a squat digit (a wide,
+		// low 4) is no wider than its neighbours.
+		H := float64(max(g.box.Dy(), lineHeight))
+		mid := func(k int) int {
+			switch {
+			case k == 0:
+				return g.box.Min.X
+			case k == len(b)-1:
+				return g.box.Max.X
+			}
+			return b[k].mid
+		}
 		for i := range len(b) - 1 {
 			for j := i + 1; j < len(b); j++ {
 				whole := i == 0 && j == len(b)-1
-				if (whole && len(gs) == 1) || (!whole && float64(b[j]-b[i]) > maxPieceAspect*H) {
+				width := float64(mid(j) - mid(i))
+				if (whole && len(gs) == 1) || (!whole && width > maxPieceAspect*H) {
 					continue // the one-digit path below; a piece too wide for a digit
 				}
 				if pc := fit(g, b[i], b[j]); pc != nil {
+					crossings := 0
+					if b[j] != nil {
+						crossings = b[j].crossings
+					}
 					line.edges = append(line.edges, pieceEdge{from: start + i, to: start + j, piece: pc,
-						cut: crossings[j], aspect: float64(b[j]-b[i]) / H})
+						cut: crossings, aspect: width / H, group: k, whole: whole})
 				}
 			}
 		}
@@ -123,13 +165,13 @@ func readInk(img image.Image) (line *lineInk, err error) {
 			continue
 		}
 		m := lineGroup{comps: append(slices.Clone(a.comps), b.comps...), box: u}
-		if pc := fit(m, u.Min.X, u.Max.X); pc != nil {
+		if pc := fit(m, nil, nil); pc != nil {
 			next := line.nodes - 1
 			if k+2 < len(gs) {
 				next = starts[k+2]
 			}
 			line.edges = append(line.edges, pieceEdge{from: starts[k], to: next, piece: pc,
-				merge: cmp.Or(gap, -1e-3), aspect: float64(u.Dx()) / float64(u.Dy())})
+				merge: cmp.Or(gap, -1e-3), aspect: float64(u.Dx()) / float64(u.Dy()), group: -1})
 		}
 	}
 	if len(gs) <= 1 {
@@ -147,7 +189,7 @@ func readInk(img image.Image) (line *lineInk, err error) {
 		// Its aspect stays 0: read whole, a candidate alone pays nothing
 		// for its width (some MNIST digits are twice as wide as tall, and
 		// with the penalty one in 10,000 came apart).
-		line.edges = append(line.edges, pieceEdge{from: 0, to: line.nodes - 1, piece: &pieceInk{px: px, box: page.sourceBox(m.crop)}})
+		line.edges = append(line.edges, pieceEdge{from: 0, to: line.nodes - 1, piece: &pieceInk{px: px, box: page.sourceBox(m.crop)}, whole: true})
 	}
 	return line, nil
 }
@@ -235,9 +277,28 @@ func linePrior() segmentPrior {
 	return segmentPrior{cutCost: 0.5, crossCost: 0.5, widePenalty: 4, wideFrom: 1.0, mergeCost: 0.5, mergeGap: 10}
 }
 
+// edgeScore is what one piece adds to a segmentation's score: the log of
+// its confidence, less the prior's costs.
+func (prior segmentPrior) edgeScore(e *pieceEdge, s scores) float64 {
+	v := math.Log(max(s.confidence, 1e-12))
+	if e.cut > 0 {
+		v -= prior.cutCost + prior.crossCost*float64(e.cut-1)
+	}
+	if e.merge > 0 {
+		v -= prior.mergeCost + prior.mergeGap*e.merge
+	} else if e.merge < 0 {
+		v -= prior.mergeCost / 2 // boxes that overlap: likely one digit
+	}
+	if e.aspect > prior.wideFrom {
+		v -= prior.widePenalty * (e.aspect - prior.wideFrom)
+	}
+	return v
+}
+
 // bestPath chooses the segmentation with the best score by dynamic
 // programming over the line's positions, and returns its pieces left to
-// right; nil if no chain of pieces covers the line.
+// right; nil if no chain of pieces covers the line. Pieces sc has no
+// scores for are left out.
 func bestPath(line *lineInk, sc map[*pieceInk]scores, prior segmentPrior) []*pieceInk {
 	n := line.nodes
 	best := make([]float64, n)
@@ -251,22 +312,11 @@ func bestPath(line *lineInk, sc map[*pieceInk]scores, prior segmentPrior) []*pie
 	slices.SortStableFunc(edges, func(a, b pieceEdge) int { return a.to - b.to })
 	for k := range edges {
 		e := &edges[k]
-		if math.IsInf(best[e.from], -1) {
+		s, scored := sc[e.piece]
+		if math.IsInf(best[e.from], -1) || !scored {
 			continue
 		}
-		v := best[e.from] + math.Log(max(sc[e.piece].confidence, 1e-12))
-		if e.cut > 0 {
-			v -= prior.cutCost + prior.crossCost*float64(e.cut-1)
-		}
-		if e.merge > 0 {
-			v -= prior.mergeCost + prior.mergeGap*e.merge
-		} else if e.merge < 0 {
-			v -= prior.mergeCost / 2 // boxes that overlap: likely one digit
-		}
-		if e.aspect > prior.wideFrom {
-			v -= prior.widePenalty * (e.aspect - prior.wideFrom)
-		}
-		if v > best[e.to] {
+		if v := best[e.from] + prior.edgeScore(e, s); v > best[e.to] {
 			best[e.to], prev[e.to] = v, e
 		}
 	}
@@ -295,21 +345,13 @@ func (c *Classifier) Classify(ctx context.Context, data []byte) (digitbot.Predic
 	if err != nil {
 		return digitbot.Prediction{}, err
 	}
-	inputs := make([]*input, len(line.edges))
-	for k := range line.edges {
-		inputs[k] = &line.edges[k].piece.px
-	}
-	logits, err := c.run(ctx, inputs...)
-	if err != nil {
-		return digitbot.Prediction{}, err
-	}
-	sc := make(map[*pieceInk]scores, len(line.edges))
-	for k, e := range line.edges {
-		sc[e.piece] = calibrate(logits[k], c.temperature)
-	}
 	prior := alonePrior()
 	if line.candidates > 1 {
 		prior = linePrior()
+	}
+	sc, err := c.score(ctx, line, prior)
+	if err != nil {
+		return digitbot.Prediction{}, err
 	}
 	path := bestPath(line, sc, prior)
 	if path == nil {
@@ -335,6 +377,52 @@ func (c *Classifier) Classify(ctx context.Context, data []byte) (digitbot.Predic
 		return digitbot.Prediction{}, tooManyDigits(len(digits))
 	}
 	return c.prediction(digits), nil
+}
+
+// score runs the model on the pieces that can matter, in two rounds:
+// first each candidate whole and each merge, then the cut pieces of only
+// the candidates whose whole reading does not settle them. A piece that
+// ends at a cut pays the prior's cutCost, so no segmentation that cuts a
+// candidate can beat reading it whole once the whole scores above
+// -cutCost: skipping its pieces changes no reading, and most digits cost
+// one inference. (A cut across no stroke costs nothing: a candidate with
+// one is always read in pieces too.)
+func (c *Classifier) score(ctx context.Context, line *lineInk, prior segmentPrior) (map[*pieceInk]scores, error) {
+	sc := make(map[*pieceInk]scores, len(line.edges))
+	round := func(take func(e *pieceEdge) bool) error {
+		var inputs []*input
+		var pieces []*pieceInk
+		for k := range line.edges {
+			if e := &line.edges[k]; take(e) {
+				inputs, pieces = append(inputs, &e.piece.px), append(pieces, e.piece)
+			}
+		}
+		if len(inputs) == 0 {
+			return nil
+		}
+		logits, err := c.run(ctx, inputs...)
+		if err != nil {
+			return err
+		}
+		for k, pc := range pieces {
+			sc[pc] = calibrate(logits[k], c.temperature)
+		}
+		return nil
+	}
+	if err := round(func(e *pieceEdge) bool { return e.whole || e.group < 0 }); err != nil {
+		return nil, err
+	}
+	settled := map[int]bool{}
+	for k := range line.edges {
+		if e := &line.edges[k]; e.whole && e.group >= 0 && (e.group >= len(line.freeCut) || !line.freeCut[e.group]) &&
+			prior.edgeScore(e, sc[e.piece]) > -prior.cutCost {
+			settled[e.group] = true
+		}
+	}
+	if err := round(func(e *pieceEdge) bool { return !e.whole && e.group >= 0 && !settled[e.group] }); err != nil {
+		return nil, err
+	}
+	return sc, nil
 }
 
 // prediction assembles a reading as digitbot.Prediction documents it.

@@ -4,10 +4,13 @@ import (
 	"fmt"
 	"runtime"
 	"runtime/debug"
+
+	"github.com/digitbot/digitbot/classifier/internal/onnxplan"
 )
 
 // Runtime describes the inference runtime for the model card's readers,
-// e.g. "onnx-go v0.5.0 (gorgonia backend, pure Go), go1.26.8 linux/amd64".
+// e.g. "onnx-go v0.5.0 (compiled kernels: portable; gorgonia backend as
+// fallback), pure Go, go1.26.8 linux/amd64".
 func Runtime() string {
 	version := "(version unknown)"
 	if info, ok := debug.ReadBuildInfo(); ok {
@@ -17,5 +20,5 @@ func Runtime() string {
 			}
 		}
 	}
-	return fmt.Sprintf("onnx-go %s (gorgonia backend, pure Go), %s %s/%s", version, runtime.Version(), runtime.GOOS, runtime.GOARCH)
+	return fmt.Sprintf("onnx-go %s (compiled kernels: %s; gorgonia backend as fallback), pure Go, %s %s/%s", version, onnxplan.Kernels, runtime.Version(), runtime.GOOS, runtime.GOARCH)
 }

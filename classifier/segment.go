@@ -22,11 +22,26 @@ type digit struct {
 	keep   []bool  // by label: the component is part of the digit
 	pixels []pixel // the digit's pixels
 	box    image.Rectangle
-	// When cut is set, only the columns [x0, x1) of the kept components
-	// are the digit: it touched a neighbour, and the rest is the neighbour.
-	cut    bool
-	x0, x1 int32
-	w      int32 // the working image's width, to find a pixel's column
+	// When left or right is set, the digit is only the part of the kept
+	// components right of left and left of right: it touched a neighbour,
+	// and the rest is the neighbour.
+	left, right *cutPath
+	w           int32 // the working image's width, to find a pixel's column
+}
+
+// cutPath is a cut between two digits that touch: for each row of the
+// ink's box, the first column on its right side. It need not be straight:
+// digits that lean into each other are cut along the slant.
+type cutPath struct {
+	y0        int32   // the first row of xs
+	xs        []int32 // by row from y0; rows beyond the ends take the nearest end's
+	mid       int     // the column where it crosses the middle row
+	crossings int     // the strokes it crosses
+}
+
+// at returns the first column right of the cut in row y.
+func (c *cutPath) at(y int32) int32 {
+	return c.xs[min(max(y-c.y0, 0), int32(len(c.xs)-1))]
 }
 
 // kept reports whether working pixel i belongs to the digit.
@@ -39,11 +54,11 @@ func (d *digit) dropped(i int) bool {
 }
 
 func (d *digit) inCut(i int) bool {
-	if !d.cut {
+	if d.left == nil && d.right == nil {
 		return true
 	}
-	x := int32(i) % d.w
-	return x >= d.x0 && x < d.x1
+	x, y := int32(i)%d.w, int32(i)/d.w
+	return (d.left == nil || x >= d.left.at(y)) && (d.right == nil || x < d.right.at(y))
 }
 
 // labelComponents labels the 8-connected components of mask and returns

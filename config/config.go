@@ -49,11 +49,14 @@ type Config struct {
 	DefaultLocale string `toml:"default_locale"`
 	DevGuildID    string `toml:"dev_guild_id"`
 
-	// ShardID and ShardCount split a large bot over several processes
-	// (Discord's sharding): each process runs shard_id of shard_count with a
-	// data file of its own. 0 of 1 is a single process.
-	ShardID    int `toml:"shard_id"`
-	ShardCount int `toml:"shard_count"`
+	// ShardCount is the bot's number of shards (Discord's sharding):
+	// "auto" asks Discord. ShardIDs are the shards this process runs (all
+	// when empty); a fleet of processes splits them, with one shard_count.
+	// ShardID is the older one-shard form of ShardIDs, still read; use
+	// Sharding() rather than these fields.
+	ShardCount ShardCount `toml:"shard_count"`
+	ShardIDs   ShardIDs   `toml:"shard_ids"`
+	ShardID    *int       `toml:"shard_id"`
 
 	AdminAddr string `toml:"admin_addr"`
 	LogLevel  string `toml:"log_level"`
@@ -98,7 +101,6 @@ func Default() Config {
 		DownloadTimeout:      Duration{15 * time.Second},
 		AllowedHosts:         digitbot.DiscordCDNHosts(),
 		DefaultLocale:        string(digitbot.LangEnglish),
-		ShardCount:           1,
 		AdminAddr:            "127.0.0.1:9090",
 		LogLevel:             "info",
 		LogFormat:            "json",
@@ -259,8 +261,20 @@ func applyEnv(c *Config, getenv func(string) (string, bool)) error {
 	})
 	parse("max_image_pixels", intVar(&c.MaxImagePixels))
 	parse("workers", intVar(&c.Workers))
-	parse("shard_id", intVar(&c.ShardID))
-	parse("shard_count", intVar(&c.ShardCount))
+	parse("shard_id", func(v string) error {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			return errors.New("not a whole number")
+		}
+		c.ShardID = &n
+		return nil
+	})
+	if v, ok := getenv(envName("shard_count")); ok {
+		c.ShardCount.parse(v)
+	}
+	if v, ok := getenv(envName("shard_ids")); ok {
+		c.ShardIDs.parse(v)
+	}
 	parse("queue_size", intVar(&c.QueueSize))
 	parse("rate_limit_per_minute", floatVar(&c.RateLimitPerMinute))
 	parse("rate_limit_burst", intVar(&c.RateLimitBurst))
@@ -310,16 +324,15 @@ func (c Config) Validate() error {
 		return bad("allowed_hosts", "", "must list at least one host (Discord's CDN: cdn.discordapp.com, media.discordapp.net)")
 	case !validLang(c.DefaultLocale):
 		return bad("default_locale", c.DefaultLocale, `must be "en" or "es"`)
-	case c.ShardCount < 1:
-		return bad("shard_count", num(c.ShardCount), "must be at least 1")
-	case c.ShardID < 0 || c.ShardID >= c.ShardCount:
-		return bad("shard_id", num(c.ShardID), fmt.Sprintf("must be from 0 to shard_count-1 (%d)", c.ShardCount-1))
 	case c.PendingTTL.Duration < time.Minute:
 		return bad("pending_ttl", c.PendingTTL.String(), "must be at least 1m")
 	case c.BackupDir != "" && c.BackupInterval.Duration < time.Minute:
 		return bad("backup_interval", c.BackupInterval.String(), "must be at least 1m")
 	case c.BackupKeep < 1:
 		return bad("backup_keep", num(c.BackupKeep), "must be at least 1")
+	}
+	if err := c.validateSharding(); err != nil {
+		return err
 	}
 	for _, h := range c.AllowedHosts {
 		if h == "" || strings.ContainsAny(h, "/:@ ") {
@@ -361,8 +374,13 @@ func (c Config) String() string {
 	if c.Token != "" {
 		token = "set (redacted)"
 	}
-	return fmt.Sprintf("token=%s database=%s watched_channels=%v message_content_intent=%t threshold=%.2f admin_addr=%s backup_dir=%q",
-		token, c.DatabasePath, c.WatchedChannels, c.MessageContentIntent, c.Threshold, c.AdminAddr, c.BackupDir)
+	count, ids := c.Sharding()
+	shards := "all"
+	if len(ids) > 0 {
+		shards = ShardIDs{IDs: ids}.String()
+	}
+	return fmt.Sprintf("token=%s database=%s watched_channels=%v message_content_intent=%t threshold=%.2f admin_addr=%s backup_dir=%q shard_count=%s shard_ids=%s",
+		token, c.DatabasePath, c.WatchedChannels, c.MessageContentIntent, c.Threshold, c.AdminAddr, c.BackupDir, ShardCount{N: count}, shards)
 }
 
 // GoString keeps the token out of %#v too.

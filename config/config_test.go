@@ -101,6 +101,18 @@ func TestLoad_BadValues_NameKeyAndReason(t *testing.T) {
 		{file: "thresold = 0.5", key: "thresold"},
 		{file: "shard_count = 2\nshard_id = 2", key: "shard_id"},
 		{env: []string{"DIGITBOT_SHARD_COUNT", "0"}, key: "shard_count"},
+		{file: `shard_count = "many"`, key: "shard_count"},
+		{file: "shard_count = 0", key: "shard_count"},
+		{file: "shard_count = 1.5", key: "shard_count"},
+		{file: `shard_count = 4` + "\n" + `shard_ids = "0-4"`, key: "shard_ids"},
+		{file: `shard_ids = "0-3"`, key: "shard_ids"},
+		{file: `shard_count = 8` + "\n" + `shard_ids = "5-3"`, key: "shard_ids"},
+		{file: `shard_count = 8` + "\n" + `shard_ids = "0-3,2"`, key: "shard_ids"},
+		{file: `shard_count = 8` + "\n" + `shard_ids = "a-b"`, key: "shard_ids"},
+		{file: `shard_count = 8` + "\n" + `shard_ids = ["1"]`, key: "shard_ids"},
+		{file: "shard_count = 8\nshard_id = 1\nshard_ids = \"2\"", key: "shard_id"},
+		{file: "shard_id = 3", key: "shard_id"},
+		{env: []string{"DIGITBOT_SHARD_IDS", "0-3"}, key: "shard_ids"},
 		{file: `token_file = "/does/not/exist"`, key: "token_file"},
 	}
 	for _, tt := range tests {
@@ -160,7 +172,7 @@ func TestExampleFile_ListsEveryKeyWithItsDefault(t *testing.T) {
 	for _, key := range []string{"token_file", "database", "watched_channels", "message_content_intent", "threshold",
 		"images_per_message", "max_image_bytes", "max_image_pixels", "workers", "queue_size",
 		"rate_limit_per_minute", "rate_limit_burst", "download_timeout", "allowed_hosts", "default_locale",
-		"dev_guild_id", "shard_id", "shard_count", "admin_addr", "log_level", "log_format", "pending_ttl", "backup_dir", "backup_interval", "backup_keep"} {
+		"dev_guild_id", "shard_ids", "shard_count", "admin_addr", "log_level", "log_format", "pending_ttl", "backup_dir", "backup_interval", "backup_keep"} {
 		if !strings.Contains(string(body), key+" =") {
 			t.Errorf("example file does not document %s", key)
 		}
@@ -171,4 +183,68 @@ func TestExampleFile_ListsEveryKeyWithItsDefault(t *testing.T) {
 func fields(c config.Config) string {
 	type plain config.Config
 	return fmt.Sprintf("%+v", plain(c))
+}
+
+func TestLoad_Sharding(t *testing.T) {
+	tests := []struct {
+		name      string
+		file      string
+		env       []string
+		wantCount int // 0: auto
+		wantIDs   []int
+	}{
+		{name: "default is auto, every shard"},
+		{name: "auto written out", file: `shard_count = "auto"`},
+		{name: "fixed count, every shard", file: "shard_count = 4", wantCount: 4},
+		{name: "a range of a fleet", file: "shard_count = 32\nshard_ids = \"16-31\"", wantCount: 32, wantIDs: seq(16, 31)},
+		{name: "ids and ranges", file: "shard_count = 8\nshard_ids = \"6, 0,2-3\"", wantCount: 8, wantIDs: []int{0, 2, 3, 6}},
+		{name: "an array", file: "shard_count = 8\nshard_ids = [3, 1]", wantCount: 8, wantIDs: []int{1, 3}},
+		{name: "older shard_id", file: "shard_count = 2\nshard_id = 1", wantCount: 2, wantIDs: []int{1}},
+		{name: "older example file: 0 of 1", file: "shard_count = 1\nshard_id = 0", wantCount: 1, wantIDs: []int{0}},
+		{name: "older shard_id 0 alone is the whole bot", file: "shard_id = 0"},
+		{name: "environment", env: []string{"DIGITBOT_SHARD_COUNT", "16", "DIGITBOT_SHARD_IDS", "0-7"}, wantCount: 16, wantIDs: seq(0, 7)},
+		{name: "environment auto over a file", file: "shard_count = 4", env: []string{"DIGITBOT_SHARD_COUNT", "auto"}},
+		{name: "environment older shard_id", env: []string{"DIGITBOT_SHARD_COUNT", "3", "DIGITBOT_SHARD_ID", "2"}, wantCount: 3, wantIDs: []int{2}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := ""
+			if tt.file != "" {
+				path = writeFile(t, "c.toml", tt.file)
+			}
+			cfg, err := config.Load(path, env(append([]string{"DIGITBOT_TOKEN", "x"}, tt.env...)...))
+			if err != nil {
+				t.Fatal(err)
+			}
+			count, ids := cfg.Sharding()
+			if count != tt.wantCount || !reflect.DeepEqual(ids, tt.wantIDs) && len(ids)+len(tt.wantIDs) > 0 {
+				t.Errorf("Sharding() = %d, %v; want %d, %v", count, ids, tt.wantCount, tt.wantIDs)
+			}
+			if (count == 0) != cfg.ShardCount.Auto() {
+				t.Errorf("Auto() = %v with count %d", cfg.ShardCount.Auto(), count)
+			}
+		})
+	}
+}
+
+func TestShardIDs_StringIsRanges(t *testing.T) {
+	path := writeFile(t, "c.toml", "shard_count = 40\nshard_ids = \"0-15,20,22-23\"")
+	cfg, err := config.Load(path, env("DIGITBOT_TOKEN", "x"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := cfg.ShardIDs.String(); got != "0-15,20,22-23" {
+		t.Errorf("String() = %q", got)
+	}
+	if got := cfg.ShardCount.String(); got != "40" {
+		t.Errorf("count String() = %q", got)
+	}
+}
+
+func seq(a, b int) []int {
+	var out []int
+	for i := a; i <= b; i++ {
+		out = append(out, i)
+	}
+	return out
 }

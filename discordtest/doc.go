@@ -21,7 +21,11 @@
 // names), channel permissions (403 50013 "Missing Permissions": Send
 // Messages, Send Messages in Threads in a thread, Read Message History for
 // a reply, Embed Links, Attach Files; SetBotPermissions changes them), and
-// with Options.MaxConcurrency the IDENTIFY limit per rate_limit_key (op 9).
+// with Options.MaxConcurrency the IDENTIFY limit per rate_limit_key (op 9),
+// and sharding (shards.go): events routed by (guild_id >> 22) % num_shards
+// with DMs to shard 0, close 4010 for an invalid shard and 4011 for a
+// session that would hold too many servers, GET /gateway/bot with the
+// recommended shard count and a session start limit that IDENTIFYs use up.
 // What Discord accepts but shows wrongly is reported on the stored
 // Message: Unrendered (markup shown raw, e.g. a timestamp style Discord
 // does not have) and ShownTwice (a picture both attached and shown in an
@@ -38,7 +42,8 @@
 // bot did is read back with WaitMessage, Messages, Interaction.WaitResponse
 // and Interaction.WaitFinal, or streamed with Subscribe. Faults are injected
 // with RateLimit (429 on a route or global), DropConnections (the client
-// resumes and gets missed events replayed), SendReconnect (op 7),
+// resumes and gets missed events replayed), DropShard (the same for one
+// shard's sessions), SendReconnect (op 7),
 // InvalidateSession (op 9), Blip (lost heartbeat ACKs), RevokeToken (4004
 // while running), RemoveBotFromGuild and GuildOutage (GUILD_DELETE without /
 // with "unavailable").

@@ -409,8 +409,8 @@ func (s *Server) identify(c *gwConn, raw json.RawMessage) {
 		refuse(CloseDisallowedIntents, "Disallowed intent(s).")
 		return
 	}
-	if d.Shard != nil && (d.Shard[1] < 1 || d.Shard[0] < 0 || d.Shard[0] >= d.Shard[1]) {
-		refuse(CloseInvalidShard, "Invalid shard.")
+	if code, text := s.shardRefusalLocked(d.Shard); code != 0 { // shards.go
+		refuse(code, text)
 		return
 	}
 	// "Apps are limited by maximum concurrency ... when identifying. If your
@@ -443,6 +443,7 @@ func (s *Server) identify(c *gwConn, raw json.RawMessage) {
 			c.session.conn = nil
 		}
 	}
+	s.idStarts++
 	sess := &gwSession{id: randomToken(16), intents: intents, shard: d.Shard, compress: d.Compress, conn: c, version: c.version}
 	s.sessions[sess.id] = sess
 	c.session = sess

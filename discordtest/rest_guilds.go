@@ -13,12 +13,6 @@ func (s *Server) getGateway(w http.ResponseWriter, r *http.Request) *APIError {
 	return nil
 }
 
-func (s *Server) getGatewayBot(w http.ResponseWriter, r *http.Request) *APIError {
-	writeJSON(w, http.StatusOK, map[string]any{"url": s.wsURL, "shards": 1,
-		"session_start_limit": map[string]int{"total": 1000, "remaining": 999, "reset_after": 14400000, "max_concurrency": max(s.opts.MaxConcurrency, 1)}})
-	return nil
-}
-
 func (s *Server) getMe(w http.ResponseWriter, r *http.Request) *APIError {
 	s.mu.Lock()
 	u := s.botUserLocked()

@@ -76,6 +76,9 @@ type Options struct {
 	// tests that look back; a long-running server such as the
 	// playground's sets it so its memory stays flat).
 	MaxMessages int
+	// Sharding: the recommended shard count, the servers a shard may
+	// hold (more: close 4011), the session start limit (shards.go).
+	Sharding ShardOptions
 	// Clock measures interaction deadlines (default real time).
 	Clock Clock
 	// ResponseDeadline is the window for the first interaction response
@@ -163,6 +166,7 @@ type Server struct {
 	closeCodes   []int
 	heartbeats   int
 	lastIdentify map[int]time.Time // by rate_limit_key, when MaxConcurrency > 0
+	idStarts     int               // session starts: IDENTIFYs that began a session (shards.go)
 	noACKs       bool              // fault: heartbeats are not acknowledged
 	sentEvents   []GatewayEvent
 	requests     []Request

@@ -212,9 +212,11 @@ func (m *Runner) Run(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("creating the Discord session: %w", err)
 	}
-	// discordgo sends the shard in IDENTIFY; Discord then routes only this
-	// shard's servers (and, for shard 0, DMs) to this process.
-	m.Session.ShardID, m.Session.ShardCount = cfg.ShardID, cfg.ShardCount
+	// The bot opens one gateway session per shard of this process, all
+	// sharing the store, the classifier, the admin server and the REST
+	// client; Discord routes each shard's servers (and, for shard 0, DMs)
+	// to its session.
+	shardCount, shardIDs := cfg.Sharding()
 	httpClient := m.HTTPClient
 	if httpClient == nil {
 		httpClient = downloadClient()
@@ -228,6 +230,7 @@ func (m *Runner) Run(ctx context.Context) error {
 		Logger:     m.Logger.With("component", "bot"),
 		HTTPClient: httpClient,
 		Now:        m.Now,
+		Sharding:   &bot.Sharding{Count: shardCount, IDs: shardIDs},
 		Config: bot.Config{
 			Threshold:            cfg.Threshold,
 			ImagesPerMessage:     cfg.ImagesPerMessage,
@@ -249,10 +252,26 @@ func (m *Runner) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	bt := m.Bot
+	shardStatus := func() []admin.ShardStatus {
+		var out []admin.ShardStatus
+		for _, s := range bt.Shards() {
+			out = append(out, admin.ShardStatus{ID: s.ID, State: s.State, Latency: s.Latency, Reconnects: s.Reconnects})
+		}
+		return out
+	}
+	m.Metrics.WatchShards(shardStatus)
+	if m.Admin != nil {
+		m.Admin.ReportShards(shardStatus)
+	}
 	if err := m.Bot.Start(ctx); err != nil {
 		var ge *bot.GatewayError
 		if errors.As(err, &ge) {
-			return &exitError{code: 1, msg: "digitbot run: " + ge.Error()}
+			return &exitError{code: 1, msg: "digitbot run: " + err.Error()}
+		}
+		var le *bot.SessionStartLimitError
+		if errors.As(err, &le) {
+			return &exitError{code: 1, msg: "digitbot run: " + le.Error()}
 		}
 		if reason, ok := unreachable(err); ok {
 			return &exitError{code: 1, msg: "digitbot run: cannot reach Discord (DNS/network/proxy?): " + reason}

@@ -190,7 +190,8 @@ func TestRunner_BadToken_FailsClearlyWithoutRetrying(t *testing.T) {
 func TestRunner_ShardConfig_IsSentInIdentify(t *testing.T) {
 	srv := discordtest.New(t, discordtest.Options{MessageContentAllowed: true})
 	r, logs := newTestRunner(t, srv, srv.Token())
-	r.Config.ShardID, r.Config.ShardCount = 1, 2
+	one := 1
+	r.Config.ShardID, r.Config.ShardCount = &one, config.ShardCount{N: 2}
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	if err := r.Run(ctx); err != nil {

@@ -24,6 +24,12 @@ Kinds of negative (NEGATIVE_KINDS, each drawn with equal probability):
   straddle  a window over two touching MNIST digits cut in the wrong place
             (part of one digit and part of the next), what a segmenter's bad cut gives
   partial   the left 40-55% of a wide MNIST 2 or 3 (whose left part is no digit)
+  symbol    a pictograph, arrow, currency or maths sign in a system font (SYMBOLS)
+  hand      letters and signs drawn as wobbly pen strokes, as a person writes them
+            (HAND_GLYPHS), alone or 2-5 in a row
+  blob      filled discs, ellipses and irregular blobs, sometimes with specks around
+  fragment  a window 1-3 letters wide cut out of a line of text, as a number
+            segmenter cuts a word
 """
 import glob
 import math
@@ -36,7 +42,7 @@ SIDE = 28
 FIT = 20
 
 NEGATIVE_KINDS = ("letter", "word", "scribble", "strokes", "shape", "face", "texture", "chart",
-                  "pair", "straddle", "partial")
+                  "pair", "straddle", "partial", "symbol", "hand", "blob", "fragment")
 
 # Letters and symbols that do not pass for a digit (see the module comment for
 # those left out and why). Greek and Cyrillic add shapes the Latin alphabet lacks.
@@ -45,6 +51,41 @@ SAFE_LETTERS = (
     "#%&*+<=>@^~"
     "αλπΣΩΦΨΓΞΔЖЯФЩДЛЮЦИЙКПШЭЧ"
 )
+# Signs and pictographs (drawn when the font has them). Left out because they pass for a
+# digit or part of one: § (an 8), £ (a 2), ∂ (a 6), ↑ ↓ ♪ ∫ (a 1 with a flag), ! $.
+SYMBOLS = "€¥¢±×÷≈≠≤≥∞√∑∏←→↔⇐⇒★☆♠♣♥♦♫☀☁☂☃☺☻✓✔✗✘✚❄©®™µ¶?ΘΠ"
+# Letters and signs as pen strokes in a unit box (x right, y down); each glyph is a list of
+# polylines. None of them passes for a digit (no T, n, u, a, b, g, q, z, s).
+HAND_GLYPHS = {
+    "A": [[(0, 1), (0.5, 0), (1, 1)], [(0.22, 0.6), (0.78, 0.6)]],
+    "E": [[(1, 0), (0, 0), (0, 1), (1, 1)], [(0, 0.5), (0.7, 0.5)]],
+    "F": [[(1, 0), (0, 0), (0, 1)], [(0, 0.5), (0.7, 0.5)]],
+    "H": [[(0, 0), (0, 1)], [(1, 0), (1, 1)], [(0, 0.5), (1, 0.5)]],
+    "K": [[(0, 0), (0, 1)], [(1, 0), (0, 0.55), (1, 1)]],
+    "M": [[(0, 1), (0, 0), (0.5, 0.6), (1, 0), (1, 1)]],
+    "N": [[(0, 1), (0, 0), (1, 1), (1, 0)]],
+    "W": [[(0, 0), (0.25, 1), (0.5, 0.4), (0.75, 1), (1, 0)]],
+    "X": [[(0, 0), (1, 1)], [(1, 0), (0, 1)]],
+    "Y": [[(0, 0), (0.5, 0.5), (1, 0)], [(0.5, 0.5), (0.5, 1)]],
+    "R": [[(0, 1), (0, 0), (0.7, 0), (0.95, 0.15), (0.95, 0.35), (0.7, 0.5), (0, 0.5)], [(0.4, 0.5), (1, 1)]],
+    "P": [[(0, 1), (0, 0), (0.7, 0), (0.95, 0.15), (0.95, 0.35), (0.7, 0.5), (0, 0.5)]],
+    "k": [[(0, 0), (0, 1)], [(0.8, 0.4), (0, 0.75), (0.8, 1)]],
+    "m": [[(0, 1), (0, 0.4)], [(0, 0.55), (0.25, 0.38), (0.5, 0.55), (0.5, 1)],
+          [(0.5, 0.55), (0.75, 0.38), (1, 0.55), (1, 1)]],
+    "w": [[(0, 0.4), (0.25, 1), (0.5, 0.6), (0.75, 1), (1, 0.4)]],
+    "x": [[(0, 0.4), (1, 1)], [(1, 0.4), (0, 1)]],
+    "e": [[(0.1, 0.62), (0.9, 0.62), (0.85, 0.42), (0.5, 0.3), (0.15, 0.45), (0.1, 0.75), (0.35, 1), (0.85, 0.92)]],
+    "#": [[(0.3, 0), (0.2, 1)], [(0.75, 0), (0.65, 1)], [(0, 0.33), (1, 0.33)], [(0, 0.67), (1, 0.67)]],
+    "*": [[(0.5, 0), (0.5, 1)], [(0.07, 0.25), (0.93, 0.75)], [(0.93, 0.25), (0.07, 0.75)]],
+    "+": [[(0.5, 0.1), (0.5, 0.9)], [(0.1, 0.5), (0.9, 0.5)]],
+    "=": [[(0, 0.35), (1, 0.35)], [(0, 0.65), (1, 0.65)]],
+    "%": [[(0.9, 0), (0.1, 1)], [(0.15, 0.05), (0.35, 0.05), (0.35, 0.3), (0.15, 0.3), (0.15, 0.05)],
+          [(0.65, 0.7), (0.85, 0.7), (0.85, 0.95), (0.65, 0.95), (0.65, 0.7)]],
+    "arrow": [[(0, 0.5), (1, 0.5)], [(0.7, 0.25), (1, 0.5), (0.7, 0.75)]],
+    "tick": [[(0, 0.55), (0.35, 1), (1, 0)]],
+    "heart": [[(0.5, 1), (0.05, 0.45), (0.1, 0.1), (0.35, 0.05), (0.5, 0.3), (0.65, 0.05), (0.9, 0.1),
+               (0.95, 0.45), (0.5, 1)]],
+}
 # Any letters may appear in a word: a word is several glyphs.
 WORD_LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 
@@ -52,7 +93,8 @@ WORD_LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 FONT_STYLES = ("font", "font, thick", "font, hollow", "hand-drawn continental 1")
 
 # Drawn kinds that are redrawn when they come out as narrow as a 1.
-NARROW_CHECKED = ("scribble", "strokes", "shape", "face", "texture", "chart")
+NARROW_CHECKED = ("scribble", "strokes", "shape", "face", "texture", "chart", "symbol", "hand", "blob",
+                  "fragment")
 
 # Digits whose left part is not itself a digit nor an open 0 (the left part of a 0 or 9
 # is a C, and open 0s are common in handwriting; the right part of an 8 is a 3,
@@ -228,6 +270,14 @@ class Painter:
 
     def scribble(self):
         img, d = self.canvas()
+        if self.rng.random() < 0.4:  # a random walk with sharp turns
+            p = (48.0, 48.0)
+            pts = [p]
+            for _ in range(self.i(10, 28)):
+                p = (min(max(p[0] + self.rng.normal() * 16, 4), 92), min(max(p[1] + self.rng.normal() * 16, 4), 92))
+                pts.append(p)
+            self.line(d, pts, self.width(0.02, 0.07), self.ink())
+            return self.finish(img)
         for _ in range(self.i(1, 3)):
             n = self.i(8, 14)
             pts = [self.point() for _ in range(n)]
@@ -423,6 +473,86 @@ class Painter:
                 a = self.u(0, 2 * math.pi)
                 self.line(d, [(48, 48), (48 + r * math.cos(a), 48 + r * math.sin(a))], w, fill)
         return self.finish(img)
+
+    def symbol(self):
+        path = self.fonts[self.i(0, len(self.fonts) - 1)]
+        key = ("symbols", path)
+        if key not in self.font_chars:
+            self.font_chars[key] = sorted(set(SYMBOLS) & font_characters(path))
+        chars = self.font_chars[key]
+        if not chars:
+            return None
+        return self.text(chars[self.i(0, len(chars) - 1)], path)
+
+    def glyph(self, d, name, x0, y0, w, h, pen, fill):
+        """Draw HAND_GLYPHS[name] in the box (x0, y0, w, h) with a wobbly pen."""
+        slant = self.u(-0.25, 0.25)
+        for stroke in HAND_GLYPHS[name]:
+            pts = []
+            for x, y in stroke:
+                x, y = x + self.rng.normal() * 0.05, y + self.rng.normal() * 0.05
+                pts.append((x0 + (x + slant * (1 - y)) * w, y0 + y * h))
+            if len(stroke) > 3 and self.rng.random() < 0.5:
+                pts = self.smooth_path(pts, steps=6)
+            self.line(d, pts, pen, fill)
+
+    def hand(self):
+        names = sorted(HAND_GLYPHS)
+        n = 1 if self.rng.random() < 0.6 else self.i(2, 5)
+        h = self.u(40, 70)
+        w = h * self.u(0.55, 1.0)
+        gap = w * self.u(0.15, 0.5)
+        img, d = self.canvas(int(n * (w + gap) + 40), int(h + 40))
+        pen, fill = max(1, int(round(h * self.u(0.04, 0.14)))), self.ink()
+        for k in range(n):
+            self.glyph(d, names[self.i(0, len(names) - 1)], 20 + k * (w + gap), 20 + self.u(-3, 3), w, h, pen, fill)
+        return self.finish(img)
+
+    def blob(self):
+        img, d = self.canvas()
+        fill = self.ink()
+        cx, cy = 48 + self.u(-5, 5), 48 + self.u(-5, 5)
+        kind = self.i(0, 2)
+        if kind == 0:
+            r = self.u(20, 40)
+            d.ellipse((cx - r, cy - r, cx + r, cy + r), fill=fill)
+        elif kind == 1:
+            rx, ry = self.u(20, 42), self.u(20, 42)
+            d.ellipse((cx - rx, cy - ry, cx + rx, cy + ry), fill=fill)
+        else:
+            n = self.i(6, 11)
+            pts = []
+            for k in range(n):
+                a = 2 * math.pi * k / n
+                rr = self.u(18, 42)
+                pts.append((cx + rr * math.cos(a), cy + rr * math.sin(a)))
+            d.polygon(self.smooth_path(pts + pts[:1], steps=6), fill=fill)
+        if self.rng.random() < 0.3:
+            for _ in range(self.i(2, 8)):
+                x, y, r = self.u(2, 94), self.u(2, 94), self.u(1, 4)
+                d.ellipse((x - r, y - r, x + r, y + r), fill=fill)
+        return self.finish(img)
+
+    def fragment(self):
+        """A window of a text line in safe letters, about 1-3 letters wide."""
+        path = self.fonts[self.i(0, len(self.fonts) - 1)]
+        if path not in self.font_chars:
+            self.font_chars[path] = sorted(set(SAFE_LETTERS) & font_characters(path))
+        chars = [c for c in self.font_chars[path] if c.isalpha()]
+        s = "".join(chars[self.i(0, len(chars) - 1)] for _ in range(self.i(4, 8)))
+        size = self.i(36, 64)
+        font = self.font(size, path)
+        probe = ImageDraw.Draw(Image.new("L", (1, 1)))
+        box = probe.textbbox((0, 0), s, font=font)
+        w, h = box[2] - box[0] + 8, box[3] - box[1] + 8
+        img, d = self.canvas(w, h)
+        d.text((4 - box[0], 4 - box[1]), s, font=font, fill=self.ink())
+        a = np.asarray(img, np.float32)
+        win = int(size * self.u(0.9, 2.2))
+        if win >= w:
+            return fit_and_centre(a)
+        x0 = self.i(0, w - win)
+        return fit_and_centre(a[:, x0:x0 + win])
 
     # -- from MNIST digits -------------------------------------------------
     def crop_digit(self, k):
