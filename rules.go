@@ -25,6 +25,41 @@ func DiscordCDNHosts() []string {
 	return []string{"cdn.discordapp.com", "media.discordapp.net"}
 }
 
+// DiscordMediaProxyHost is Discord's media proxy, the host of an
+// attachment's proxy_url: the only URL the bot downloads from it.
+const DiscordMediaProxyHost = "media.discordapp.net"
+
+// MinDigitPixels is the least height, in pixels, a digit needs in the
+// picture the classifier reads: below it strokes merge and MNIST's 20-pixel
+// box is upscaled from too little.
+const MinDigitPixels = 40
+
+// DigitsPerShortSide: the smallest plausible digit in an upload is a
+// twelfth of the picture's shorter side tall (a number of MaxNumberDigits
+// digits written across a square picture; a digit photographed from a
+// reasonable distance is much larger).
+const DigitsPerShortSide = 12
+
+// MinReadSide is the shorter side a picture needs so that its smallest
+// plausible digit keeps MinDigitPixels: anything larger may be read at a
+// reduced size (fetched downscaled, or decoded at a reduced scale).
+const MinReadSide = MinDigitPixels * DigitsPerShortSide
+
+// ReducedSize returns the size to read a width×height picture at: its
+// shorter side brought to MinReadSide (rounded up), keeping the aspect
+// ratio. ok is false when the picture is not at least twice that in both
+// dimensions, i.e. when reducing it would not save at least three quarters
+// of the pixels.
+func ReducedSize(width, height int) (w, h int, ok bool) {
+	short := min(width, height)
+	if width <= 0 || height <= 0 || short < 2*MinReadSide {
+		return width, height, false
+	}
+	w = int((int64(width)*MinReadSide + int64(short) - 1) / int64(short))
+	h = int((int64(height)*MinReadSide + int64(short) - 1) / int64(short))
+	return w, h, true
+}
+
 // IsDiscordCDNHost reports whether host is one of DiscordCDNHosts.
 func IsDiscordCDNHost(host string) bool {
 	return slices.Contains(DiscordCDNHosts(), host)

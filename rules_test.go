@@ -88,3 +88,26 @@ func TestLangOfLocale(t *testing.T) {
 		}
 	}
 }
+
+func TestReducedSize_KeepsTheSmallestDigitAt40Pixels(t *testing.T) {
+	for _, c := range []struct {
+		w, h, ww, wh int
+		ok           bool
+	}{
+		{4000, 3000, 640, 480, true},
+		{3000, 4000, 480, 640, true},
+		{1080, 1080, 480, 480, true},
+		{959, 2000, 959, 2000, false}, // the shorter side is under twice MinReadSide
+		{400, 400, 400, 400, false},
+		{0, 100, 0, 100, false},
+		{4001, 3001, 640, 480, true}, // rounded up: never under MinReadSide
+	} {
+		w, h, ok := digitbot.ReducedSize(c.w, c.h)
+		if w != c.ww || h != c.wh || ok != c.ok {
+			t.Errorf("ReducedSize(%d, %d) = %d, %d, %v; want %d, %d, %v", c.w, c.h, w, h, ok, c.ww, c.wh, c.ok)
+		}
+		if ok && min(w, h)/digitbot.DigitsPerShortSide < digitbot.MinDigitPixels {
+			t.Errorf("ReducedSize(%d, %d) = %dx%d leaves the smallest digit under %d px", c.w, c.h, w, h, digitbot.MinDigitPixels)
+		}
+	}
+}

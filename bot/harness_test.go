@@ -78,6 +78,10 @@ type harnessOptions struct {
 	globalCommands bool
 	// downloadDelay slows every attachment download.
 	downloadDelay time.Duration
+	// downloadTimeout bounds one download (the bot's default when zero).
+	downloadTimeout time.Duration
+	// maxMessages bounds what the fake server keeps (0: everything).
+	maxMessages int
 	// downloadWrap, when set, wraps the attachment download transport.
 	downloadWrap      func(http.RoundTripper) http.RoundTripper
 	keepMissingGuilds bool
@@ -135,6 +139,7 @@ func newHarness(t testing.TB, o harnessOptions) *harness {
 		MessageContentAllowed: o.messageContentAllowed,
 		Clock:                 o.clock,
 		HeartbeatInterval:     o.heartbeat,
+		MaxMessages:           o.maxMessages,
 		Guilds:                guilds,
 		Sharding:              o.serverSharding,
 		MaxConcurrency:        o.maxConcurrency,
@@ -200,6 +205,7 @@ func newHarness(t testing.TB, o harnessOptions) *harness {
 			ReadyTimeout:         5 * time.Second,
 			RequestTimeout:       5 * time.Second,
 			KeepMissingGuilds:    o.keepMissingGuilds,
+			DownloadTimeout:      o.downloadTimeout,
 			IdentifyInterval:     identifyMargin(o.identifyWindow),
 		},
 	})

@@ -23,14 +23,25 @@ type origin struct {
 // buttons, so even an instant click finds it.
 func (b *Bot) predictImage(ctx context.Context, o origin, att *discordgo.MessageAttachment, threshold float64) (digitbot.Prediction, error) {
 	fetchStart := time.Now()
-	data, err := b.fetch.fetch(ctx, att)
+	dl, err := b.fetch.fetch(ctx, att)
 	if err != nil {
 		b.metrics.ObservePrediction(digitbot.ErrorCode(err), 0)
 		return digitbot.Prediction{}, err
 	}
 	start := time.Now()
 	fetched := start.Sub(fetchStart)
-	p, err := b.cls.Classify(ctx, data)
+	p, err := b.cls.Classify(ctx, dl.data)
+	if code := digitbot.ErrorCode(err); dl.width > 0 && (code == digitbot.EINVALIDIMAGE || code == digitbot.EUNSUPPORTED) {
+		// The media proxy's copy is damaged or in a format we do not
+		// read: the original decides.
+		b.log.Info("media proxy copy unreadable; fetching the original", "code", code, "err", err.Error())
+		if dl, err = b.fetch.fetchOriginal(ctx, att); err != nil {
+			b.metrics.ObservePrediction(digitbot.ErrorCode(err), 0)
+			return digitbot.Prediction{}, err
+		}
+		p, err = b.cls.Classify(ctx, dl.data)
+	}
+	dl.data = nil // the bytes are not needed any more: let them go while the reply is built
 	took := time.Since(start)
 	if err != nil {
 		b.metrics.ObservePrediction(digitbot.ErrorCode(err), took)
@@ -39,6 +50,10 @@ func (b *Bot) predictImage(ctx context.Context, o origin, att *discordgo.Message
 	p.ID = ""
 	p.GuildID, p.ChannelID, p.MessageID, p.UserID = o.guildID, o.channelID, o.messageID, o.userID
 	p.FileName, p.AttachmentID = att.Filename, att.ID
+	for i := range p.Digits {
+		// Where the digit lies in the attachment, not in the media proxy's copy.
+		p.Digits[i].Box = dl.scaleBox(att, p.Digits[i].Box)
+	}
 	if p.CreatedAt.IsZero() {
 		p.CreatedAt = b.now()
 	}

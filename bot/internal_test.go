@@ -273,19 +273,32 @@ func TestPool_AdmitsWorkersPlusQueue_ThenRefuses(t *testing.T) {
 func TestFetcher_OnlyHTTPSFromDiscordsHosts(t *testing.T) {
 	t.Parallel()
 	f := newFetcher(nil, DefaultAllowedHosts(), 1<<20, 1<<20, time.Second)
-	good := []string{"https://cdn.discordapp.com/attachments/1/2/a.png?ex=1", "https://media.discordapp.net/attachments/1/2/a.png", "https://CDN.discordapp.com:443/x"}
+	good := []string{"https://cdn.discordapp.com/attachments/1/2/a.png?ex=1", "https://CDN.discordapp.com:443/x"}
 	bad := []string{"http://cdn.discordapp.com/a.png", "https://evil.example/a.png", "https://cdn.discordapp.com.evil.example/a.png",
-		"https://user:pw@cdn.discordapp.com/a.png", "https://cdn.discordapp.com:8443/a.png", "file:///etc/passwd", "https://127.0.0.1/a.png"}
+		"https://user:pw@cdn.discordapp.com/a.png", "https://cdn.discordapp.com:8443/a.png", "file:///etc/passwd", "https://127.0.0.1/a.png",
+		// The media proxy serves proxy_url only, never an original.
+		"https://media.discordapp.net/attachments/1/2/a.png"}
 	for _, s := range good {
 		u, _ := url.Parse(s)
-		if err := f.checkURL(u); err != nil {
+		if err := checkURL(u, f.hosts); err != nil {
 			t.Errorf("%s refused: %v", s, err)
 		}
 	}
 	for _, s := range bad {
 		u, _ := url.Parse(s)
-		if err := f.checkURL(u); err == nil {
+		if err := checkURL(u, f.hosts); err == nil {
 			t.Errorf("%s allowed", s)
+		}
+	}
+	// proxy_url: only the media proxy.
+	for s, want := range map[string]bool{
+		"https://media.discordapp.net/attachments/1/2/a.png?width=10": true,
+		"https://cdn.discordapp.com/attachments/1/2/a.png":            false,
+		"http://media.discordapp.net/attachments/1/2/a.png":           false,
+	} {
+		u, _ := url.Parse(s)
+		if err := checkURL(u, f.proxyHosts); (err == nil) != want {
+			t.Errorf("proxy_url %s: allowed %v, want %v", s, err == nil, want)
 		}
 	}
 }
@@ -312,6 +325,8 @@ func TestFetcher_RedirectAwayFromDiscord_IsRefused_AndNoTokenIsSent(t *testing.T
 		case "/redirect-away":
 			http.Redirect(w, r, "https://evil.example/x.png", http.StatusFound)
 		case "/redirect-inside":
+			http.Redirect(w, r, "https://cdn.discordapp.com/ok.png", http.StatusFound)
+		case "/redirect-to-proxy":
 			http.Redirect(w, r, "https://media.discordapp.net/ok.png", http.StatusFound)
 		case "/big":
 			w.Write(bytes.Repeat([]byte("x"), 2000))
@@ -329,8 +344,11 @@ func TestFetcher_RedirectAwayFromDiscord_IsRefused_AndNoTokenIsSent(t *testing.T
 	if _, err := f.fetch(ctx, att("/redirect-away")); digitbot.ErrorCode(err) != digitbot.EFORBIDDEN {
 		t.Errorf("redirect away: %v, want EFORBIDDEN", err)
 	}
-	if data, err := f.fetch(ctx, att("/redirect-inside")); err != nil || string(data) != "image bytes" {
-		t.Errorf("redirect inside Discord: %q, %v", data, err)
+	if dl, err := f.fetch(ctx, att("/redirect-inside")); err != nil || string(dl.data) != "image bytes" {
+		t.Errorf("redirect inside Discord: %q, %v", dl.data, err)
+	}
+	if _, err := f.fetch(ctx, att("/redirect-to-proxy")); digitbot.ErrorCode(err) != digitbot.EFORBIDDEN {
+		t.Errorf("an original redirected to the media proxy: %v, want EFORBIDDEN", err)
 	}
 	if _, err := f.fetch(ctx, att("/big")); digitbot.ErrorCode(err) != digitbot.ETOOLARGE {
 		t.Errorf("over the byte cap: %v, want ETOOLARGE", err)

@@ -148,23 +148,14 @@ func (b *MemoryBudget) Decode(ctx context.Context, data []byte, maxBytes int64, 
 	if err != nil {
 		return nil, nil, err
 	}
-	cost := decodeCost(h, data) + preprocessReserve
-	if cost > b.total {
-		return nil, nil, digitbot.Errorf(digitbot.ETOOLARGE,
-			"The image is too large to decode (%dx%d pixels, %s in memory); the limit is %s. Please send a smaller picture.",
-			h.config.Width, h.config.Height, humanBytes(cost), humanBytes(b.total))
-	}
-	if err := b.reserve(ctx, cost); err != nil {
-		return nil, nil, digitbot.WrapError(digitbot.EUNAVAILABLE, "The classifier is busy; please try again.", err)
-	}
-	var once sync.Once
-	release = func() {
-		once.Do(func() {
-			if cost >= freeAfter {
-				debug.FreeOSMemory()
-			}
-			b.release(cost)
-		})
+	return b.decodeFull(ctx, h, data, maxPixels)
+}
+
+// decodeFull decodes every pixel with the format's standard decoder.
+func (b *MemoryBudget) decodeFull(ctx context.Context, h header, data []byte, maxPixels int) (img image.Image, release func(), err error) {
+	release, err = b.take(ctx, h, decodeCost(h, data)+preprocessReserve)
+	if err != nil {
+		return nil, nil, err
 	}
 	img, err = h.decode(data, maxPixels)
 	if err != nil {
@@ -172,6 +163,64 @@ func (b *MemoryBudget) Decode(ctx context.Context, data []byte, maxBytes int64, 
 		return nil, nil, err
 	}
 	return img, release, nil
+}
+
+// take reserves cost bytes for decoding the image h describes and returns
+// the function that gives them back.
+func (b *MemoryBudget) take(ctx context.Context, h header, cost int64) (release func(), err error) {
+	if cost > b.total {
+		return nil, digitbot.Errorf(digitbot.ETOOLARGE,
+			"The image is too large to decode (%dx%d pixels, %s in memory); the limit is %s. Please send a smaller picture.",
+			h.config.Width, h.config.Height, humanBytes(cost), humanBytes(b.total))
+	}
+	if err := b.reserve(ctx, cost); err != nil {
+		return nil, digitbot.WrapError(digitbot.EUNAVAILABLE, "The classifier is busy; please try again.", err)
+	}
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			if cost >= freeAfter {
+				debug.FreeOSMemory()
+			}
+			b.release(cost)
+		})
+	}, nil
+}
+
+// decodeForReading decodes as Decode does, except a baseline JPEG, which
+// the luma decoder (jpegreduced.go) reads: the luma plane only, and for a
+// picture far larger than the classifier needs (its shorter side at least
+// twice digitbot.MinReadSide) at 1/2, 1/4 or 1/8 scale, at a fraction of
+// the time and memory. scale is the number of the picture's pixels one
+// pixel of img spans, a side; size is the picture's size. Without reduce,
+// every image goes to the standard decoders at full size.
+func (b *MemoryBudget) decodeForReading(ctx context.Context, data []byte, maxBytes int64, maxPixels int, reduce bool) (img image.Image, scale int, size image.Point, release func(), err error) {
+	h, err := readHeader(data, maxBytes, maxPixels)
+	if err != nil {
+		return nil, 0, size, nil, err
+	}
+	size = image.Pt(h.config.Width, h.config.Height)
+	if maxPixels <= 0 {
+		maxPixels = DefaultMaxPixels
+	}
+	// The same rule as for the media proxy's copy (digitbot.ReducedSize):
+	// the smallest plausible digit keeps digitbot.MinDigitPixels.
+	if s := jpegReducedScale(size.X, size.Y, digitbot.MinReadSide); reduce && h.format.name == "jpeg" && jpegReducible(data) {
+		plane := int64((size.X+s-1)/s) * int64((size.Y+s-1)/s)
+		release, err := b.take(ctx, h, plane+decoderOverhead+preprocessReserve)
+		if err != nil {
+			return nil, 0, size, nil, err
+		}
+		g, err := decodeJPEGReduced(data, s, maxPixels)
+		if err == nil {
+			return g, s, size, release, nil
+		}
+		// A damaged file, or one of a kind the reduced decoder does not
+		// read after all: the standard decoder decides, at full size.
+		release()
+	}
+	img, release, err = b.decodeFull(ctx, h, data, maxPixels)
+	return img, 1, size, release, err
 }
 
 // decodeCost estimates, from the header, the bytes the format's decoder

@@ -71,8 +71,10 @@ type Classifier struct {
 	classes     int
 	temperature float64
 	budget      *MemoryBudget
-	engine      Engine
-	fallback    string // why the default engine fell back to gorgonnx
+	// fullDecode turns reduced-scale JPEG decoding off (tests compare).
+	fullDecode bool
+	engine     Engine
+	fallback   string // why the default engine fell back to gorgonnx
 
 	workers chan *worker // idle workers
 	size    int

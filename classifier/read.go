@@ -456,10 +456,33 @@ func (c *Classifier) prepare(ctx context.Context, data []byte) (*lineInk, error)
 	case c.decoding <- struct{}{}:
 	}
 	defer func() { <-c.decoding }()
-	img, release, err := c.budget.Decode(ctx, data, c.maxBytes, c.maxPixels)
+	img, scale, size, release, err := c.budget.decodeForReading(ctx, data, c.maxBytes, c.maxPixels, !c.fullDecode)
 	if err != nil {
 		return nil, err
 	}
 	defer release()
-	return readInk(img)
+	line, err := readInk(img)
+	if err != nil || scale == 1 {
+		return line, err
+	}
+	// Decoded at a reduced scale: boxes in the picture's pixels.
+	for _, e := range line.edges {
+		b := &e.piece.box
+		x0, y0 := min(b[0]*scale, size.X), min(b[1]*scale, size.Y)
+		x1, y1 := min((b[0]+b[2])*scale, size.X), min((b[1]+b[3])*scale, size.Y)
+		*b = [4]int{x0, y0, x1 - x0, y1 - y0}
+	}
+	return line, nil
+}
+
+// Prepare decodes and preprocesses an image exactly as Classify does,
+// without running the model, and returns how many model inputs it made
+// (one per way of reading a piece of ink). It is there to measure
+// preprocessing apart from inference.
+func (c *Classifier) Prepare(ctx context.Context, data []byte) (inputs int, err error) {
+	line, err := c.prepare(ctx, data)
+	if err != nil {
+		return 0, err
+	}
+	return len(line.edges), nil
 }

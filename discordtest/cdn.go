@@ -208,6 +208,13 @@ func (s *Server) serveCDN(w http.ResponseWriter, r *http.Request) {
 		_, _ = w.Write([]byte("This content is no longer available."))
 		return
 	}
+	if mw, mh, ok := resizeRequest(r); ok && f.Width != nil {
+		s.serveResized(w, r, f, mw, mh) // the media proxy, asked for a smaller copy (mediaproxy.go)
+		return
+	}
+	s.mu.Lock()
+	s.cdnStats.Originals++
+	s.mu.Unlock()
 	w.Header().Set("Content-Type", f.ContentType)
 	w.Header().Set("Content-Length", strconv.Itoa(len(f.Data)))
 	w.Header().Set("Cache-Control", "public, max-age=31536000")

@@ -320,6 +320,7 @@ func (s *Server) storeMessageLocked(sm *storedMessage) {
 	s.messages[sm.msg.ID] = sm
 	s.messageOrder = append(s.messageOrder, sm.msg.ID)
 	s.channelMsgs[sm.msg.ChannelID] = append(s.channelMsgs[sm.msg.ChannelID], sm.msg.ID)
+	s.pruneLocked() // retention.go
 	if sm.visibleTo == "" {
 		s.dispatchMessageLocked("MESSAGE_CREATE", sm)
 	}

@@ -71,6 +71,11 @@ type Options struct {
 	// IdentifyInterval is the window of the IDENTIFY limit (default 5 s, as
 	// on Discord); tests shorten it.
 	IdentifyInterval time.Duration
+	// MaxMessages bounds the messages the server keeps, with their
+	// attachments: beyond it the oldest are forgotten (0: keep all, for
+	// tests that look back; a long-running server such as the
+	// playground's sets it so its memory stays flat).
+	MaxMessages int
 	// Sharding: the recommended shard count, the servers a shard may
 	// hold (more: close 4011), the session start limit (shards.go).
 	Sharding ShardOptions
@@ -166,8 +171,13 @@ type Server struct {
 	sentEvents   []GatewayEvent
 	requests     []Request
 	rateLimits   map[string]*rateLimitFault
-	subscribers  map[*subscriber]struct{}
-	wg           sync.WaitGroup
+	mediaFault   MediaProxyFault // mediaproxy.go
+	cdnStats     CDNStats
+	// resizing serialises the media proxy's resizes: each decodes a whole
+	// picture, and a playground process should not hold several at once.
+	resizing    sync.Mutex
+	subscribers map[*subscriber]struct{}
+	wg          sync.WaitGroup
 }
 
 // NewServer starts a server on 127.0.0.1 with a random port.

@@ -95,6 +95,9 @@ func ServerOptions(logger *slog.Logger) discordtest.Options {
 		// Discord's own interval; the tests' 1 s default would only add noise.
 		HeartbeatInterval: 41250 * time.Millisecond,
 		Logger:            logger,
+		// The page shows the recent channel; older messages and their
+		// uploads are dropped so that a long session does not grow.
+		MaxMessages: 200,
 	}
 }
 
