@@ -46,8 +46,8 @@ func architectureRules() map[string]importRule {
 		"config":      {Internal: []string{"."}, Forbidden: []string{discordgo, bbolt, pgx, onnx, gorgonia, gochart}},
 		"admin":       {Forbidden: []string{discordgo, bbolt, pgx, onnx, gorgonia, gochart}},
 		"models":      {Internal: []string{"."}, Forbidden: []string{discordgo, bbolt, onnx, gorgonia, gochart}},
-		"discordtest": {Forbidden: []string{bbolt, onnx, gorgonia, gochart}},
-		"playground":  {Internal: []string{".", "discordtest"}, Forbidden: []string{bbolt, onnx, gorgonia, gochart}},
+		"fakediscord": {Forbidden: []string{bbolt, onnx, gorgonia, gochart}},
+		"playground":  {Internal: []string{".", "fakediscord"}, Forbidden: []string{bbolt, onnx, gorgonia, gochart}},
 		// Test-only, but on the map: the contract suite sees stores only
 		// through the root interface; the test server is reached with pgx.
 		"internal/storetest": {Internal: []string{"."}, Forbidden: []string{discordgo, bbolt, pgx, onnx, gorgonia, gochart}},
@@ -114,7 +114,7 @@ func violations(rules map[string]importRule, imports map[string][]string) []stri
 // and doubles): unless the map has a rule for them, they may import what
 // the tests need.
 func isTestOnlyPackage(dir string) bool {
-	return strings.HasSuffix(dir, "test") && dir != "discordtest" || strings.Contains(dir, "internal/")
+	return strings.HasSuffix(dir, "test") && dir != "fakediscord" || strings.Contains(dir, "internal/")
 }
 
 func allowedInternal(allowed []string, dep string) bool {

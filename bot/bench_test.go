@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/bwmarrin/discordgo"
-	"github.com/digitbot/digitbot/discordtest"
+	"github.com/digitbot/digitbot/fakediscord"
 )
 
 // replyClock records how long the bot took per image, as the bot sees it:
@@ -102,7 +102,7 @@ func BenchmarkBot_ImageToReply(b *testing.B) {
 			arrived := make(chan string, 1024)
 			go func() {
 				for ev := range events {
-					if ev.Kind == discordtest.EventMessageCreate && ev.Message != nil && ev.Message.Author != nil &&
+					if ev.Kind == fakediscord.EventMessageCreate && ev.Message != nil && ev.Message.Author != nil &&
 						ev.Message.Author.ID == h.srv.AppID() && ev.Message.MessageReference != nil {
 						arrived <- ev.Message.MessageReference.MessageID
 					}
@@ -117,9 +117,9 @@ func BenchmarkBot_ImageToReply(b *testing.B) {
 				for k := 0; k < concurrent; k++ {
 					wg.Go(func() {
 						at := time.Now()
-						o := discordtest.MessageOptions{ChannelID: channelID, Author: alice, Attachments: []discordtest.File{img}}
+						o := fakediscord.MessageOptions{ChannelID: channelID, Author: alice, Attachments: []fakediscord.File{img}}
 						if bc.dms {
-							o = discordtest.MessageOptions{DM: true, Author: benchUser(k), Attachments: []discordtest.File{img}}
+							o = fakediscord.MessageOptions{DM: true, Author: benchUser(k), Attachments: []fakediscord.File{img}}
 						}
 						m, err := h.srv.PostMessage(o)
 						if err != nil {

@@ -7,14 +7,14 @@ import (
 
 	"github.com/bwmarrin/discordgo"
 	"github.com/digitbot/digitbot"
-	"github.com/digitbot/digitbot/discordtest"
+	"github.com/digitbot/digitbot/fakediscord"
 )
 
 // answered posts a picture in the watched channel as alice and returns the
 // bot's answer.
-func (h *harness) answered(name string) *discordtest.Message {
+func (h *harness) answered(name string) *fakediscord.Message {
 	h.t.Helper()
-	msg := h.post(discordtest.MessageOptions{ChannelID: channelID, Author: alice, Attachments: []discordtest.File{testImage(h.t, name)}})
+	msg := h.post(fakediscord.MessageOptions{ChannelID: channelID, Author: alice, Attachments: []fakediscord.File{testImage(h.t, name)}})
 	return h.replyTo(msg.ID)
 }
 
@@ -129,11 +129,11 @@ func TestBot_ConcurrentDoubleClick_StoresOnceAndNotesTheOther(t *testing.T) {
 	h := newHarness(t, defaultHarness())
 	r := h.answered("digit-7.png")
 	ids := []string{buttonID(t, r, "7"), buttonID(t, r, "1")}
-	ins := make([]*discordtest.Interaction, 2)
+	ins := make([]*fakediscord.Interaction, 2)
 	var wg sync.WaitGroup
 	for k := range ins {
 		wg.Go(func() {
-			in, err := h.srv.PressButton(discordtest.ButtonOptions{Actor: discordtest.Actor{User: alice}, MessageID: r.ID, CustomID: ids[k]})
+			in, err := h.srv.PressButton(fakediscord.ButtonOptions{Actor: fakediscord.Actor{User: alice}, MessageID: r.ID, CustomID: ids[k]})
 			if err != nil {
 				t.Errorf("press %d: %v", k, err)
 				return
@@ -150,12 +150,12 @@ func TestBot_ConcurrentDoubleClick_StoresOnceAndNotesTheOther(t *testing.T) {
 	// the update as an edit of the message. Wait for the outcome itself,
 	// whichever way it came: the message evaluated, and one note.
 	ctx := h.ctx()
-	if _, err := h.srv.WaitMessage(ctx, func(m *discordtest.Message) bool {
+	if _, err := h.srv.WaitMessage(ctx, func(m *fakediscord.Message) bool {
 		return m.ID == r.ID && len(buttons(m)) > 0 && buttons(m)[0].Disabled
 	}); err != nil {
 		t.Fatalf("the answer was not updated: %v\nlogs:\n%s", err, h.logs.String())
 	}
-	note := func(m *discordtest.Message) bool {
+	note := func(m *fakediscord.Message) bool {
 		return m.Author != nil && m.Author.ID == h.srv.AppID() && strings.Contains(m.Content, "already been saved")
 	}
 	if _, err := h.srv.WaitMessage(ctx, note); err != nil {

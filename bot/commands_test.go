@@ -9,14 +9,14 @@ import (
 
 	"github.com/bwmarrin/discordgo"
 	"github.com/digitbot/digitbot"
-	"github.com/digitbot/digitbot/discordtest"
+	"github.com/digitbot/digitbot/fakediscord"
 )
 
 // evaluate posts a picture as who in the watched channel and presses the
 // digit truth on the answer.
 func (h *harness) evaluate(who *discordgo.User, name string, truth string) {
 	h.t.Helper()
-	msg := h.post(discordtest.MessageOptions{ChannelID: channelID, Author: who, Attachments: []discordtest.File{testImage(h.t, name)}})
+	msg := h.post(fakediscord.MessageOptions{ChannelID: channelID, Author: who, Attachments: []fakediscord.File{testImage(h.t, name)}})
 	r := h.replyTo(msg.ID)
 	h.final(h.press(r, buttonID(h.t, r, truth), who, "en-US"))
 }
@@ -55,7 +55,7 @@ func TestBot_Commands_AreRegisteredWithSpanishNames(t *testing.T) {
 func TestBot_SlashPredict_DefersThenShowsThePrediction(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, defaultHarness())
-	in := h.slash(discordtest.CommandOptions{Name: "predict", Actor: discordtest.Actor{User: alice},
+	in := h.slash(fakediscord.CommandOptions{Name: "predict", Actor: fakediscord.Actor{User: alice},
 		Options: map[string]any{"image": testImage(t, "digit-3.png")}})
 	resp, err := in.WaitResponse(h.ctx())
 	if err != nil {
@@ -84,7 +84,7 @@ func TestBot_SlashPredict_DefersThenShowsThePrediction(t *testing.T) {
 func TestBot_SlashPredict_InSpanish(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, defaultHarness())
-	in := h.slash(discordtest.CommandOptions{Name: "predict", Actor: discordtest.Actor{User: alice, Locale: "es-419"},
+	in := h.slash(fakediscord.CommandOptions{Name: "predict", Actor: fakediscord.Actor{User: alice, Locale: "es-419"},
 		Options: map[string]any{"image": testImage(t, "digit-6.png")}})
 	m := h.final(in)
 	if !strings.Contains(embedText(m), "Predicción del modelo") {
@@ -97,8 +97,8 @@ func TestBot_ContextMenu_RecognizesAnotherMembersImage_PosterEvaluates(t *testin
 	o := defaultHarness()
 	o.watched = nil
 	h := newHarness(t, o)
-	msg := h.post(discordtest.MessageOptions{ChannelID: otherChannelID, Author: alice, Attachments: []discordtest.File{testImage(t, "digit-8.png")}})
-	in, err := h.srv.RunMessageCommand(discordtest.MessageCommandOptions{Name: "Recognize digit", TargetID: msg.ID, Actor: discordtest.Actor{User: bob}})
+	msg := h.post(fakediscord.MessageOptions{ChannelID: otherChannelID, Author: alice, Attachments: []fakediscord.File{testImage(t, "digit-8.png")}})
+	in, err := h.srv.RunMessageCommand(fakediscord.MessageCommandOptions{Name: "Recognize digit", TargetID: msg.ID, Actor: fakediscord.Actor{User: bob}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -119,8 +119,8 @@ func TestBot_ContextMenu_RecognizesAnotherMembersImage_PosterEvaluates(t *testin
 func TestBot_ContextMenu_MessageWithoutImage_SaysSoPrivately(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, defaultHarness())
-	msg := h.post(discordtest.MessageOptions{ChannelID: otherChannelID, Author: alice, Content: "no picture here"})
-	in, err := h.srv.RunMessageCommand(discordtest.MessageCommandOptions{Name: "Recognize digit", TargetID: msg.ID, Actor: discordtest.Actor{User: alice}})
+	msg := h.post(fakediscord.MessageOptions{ChannelID: otherChannelID, Author: alice, Content: "no picture here"})
+	in, err := h.srv.RunMessageCommand(fakediscord.MessageCommandOptions{Name: "Recognize digit", TargetID: msg.ID, Actor: fakediscord.Actor{User: alice}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -136,7 +136,7 @@ func TestBot_StatsMe_SendsChartOfOwnEvaluations(t *testing.T) {
 	h.evaluate(alice, "digit-7.png", "7")
 	h.evaluate(alice, "digit-1.png", "1")
 	h.evaluate(bob, "digit-2.png", "2")
-	in := h.slash(discordtest.CommandOptions{Name: "stats", Actor: discordtest.Actor{User: alice}})
+	in := h.slash(fakediscord.CommandOptions{Name: "stats", Actor: fakediscord.Actor{User: alice}})
 	m := h.final(in)
 	if !in.Ephemeral() {
 		t.Errorf("/stats me should be private")
@@ -157,7 +157,7 @@ func TestBot_StatsServer_WithoutManageServer_IsRefused(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, defaultHarness())
 	h.evaluate(alice, "digit-7.png", "7")
-	in := h.slash(discordtest.CommandOptions{Name: "stats", Actor: discordtest.Actor{User: alice}, Options: map[string]any{"scope": "server"}})
+	in := h.slash(fakediscord.CommandOptions{Name: "stats", Actor: fakediscord.Actor{User: alice}, Options: map[string]any{"scope": "server"}})
 	m := h.final(in)
 	if !in.Ephemeral() || !strings.Contains(m.Content, "Manage Server") {
 		t.Errorf("ephemeral=%v content=%q", in.Ephemeral(), m.Content)
@@ -165,7 +165,7 @@ func TestBot_StatsServer_WithoutManageServer_IsRefused(t *testing.T) {
 	if len(m.Files) != 0 {
 		t.Errorf("server stats were sent without permission")
 	}
-	in = h.slash(discordtest.CommandOptions{Name: "stats", Actor: discordtest.Actor{User: alice}, Options: map[string]any{"user": bobID}})
+	in = h.slash(fakediscord.CommandOptions{Name: "stats", Actor: fakediscord.Actor{User: alice}, Options: map[string]any{"user": bobID}})
 	if m := h.final(in); !strings.Contains(m.Content, "Manage Server") || len(m.Files) != 0 {
 		t.Errorf("another member's stats without permission: %q files=%d", m.Content, len(m.Files))
 	}
@@ -177,7 +177,7 @@ func TestBot_StatsServer_WithManageServer_CountsEveryone(t *testing.T) {
 	h.evaluate(alice, "digit-7.png", "7")
 	h.evaluate(bob, "digit-2.png", "3")
 	perms := manageGuild
-	in := h.slash(discordtest.CommandOptions{Name: "stats", Actor: discordtest.Actor{User: bob, Permissions: &perms}, Options: map[string]any{"scope": "server"}})
+	in := h.slash(fakediscord.CommandOptions{Name: "stats", Actor: fakediscord.Actor{User: bob, Permissions: &perms}, Options: map[string]any{"scope": "server"}})
 	m := h.final(in)
 	if !strings.Contains(embedText(m), "2 evaluations") || !strings.Contains(embedText(m), "50.0% right") {
 		t.Errorf("server summary: %s", embedText(m))
@@ -185,7 +185,7 @@ func TestBot_StatsServer_WithManageServer_CountsEveryone(t *testing.T) {
 	if _, ok := m.File("stats.png"); !ok {
 		t.Errorf("no chart")
 	}
-	in = h.slash(discordtest.CommandOptions{Name: "stats", Actor: discordtest.Actor{User: bob, Permissions: &perms}, Options: map[string]any{"user": aliceID}})
+	in = h.slash(fakediscord.CommandOptions{Name: "stats", Actor: fakediscord.Actor{User: bob, Permissions: &perms}, Options: map[string]any{"user": aliceID}})
 	if m := h.final(in); !strings.Contains(embedText(m), "1 evaluations") {
 		t.Errorf("alice's stats for a moderator: %s", embedText(m))
 	}
@@ -196,7 +196,7 @@ func TestBot_StatsServer_InDM_SaysOnlyInAServer(t *testing.T) {
 	o := defaultHarness()
 	o.globalCommands = true
 	h := newHarness(t, o)
-	in := h.slash(discordtest.CommandOptions{Name: "stats", Actor: discordtest.Actor{User: alice, DM: true}, Options: map[string]any{"scope": "server"}})
+	in := h.slash(fakediscord.CommandOptions{Name: "stats", Actor: fakediscord.Actor{User: alice, DM: true}, Options: map[string]any{"scope": "server"}})
 	if m := h.final(in); !strings.Contains(m.Content, "only works in a server") {
 		t.Errorf("content = %q", m.Content)
 	}
@@ -205,7 +205,7 @@ func TestBot_StatsServer_InDM_SaysOnlyInAServer(t *testing.T) {
 func TestBot_StatsWithNoEvaluations_SaysNoStatistics(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, defaultHarness())
-	in := h.slash(discordtest.CommandOptions{Name: "stats", Actor: discordtest.Actor{User: alice, Locale: "es-ES"}})
+	in := h.slash(fakediscord.CommandOptions{Name: "stats", Actor: fakediscord.Actor{User: alice, Locale: "es-ES"}})
 	if m := h.final(in); !strings.Contains(m.Content, "No hay estadísticas disponibles") {
 		t.Errorf("content = %q", m.Content)
 	}
@@ -217,7 +217,7 @@ func TestBot_History_ListsOwnEvaluationsPrivately(t *testing.T) {
 	h.evaluate(alice, "digit-7.png", "7")
 	h.evaluate(alice, "digit-4.png", "9")
 	h.evaluate(bob, "digit-2.png", "2")
-	in := h.slash(discordtest.CommandOptions{Name: "history", Actor: discordtest.Actor{User: alice}, Options: map[string]any{"limit": 5}})
+	in := h.slash(fakediscord.CommandOptions{Name: "history", Actor: fakediscord.Actor{User: alice}, Options: map[string]any{"limit": 5}})
 	m := h.final(in)
 	if !in.Ephemeral() {
 		t.Errorf("history is not private")
@@ -246,7 +246,7 @@ func TestBot_Export_SendsOwnEvaluationsAsCSV(t *testing.T) {
 	h.evaluate(alice, "digit-7.png", "7")
 	h.evaluate(alice, "digit-3.png", "3")
 	h.evaluate(bob, "digit-2.png", "2")
-	in := h.slash(discordtest.CommandOptions{Name: "export", Actor: discordtest.Actor{User: alice}})
+	in := h.slash(fakediscord.CommandOptions{Name: "export", Actor: fakediscord.Actor{User: alice}})
 	m := h.final(in)
 	if !in.Ephemeral() {
 		t.Errorf("export is not private")
@@ -275,7 +275,7 @@ func TestBot_Model_ShowsTheModelCard(t *testing.T) {
 	h := newHarness(t, defaultHarness())
 	cls, _ := sharedClassifier()
 	card := cls.Card()
-	in := h.slash(discordtest.CommandOptions{Name: "model", Actor: discordtest.Actor{User: alice}})
+	in := h.slash(fakediscord.CommandOptions{Name: "model", Actor: fakediscord.Actor{User: alice}})
 	m := h.final(in)
 	text := embedText(m)
 	for _, want := range []string{card.Name, card.ONNXSHA256, "onnx-go", "Test accuracy", card.Layers[0].Name, "Parameters", "Model running", "the one built into the bot", "Training data"} {
@@ -283,7 +283,7 @@ func TestBot_Model_ShowsTheModelCard(t *testing.T) {
 			t.Errorf("/model lacks %q:\n%s", want, text)
 		}
 	}
-	in = h.slash(discordtest.CommandOptions{Name: "model", Actor: discordtest.Actor{User: alice, Locale: "es-ES"}})
+	in = h.slash(fakediscord.CommandOptions{Name: "model", Actor: fakediscord.Actor{User: alice, Locale: "es-ES"}})
 	if text := embedText(h.final(in)); !strings.Contains(text, "Red Neuronal Convolucional") || !strings.Contains(text, "Capas") && !strings.Contains(text, "Parámetros") {
 		t.Errorf("Spanish /model:\n%s", text)
 	}
@@ -294,7 +294,7 @@ func TestBot_Forget_AfterConfirm_DeletesEverythingAboutTheUser(t *testing.T) {
 	h := newHarness(t, defaultHarness())
 	h.evaluate(alice, "digit-7.png", "7")
 	h.evaluate(bob, "digit-2.png", "2")
-	in := h.slash(discordtest.CommandOptions{Name: "forget", Actor: discordtest.Actor{User: alice}})
+	in := h.slash(fakediscord.CommandOptions{Name: "forget", Actor: fakediscord.Actor{User: alice}})
 	ask := h.final(in)
 	if !in.Ephemeral() || !strings.Contains(ask.Content, "can't be undone") {
 		t.Fatalf("confirmation: ephemeral=%v %q", in.Ephemeral(), ask.Content)
@@ -318,7 +318,7 @@ func TestBot_Forget_Cancel_DeletesNothing(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, defaultHarness())
 	h.evaluate(alice, "digit-7.png", "7")
-	ask := h.final(h.slash(discordtest.CommandOptions{Name: "forget", Actor: discordtest.Actor{User: alice, Locale: "es-ES"}}))
+	ask := h.final(h.slash(fakediscord.CommandOptions{Name: "forget", Actor: fakediscord.Actor{User: alice, Locale: "es-ES"}}))
 	done := h.final(h.press(ask, buttonID(t, ask, "Cancelar"), alice, "es-ES"))
 	if !strings.Contains(done.Content, "No se ha borrado nada") {
 		t.Errorf("after cancel: %q", done.Content)
@@ -331,7 +331,7 @@ func TestBot_Forget_Cancel_DeletesNothing(t *testing.T) {
 func TestBot_Help_ExplainsEveryWayToUseTheBot(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, defaultHarness())
-	m := h.final(h.slash(discordtest.CommandOptions{Name: "help", Actor: discordtest.Actor{User: alice}}))
+	m := h.final(h.slash(fakediscord.CommandOptions{Name: "help", Actor: fakediscord.Actor{User: alice}}))
 	text := embedText(m)
 	for _, want := range []string{"/predict", "Recognize digit", "/stats", "/history", "/export", "/model", "/forget", "70.0%"} {
 		if !strings.Contains(text, want) {
@@ -346,17 +346,17 @@ func TestBot_Config_ModeratorWatchesChannel_ThenImagesThereAreAnswered(t *testin
 	o.watched = nil
 	h := newHarness(t, o)
 	perms := manageGuild
-	in := h.slash(discordtest.CommandOptions{Name: "config", Subcommand: "watch", Actor: discordtest.Actor{User: bob, Permissions: &perms},
+	in := h.slash(fakediscord.CommandOptions{Name: "config", Subcommand: "watch", Actor: fakediscord.Actor{User: bob, Permissions: &perms},
 		Options: map[string]any{"channel": otherChannelID}})
 	if m := h.final(in); !strings.Contains(m.Content, "I now watch <#"+otherChannelID+">") {
 		t.Fatalf("watch: %q", m.Content)
 	}
-	msg := h.post(discordtest.MessageOptions{ChannelID: otherChannelID, Author: alice, Attachments: []discordtest.File{testImage(t, "digit-9.png")}})
+	msg := h.post(fakediscord.MessageOptions{ChannelID: otherChannelID, Author: alice, Attachments: []fakediscord.File{testImage(t, "digit-9.png")}})
 	if r := h.replyTo(msg.ID); !strings.HasPrefix(r.Embeds[0].Description, "# 9") {
 		t.Errorf("answer in the newly watched channel: %s", embedText(r))
 	}
 
-	in = h.slash(discordtest.CommandOptions{Name: "config", Subcommand: "threshold", Actor: discordtest.Actor{User: bob, Permissions: &perms},
+	in = h.slash(fakediscord.CommandOptions{Name: "config", Subcommand: "threshold", Actor: fakediscord.Actor{User: bob, Permissions: &perms},
 		Options: map[string]any{"percent": 99}})
 	if m := h.final(in); !strings.Contains(m.Content, "99.0%") {
 		t.Fatalf("threshold: %q", m.Content)
@@ -366,7 +366,7 @@ func TestBot_Config_ModeratorWatchesChannel_ThenImagesThereAreAnswered(t *testin
 		t.Errorf("stored config %+v, %v", cfg, err)
 	}
 
-	in = h.slash(discordtest.CommandOptions{Name: "config", Subcommand: "unwatch", Actor: discordtest.Actor{User: bob, Permissions: &perms},
+	in = h.slash(fakediscord.CommandOptions{Name: "config", Subcommand: "unwatch", Actor: fakediscord.Actor{User: bob, Permissions: &perms},
 		Options: map[string]any{"channel": otherChannelID}})
 	if m := h.final(in); !strings.Contains(m.Content, "no longer watch") {
 		t.Errorf("unwatch: %q", m.Content)
@@ -376,11 +376,11 @@ func TestBot_Config_ModeratorWatchesChannel_ThenImagesThereAreAnswered(t *testin
 func TestBot_Config_LearningOff_IsStoredAndShown(t *testing.T) {
 	h := newHarness(t, defaultHarness())
 	perms := manageGuild
-	show := h.final(h.slash(discordtest.CommandOptions{Name: "config", Subcommand: "show", Actor: discordtest.Actor{User: bob, Permissions: &perms}}))
+	show := h.final(h.slash(fakediscord.CommandOptions{Name: "config", Subcommand: "show", Actor: fakediscord.Actor{User: bob, Permissions: &perms}}))
 	if text := embedText(show); !strings.Contains(text, "on: the digits members confirm here may be exported") {
 		t.Errorf("/config show before any change does not say learning is on: %s", text)
 	}
-	in := h.slash(discordtest.CommandOptions{Name: "config", Subcommand: "learning", Actor: discordtest.Actor{User: bob, Permissions: &perms, Locale: "es-ES"},
+	in := h.slash(fakediscord.CommandOptions{Name: "config", Subcommand: "learning", Actor: fakediscord.Actor{User: bob, Permissions: &perms, Locale: "es-ES"},
 		Options: map[string]any{"state": digitbot.LearningOff}})
 	m := h.final(in)
 	if !strings.Contains(m.Content, "Aprendizaje desactivado") || !strings.Contains(embedText(m), "desactivado: nada de este servidor") {
@@ -390,7 +390,7 @@ func TestBot_Config_LearningOff_IsStoredAndShown(t *testing.T) {
 	if err != nil || cfg.Learning != digitbot.LearningOff || cfg.Contributes() || cfg.UpdatedBy != bobID {
 		t.Errorf("stored config %+v, %v", cfg, err)
 	}
-	in = h.slash(discordtest.CommandOptions{Name: "config", Subcommand: "learning", Actor: discordtest.Actor{User: bob, Permissions: &perms},
+	in = h.slash(fakediscord.CommandOptions{Name: "config", Subcommand: "learning", Actor: fakediscord.Actor{User: bob, Permissions: &perms},
 		Options: map[string]any{"state": digitbot.LearningOn}})
 	if m := h.final(in); !strings.Contains(m.Content, "Learning turned on") {
 		t.Errorf("learning on: %q", m.Content)

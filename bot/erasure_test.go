@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/digitbot/digitbot"
-	"github.com/digitbot/digitbot/discordtest"
+	"github.com/digitbot/digitbot/fakediscord"
 )
 
 // gateTransport holds every download until the test opens the gate, and
@@ -37,10 +37,10 @@ func TestBot_ForgetDuringUpload_NothingOfTheUploadSurvives(t *testing.T) {
 	o.downloadWrap = func(base http.RoundTripper) http.RoundTripper { gate.base = base; return gate }
 	h := newHarness(t, o)
 
-	upload := h.post(discordtest.MessageOptions{ChannelID: channelID, Author: alice, Attachments: []discordtest.File{testImage(t, "digit-7.png")}})
+	upload := h.post(fakediscord.MessageOptions{ChannelID: channelID, Author: alice, Attachments: []fakediscord.File{testImage(t, "digit-7.png")}})
 	<-gate.started // the upload is in flight
 
-	in := h.slash(discordtest.CommandOptions{Name: "forget", Actor: discordtest.Actor{User: alice}})
+	in := h.slash(fakediscord.CommandOptions{Name: "forget", Actor: fakediscord.Actor{User: alice}})
 	ask := h.final(in)
 	press := h.press(ask, buttonID(t, ask, "Delete my data"), alice, "en-US")
 	close(gate.open)

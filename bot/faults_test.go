@@ -14,7 +14,7 @@ import (
 	"github.com/bwmarrin/discordgo"
 	"github.com/digitbot/digitbot"
 	"github.com/digitbot/digitbot/bot"
-	"github.com/digitbot/digitbot/discordtest"
+	"github.com/digitbot/digitbot/fakediscord"
 )
 
 // pixelBomb is a valid PNG header declaring 100000x100000 pixels in a few
@@ -43,19 +43,19 @@ func TestBot_BadImages_GetAClearReplyForEachErrorCode(t *testing.T) {
 	h := newHarness(t, defaultHarness())
 	cases := []struct {
 		code string
-		file discordtest.File
+		file fakediscord.File
 		want string
 	}{
-		{digitbot.EINVALIDIMAGE, discordtest.File{Name: "broken.png", ContentType: "image/png", Data: []byte("\x89PNG\r\n\x1a\nthis is not really a png")}, "isn't an image I can read"},
-		{digitbot.EUNSUPPORTED, discordtest.File{Name: "notes.txt", ContentType: "text/plain", Data: []byte("seven")}, "can't read this image format"},
-		{digitbot.EUNSUPPORTED, discordtest.File{Name: "drawing.svg", ContentType: "image/svg+xml", Data: []byte(`<svg xmlns="http://www.w3.org/2000/svg"><text>7</text></svg>`)}, "can't read this image format"},
-		{digitbot.ETOOLARGE, discordtest.File{Name: "bomb.png", ContentType: "image/png", Data: pixelBomb()}, "too large"},
+		{digitbot.EINVALIDIMAGE, fakediscord.File{Name: "broken.png", ContentType: "image/png", Data: []byte("\x89PNG\r\n\x1a\nthis is not really a png")}, "isn't an image I can read"},
+		{digitbot.EUNSUPPORTED, fakediscord.File{Name: "notes.txt", ContentType: "text/plain", Data: []byte("seven")}, "can't read this image format"},
+		{digitbot.EUNSUPPORTED, fakediscord.File{Name: "drawing.svg", ContentType: "image/svg+xml", Data: []byte(`<svg xmlns="http://www.w3.org/2000/svg"><text>7</text></svg>`)}, "can't read this image format"},
+		{digitbot.ETOOLARGE, fakediscord.File{Name: "bomb.png", ContentType: "image/png", Data: pixelBomb()}, "too large"},
 		{digitbot.ENODIGIT, testImage(t, "blank.png"), "couldn't find a digit"},
 	}
 	for _, c := range cases {
 		t.Run(c.code+"/"+c.file.Name, func(t *testing.T) {
 			// Mentioning the bot asks for an answer about every attachment.
-			msg := h.post(discordtest.MessageOptions{ChannelID: otherChannelID, Author: alice, MentionBot: true, Attachments: []discordtest.File{c.file}})
+			msg := h.post(fakediscord.MessageOptions{ChannelID: otherChannelID, Author: alice, MentionBot: true, Attachments: []fakediscord.File{c.file}})
 			r := h.replyTo(msg.ID)
 			if !strings.Contains(r.Content, c.want) || !strings.Contains(r.Content, c.file.Name) {
 				t.Errorf("reply %q, want it to contain %q and the file name", r.Content, c.want)
@@ -75,7 +75,7 @@ func TestBot_ImageOverTheByteCap_IsRefusedBeforeDownloading(t *testing.T) {
 	o := defaultHarness()
 	o.maxImageBytes = 500
 	h := newHarness(t, o)
-	msg := h.post(discordtest.MessageOptions{ChannelID: channelID, Author: alice, Attachments: []discordtest.File{testImage(t, "digit-3.png")}})
+	msg := h.post(fakediscord.MessageOptions{ChannelID: channelID, Author: alice, Attachments: []fakediscord.File{testImage(t, "digit-3.png")}})
 	r := h.replyTo(msg.ID)
 	if !strings.Contains(r.Content, "too large") || !strings.Contains(r.Content, "500 B") {
 		t.Errorf("reply %q", r.Content)
@@ -85,7 +85,7 @@ func TestBot_ImageOverTheByteCap_IsRefusedBeforeDownloading(t *testing.T) {
 func TestBot_SlashPredictBadImage_ErrorIsPrivate(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, defaultHarness())
-	in := h.slash(discordtest.CommandOptions{Name: "predict", Actor: discordtest.Actor{User: alice, Locale: "es-ES"},
+	in := h.slash(fakediscord.CommandOptions{Name: "predict", Actor: fakediscord.Actor{User: alice, Locale: "es-ES"},
 		Options: map[string]any{"image": testImage(t, "blank.png")}})
 	fs, err := in.WaitFollowups(h.ctx(), 1)
 	if err != nil {
@@ -104,22 +104,22 @@ func TestBot_RateLimitedUser_IsToldOnceAndNotAnswered(t *testing.T) {
 	o := defaultHarness()
 	o.ratePerMinute, o.rateBurst = 1, 1
 	h := newHarness(t, o)
-	first := h.post(discordtest.MessageOptions{ChannelID: channelID, Author: alice, Attachments: []discordtest.File{testImage(t, "digit-1.png")}})
+	first := h.post(fakediscord.MessageOptions{ChannelID: channelID, Author: alice, Attachments: []fakediscord.File{testImage(t, "digit-1.png")}})
 	if r := h.replyTo(first.ID); len(r.Embeds) != 1 {
 		t.Fatalf("first image not answered: %q", r.Content)
 	}
-	second := h.post(discordtest.MessageOptions{ChannelID: channelID, Author: alice, Attachments: []discordtest.File{testImage(t, "digit-2.png")}})
+	second := h.post(fakediscord.MessageOptions{ChannelID: channelID, Author: alice, Attachments: []fakediscord.File{testImage(t, "digit-2.png")}})
 	if r := h.replyTo(second.ID); !strings.Contains(r.Content, "Slow down") || len(r.Embeds) != 0 {
 		t.Errorf("rate-limited reply: %q (%d embeds)", r.Content, len(r.Embeds))
 	}
-	third := h.post(discordtest.MessageOptions{ChannelID: channelID, Author: alice, Attachments: []discordtest.File{testImage(t, "digit-3.png")}})
+	third := h.post(fakediscord.MessageOptions{ChannelID: channelID, Author: alice, Attachments: []fakediscord.File{testImage(t, "digit-3.png")}})
 	// Bob is not limited by alice's use; his answer comes after the third
 	// message was handled.
-	bobs := h.post(discordtest.MessageOptions{ChannelID: channelID, Author: bob, Attachments: []discordtest.File{testImage(t, "digit-4.png")}})
+	bobs := h.post(fakediscord.MessageOptions{ChannelID: channelID, Author: bob, Attachments: []fakediscord.File{testImage(t, "digit-4.png")}})
 	if r := h.replyTo(bobs.ID); len(r.Embeds) != 1 {
 		t.Errorf("bob was limited by alice's requests: %q", r.Content)
 	}
-	in := h.slash(discordtest.CommandOptions{Name: "predict", Actor: discordtest.Actor{User: alice}, Options: map[string]any{"image": testImage(t, "digit-5.png")}})
+	in := h.slash(fakediscord.CommandOptions{Name: "predict", Actor: fakediscord.Actor{User: alice}, Options: map[string]any{"image": testImage(t, "digit-5.png")}})
 	if m := h.final(in); !in.Ephemeral() || !strings.Contains(m.Content, "Slow down") {
 		t.Errorf("/predict while limited: ephemeral=%v %q", in.Ephemeral(), m.Content)
 	}
@@ -142,7 +142,7 @@ func TestBot_DiscordAnswers429_ReplyStillArrives(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, defaultHarness())
 	h.srv.RateLimit("POST /channels/{id}/messages", 2, 50*time.Millisecond)
-	msg := h.post(discordtest.MessageOptions{ChannelID: channelID, Author: alice, Attachments: []discordtest.File{testImage(t, "digit-7.png")}})
+	msg := h.post(fakediscord.MessageOptions{ChannelID: channelID, Author: alice, Attachments: []fakediscord.File{testImage(t, "digit-7.png")}})
 	if r := h.replyTo(msg.ID); !strings.HasPrefix(r.Embeds[0].Description, "# 7") {
 		t.Errorf("answer after 429s: %s", embedText(r))
 	}
@@ -163,7 +163,7 @@ func TestBot_Endless429_GivesUpAtTheRequestTimeout(t *testing.T) {
 	// Every interaction response is rate limited for far longer than the
 	// 3 s Discord allows for it: the handler must give up, not hang.
 	h.srv.RateLimit("POST /interactions/{id}/{token}/callback", 1000, time.Second)
-	in := h.slash(discordtest.CommandOptions{Name: "help", Actor: discordtest.Actor{User: alice}})
+	in := h.slash(fakediscord.CommandOptions{Name: "help", Actor: fakediscord.Actor{User: alice}})
 	deadline := time.Now().Add(9 * time.Second)
 	for !strings.Contains(h.logs.String(), "interaction response failed") {
 		if time.Now().After(deadline) {
@@ -184,7 +184,7 @@ func TestBot_DroppedConnection_ResumesAndAnswersMissedMessages(t *testing.T) {
 	}
 	h.srv.DropConnections()
 	// Posted while the bot is away: replayed on RESUME.
-	msg := h.post(discordtest.MessageOptions{ChannelID: channelID, Author: alice, Attachments: []discordtest.File{testImage(t, "digit-6.png")}})
+	msg := h.post(fakediscord.MessageOptions{ChannelID: channelID, Author: alice, Attachments: []fakediscord.File{testImage(t, "digit-6.png")}})
 	if r := h.replyTo(msg.ID); !strings.HasPrefix(r.Embeds[0].Description, "# 6") {
 		t.Errorf("answer after reconnecting: %s", embedText(r))
 	}
@@ -198,7 +198,7 @@ func TestBot_GatewayAsksToReconnect_Resumes(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, defaultHarness())
 	h.srv.SendReconnect()
-	msg := h.post(discordtest.MessageOptions{ChannelID: channelID, Author: alice, Attachments: []discordtest.File{testImage(t, "digit-0.png")}})
+	msg := h.post(fakediscord.MessageOptions{ChannelID: channelID, Author: alice, Attachments: []fakediscord.File{testImage(t, "digit-0.png")}})
 	if r := h.replyTo(msg.ID); !strings.HasPrefix(r.Embeds[0].Description, "# 0") {
 		t.Errorf("answer after op 7: %s", embedText(r))
 	}
@@ -271,20 +271,20 @@ func TestBot_WithoutMessageContentIntent_MentionsDMsCommandsAndMenuStillWork(t *
 		t.Errorf("the bot asked for Message Content: %+v", id)
 	}
 	// A plain image in a watched channel arrives without its attachment.
-	plain := h.post(discordtest.MessageOptions{ChannelID: channelID, Author: alice, Attachments: []discordtest.File{testImage(t, "digit-1.png")}})
-	mention := h.post(discordtest.MessageOptions{ChannelID: channelID, Author: alice, MentionBot: true, Attachments: []discordtest.File{testImage(t, "digit-2.png")}})
+	plain := h.post(fakediscord.MessageOptions{ChannelID: channelID, Author: alice, Attachments: []fakediscord.File{testImage(t, "digit-1.png")}})
+	mention := h.post(fakediscord.MessageOptions{ChannelID: channelID, Author: alice, MentionBot: true, Attachments: []fakediscord.File{testImage(t, "digit-2.png")}})
 	if r := h.replyTo(mention.ID); !strings.HasPrefix(r.Embeds[0].Description, "# 2") {
 		t.Errorf("mention: %s", embedText(r))
 	}
-	dm := h.post(discordtest.MessageOptions{DM: true, Author: alice, Attachments: []discordtest.File{testImage(t, "digit-3.png")}})
+	dm := h.post(fakediscord.MessageOptions{DM: true, Author: alice, Attachments: []fakediscord.File{testImage(t, "digit-3.png")}})
 	if r := h.replyTo(dm.ID); !strings.HasPrefix(r.Embeds[0].Description, "# 3") {
 		t.Errorf("DM: %s", embedText(r))
 	}
-	in := h.slash(discordtest.CommandOptions{Name: "predict", Actor: discordtest.Actor{User: alice}, Options: map[string]any{"image": testImage(t, "digit-4.png")}})
+	in := h.slash(fakediscord.CommandOptions{Name: "predict", Actor: fakediscord.Actor{User: alice}, Options: map[string]any{"image": testImage(t, "digit-4.png")}})
 	if m := h.final(in); !strings.HasPrefix(m.Embeds[0].Description, "# 4") {
 		t.Errorf("/predict: %s", embedText(m))
 	}
-	menu, err := h.srv.RunMessageCommand(discordtest.MessageCommandOptions{Name: "Recognize digit", TargetID: plain.ID, Actor: discordtest.Actor{User: alice}})
+	menu, err := h.srv.RunMessageCommand(fakediscord.MessageCommandOptions{Name: "Recognize digit", TargetID: plain.ID, Actor: fakediscord.Actor{User: alice}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -317,7 +317,7 @@ func TestBot_SlowDownload_SlashPredictDefersWithinTheDeadline(t *testing.T) {
 	o := defaultHarness()
 	o.downloadDelay = 3500 * time.Millisecond // longer than Discord's 3 s window
 	h := newHarness(t, o)
-	in := h.slash(discordtest.CommandOptions{Name: "predict", Actor: discordtest.Actor{User: alice}, Options: map[string]any{"image": testImage(t, "digit-7.png")}})
+	in := h.slash(fakediscord.CommandOptions{Name: "predict", Actor: fakediscord.Actor{User: alice}, Options: map[string]any{"image": testImage(t, "digit-7.png")}})
 	resp, err := in.WaitResponse(h.ctx())
 	if err != nil {
 		t.Fatalf("no first response: %v", err)
@@ -341,10 +341,10 @@ func TestBot_ShutdownDuringWork_FinishesEveryAnswerFirst(t *testing.T) {
 	h := newHarness(t, o)
 	var ids []string
 	for _, name := range []string{"digit-1.png", "digit-2.png", "digit-3.png"} {
-		m := h.post(discordtest.MessageOptions{ChannelID: channelID, Author: alice, Attachments: []discordtest.File{testImage(t, name)}})
+		m := h.post(fakediscord.MessageOptions{ChannelID: channelID, Author: alice, Attachments: []fakediscord.File{testImage(t, name)}})
 		ids = append(ids, m.ID)
 	}
-	in := h.slash(discordtest.CommandOptions{Name: "predict", Actor: discordtest.Actor{User: bob}, Options: map[string]any{"image": testImage(t, "digit-4.png")}})
+	in := h.slash(fakediscord.CommandOptions{Name: "predict", Actor: fakediscord.Actor{User: bob}, Options: map[string]any{"image": testImage(t, "digit-4.png")}})
 	for range 4 {
 		<-gate.started
 	}
@@ -378,7 +378,7 @@ func TestBot_ShutdownDuringWork_FinishesEveryAnswerFirst(t *testing.T) {
 		t.Errorf("still ready after shutdown")
 	}
 	// Events after shutdown are not taken.
-	late, err := h.srv.RunSlashCommand(discordtest.CommandOptions{Name: "help", Actor: discordtest.Actor{User: alice}})
+	late, err := h.srv.RunSlashCommand(fakediscord.CommandOptions{Name: "help", Actor: fakediscord.Actor{User: alice}})
 	if err == nil {
 		time.Sleep(200 * time.Millisecond)
 		if late.Acknowledged() {
@@ -425,7 +425,7 @@ func TestBot_InvalidSessionNotResumable_IdentifiesAgainAndKeepsAnswering(t *test
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	msg := h.post(discordtest.MessageOptions{ChannelID: channelID, Author: alice, Attachments: []discordtest.File{testImage(t, "digit-5.png")}})
+	msg := h.post(fakediscord.MessageOptions{ChannelID: channelID, Author: alice, Attachments: []fakediscord.File{testImage(t, "digit-5.png")}})
 	if r := h.replyTo(msg.ID); !strings.HasPrefix(r.Embeds[0].Description, "# 5") {
 		t.Errorf("answer after a new session: %s", embedText(r))
 	}
@@ -440,7 +440,7 @@ func TestBot_QueueFull_TellsTheUserToTryAgain(t *testing.T) {
 	h := newHarness(t, o)
 	var ids []string
 	for _, name := range []string{"digit-1.png", "digit-2.png", "digit-3.png"} {
-		m := h.post(discordtest.MessageOptions{ChannelID: channelID, Author: alice, Attachments: []discordtest.File{testImage(t, name)}})
+		m := h.post(fakediscord.MessageOptions{ChannelID: channelID, Author: alice, Attachments: []fakediscord.File{testImage(t, name)}})
 		ids = append(ids, m.ID)
 	}
 	busy := 0
@@ -456,7 +456,7 @@ func TestBot_QueueFull_TellsTheUserToTryAgain(t *testing.T) {
 		t.Errorf("%d busy replies, want 1 (1 worker + 1 queued admitted, the third refused)", busy)
 	}
 	// The slash command path says it privately.
-	in := h.slash(discordtest.CommandOptions{Name: "predict", Actor: discordtest.Actor{User: bob}, Options: map[string]any{"image": testImage(t, "digit-4.png")}})
+	in := h.slash(fakediscord.CommandOptions{Name: "predict", Actor: fakediscord.Actor{User: bob}, Options: map[string]any{"image": testImage(t, "digit-4.png")}})
 	if m := h.final(in); len(m.Embeds) != 1 && !(in.Ephemeral() && strings.Contains(m.Content, "busy")) {
 		t.Errorf("/predict: ephemeral=%v %q", in.Ephemeral(), m.Content)
 	}

@@ -8,13 +8,13 @@ import (
 
 	"github.com/digitbot/digitbot"
 	"github.com/digitbot/digitbot/bot"
-	"github.com/digitbot/digitbot/discordtest"
+	"github.com/digitbot/digitbot/fakediscord"
 )
 
 // dmEvaluate posts a picture to the bot in a DM as who and presses truth.
 func (h *harness) dmEvaluate(name, truth string) {
 	h.t.Helper()
-	msg := h.post(discordtest.MessageOptions{DM: true, Author: alice, Attachments: []discordtest.File{testImage(h.t, name)}})
+	msg := h.post(fakediscord.MessageOptions{DM: true, Author: alice, Attachments: []fakediscord.File{testImage(h.t, name)}})
 	r := h.replyTo(msg.ID)
 	h.final(h.press(r, buttonID(h.t, r, truth), alice, "en-US"))
 }

@@ -17,7 +17,7 @@ import (
 	"github.com/digitbot/digitbot/bot"
 	"github.com/digitbot/digitbot/chart"
 	"github.com/digitbot/digitbot/classifier"
-	"github.com/digitbot/digitbot/discordtest"
+	"github.com/digitbot/digitbot/fakediscord"
 	"github.com/digitbot/digitbot/internal/digitbottest"
 	"github.com/digitbot/digitbot/models"
 	"github.com/digitbot/digitbot/store"
@@ -28,9 +28,9 @@ import (
 // real store in a temporary directory and the real chart renderer.
 
 const (
-	guildID   = discordtest.DefaultGuildID
-	channelID = discordtest.DefaultChannelID
-	aliceID   = discordtest.DefaultUserID
+	guildID   = fakediscord.DefaultGuildID
+	channelID = fakediscord.DefaultChannelID
+	aliceID   = fakediscord.DefaultUserID
 	bobID     = "1300000000000000003"
 	// otherChannelID is a second channel of the test guild, not watched.
 	otherChannelID = "1200000000000000003"
@@ -71,7 +71,7 @@ type harnessOptions struct {
 	maxImageBytes         int64
 	workers, queue        int
 	token                 string // the bot's token when it differs from the server's
-	clock                 discordtest.Clock
+	clock                 fakediscord.Clock
 	noStart               bool
 	// globalCommands registers commands globally (usable in DMs) instead
 	// of in the test guild.
@@ -86,7 +86,7 @@ type harnessOptions struct {
 	downloadWrap      func(http.RoundTripper) http.RoundTripper
 	keepMissingGuilds bool
 	metrics           bot.Metrics
-	// heartbeat is the gateway's heartbeat interval (discordtest's 1 s
+	// heartbeat is the gateway's heartbeat interval (fakediscord's 1 s
 	// default when zero; Discord's is 41.25 s).
 	heartbeat time.Duration
 	// classifier and store replace the real ones (the embedded model, a
@@ -96,9 +96,9 @@ type harnessOptions struct {
 	// guilds replace the test guild; sharding, serverSharding,
 	// maxConcurrency and identifyWindow set up several shards
 	// (shards_test.go).
-	guilds         []discordtest.GuildOptions
+	guilds         []fakediscord.GuildOptions
 	sharding       *bot.Sharding
-	serverSharding discordtest.ShardOptions
+	serverSharding fakediscord.ShardOptions
 	maxConcurrency int
 	identifyWindow time.Duration
 }
@@ -109,7 +109,7 @@ func defaultHarness() harnessOptions {
 
 type harness struct {
 	t   testing.TB
-	srv *discordtest.Server
+	srv *fakediscord.Server
 	bot *bot.Bot
 	// db is the bbolt store, nil when harnessOptions.store replaced it.
 	db   *store.DB
@@ -129,13 +129,13 @@ func newHarness(t testing.TB, o harnessOptions) *harness {
 	}
 	guilds := o.guilds
 	if guilds == nil {
-		guilds = []discordtest.GuildOptions{{
-			ID: guildID, Name: "Test Guild", OwnerID: discordtest.DefaultOwnerID,
-			Channels: []discordtest.ChannelOptions{{ID: channelID, Name: "digits"}, {ID: otherChannelID, Name: "general"},
+		guilds = []fakediscord.GuildOptions{{
+			ID: guildID, Name: "Test Guild", OwnerID: fakediscord.DefaultOwnerID,
+			Channels: []fakediscord.ChannelOptions{{ID: channelID, Name: "digits"}, {ID: otherChannelID, Name: "general"},
 				{ID: threadID, Name: "a thread", ThreadOf: otherChannelID}},
 		}}
 	}
-	srv := discordtest.New(t, discordtest.Options{
+	srv := fakediscord.New(t, fakediscord.Options{
 		MessageContentAllowed: o.messageContentAllowed,
 		Clock:                 o.clock,
 		HeartbeatInterval:     o.heartbeat,
@@ -243,19 +243,19 @@ func (h *harness) ctx() context.Context {
 }
 
 // testImage reads a test picture from testdata.
-func testImage(t testing.TB, name string) discordtest.File {
+func testImage(t testing.TB, name string) fakediscord.File {
 	t.Helper()
 	data, err := os.ReadFile(filepath.Join("testdata", name))
 	if err != nil {
 		t.Fatal(err)
 	}
-	return discordtest.File{Name: name, Data: data}
+	return fakediscord.File{Name: name, Data: data}
 }
 
 // replyTo waits for the bot's reply to a message.
-func (h *harness) replyTo(msgID string) *discordtest.Message {
+func (h *harness) replyTo(msgID string) *fakediscord.Message {
 	h.t.Helper()
-	m, err := h.srv.WaitMessage(h.ctx(), func(m *discordtest.Message) bool {
+	m, err := h.srv.WaitMessage(h.ctx(), func(m *fakediscord.Message) bool {
 		return m.Author != nil && m.Author.ID == h.srv.AppID() && m.MessageReference != nil && m.MessageReference.MessageID == msgID
 	})
 	if err != nil {
@@ -265,9 +265,9 @@ func (h *harness) replyTo(msgID string) *discordtest.Message {
 }
 
 // repliesTo waits for n replies to a message, oldest first.
-func (h *harness) repliesTo(msgID string, n int) []*discordtest.Message {
+func (h *harness) repliesTo(msgID string, n int) []*fakediscord.Message {
 	h.t.Helper()
-	var out []*discordtest.Message
+	var out []*fakediscord.Message
 	ctx := h.ctx()
 	for ctx.Err() == nil {
 		out = out[:0]
@@ -294,7 +294,7 @@ func (h *harness) channelOf(msgID string) string {
 }
 
 // post posts a message and fails the test on error.
-func (h *harness) post(o discordtest.MessageOptions) *discordtest.Message {
+func (h *harness) post(o fakediscord.MessageOptions) *fakediscord.Message {
 	h.t.Helper()
 	m, err := h.srv.PostMessage(o)
 	if err != nil {
@@ -304,7 +304,7 @@ func (h *harness) post(o discordtest.MessageOptions) *discordtest.Message {
 }
 
 // buttonID returns the custom_id of the button labelled label.
-func buttonID(t testing.TB, m *discordtest.Message, label string) string {
+func buttonID(t testing.TB, m *fakediscord.Message, label string) string {
 	t.Helper()
 	for _, b := range buttons(m) {
 		if b.Label == label {
@@ -316,7 +316,7 @@ func buttonID(t testing.TB, m *discordtest.Message, label string) string {
 }
 
 // buttons lists a message's buttons in order.
-func buttons(m *discordtest.Message) []*discordgo.Button {
+func buttons(m *fakediscord.Message) []*discordgo.Button {
 	var out []*discordgo.Button
 	for _, c := range m.Components {
 		row, ok := c.(*discordgo.ActionsRow)
@@ -333,7 +333,7 @@ func buttons(m *discordtest.Message) []*discordgo.Button {
 }
 
 // embedText is all the text of a message's embeds, for assertions.
-func embedText(m *discordtest.Message) string {
+func embedText(m *fakediscord.Message) string {
 	var sb strings.Builder
 	sb.WriteString(m.Content)
 	for _, e := range m.Embeds {
@@ -349,10 +349,10 @@ func embedText(m *discordtest.Message) string {
 }
 
 // press presses a button as a user and waits for the interaction's result.
-func (h *harness) press(m *discordtest.Message, customID string, who *discordgo.User, locale string) *discordtest.Interaction {
+func (h *harness) press(m *fakediscord.Message, customID string, who *discordgo.User, locale string) *fakediscord.Interaction {
 	h.t.Helper()
-	in, err := h.srv.PressButton(discordtest.ButtonOptions{
-		Actor:     discordtest.Actor{User: who, Locale: locale},
+	in, err := h.srv.PressButton(fakediscord.ButtonOptions{
+		Actor:     fakediscord.Actor{User: who, Locale: locale},
 		MessageID: m.ID, CustomID: customID,
 	})
 	if err != nil {
@@ -365,7 +365,7 @@ func (h *harness) press(m *discordtest.Message, customID string, who *discordgo.
 }
 
 // final waits for an interaction's visible result.
-func (h *harness) final(in *discordtest.Interaction) *discordtest.Message {
+func (h *harness) final(in *fakediscord.Interaction) *fakediscord.Message {
 	h.t.Helper()
 	m, err := in.WaitFinal(h.ctx())
 	if err != nil {
@@ -375,7 +375,7 @@ func (h *harness) final(in *discordtest.Interaction) *discordtest.Message {
 }
 
 // slash runs a slash command and fails the test on error.
-func (h *harness) slash(o discordtest.CommandOptions) *discordtest.Interaction {
+func (h *harness) slash(o fakediscord.CommandOptions) *fakediscord.Interaction {
 	h.t.Helper()
 	in, err := h.srv.RunSlashCommand(o)
 	if err != nil {

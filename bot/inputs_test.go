@@ -9,7 +9,7 @@ import (
 
 	"github.com/bwmarrin/discordgo"
 	"github.com/digitbot/digitbot"
-	"github.com/digitbot/digitbot/discordtest"
+	"github.com/digitbot/digitbot/fakediscord"
 )
 
 // countingTransport counts attachment downloads.
@@ -31,7 +31,7 @@ func TestBot_LongFileName_AnswerFitsTheEmbedLimits(t *testing.T) {
 	h := newHarness(t, defaultHarness())
 	img := testImage(t, "digit-7.png")
 	img.Name = strings.Repeat("seven-", 500) + "7.png"
-	m := h.post(discordtest.MessageOptions{ChannelID: channelID, Author: alice, Attachments: []discordtest.File{img}})
+	m := h.post(fakediscord.MessageOptions{ChannelID: channelID, Author: alice, Attachments: []fakediscord.File{img}})
 	r := h.replyTo(m.ID)
 	if len(r.Embeds) != 1 {
 		t.Fatalf("answer: %q, want the prediction", r.Content)
@@ -51,11 +51,11 @@ func TestBot_TIFF_IsRefusedWithoutDownloadingAndTheAdviceNamesWebP(t *testing.T)
 	o := defaultHarness()
 	o.downloadWrap = func(base http.RoundTripper) http.RoundTripper { return countingTransport{base, &downloads} }
 	h := newHarness(t, o)
-	for _, f := range []discordtest.File{
+	for _, f := range []fakediscord.File{
 		{Name: "scan.tif", Data: []byte("II*\x00\x08\x00\x00\x00\x00\x00"), ContentType: "image/tiff"},
 		{Name: "scan.tiff", Data: []byte("MM\x00*\x00\x00\x00\x08\x00\x00")},
 	} {
-		m := h.post(discordtest.MessageOptions{ChannelID: channelID, Author: alice, Attachments: []discordtest.File{f}})
+		m := h.post(fakediscord.MessageOptions{ChannelID: channelID, Author: alice, Attachments: []fakediscord.File{f}})
 		r := h.replyTo(m.ID)
 		if !strings.Contains(r.Content, "WebP") || strings.Contains(r.Content, "TIFF") {
 			t.Errorf("%s: %q, want advice naming WebP and not TIFF", f.Name, r.Content)
@@ -72,9 +72,9 @@ func TestBot_TIFF_IsRefusedWithoutDownloadingAndTheAdviceNamesWebP(t *testing.T)
 func TestBot_ButtonOnAnotherAnswer_IsRefused(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, defaultHarness())
-	a := h.post(discordtest.MessageOptions{ChannelID: channelID, Author: alice, Attachments: []discordtest.File{testImage(t, "digit-7.png")}})
+	a := h.post(fakediscord.MessageOptions{ChannelID: channelID, Author: alice, Attachments: []fakediscord.File{testImage(t, "digit-7.png")}})
 	ra := h.replyTo(a.ID)
-	b := h.post(discordtest.MessageOptions{ChannelID: channelID, Author: alice, Attachments: []discordtest.File{testImage(t, "digit-2.png")}})
+	b := h.post(fakediscord.MessageOptions{ChannelID: channelID, Author: alice, Attachments: []fakediscord.File{testImage(t, "digit-2.png")}})
 	h.replyTo(b.ID)
 	// A message as the bot, replying to b, with a's buttons.
 	forged, err := h.sess.ChannelMessageSendComplex(channelID, &discordgo.MessageSend{

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/digitbot/digitbot/discordtest"
+	"github.com/digitbot/digitbot/fakediscord"
 )
 
 // TestBot_MentionsAndDMsWithoutImage_CountAgainstTheLimit: the "attach an
@@ -18,7 +18,7 @@ func TestBot_MentionsAndDMsWithoutImage_CountAgainstTheLimit(t *testing.T) {
 	o.ratePerMinute, o.rateBurst = 1, 1
 	o.metrics = counter
 	h := newHarness(t, o)
-	cases := []discordtest.MessageOptions{
+	cases := []fakediscord.MessageOptions{
 		{DM: true, Author: alice, Content: "hello"},
 		{DM: true, Author: alice, Content: "hello again"},
 		{ChannelID: otherChannelID, Author: alice, Content: "what is this?", Mentions: []string{h.srv.AppID()}},
@@ -36,7 +36,7 @@ func TestBot_MentionsAndDMsWithoutImage_CountAgainstTheLimit(t *testing.T) {
 		runtime.Gosched()
 	}
 	for _, want := range []string{"Attach an image", "Slow down"} {
-		if _, err := h.srv.WaitMessage(ctx, func(m *discordtest.Message) bool {
+		if _, err := h.srv.WaitMessage(ctx, func(m *fakediscord.Message) bool {
 			return m.Author != nil && m.Author.ID == h.srv.AppID() && strings.Contains(m.Content, want)
 		}); err != nil {
 			t.Fatalf("no %q reply: %v\nreplies: %s", want, err, botReplies(h))

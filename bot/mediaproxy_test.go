@@ -11,13 +11,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/digitbot/digitbot/discordtest"
+	"github.com/digitbot/digitbot/fakediscord"
 )
 
 // bigPhoto is a 1280x960 JPEG of paper with the test 7 drawn 4 times
 // larger inside digitBox: over twice what the classifier needs, so the bot
 // should ask the media proxy for a smaller copy.
-func bigPhoto(t *testing.T) (discordtest.File, image.Rectangle) {
+func bigPhoto(t *testing.T) (fakediscord.File, image.Rectangle) {
 	t.Helper()
 	src, err := png.Decode(bytes.NewReader(testImage(t, "digit-7.png").Data))
 	if err != nil {
@@ -38,13 +38,13 @@ func bigPhoto(t *testing.T) (discordtest.File, image.Rectangle) {
 	if err := jpeg.Encode(&b, img, &jpeg.Options{Quality: 90}); err != nil {
 		t.Fatal(err)
 	}
-	return discordtest.File{Name: "photo.jpg", ContentType: "image/jpeg", Data: b.Bytes()}, digitBox
+	return fakediscord.File{Name: "photo.jpg", ContentType: "image/jpeg", Data: b.Bytes()}, digitBox
 }
 
 func TestBot_BigPhoto_IsFetchedDownscaledFromTheMediaProxy(t *testing.T) {
 	h := newHarness(t, defaultHarness())
 	photo, digitBox := bigPhoto(t)
-	msg := h.post(discordtest.MessageOptions{ChannelID: channelID, Author: alice, Attachments: []discordtest.File{photo}})
+	msg := h.post(fakediscord.MessageOptions{ChannelID: channelID, Author: alice, Attachments: []fakediscord.File{photo}})
 	r := h.replyTo(msg.ID)
 	if len(r.Embeds) != 1 || !strings.HasPrefix(r.Embeds[0].Description, "# 7") {
 		t.Fatalf("reply %q %s, want a 7", r.Content, embedText(r))
@@ -67,19 +67,19 @@ func TestBot_BigPhoto_IsFetchedDownscaledFromTheMediaProxy(t *testing.T) {
 
 func TestBot_MediaProxyFailure_FallsBackToTheOriginal(t *testing.T) {
 	photo, _ := bigPhoto(t)
-	for name, fault := range map[string]discordtest.MediaProxyFault{
-		"error status":  discordtest.MediaProxyError,
-		"not an image":  discordtest.MediaProxyWrongType,
-		"corrupt image": discordtest.MediaProxyCorrupt,
-		"size ignored":  discordtest.MediaProxyIgnoresSize,
-		"no answer":     discordtest.MediaProxyHang,
+	for name, fault := range map[string]fakediscord.MediaProxyFault{
+		"error status":  fakediscord.MediaProxyError,
+		"not an image":  fakediscord.MediaProxyWrongType,
+		"corrupt image": fakediscord.MediaProxyCorrupt,
+		"size ignored":  fakediscord.MediaProxyIgnoresSize,
+		"no answer":     fakediscord.MediaProxyHang,
 	} {
 		t.Run(name, func(t *testing.T) {
 			o := defaultHarness()
 			o.downloadTimeout = 2 * time.Second // the proxy gets half of it
 			h := newHarness(t, o)
 			h.srv.SetMediaProxyFault(fault)
-			msg := h.post(discordtest.MessageOptions{ChannelID: channelID, Author: alice, Attachments: []discordtest.File{photo}})
+			msg := h.post(fakediscord.MessageOptions{ChannelID: channelID, Author: alice, Attachments: []fakediscord.File{photo}})
 			r := h.replyTo(msg.ID)
 			if len(r.Embeds) != 1 || !strings.HasPrefix(r.Embeds[0].Description, "# 7") {
 				t.Fatalf("reply %q %s, want a 7", r.Content, embedText(r))
@@ -93,7 +93,7 @@ func TestBot_MediaProxyFailure_FallsBackToTheOriginal(t *testing.T) {
 
 func TestBot_SmallImage_IsFetchedWhole(t *testing.T) {
 	h := newHarness(t, defaultHarness())
-	msg := h.post(discordtest.MessageOptions{ChannelID: channelID, Author: alice, Attachments: []discordtest.File{testImage(t, "digit-7.png")}})
+	msg := h.post(fakediscord.MessageOptions{ChannelID: channelID, Author: alice, Attachments: []fakediscord.File{testImage(t, "digit-7.png")}})
 	h.replyTo(msg.ID)
 	if st := h.srv.CDNStats(); st.Resized != 0 || st.Originals != 1 {
 		t.Errorf("downloads %+v, want the original only", st)

@@ -8,13 +8,13 @@ import (
 
 	"github.com/bwmarrin/discordgo"
 	"github.com/digitbot/digitbot"
-	"github.com/digitbot/digitbot/discordtest"
+	"github.com/digitbot/digitbot/fakediscord"
 )
 
 func TestBot_ImageInWatchedChannel_RepliesWithPredictionAndButtons(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, defaultHarness())
-	msg := h.post(discordtest.MessageOptions{ChannelID: channelID, Author: alice, Attachments: []discordtest.File{testImage(t, "digit-7.png")}})
+	msg := h.post(fakediscord.MessageOptions{ChannelID: channelID, Author: alice, Attachments: []fakediscord.File{testImage(t, "digit-7.png")}})
 	r := h.replyTo(msg.ID)
 
 	if len(r.Embeds) != 1 {
@@ -84,7 +84,7 @@ func TestBot_EveryMNISTDigit_IsRecognised(t *testing.T) {
 	h := newHarness(t, defaultHarness())
 	for d := 0; d <= 9; d++ {
 		name := "digit-" + string(rune('0'+d)) + ".png"
-		msg := h.post(discordtest.MessageOptions{ChannelID: channelID, Author: alice, Attachments: []discordtest.File{testImage(t, name)}})
+		msg := h.post(fakediscord.MessageOptions{ChannelID: channelID, Author: alice, Attachments: []fakediscord.File{testImage(t, name)}})
 		r := h.replyTo(msg.ID)
 		if got := r.Embeds[0].Description; !strings.HasPrefix(got, "# "+string(rune('0'+d))) {
 			t.Errorf("%s: answer %q", name, got)
@@ -95,10 +95,10 @@ func TestBot_EveryMNISTDigit_IsRecognised(t *testing.T) {
 func TestBot_UnwatchedChannel_IsIgnored(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, defaultHarness())
-	ignored := h.post(discordtest.MessageOptions{ChannelID: otherChannelID, Author: alice, Attachments: []discordtest.File{testImage(t, "digit-3.png")}})
+	ignored := h.post(fakediscord.MessageOptions{ChannelID: otherChannelID, Author: alice, Attachments: []fakediscord.File{testImage(t, "digit-3.png")}})
 	// A later message in a watched channel is answered; by then the first
 	// would have been too, had the bot not ignored it.
-	later := h.post(discordtest.MessageOptions{ChannelID: channelID, Author: alice, Attachments: []discordtest.File{testImage(t, "digit-4.png")}})
+	later := h.post(fakediscord.MessageOptions{ChannelID: channelID, Author: alice, Attachments: []fakediscord.File{testImage(t, "digit-4.png")}})
 	h.replyTo(later.ID)
 	for _, m := range h.srv.Messages(otherChannelID) {
 		if m.Author.ID == h.srv.AppID() {
@@ -110,7 +110,7 @@ func TestBot_UnwatchedChannel_IsIgnored(t *testing.T) {
 func TestBot_MentionWithImage_InUnwatchedChannel_Replies(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, defaultHarness())
-	msg := h.post(discordtest.MessageOptions{ChannelID: otherChannelID, Author: alice, MentionBot: true, Content: "what is this?", Attachments: []discordtest.File{testImage(t, "digit-2.png")}})
+	msg := h.post(fakediscord.MessageOptions{ChannelID: otherChannelID, Author: alice, MentionBot: true, Content: "what is this?", Attachments: []fakediscord.File{testImage(t, "digit-2.png")}})
 	r := h.replyTo(msg.ID)
 	if !strings.HasPrefix(r.Embeds[0].Description, "# 2") {
 		t.Errorf("answer %q", r.Embeds[0].Description)
@@ -122,7 +122,7 @@ func TestBot_MentionWithImage_InUnwatchedChannel_Replies(t *testing.T) {
 func TestBot_RoleMentionWithImage_InUnwatchedChannel_Replies(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, defaultHarness())
-	msg := h.post(discordtest.MessageOptions{ChannelID: otherChannelID, Author: alice, MentionBotRole: true, Content: "what is this?", Attachments: []discordtest.File{testImage(t, "digit-2.png")}})
+	msg := h.post(fakediscord.MessageOptions{ChannelID: otherChannelID, Author: alice, MentionBotRole: true, Content: "what is this?", Attachments: []fakediscord.File{testImage(t, "digit-2.png")}})
 	if len(msg.MentionRoles) != 1 || len(msg.Mentions) != 0 {
 		t.Fatalf("the message mentions users %v and roles %v; want only the bot's role", msg.Mentions, msg.MentionRoles)
 	}
@@ -135,7 +135,7 @@ func TestBot_RoleMentionWithImage_InUnwatchedChannel_Replies(t *testing.T) {
 func TestBot_MentionWithoutImage_ExplainsWhatToSend(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, defaultHarness())
-	msg := h.post(discordtest.MessageOptions{ChannelID: otherChannelID, Author: alice, MentionBot: true, Content: "hi"})
+	msg := h.post(fakediscord.MessageOptions{ChannelID: otherChannelID, Author: alice, MentionBot: true, Content: "hi"})
 	r := h.replyTo(msg.ID)
 	if !strings.Contains(r.Content, "Attach an image") {
 		t.Errorf("reply %q does not say what to send", r.Content)
@@ -145,7 +145,7 @@ func TestBot_MentionWithoutImage_ExplainsWhatToSend(t *testing.T) {
 func TestBot_DirectMessage_IsAnswered(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, defaultHarness())
-	msg := h.post(discordtest.MessageOptions{DM: true, Author: alice, Attachments: []discordtest.File{testImage(t, "digit-7.jpg")}})
+	msg := h.post(fakediscord.MessageOptions{DM: true, Author: alice, Attachments: []fakediscord.File{testImage(t, "digit-7.jpg")}})
 	r := h.replyTo(msg.ID)
 	if !strings.HasPrefix(r.Embeds[0].Description, "# 7") {
 		t.Errorf("answer %q", r.Embeds[0].Description)
@@ -161,8 +161,8 @@ func TestBot_OwnAndOtherBotsMessages_AreIgnored(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, defaultHarness())
 	other := &discordgo.User{ID: "1300000000000000099", Username: "otherbot", Bot: true}
-	h.post(discordtest.MessageOptions{ChannelID: channelID, Author: other, Attachments: []discordtest.File{testImage(t, "digit-1.png")}})
-	later := h.post(discordtest.MessageOptions{ChannelID: channelID, Author: alice, Attachments: []discordtest.File{testImage(t, "digit-1.png")}})
+	h.post(fakediscord.MessageOptions{ChannelID: channelID, Author: other, Attachments: []fakediscord.File{testImage(t, "digit-1.png")}})
+	later := h.post(fakediscord.MessageOptions{ChannelID: channelID, Author: alice, Attachments: []fakediscord.File{testImage(t, "digit-1.png")}})
 	h.replyTo(later.ID)
 	replies := 0
 	for _, m := range h.srv.Messages(channelID) {
@@ -180,7 +180,7 @@ func TestBot_SeveralImages_OneAnswerEachUpToTheLimit(t *testing.T) {
 	o := defaultHarness()
 	o.imagesPerMessage = 2
 	h := newHarness(t, o)
-	msg := h.post(discordtest.MessageOptions{ChannelID: channelID, Author: alice, Attachments: []discordtest.File{
+	msg := h.post(fakediscord.MessageOptions{ChannelID: channelID, Author: alice, Attachments: []fakediscord.File{
 		testImage(t, "digit-1.png"), testImage(t, "digit-2.png"), testImage(t, "digit-3.png"),
 	}})
 	rs := h.repliesTo(msg.ID, 2)
@@ -200,7 +200,7 @@ func TestBot_SpanishServer_DefaultLocale_RepliesInSpanish(t *testing.T) {
 	o := defaultHarness()
 	o.defaultLocale = "es"
 	h := newHarness(t, o)
-	msg := h.post(discordtest.MessageOptions{ChannelID: channelID, Author: alice, Attachments: []discordtest.File{testImage(t, "digit-5.png")}})
+	msg := h.post(fakediscord.MessageOptions{ChannelID: channelID, Author: alice, Attachments: []fakediscord.File{testImage(t, "digit-5.png")}})
 	r := h.replyTo(msg.ID)
 	text := embedText(r)
 	for _, want := range []string{"Predicción del modelo", "Confianza", "Marca el dígito que habías dibujado", " %"} {
@@ -213,7 +213,7 @@ func TestBot_SpanishServer_DefaultLocale_RepliesInSpanish(t *testing.T) {
 func TestBot_PendingPredictionSaved_BeforeTheReplyIsSent(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, defaultHarness())
-	msg := h.post(discordtest.MessageOptions{ChannelID: channelID, Author: alice, Attachments: []discordtest.File{testImage(t, "digit-0.png")}})
+	msg := h.post(fakediscord.MessageOptions{ChannelID: channelID, Author: alice, Attachments: []fakediscord.File{testImage(t, "digit-0.png")}})
 	r := h.replyTo(msg.ID)
 	// Press at once: the prediction must already be there.
 	in := h.press(r, buttonID(t, r, "0"), alice, "en-US")

@@ -5,7 +5,7 @@ import (
 	"testing"
 
 	"github.com/digitbot/digitbot"
-	"github.com/digitbot/digitbot/discordtest"
+	"github.com/digitbot/digitbot/fakediscord"
 )
 
 // notADigit is how the classifier refuses a picture with ink that is not a
@@ -21,7 +21,7 @@ func TestBot_NotADigit_QuietInWatchedChannel_AnsweredWhenAsked(t *testing.T) {
 	meme := testImage(t, "digit-5.png")
 	h.cls.ScriptError(meme.Data, notADigit)
 
-	quiet := h.post(discordtest.MessageOptions{ChannelID: channelID, Author: alice, Attachments: []discordtest.File{meme}})
+	quiet := h.post(fakediscord.MessageOptions{ChannelID: channelID, Author: alice, Attachments: []fakediscord.File{meme}})
 	waitLog(t, h.harness, "not a digit in a watched channel: no answer")
 	for _, m := range h.srv.Messages(channelID) {
 		if m.MessageReference != nil && m.MessageReference.MessageID == quiet.ID {
@@ -29,7 +29,7 @@ func TestBot_NotADigit_QuietInWatchedChannel_AnsweredWhenAsked(t *testing.T) {
 		}
 	}
 
-	asked := h.post(discordtest.MessageOptions{ChannelID: channelID, Author: alice, MentionBot: true, Attachments: []discordtest.File{meme}})
+	asked := h.post(fakediscord.MessageOptions{ChannelID: channelID, Author: alice, MentionBot: true, Attachments: []fakediscord.File{meme}})
 	r := h.replyTo(asked.ID)
 	if !strings.Contains(r.Content, "doesn't look like a digit") || strings.Contains(r.Content, "empty") {
 		t.Errorf("answer to a mentioned non-digit: %q", r.Content)
@@ -43,7 +43,7 @@ func TestBot_Blank_StillAnsweredInWatchedChannel(t *testing.T) {
 	h := newNumbers(t, defaultHarness(), nil)
 	blank := testImage(t, "digit-5.png")
 	h.cls.ScriptError(blank.Data, digitbot.Errorf(digitbot.ENODIGIT, "I couldn't find any ink in this image."))
-	msg := h.post(discordtest.MessageOptions{ChannelID: channelID, Author: alice, Attachments: []discordtest.File{blank}})
+	msg := h.post(fakediscord.MessageOptions{ChannelID: channelID, Author: alice, Attachments: []fakediscord.File{blank}})
 	if r := h.replyTo(msg.ID); !strings.Contains(r.Content, "looks empty") {
 		t.Errorf("answer to a blank picture: %q", r.Content)
 	}

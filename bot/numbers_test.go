@@ -8,7 +8,7 @@ import (
 
 	"github.com/bwmarrin/discordgo"
 	"github.com/digitbot/digitbot"
-	"github.com/digitbot/digitbot/discordtest"
+	"github.com/digitbot/digitbot/fakediscord"
 	"github.com/digitbot/digitbot/internal/digitbottest"
 )
 
@@ -33,15 +33,15 @@ func newNumbers(t *testing.T, o harnessOptions, script map[string]digitbot.Predi
 // reading2026 is "2026" with its 3rd digit under the 70% threshold.
 var reading2026 = digitbottest.Number("2026", 0.99, 0.97, 0.55, 0.93)
 
-func (h *numbers) posted(name string, who *discordgo.User) *discordtest.Message {
+func (h *numbers) posted(name string, who *discordgo.User) *fakediscord.Message {
 	h.t.Helper()
-	msg := h.post(discordtest.MessageOptions{ChannelID: channelID, Author: who, Attachments: []discordtest.File{testImage(h.t, name)}})
+	msg := h.post(fakediscord.MessageOptions{ChannelID: channelID, Author: who, Attachments: []fakediscord.File{testImage(h.t, name)}})
 	return h.replyTo(msg.ID)
 }
 
 // openFix presses "Correct it" and returns the interaction answered with
 // the modal.
-func (h *numbers) openFix(r *discordtest.Message, who *discordgo.User, locale string) (*discordtest.Interaction, discordtest.Modal) {
+func (h *numbers) openFix(r *fakediscord.Message, who *discordgo.User, locale string) (*fakediscord.Interaction, fakediscord.Modal) {
 	h.t.Helper()
 	in := h.press(r, buttonID(h.t, r, fixLabel(locale)), who, locale)
 	if resp := in.Response(); resp.Type != int(discordgo.InteractionResponseModal) {
@@ -62,9 +62,9 @@ func fixLabel(locale string) string {
 }
 
 // submit submits the modal with the number typed and waits for the answer.
-func (h *numbers) submit(opened *discordtest.Interaction, typed, locale string) *discordtest.Interaction {
+func (h *numbers) submit(opened *fakediscord.Interaction, typed, locale string) *fakediscord.Interaction {
 	h.t.Helper()
-	in, err := h.srv.SubmitModal(discordtest.ModalSubmitOptions{Opened: opened, Values: map[string]string{"number": typed}, Locale: locale})
+	in, err := h.srv.SubmitModal(fakediscord.ModalSubmitOptions{Opened: opened, Values: map[string]string{"number": typed}, Locale: locale})
 	if err != nil {
 		h.t.Fatalf("SubmitModal: %v", err)
 	}
@@ -305,7 +305,7 @@ func TestNumbers_SecondSubmit_ChangesNothingAndSaysSo(t *testing.T) {
 		t.Errorf("the answer changed after the second submission (%d edits):\n%s", after.Edits, embedText(after))
 	}
 	for _, b := range buttons(r) {
-		if _, err := h.srv.PressButton(discordtest.ButtonOptions{Actor: discordtest.Actor{User: alice}, MessageID: r.ID, CustomID: b.CustomID}); err == nil {
+		if _, err := h.srv.PressButton(fakediscord.ButtonOptions{Actor: fakediscord.Actor{User: alice}, MessageID: r.ID, CustomID: b.CustomID}); err == nil {
 			t.Errorf("button %q can still be pressed", b.Label)
 		}
 	}
@@ -338,9 +338,9 @@ func TestNumbers_NumberAndDigitInOneMessage_EachKeepsItsButtons(t *testing.T) {
 		"digit-2.png": reading2026,
 		"digit-7.png": digitbottest.Digit(7, 0.96),
 	})
-	msg := h.post(discordtest.MessageOptions{ChannelID: channelID, Author: alice, Attachments: []discordtest.File{testImage(t, "digit-2.png"), testImage(t, "digit-7.png")}})
+	msg := h.post(fakediscord.MessageOptions{ChannelID: channelID, Author: alice, Attachments: []fakediscord.File{testImage(t, "digit-2.png"), testImage(t, "digit-7.png")}})
 	replies := h.repliesTo(msg.ID, 2)
-	var number, digit *discordtest.Message
+	var number, digit *fakediscord.Message
 	for _, r := range replies {
 		switch len(buttons(r)) {
 		case 2:
@@ -415,19 +415,19 @@ func TestNumbers_EveryPath_AnswersWithTheNumber(t *testing.T) {
 	o := defaultHarness()
 	o.globalCommands = true
 	h := newNumbers(t, o, map[string]digitbot.Prediction{"digit-2.png": reading2026})
-	check := func(path string, m *discordtest.Message) {
+	check := func(path string, m *fakediscord.Message) {
 		t.Helper()
 		if !strings.Contains(embedText(m), "# 2026") || len(buttons(m)) != 2 || len(m.Files) != 1 {
 			t.Errorf("%s: answer %q with %d buttons and %d files", path, embedText(m), len(buttons(m)), len(m.Files))
 		}
 	}
-	mention := h.post(discordtest.MessageOptions{ChannelID: otherChannelID, Author: alice, MentionBot: true, Attachments: []discordtest.File{testImage(t, "digit-2.png")}})
+	mention := h.post(fakediscord.MessageOptions{ChannelID: otherChannelID, Author: alice, MentionBot: true, Attachments: []fakediscord.File{testImage(t, "digit-2.png")}})
 	check("mention", h.replyTo(mention.ID))
-	dm := h.post(discordtest.MessageOptions{DM: true, Author: alice, Attachments: []discordtest.File{testImage(t, "digit-2.png")}})
+	dm := h.post(fakediscord.MessageOptions{DM: true, Author: alice, Attachments: []fakediscord.File{testImage(t, "digit-2.png")}})
 	check("DM", h.replyTo(dm.ID))
-	check("/predict", h.final(h.slash(discordtest.CommandOptions{Name: "predict", Actor: discordtest.Actor{User: alice, ChannelID: channelID}, Options: map[string]any{"image": testImage(t, "digit-2.png")}})))
-	target := h.post(discordtest.MessageOptions{ChannelID: otherChannelID, Author: alice, Attachments: []discordtest.File{testImage(t, "digit-2.png")}})
-	in, err := h.srv.RunMessageCommand(discordtest.MessageCommandOptions{Name: "Recognize digit", TargetID: target.ID, Actor: discordtest.Actor{User: bob}})
+	check("/predict", h.final(h.slash(fakediscord.CommandOptions{Name: "predict", Actor: fakediscord.Actor{User: alice, ChannelID: channelID}, Options: map[string]any{"image": testImage(t, "digit-2.png")}})))
+	target := h.post(fakediscord.MessageOptions{ChannelID: otherChannelID, Author: alice, Attachments: []fakediscord.File{testImage(t, "digit-2.png")}})
+	in, err := h.srv.RunMessageCommand(fakediscord.MessageCommandOptions{Name: "Recognize digit", TargetID: target.ID, Actor: fakediscord.Actor{User: bob}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -459,7 +459,7 @@ func TestNumbers_StatsAndHistory_ShowNumbers(t *testing.T) {
 	r = h.posted("digit-7.png", alice)
 	h.final(h.press(r, buttonID(t, r, "7"), alice, "en-US"))
 
-	stats := h.final(h.slash(discordtest.CommandOptions{Name: "stats", Actor: discordtest.Actor{User: alice, ChannelID: channelID}}))
+	stats := h.final(h.slash(fakediscord.CommandOptions{Name: "stats", Actor: fakediscord.Actor{User: alice, ChannelID: channelID}}))
 	text := embedText(stats)
 	// Digits: 4 of 2026 + 2 of 31 (one wrong) + the 7; 404 was cut wrongly.
 	for _, want := range []string{"7 evaluations", "Numbers: 3 evaluated · 1 read right (33.3%) · 1 cut into the wrong number of digits", "2 digits 0/1", "4 digits 1/2"} {
@@ -470,7 +470,7 @@ func TestNumbers_StatsAndHistory_ShowNumbers(t *testing.T) {
 	if _, ok := stats.File("stats.png"); !ok {
 		t.Errorf("/stats has no chart")
 	}
-	history := embedText(h.final(h.slash(discordtest.CommandOptions{Name: "history", Actor: discordtest.Actor{User: alice, ChannelID: channelID}})))
+	history := embedText(h.final(h.slash(fakediscord.CommandOptions{Name: "history", Actor: fakediscord.Actor{User: alice, ChannelID: channelID}})))
 	for _, want := range []string{"**2026** (", "→ **2026** ✅", "**31** (", "→ **37** ❌", "→ **4044** ❌", "→ **7** ✅"} {
 		if !strings.Contains(history, want) {
 			t.Errorf("/history lacks %q:\n%s", want, history)
@@ -485,7 +485,7 @@ func TestNumbers_SlowStore_ModalSubmitIsDeferredThenTheAnswerEdited(t *testing.T
 	opened, _ := h.openFix(r, alice, "en-US")
 	release := h.store.HoldVerdicts()
 	defer release()
-	in, err := h.srv.SubmitModal(discordtest.ModalSubmitOptions{Opened: opened, Values: map[string]string{"number": "2028"}})
+	in, err := h.srv.SubmitModal(fakediscord.ModalSubmitOptions{Opened: opened, Values: map[string]string{"number": "2028"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -514,7 +514,7 @@ func TestNumbers_StatsWithOnlyAMiscutNumber_StillAnswers(t *testing.T) {
 	r := h.posted("digit-2.png", alice)
 	opened, _ := h.openFix(r, alice, "en-US")
 	h.final(h.submit(opened, "202", "en-US"))
-	text := embedText(h.final(h.slash(discordtest.CommandOptions{Name: "stats", Actor: discordtest.Actor{User: alice, ChannelID: channelID}})))
+	text := embedText(h.final(h.slash(fakediscord.CommandOptions{Name: "stats", Actor: fakediscord.Actor{User: alice, ChannelID: channelID}})))
 	if !strings.Contains(text, "Numbers: 1 evaluated · 0 read right (0.0%) · 1 cut into the wrong number of digits") {
 		t.Errorf("/stats with no digit verdict:\n%s", text)
 	}
@@ -531,8 +531,8 @@ func TestNumbers_RealStore(t *testing.T) {
 	o := defaultHarness()
 	o.classifier = cls
 	h := newHarness(t, o)
-	post := func(name string) *discordtest.Message {
-		msg := h.post(discordtest.MessageOptions{ChannelID: channelID, Author: alice, Attachments: []discordtest.File{testImage(t, name)}})
+	post := func(name string) *fakediscord.Message {
+		msg := h.post(fakediscord.MessageOptions{ChannelID: channelID, Author: alice, Attachments: []fakediscord.File{testImage(t, name)}})
 		return h.replyTo(msg.ID)
 	}
 	r := post("digit-2.png")
@@ -543,7 +543,7 @@ func TestNumbers_RealStore(t *testing.T) {
 	if in.Response().Type != int(discordgo.InteractionResponseModal) {
 		t.Fatalf("no modal: %+v", in.Attempts())
 	}
-	sub, err := h.srv.SubmitModal(discordtest.ModalSubmitOptions{Opened: in, Values: map[string]string{"number": "2028"}})
+	sub, err := h.srv.SubmitModal(fakediscord.ModalSubmitOptions{Opened: in, Values: map[string]string{"number": "2028"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -562,12 +562,12 @@ func TestNumbers_RealStore(t *testing.T) {
 			t.Errorf("stored %+v", e)
 		}
 	}
-	stats := embedText(h.final(h.slash(discordtest.CommandOptions{Name: "stats", Actor: discordtest.Actor{User: alice, ChannelID: channelID}})))
+	stats := embedText(h.final(h.slash(fakediscord.CommandOptions{Name: "stats", Actor: fakediscord.Actor{User: alice, ChannelID: channelID}})))
 	if !strings.Contains(stats, "6 evaluations") || !strings.Contains(stats, "Numbers: 2 evaluated · 1 read right") {
 		t.Errorf("/stats:\n%s", stats)
 	}
 	// /export is the store's CSV, number columns included.
-	export := h.final(h.slash(discordtest.CommandOptions{Name: "export", Actor: discordtest.Actor{User: alice, ChannelID: channelID}}))
+	export := h.final(h.slash(fakediscord.CommandOptions{Name: "export", Actor: fakediscord.Actor{User: alice, ChannelID: channelID}}))
 	csv, ok := export.File("digitbot-evaluations.csv")
 	if !ok {
 		t.Fatalf("/export sent no CSV: %q", export.Content)

@@ -11,13 +11,13 @@ import (
 	"github.com/bwmarrin/discordgo"
 	"github.com/digitbot/digitbot"
 	"github.com/digitbot/digitbot/bot"
-	"github.com/digitbot/digitbot/discordtest"
+	"github.com/digitbot/digitbot/fakediscord"
 	"github.com/digitbot/digitbot/internal/digitbottest"
 	"github.com/digitbot/digitbot/store"
 )
 
 // shardBot builds (without starting) a bot for one shard on srv.
-func shardBot(t *testing.T, srv *discordtest.Server, shardID, shardCount int, identifyInterval time.Duration) (*bot.Bot, *digitbottest.SyncBuffer) {
+func shardBot(t *testing.T, srv *fakediscord.Server, shardID, shardCount int, identifyInterval time.Duration) (*bot.Bot, *digitbottest.SyncBuffer) {
 	t.Helper()
 	cls, err := sharedClassifier()
 	if err != nil {
@@ -56,7 +56,7 @@ func shardBot(t *testing.T, srv *discordtest.Server, shardID, shardCount int, id
 func TestBot_Shards_IdentifyInTurn(t *testing.T) {
 	t.Parallel()
 	const window = time.Second
-	srv := discordtest.New(t, discordtest.Options{MaxConcurrency: 1, IdentifyInterval: window})
+	srv := fakediscord.New(t, fakediscord.Options{MaxConcurrency: 1, IdentifyInterval: window})
 	bots := make([]*bot.Bot, 2)
 	logs := make([]*digitbottest.SyncBuffer, 2)
 	for i := range bots {
@@ -98,8 +98,8 @@ func TestBot_Start_WaitsForREADYAfterAnInvalidSession(t *testing.T) {
 	// refused, so the refusal happens however slow the machine is; then
 	// the window passes and the next IDENTIFY gets READY.
 	const window = 300 * time.Millisecond
-	clock := discordtest.NewFakeClock(time.Unix(1_800_000_000, 0))
-	srv := discordtest.New(t, discordtest.Options{MaxConcurrency: 1, IdentifyInterval: window, Clock: clock})
+	clock := fakediscord.NewFakeClock(time.Unix(1_800_000_000, 0))
+	srv := fakediscord.New(t, fakediscord.Options{MaxConcurrency: 1, IdentifyInterval: window, Clock: clock})
 	go func() {
 		for range 2000 { // 20 s, the Start deadline below
 			for _, id := range srv.Identifies() {

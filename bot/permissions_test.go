@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/bwmarrin/discordgo"
-	"github.com/digitbot/digitbot/discordtest"
+	"github.com/digitbot/digitbot/fakediscord"
 )
 
 // The bot's permissions as the README's invite link grants them.
@@ -15,9 +15,9 @@ const invitePermissions = discordgo.PermissionViewChannel | discordgo.Permission
 	discordgo.PermissionAttachFiles | discordgo.PermissionReadMessageHistory
 
 // botAnswer waits for the bot's next message in a channel.
-func (h *harness) botAnswer(channel string) *discordtest.Message {
+func (h *harness) botAnswer(channel string) *fakediscord.Message {
 	h.t.Helper()
-	m, err := h.srv.WaitMessage(h.ctx(), func(m *discordtest.Message) bool {
+	m, err := h.srv.WaitMessage(h.ctx(), func(m *fakediscord.Message) bool {
 		return m.Author != nil && m.Author.ID == h.srv.AppID() && m.ChannelID == channel
 	})
 	if err != nil {
@@ -32,7 +32,7 @@ func TestBot_WithoutReadMessageHistory_AnswersWithoutReplying(t *testing.T) {
 	if err := h.srv.SetBotPermissions(guildID, invitePermissions&^discordgo.PermissionReadMessageHistory); err != nil {
 		t.Fatal(err)
 	}
-	h.post(discordtest.MessageOptions{ChannelID: channelID, Author: alice, Attachments: []discordtest.File{testImage(t, "digit-7.png")}})
+	h.post(fakediscord.MessageOptions{ChannelID: channelID, Author: alice, Attachments: []fakediscord.File{testImage(t, "digit-7.png")}})
 	m := h.botAnswer(channelID)
 	if m.MessageReference != nil {
 		t.Errorf("answered as a reply without Read Message History")
@@ -49,7 +49,7 @@ func TestBot_WithoutEmbedLinks_AnswersInText(t *testing.T) {
 	if err := h.srv.SetBotPermissions(guildID, invitePermissions&^discordgo.PermissionEmbedLinks); err != nil {
 		t.Fatal(err)
 	}
-	msg := h.post(discordtest.MessageOptions{ChannelID: channelID, Author: alice, Attachments: []discordtest.File{testImage(t, "digit-7.png")}})
+	msg := h.post(fakediscord.MessageOptions{ChannelID: channelID, Author: alice, Attachments: []fakediscord.File{testImage(t, "digit-7.png")}})
 	m := h.replyTo(msg.ID)
 	if len(m.Embeds) != 0 || !strings.Contains(m.Content, "# 7") || !strings.Contains(m.Content, "Confidence") {
 		t.Errorf("answer without Embed Links: content %q, %d embeds", m.Content, len(m.Embeds))
@@ -66,7 +66,7 @@ func TestBot_Thread_NeedsSendMessagesInThreads(t *testing.T) {
 	if err := h.srv.SetBotPermissions(guildID, invitePermissions&^discordgo.PermissionSendMessagesInThreads); err != nil {
 		t.Fatal(err)
 	}
-	h.post(discordtest.MessageOptions{ChannelID: threadID, Author: alice, MentionBot: true, Attachments: []discordtest.File{testImage(t, "digit-2.png")}})
+	h.post(fakediscord.MessageOptions{ChannelID: threadID, Author: alice, MentionBot: true, Attachments: []fakediscord.File{testImage(t, "digit-2.png")}})
 	waitLog(t, h, "Send Messages in Threads")
 	for _, m := range h.srv.Messages(threadID) {
 		if m.Author.ID == h.srv.AppID() {
@@ -77,7 +77,7 @@ func TestBot_Thread_NeedsSendMessagesInThreads(t *testing.T) {
 	if err := h.srv.SetBotPermissions(guildID, invitePermissions); err != nil {
 		t.Fatal(err)
 	}
-	msg := h.post(discordtest.MessageOptions{ChannelID: threadID, Author: alice, MentionBot: true, Attachments: []discordtest.File{testImage(t, "digit-2.png")}})
+	msg := h.post(fakediscord.MessageOptions{ChannelID: threadID, Author: alice, MentionBot: true, Attachments: []fakediscord.File{testImage(t, "digit-2.png")}})
 	if r := h.replyTo(msg.ID); !strings.HasPrefix(r.Embeds[0].Description, "# 2") {
 		t.Errorf("answer in the thread: %s", embedText(r))
 	}

@@ -10,12 +10,12 @@ import (
 
 	"github.com/bwmarrin/discordgo"
 	"github.com/digitbot/digitbot"
-	"github.com/digitbot/digitbot/discordtest"
+	"github.com/digitbot/digitbot/fakediscord"
 )
 
 // numberPicture pastes testdata digits side by side, as a number written
 // on one line, and returns it as a PNG.
-func numberPicture(t *testing.T, names ...string) discordtest.File {
+func numberPicture(t *testing.T, names ...string) fakediscord.File {
 	t.Helper()
 	var digits []image.Image
 	width, height := 0, 0
@@ -38,14 +38,14 @@ func numberPicture(t *testing.T, names ...string) discordtest.File {
 	if err := png.Encode(&buf, out); err != nil {
 		t.Fatal(err)
 	}
-	return discordtest.File{Name: "number.png", Data: buf.Bytes()}
+	return fakediscord.File{Name: "number.png", Data: buf.Bytes()}
 }
 
 // TestNumbers_RealClassifierAndStore reads a number with the embedded model
 // and the bbolt store, end to end: the reply, the modal, the verdict.
 func TestNumbers_RealClassifierAndStore(t *testing.T) {
 	h := newHarness(t, defaultHarness())
-	msg := h.post(discordtest.MessageOptions{ChannelID: channelID, Author: alice, Attachments: []discordtest.File{numberPicture(t, "digit-7.png", "digit-2.png")}})
+	msg := h.post(fakediscord.MessageOptions{ChannelID: channelID, Author: alice, Attachments: []fakediscord.File{numberPicture(t, "digit-7.png", "digit-2.png")}})
 	r := h.replyTo(msg.ID)
 	if !strings.Contains(embedText(r), "# 72") || len(buttons(r)) != 2 {
 		t.Fatalf("the model's reading of 7 and 2 side by side:\n%s\nlogs:\n%s", embedText(r), h.logs.String())
@@ -54,7 +54,7 @@ func TestNumbers_RealClassifierAndStore(t *testing.T) {
 	if in.Response().Type != int(discordgo.InteractionResponseModal) {
 		t.Fatalf("no modal: %+v", in.Attempts())
 	}
-	sub, err := h.srv.SubmitModal(discordtest.ModalSubmitOptions{Opened: in, Values: map[string]string{"number": "712"}})
+	sub, err := h.srv.SubmitModal(fakediscord.ModalSubmitOptions{Opened: in, Values: map[string]string{"number": "712"}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/digitbot/digitbot/discordtest"
+	"github.com/digitbot/digitbot/fakediscord"
 )
 
 // TestBot_NetworkBlips_ResumeWithoutIdentifying stalls the network between
@@ -77,7 +77,7 @@ func TestBot_NetworkBlips_ResumeWithoutIdentifying(t *testing.T) {
 		t.Errorf("%d of %d RESUMEs went to resume_gateway_url; Discord asks for all of them there", onResumeURL, len(resumes))
 	}
 	// Still answering, on the same session.
-	msg := h.post(discordtest.MessageOptions{ChannelID: channelID, Author: alice, Attachments: []discordtest.File{testImage(t, "digit-6.png")}})
+	msg := h.post(fakediscord.MessageOptions{ChannelID: channelID, Author: alice, Attachments: []fakediscord.File{testImage(t, "digit-6.png")}})
 	if r := h.replyTo(msg.ID); !strings.HasPrefix(r.Embeds[0].Description, "# 6") {
 		t.Errorf("answer after the blips: %s", embedText(r))
 	}

@@ -15,7 +15,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/digitbot/digitbot/discordtest"
+	"github.com/digitbot/digitbot/fakediscord"
 )
 
 // BenchmarkUploadsRSS posts 200 mixed uploads, 50 of them 12-megapixel
@@ -34,8 +34,8 @@ import (
 func BenchmarkUploadsRSS(b *testing.B) {
 	for _, c := range []struct {
 		name  string
-		fault discordtest.MediaProxyFault
-	}{{"via_proxy", discordtest.MediaProxyOK}, {"originals", discordtest.MediaProxyError}} {
+		fault fakediscord.MediaProxyFault
+	}{{"via_proxy", fakediscord.MediaProxyOK}, {"originals", fakediscord.MediaProxyError}} {
 		b.Run(c.name, func(b *testing.B) {
 			uploads := mixedUploads(b)
 			for b.Loop() {
@@ -54,7 +54,7 @@ func BenchmarkUploadsRSS(b *testing.B) {
 				for i := 0; i < len(uploads); i += 8 {
 					var ids []string
 					for _, f := range uploads[i:min(i+8, len(uploads))] {
-						ids = append(ids, h.post(discordtest.MessageOptions{ChannelID: channelID, Author: alice, Attachments: []discordtest.File{f}}).ID)
+						ids = append(ids, h.post(fakediscord.MessageOptions{ChannelID: channelID, Author: alice, Attachments: []fakediscord.File{f}}).ID)
 					}
 					for _, id := range ids {
 						h.replyTo(id)
@@ -75,7 +75,7 @@ func BenchmarkUploadsRSS(b *testing.B) {
 // mixedUploads: 50 phone photos (4000x3000 JPEG, quality 85), 50 cropped
 // photos (400x400 JPEG), 50 drawings (1080x1080 PNG, strokes on a
 // transparent canvas) and 50 small PNGs, interleaved.
-func mixedUploads(tb testing.TB) []discordtest.File {
+func mixedUploads(tb testing.TB) []fakediscord.File {
 	digit, err := png.Decode(bytes.NewReader(testImage(tb, "digit-7.png").Data))
 	if err != nil {
 		tb.Fatal(err)
@@ -95,13 +95,13 @@ func mixedUploads(tb testing.TB) []discordtest.File {
 		tb.Fatal(err)
 	}
 	small := testImage(tb, "digit-3.png")
-	var out []discordtest.File
+	var out []fakediscord.File
 	for range 50 {
 		out = append(out,
-			discordtest.File{Name: "phone.jpg", ContentType: "image/jpeg", Data: phone},
-			discordtest.File{Name: "crop.jpg", ContentType: "image/jpeg", Data: crop},
-			discordtest.File{Name: "drawing.png", ContentType: "image/png", Data: drawing.Bytes()},
-			discordtest.File{Name: "small.png", ContentType: "image/png", Data: small.Data})
+			fakediscord.File{Name: "phone.jpg", ContentType: "image/jpeg", Data: phone},
+			fakediscord.File{Name: "crop.jpg", ContentType: "image/jpeg", Data: crop},
+			fakediscord.File{Name: "drawing.png", ContentType: "image/png", Data: drawing.Bytes()},
+			fakediscord.File{Name: "small.png", ContentType: "image/png", Data: small.Data})
 	}
 	return out
 }

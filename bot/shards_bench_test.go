@@ -11,7 +11,7 @@ import (
 
 	"github.com/bwmarrin/discordgo"
 	"github.com/digitbot/digitbot/bot"
-	"github.com/digitbot/digitbot/discordtest"
+	"github.com/digitbot/digitbot/fakediscord"
 )
 
 // heapMB is the Go heap in use after a collection, in MB.
@@ -85,20 +85,20 @@ func BenchmarkBot_Shards(b *testing.B) {
 				start, cpu0 := time.Now(), cpuTime(b)
 				for n := range chatPerShard * shards {
 					k := n % shards
-					if _, err := h.srv.PostMessage(discordtest.MessageOptions{GuildID: guilds[k].ID, ChannelID: channels[k], Author: chatter, Content: "just chatting"}); err != nil {
+					if _, err := h.srv.PostMessage(fakediscord.MessageOptions{GuildID: guilds[k].ID, ChannelID: channels[k], Author: chatter, Content: "just chatting"}); err != nil {
 						b.Fatal(err)
 					}
 				}
 				var sentinels []string
 				for k := range shards {
-					m, err := h.srv.PostMessage(discordtest.MessageOptions{GuildID: guilds[k].ID, ChannelID: channels[k], Author: benchUser(i*shards + k), Content: "hey", MentionBot: true})
+					m, err := h.srv.PostMessage(fakediscord.MessageOptions{GuildID: guilds[k].ID, ChannelID: channels[k], Author: benchUser(i*shards + k), Content: "hey", MentionBot: true})
 					if err != nil {
 						b.Fatal(err)
 					}
 					sentinels = append(sentinels, m.ID)
 				}
 				for _, id := range sentinels {
-					if _, err := h.srv.WaitMessage(ctx, func(m *discordtest.Message) bool {
+					if _, err := h.srv.WaitMessage(ctx, func(m *fakediscord.Message) bool {
 						return m.MessageReference != nil && m.MessageReference.MessageID == id
 					}); err != nil {
 						b.Fatalf("no answer to the mention %s: %v", id, err)
@@ -121,7 +121,7 @@ func BenchmarkBot_Shards(b *testing.B) {
 
 // startRaw connects bare discordgo sessions, one per shard, that answer
 // mentions and nothing else: the baseline of BenchmarkBot_Shards.
-func startRaw(b *testing.B, srv *discordtest.Server, shards int) {
+func startRaw(b *testing.B, srv *fakediscord.Server, shards int) {
 	for k := range shards {
 		dg, err := srv.NewSession(discordgo.IntentsGuilds | discordgo.IntentsGuildMessages | discordgo.IntentsDirectMessages | discordgo.IntentMessageContent)
 		if err != nil {

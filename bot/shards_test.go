@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/digitbot/digitbot/bot"
-	"github.com/digitbot/digitbot/discordtest"
+	"github.com/digitbot/digitbot/fakediscord"
 )
 
 // identifyMargin is the bot's IDENTIFY window for a server whose window
@@ -21,10 +21,10 @@ func identifyMargin(w time.Duration) time.Duration {
 
 // shardGuilds makes one server per shard of count, each with one channel,
 // the watched channels being those channels.
-func shardGuilds(count int) (guilds []discordtest.GuildOptions, channels []string) {
+func shardGuilds(count int) (guilds []fakediscord.GuildOptions, channels []string) {
 	for id := range count {
-		g := discordtest.GuildOptions{ID: discordtest.GuildIDOnShard(id, count, id), Name: "server on shard", OwnerID: discordtest.DefaultOwnerID,
-			Channels: []discordtest.ChannelOptions{{ID: discordtest.GuildIDOnShard(id, count, 1000+id), Name: "digits"}}}
+		g := fakediscord.GuildOptions{ID: fakediscord.GuildIDOnShard(id, count, id), Name: "server on shard", OwnerID: fakediscord.DefaultOwnerID,
+			Channels: []fakediscord.ChannelOptions{{ID: fakediscord.GuildIDOnShard(id, count, 1000+id), Name: "digits"}}}
 		guilds = append(guilds, g)
 		channels = append(channels, g.Channels[0].ID)
 	}
@@ -32,7 +32,7 @@ func shardGuilds(count int) (guilds []discordtest.GuildOptions, channels []strin
 }
 
 // shardOfSession maps the gateway's session ids to their shards.
-func shardOfSession(srv *discordtest.Server) map[string]int {
+func shardOfSession(srv *fakediscord.Server) map[string]int {
 	out := map[string]int{}
 	for _, id := range srv.Identifies() {
 		if id.SessionID != "" {
@@ -67,7 +67,7 @@ func fourShards(t *testing.T) (*harness, []string) {
 	o.globalCommands = true
 	// "auto": the count is Discord's recommendation.
 	o.sharding = &bot.Sharding{}
-	o.serverSharding = discordtest.ShardOptions{RecommendedShards: 4}
+	o.serverSharding = fakediscord.ShardOptions{RecommendedShards: 4}
 	o.maxConcurrency = 2
 	o.identifyWindow = 400 * time.Millisecond
 	return newHarness(t, o), channels
@@ -105,16 +105,16 @@ func TestBot_FourShards_OneProcess(t *testing.T) {
 
 	posted := map[string]int{} // message id → shard
 	for k, ch := range channels {
-		m := h.post(discordtest.MessageOptions{GuildID: discordtest.GuildIDOnShard(k, 4, k), ChannelID: ch,
-			Attachments: []discordtest.File{testImage(t, "digit-3.png")}})
+		m := h.post(fakediscord.MessageOptions{GuildID: fakediscord.GuildIDOnShard(k, 4, k), ChannelID: ch,
+			Attachments: []fakediscord.File{testImage(t, "digit-3.png")}})
 		posted[m.ID] = k
 	}
-	dm := h.post(discordtest.MessageOptions{DM: true, Attachments: []discordtest.File{testImage(t, "digit-7.png")}})
+	dm := h.post(fakediscord.MessageOptions{DM: true, Attachments: []fakediscord.File{testImage(t, "digit-7.png")}})
 	for id := range posted {
 		h.replyTo(id)
 	}
 	h.replyTo(dm.ID)
-	in := h.slash(discordtest.CommandOptions{Name: "help", Actor: discordtest.Actor{GuildID: discordtest.GuildIDOnShard(3, 4, 3), ChannelID: channels[3]}})
+	in := h.slash(fakediscord.CommandOptions{Name: "help", Actor: fakediscord.Actor{GuildID: fakediscord.GuildIDOnShard(3, 4, 3), ChannelID: channels[3]}})
 	h.final(in)
 
 	// Every event went to one session, of the right shard; each upload
@@ -165,8 +165,8 @@ func TestBot_Shards_ReconnectOfOneLeavesTheOthers(t *testing.T) {
 	if n := len(srv.Identifies()); n != 4 {
 		t.Errorf("%d IDENTIFYs, want the 4 of the start", n)
 	}
-	m := h.post(discordtest.MessageOptions{GuildID: discordtest.GuildIDOnShard(2, 4, 2), ChannelID: channels[2],
-		Attachments: []discordtest.File{testImage(t, "digit-5.png")}})
+	m := h.post(fakediscord.MessageOptions{GuildID: fakediscord.GuildIDOnShard(2, 4, 2), ChannelID: channels[2],
+		Attachments: []fakediscord.File{testImage(t, "digit-5.png")}})
 	h.replyTo(m.ID)
 }
 
@@ -205,7 +205,7 @@ func TestBot_Shards_BadSettingsRefused(t *testing.T) {
 	t.Run("4010: a count Discord does not accept", func(t *testing.T) {
 		o := defaultHarness()
 		o.sharding = &bot.Sharding{Count: 2}
-		o.serverSharding = discordtest.ShardOptions{ShardCountMultiple: 4}
+		o.serverSharding = fakediscord.ShardOptions{ShardCountMultiple: 4}
 		_, err := start(o)
 		if code := closeCode(err); code != 4010 {
 			t.Errorf("close code %d, want 4010", code)
@@ -214,7 +214,7 @@ func TestBot_Shards_BadSettingsRefused(t *testing.T) {
 	t.Run("4011: one connection for too many servers", func(t *testing.T) {
 		o := defaultHarness()
 		o.sharding = &bot.Sharding{Count: 1}
-		o.serverSharding = discordtest.ShardOptions{MaxGuildsPerShard: 1}
+		o.serverSharding = fakediscord.ShardOptions{MaxGuildsPerShard: 1}
 		_, err := start(o)
 		if code := closeCode(err); code != 4011 {
 			t.Errorf("close code %d, want 4011", code)
@@ -223,7 +223,7 @@ func TestBot_Shards_BadSettingsRefused(t *testing.T) {
 	t.Run("too few session starts left", func(t *testing.T) {
 		o := defaultHarness()
 		o.sharding = &bot.Sharding{Count: 2}
-		o.serverSharding = discordtest.ShardOptions{SessionStarts: 1000}
+		o.serverSharding = fakediscord.ShardOptions{SessionStarts: 1000}
 		o.noStart = true
 		o.guilds, o.watched, o.globalCommands = guilds, channels, true
 		h := newHarness(t, o)

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/digitbot/digitbot/discordtest"
+	"github.com/digitbot/digitbot/fakediscord"
 )
 
 // outcomeCounter counts image requests by outcome.
@@ -72,7 +72,7 @@ func TestBot_429Storm_EveryAcceptedUploadIsAnsweredOnce(t *testing.T) {
 	replies := make(chan reply, 4*uploads)
 	go func() {
 		for ev := range events {
-			if ev.Kind == discordtest.EventMessageCreate && ev.Message != nil && ev.Message.Author != nil &&
+			if ev.Kind == fakediscord.EventMessageCreate && ev.Message != nil && ev.Message.Author != nil &&
 				ev.Message.Author.ID == h.srv.AppID() && ev.Message.MessageReference != nil {
 				replies <- reply{ev.Message.MessageReference.MessageID, len(ev.Message.Embeds), ev.Message.Content, time.Now()}
 			}
@@ -85,7 +85,7 @@ func TestBot_429Storm_EveryAcceptedUploadIsAnsweredOnce(t *testing.T) {
 	for k := range uploads {
 		wg.Go(func() {
 			at := time.Now()
-			m, err := h.srv.PostMessage(discordtest.MessageOptions{ChannelID: channelID, Author: benchUser(k), Attachments: []discordtest.File{img}})
+			m, err := h.srv.PostMessage(fakediscord.MessageOptions{ChannelID: channelID, Author: benchUser(k), Attachments: []fakediscord.File{img}})
 			if err != nil {
 				t.Error(err)
 				return

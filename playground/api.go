@@ -15,7 +15,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/bwmarrin/discordgo"
-	"github.com/digitbot/digitbot/discordtest"
+	"github.com/digitbot/digitbot/fakediscord"
 )
 
 // apiError is every error answer: {"error": "a sentence for a person"}.
@@ -289,7 +289,7 @@ func (p *Playground) postMessage(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, fmt.Sprintf("A message can carry at most %d files; this one has %d.", maxAttachments, len(headers)))
 		return
 	}
-	files := make([]discordtest.File, 0, len(headers))
+	files := make([]fakediscord.File, 0, len(headers))
 	for _, h := range headers {
 		if h.Size > p.maxUpload {
 			writeError(w, http.StatusRequestEntityTooLarge, p.tooLarge(h.Filename, h.Size))
@@ -314,13 +314,13 @@ func (p *Playground) postMessage(w http.ResponseWriter, r *http.Request) {
 		if name == "" {
 			name = "image.png"
 		}
-		files = append(files, discordtest.File{Name: name, ContentType: h.Header.Get("Content-Type"), Data: data})
+		files = append(files, fakediscord.File{Name: name, ContentType: h.Header.Get("Content-Type"), Data: data})
 	}
 	if strings.TrimSpace(content) == "" && len(files) == 0 {
 		writeError(w, http.StatusBadRequest, "The message is empty: write something, draw a digit or attach an image.")
 		return
 	}
-	opts := discordtest.MessageOptions{ChannelID: p.channelID, Author: u.discordUser(), Content: content, Attachments: files}
+	opts := fakediscord.MessageOptions{ChannelID: p.channelID, Author: u.discordUser(), Content: content, Attachments: files}
 	if ref := r.FormValue("replyTo"); ref != "" {
 		if _, err := p.visibleMessage(ref, u); err != nil {
 			writeError(w, http.StatusNotFound, err.Error())
@@ -337,7 +337,7 @@ func (p *Playground) postMessage(w http.ResponseWriter, r *http.Request) {
 }
 
 // visibleMessage finds a message of the channel the user can see.
-func (p *Playground) visibleMessage(id string, u User) (*discordtest.Message, error) {
+func (p *Playground) visibleMessage(id string, u User) (*fakediscord.Message, error) {
 	m, ok := p.srv.Message(id)
 	if !ok || m.Deleted || m.ChannelID != p.channelID || (m.VisibleTo != "" && m.VisibleTo != u.ID) {
 		return nil, fmt.Errorf("There is no message %q in #%s.", id, ChannelName)
@@ -345,9 +345,9 @@ func (p *Playground) visibleMessage(id string, u User) (*discordtest.Message, er
 	return m, nil
 }
 
-// serverSentence turns a discordtest refusal into a sentence.
+// serverSentence turns a fakediscord refusal into a sentence.
 func serverSentence(err error) string {
-	s := strings.TrimPrefix(err.Error(), "discordtest: ")
+	s := strings.TrimPrefix(err.Error(), "fakediscord: ")
 	if s == "" {
 		return "The server refused the request."
 	}
@@ -421,18 +421,18 @@ func (p *Playground) decodeJSON(w http.ResponseWriter, r *http.Request, limit in
 }
 
 // actor resolves who acts, and in which language.
-func (p *Playground) actor(w http.ResponseWriter, req interactionRequest) (discordtest.Actor, User, bool) {
+func (p *Playground) actor(w http.ResponseWriter, req interactionRequest) (fakediscord.Actor, User, bool) {
 	u, ok := p.user(req.User)
 	if !ok {
 		writeError(w, http.StatusBadRequest, p.unknownUser(req.User))
-		return discordtest.Actor{}, u, false
+		return fakediscord.Actor{}, u, false
 	}
 	loc, err := normalizeLocale(req.Locale)
 	if err != nil {
 		writeError(w, http.StatusBadRequest, err.Error())
-		return discordtest.Actor{}, u, false
+		return fakediscord.Actor{}, u, false
 	}
-	return discordtest.Actor{User: u.discordUser(), ChannelID: p.channelID, Permissions: u.permissions(), Locale: loc}, u, true
+	return fakediscord.Actor{User: u.discordUser(), ChannelID: p.channelID, Permissions: u.permissions(), Locale: loc}, u, true
 }
 
 func (p *Playground) postCommand(w http.ResponseWriter, r *http.Request) {
@@ -464,7 +464,7 @@ func (p *Playground) postCommand(w http.ResponseWriter, r *http.Request) {
 		writeError(w, status, err.Error())
 		return
 	}
-	it, err := p.srv.RunSlashCommand(discordtest.CommandOptions{Actor: actor, Name: cmd.Name, Subcommand: req.Subcommand, Options: opts})
+	it, err := p.srv.RunSlashCommand(fakediscord.CommandOptions{Actor: actor, Name: cmd.Name, Subcommand: req.Subcommand, Options: opts})
 	if err != nil {
 		writeError(w, http.StatusBadRequest, serverSentence(err))
 		return
@@ -567,33 +567,33 @@ func (p *Playground) commandOptions(cmd *discordgo.ApplicationCommand, req comma
 	return out, 0, nil
 }
 
-func (p *Playground) decodeImage(img *imageUpload) (discordtest.File, int, error) {
+func (p *Playground) decodeImage(img *imageUpload) (fakediscord.File, int, error) {
 	data := img.Data
 	if rest, ok := strings.CutPrefix(data, "data:"); ok {
 		_, b64, found := strings.Cut(rest, ";base64,")
 		if !found {
-			return discordtest.File{}, http.StatusBadRequest, errors.New("The image must be base64: a data: URL with ;base64, or plain base64.")
+			return fakediscord.File{}, http.StatusBadRequest, errors.New("The image must be base64: a data: URL with ;base64, or plain base64.")
 		}
 		data = b64
 	}
 	if int64(base64.StdEncoding.DecodedLen(len(data))) > p.maxUpload+2 {
-		return discordtest.File{}, http.StatusRequestEntityTooLarge, errors.New(p.tooLarge(img.Name, int64(base64.StdEncoding.DecodedLen(len(data)))))
+		return fakediscord.File{}, http.StatusRequestEntityTooLarge, errors.New(p.tooLarge(img.Name, int64(base64.StdEncoding.DecodedLen(len(data)))))
 	}
 	b, err := base64.StdEncoding.DecodeString(data)
 	if err != nil {
-		return discordtest.File{}, http.StatusBadRequest, fmt.Errorf("The image is not valid base64: %v.", err)
+		return fakediscord.File{}, http.StatusBadRequest, fmt.Errorf("The image is not valid base64: %v.", err)
 	}
 	if int64(len(b)) > p.maxUpload {
-		return discordtest.File{}, http.StatusRequestEntityTooLarge, errors.New(p.tooLarge(img.Name, int64(len(b))))
+		return fakediscord.File{}, http.StatusRequestEntityTooLarge, errors.New(p.tooLarge(img.Name, int64(len(b))))
 	}
 	if len(b) == 0 {
-		return discordtest.File{}, http.StatusBadRequest, errors.New("The image is empty.")
+		return fakediscord.File{}, http.StatusBadRequest, errors.New("The image is empty.")
 	}
 	name := img.Name
 	if name == "" {
 		name = "image.png"
 	}
-	return discordtest.File{Name: name, Data: b}, 0, nil
+	return fakediscord.File{Name: name, Data: b}, 0, nil
 }
 
 // optionValue converts one JSON value (what the page sends: text, a
@@ -728,7 +728,7 @@ func (p *Playground) postContextMenu(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, err.Error())
 		return
 	}
-	it, err := p.srv.RunMessageCommand(discordtest.MessageCommandOptions{Actor: actor, Name: cmd.Name, TargetID: req.MessageID})
+	it, err := p.srv.RunMessageCommand(fakediscord.MessageCommandOptions{Actor: actor, Name: cmd.Name, TargetID: req.MessageID})
 	if err != nil {
 		writeError(w, http.StatusBadRequest, serverSentence(err))
 		return
@@ -769,7 +769,7 @@ func (p *Playground) postButton(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusConflict, "That button is disabled: it was already used.")
 		return
 	}
-	it, err := p.srv.PressButton(discordtest.ButtonOptions{Actor: actor, MessageID: req.MessageID, CustomID: req.CustomID})
+	it, err := p.srv.PressButton(fakediscord.ButtonOptions{Actor: actor, MessageID: req.MessageID, CustomID: req.CustomID})
 	if err != nil {
 		writeError(w, http.StatusBadRequest, serverSentence(err))
 		return

@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/bwmarrin/discordgo"
-	"github.com/digitbot/digitbot/discordtest"
+	"github.com/digitbot/digitbot/fakediscord"
 )
 
 // liveEvent is one Server-Sent Event for the page.
@@ -101,7 +101,7 @@ func (h *hub) close() {
 }
 
 // pump turns the server's changes in the channel into page events.
-func (p *Playground) pump(events <-chan discordtest.Event) {
+func (p *Playground) pump(events <-chan fakediscord.Event) {
 	for {
 		select {
 		case <-p.ctx.Done():
@@ -115,9 +115,9 @@ func (p *Playground) pump(events <-chan discordtest.Event) {
 			}
 			kind := "update"
 			switch e.Kind {
-			case discordtest.EventMessageCreate:
+			case fakediscord.EventMessageCreate:
 				kind = "create"
-			case discordtest.EventMessageDelete:
+			case fakediscord.EventMessageDelete:
 				kind = "delete"
 			}
 			if e.Message.Deleted {
@@ -132,7 +132,7 @@ func (p *Playground) pump(events <-chan discordtest.Event) {
 // interaction within Discord's window, as Discord shows "This interaction
 // failed", and shows them the dialog when the answer is a modal. Giving up
 // waiting (ResponseWait) is not a failure by itself.
-func (p *Playground) watch(it *discordtest.Interaction, u User) {
+func (p *Playground) watch(it *fakediscord.Interaction, u User) {
 	p.tasks.Go(func() {
 		ctx, cancel := context.WithTimeout(p.ctx, p.wait)
 		defer cancel()

@@ -6,7 +6,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/digitbot/digitbot/discordtest"
+	"github.com/digitbot/digitbot/fakediscord"
 )
 
 // A bot answers a button press with a modal (response type 9); the page
@@ -19,7 +19,7 @@ const modalLifetime = 15 * time.Minute
 
 // openModal is a modal shown to one user and not yet submitted.
 type openModal struct {
-	opened *discordtest.Interaction
+	opened *fakediscord.Interaction
 	userID string
 	at     time.Time
 }
@@ -34,7 +34,7 @@ func newModals() *modals { return &modals{open: map[string]openModal{}} }
 
 // add keeps a modal, dropping those too old to submit (a dialog the user
 // closed is never submitted).
-func (m *modals) add(it *discordtest.Interaction, userID string, now time.Time) {
+func (m *modals) add(it *fakediscord.Interaction, userID string, now time.Time) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	for id, o := range m.open {
@@ -85,7 +85,7 @@ type modalInputView struct {
 
 // showModal sends the modal an interaction was answered with to the pages
 // of the user who opened it.
-func (p *Playground) showModal(it *discordtest.Interaction, u User) {
+func (p *Playground) showModal(it *fakediscord.Interaction, u User) {
 	m, ok := it.Modal()
 	if !ok {
 		return
@@ -122,7 +122,7 @@ func (p *Playground) postModal(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, fmt.Sprintf("%s has no open dialog %q: it was already sent, or it is too old.", u.Name, req.InteractionID))
 		return
 	}
-	it, err := p.srv.SubmitModal(discordtest.ModalSubmitOptions{Opened: o.opened, Values: req.Values, Locale: actor.Locale})
+	it, err := p.srv.SubmitModal(fakediscord.ModalSubmitOptions{Opened: o.opened, Values: req.Values, Locale: actor.Locale})
 	if err != nil {
 		p.modals.putBack(o)
 		writeError(w, http.StatusBadRequest, serverSentence(err))

@@ -1,6 +1,6 @@
 // Package playground serves a web page that looks and behaves like a minimal
 // Discord channel, backed by the in-repo Discord-compatible server
-// (discordtest). The real bot connects to that server exactly as it connects
+// (fakediscord). The real bot connects to that server exactly as it connects
 // to Discord; the page lets anyone post images, draw digits, run the slash
 // commands, use the message context menu and press buttons as one of two
 // pretend users, and follows every message, edit and ephemeral reply live
@@ -24,7 +24,7 @@ import (
 	"time"
 
 	"github.com/bwmarrin/discordgo"
-	"github.com/digitbot/digitbot/discordtest"
+	"github.com/digitbot/digitbot/fakediscord"
 )
 
 // The world the playground shows: one server with one channel the bot
@@ -81,16 +81,16 @@ func (u User) permissions() *int64 {
 	return &p
 }
 
-// ServerOptions are the discordtest options of the playground's world: the
+// ServerOptions are the fakediscord options of the playground's world: the
 // guild and channel above, and an application allowed the Message Content
 // intent (so images posted in the watched channel reach the bot, as with a
 // bot whose owner enabled the intent in the Developer Portal).
-func ServerOptions(logger *slog.Logger) discordtest.Options {
-	return discordtest.Options{
+func ServerOptions(logger *slog.Logger) fakediscord.Options {
+	return fakediscord.Options{
 		MessageContentAllowed: true,
-		Guilds: []discordtest.GuildOptions{{
+		Guilds: []fakediscord.GuildOptions{{
 			ID: GuildID, Name: GuildName, OwnerID: ownerID,
-			Channels: []discordtest.ChannelOptions{{ID: ChannelID, Name: ChannelName}},
+			Channels: []fakediscord.ChannelOptions{{ID: ChannelID, Name: ChannelName}},
 		}},
 		// Discord's own interval; the tests' 1 s default would only add noise.
 		HeartbeatInterval: 41250 * time.Millisecond,
@@ -107,7 +107,7 @@ var webFiles embed.FS
 // Options configure a Playground.
 type Options struct {
 	// Server is the Discord-compatible server the bot is connected to.
-	Server *discordtest.Server
+	Server *fakediscord.Server
 	// GuildID and ChannelID say where the page's channel is (default: the
 	// constants above).
 	GuildID, ChannelID string
@@ -135,7 +135,7 @@ type Options struct {
 
 // Playground is the page and its JSON/SSE API. It is an http.Handler.
 type Playground struct {
-	srv       *discordtest.Server
+	srv       *fakediscord.Server
 	guildID   string
 	channelID string
 	users     []User

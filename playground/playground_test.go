@@ -20,7 +20,7 @@ import (
 	"time"
 
 	"github.com/bwmarrin/discordgo"
-	"github.com/digitbot/digitbot/discordtest"
+	"github.com/digitbot/digitbot/fakediscord"
 	"github.com/digitbot/digitbot/playground"
 )
 
@@ -62,7 +62,7 @@ func tinyPNG(t testing.TB, side int) []byte {
 	return buf.Bytes()
 }
 
-func startFakeBot(t *testing.T, srv *discordtest.Server) *fakeBot {
+func startFakeBot(t *testing.T, srv *fakediscord.Server) *fakeBot {
 	t.Helper()
 	fb := &fakeBot{owner: map[string]string{}}
 	dg, err := srv.NewSession(discordgo.IntentsGuildMessages | discordgo.IntentMessageContent)
@@ -169,17 +169,17 @@ func startFakeBot(t *testing.T, srv *discordtest.Server) *fakeBot {
 }
 
 type env struct {
-	srv *discordtest.Server
+	srv *fakediscord.Server
 	bot *fakeBot
 	pg  *playground.Playground
 	url string
 }
 
-func newEnv(t *testing.T, o playground.Options, clock discordtest.Clock) *env {
+func newEnv(t *testing.T, o playground.Options, clock fakediscord.Clock) *env {
 	t.Helper()
 	so := playground.ServerOptions(nil)
 	so.Clock = clock
-	srv := discordtest.New(t, so)
+	srv := fakediscord.New(t, so)
 	fb := startFakeBot(t, srv)
 	o.Server = srv
 	pg, err := playground.New(o)
@@ -547,7 +547,7 @@ func TestPlayground_Command_BadInput_IsRefusedBeforeDiscord(t *testing.T) {
 	for {
 		select {
 		case ev := <-events:
-			if ev.Kind != discordtest.EventInteractionCreate {
+			if ev.Kind != fakediscord.EventInteractionCreate {
 				continue
 			}
 			if ev.InteractionID != want {
@@ -731,7 +731,7 @@ func TestPlayground_ContextMenu_ReachesTheBotWithTheTarget(t *testing.T) {
 
 func TestPlayground_UnansweredInteraction_TellsThePage(t *testing.T) {
 	t.Parallel()
-	clock := discordtest.NewFakeClock(time.Now())
+	clock := fakediscord.NewFakeClock(time.Now())
 	e := newEnv(t, playground.Options{}, clock)
 	if err := e.srv.WaitCommands(context.Background(), "", "silent"); err != nil {
 		t.Fatal(err)
@@ -800,7 +800,7 @@ func TestPlayground_New_RefusesBadOptions(t *testing.T) {
 	if _, err := playground.New(playground.Options{}); err == nil {
 		t.Error("New without a server succeeded")
 	}
-	srv := discordtest.New(t, playground.ServerOptions(nil))
+	srv := fakediscord.New(t, playground.ServerOptions(nil))
 	if _, err := playground.New(playground.Options{Server: srv, Users: []playground.User{{Key: "a", ID: "1"}, {Key: "a", ID: "2"}}}); err == nil {
 		t.Error("New accepted two users with one key")
 	}

@@ -7,7 +7,7 @@ import (
 
 	"github.com/bwmarrin/discordgo"
 	"github.com/digitbot/digitbot"
-	"github.com/digitbot/digitbot/discordtest"
+	"github.com/digitbot/digitbot/fakediscord"
 )
 
 // messageView is a message as the page draws it: what a Discord client
@@ -96,7 +96,7 @@ type interactionView struct {
 const botColor = "#23a55a"
 
 // view converts a server snapshot for the page.
-func (p *Playground) view(m *discordtest.Message) messageView {
+func (p *Playground) view(m *fakediscord.Message) messageView {
 	v := messageView{
 		ID: m.ID, Content: m.Content, Timestamp: m.Timestamp, Edited: edited(m),
 		Attachments: []attachmentView{}, Embeds: []embedView{}, Components: [][]buttonView{},
@@ -174,7 +174,7 @@ func (p *Playground) view(m *discordtest.Message) messageView {
 // edited says whether Discord would mark the message "(edited)": a
 // deferred interaction answer replacing its "thinking…" placeholder is
 // not an edit the user sees.
-func edited(m *discordtest.Message) bool {
+func edited(m *fakediscord.Message) bool {
 	n := m.Edits
 	if m.InteractionID != "" && m.Interaction != nil && m.Type != discordgo.MessageTypeReply {
 		n-- // the first edit of a command's answer fills the deferred response

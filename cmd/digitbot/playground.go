@@ -17,7 +17,7 @@ import (
 
 	"github.com/bwmarrin/discordgo"
 	"github.com/digitbot/digitbot/config"
-	"github.com/digitbot/digitbot/discordtest"
+	"github.com/digitbot/digitbot/fakediscord"
 	"github.com/digitbot/digitbot/playground"
 )
 
@@ -82,7 +82,7 @@ func runPlayground(ctx context.Context, args []string, stdout, stderr io.Writer)
 	if *verbose {
 		level = "info"
 	}
-	srv, err := discordtest.NewServer(playground.ServerOptions(nil))
+	srv, err := fakediscord.NewServer(playground.ServerOptions(nil))
 	if err != nil {
 		return fmt.Errorf("starting the built-in Discord server: %w", err)
 	}

@@ -17,7 +17,7 @@ import (
 	"github.com/digitbot/digitbot"
 	"github.com/digitbot/digitbot/bot"
 	"github.com/digitbot/digitbot/chart"
-	"github.com/digitbot/digitbot/discordtest"
+	"github.com/digitbot/digitbot/fakediscord"
 	"github.com/digitbot/digitbot/internal/digitbottest"
 	"github.com/digitbot/digitbot/playground"
 )
@@ -419,7 +419,7 @@ func shot(p page, path string) {
 // is tested whatever the model makes of a drawing.
 func numberPlayground(t *testing.T) (url string) {
 	t.Helper()
-	srv := discordtest.New(t, playground.ServerOptions(nil))
+	srv := fakediscord.New(t, playground.ServerOptions(nil))
 	picture, err := os.ReadFile(filepath.Join("..", "..", "bot", "testdata", "digit-2.png"))
 	if err != nil {
 		t.Fatal(err)

@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/digitbot/digitbot/config"
-	"github.com/digitbot/digitbot/discordtest"
+	"github.com/digitbot/digitbot/fakediscord"
 	"github.com/digitbot/digitbot/internal/pgtest"
 	"github.com/digitbot/digitbot/postgres"
 )
@@ -27,7 +27,7 @@ func TestRunner_PostgresStore_KeepsPredictionsThere(t *testing.T) {
 		t.Fatal(err)
 	}
 	url += " password=pw-never-logged" // trust authentication ignores it
-	srv := discordtest.New(t, discordtest.Options{MessageContentAllowed: true})
+	srv := fakediscord.New(t, fakediscord.Options{MessageContentAllowed: true})
 	r, logs := newTestRunner(t, srv, srv.Token())
 	r.Config.Store, r.Config.DatabaseURL = config.StorePostgres, url
 	if err := r.Config.Validate(); err != nil {
@@ -44,11 +44,11 @@ func TestRunner_PostgresStore_KeepsPredictionsThere(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	msg, err := srv.PostMessage(discordtest.MessageOptions{Attachments: []discordtest.File{{Name: "seven.png", Data: data}}})
+	msg, err := srv.PostMessage(fakediscord.MessageOptions{Attachments: []fakediscord.File{{Name: "seven.png", Data: data}}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := srv.WaitMessage(ctx, func(m *discordtest.Message) bool {
+	if _, err := srv.WaitMessage(ctx, func(m *fakediscord.Message) bool {
 		return m.MessageReference != nil && m.MessageReference.MessageID == msg.ID
 	}); err != nil {
 		t.Fatalf("no reply: %v\n%s", err, logs.String())
@@ -61,7 +61,7 @@ func TestRunner_PostgresStore_KeepsPredictionsThere(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	if guilds, err := db.StoredGuilds(ctx); err != nil || !slices.Contains(guilds, discordtest.DefaultGuildID) {
+	if guilds, err := db.StoredGuilds(ctx); err != nil || !slices.Contains(guilds, fakediscord.DefaultGuildID) {
 		t.Errorf("the prediction is not in PostgreSQL: servers %v, %v", guilds, err)
 	}
 	if _, err := os.Stat(r.Config.DatabasePath); err == nil {

@@ -17,7 +17,7 @@ import (
 	"github.com/bwmarrin/discordgo"
 	"github.com/digitbot/digitbot/admin"
 	"github.com/digitbot/digitbot/config"
-	"github.com/digitbot/digitbot/discordtest"
+	"github.com/digitbot/digitbot/fakediscord"
 	"github.com/digitbot/digitbot/internal/digitbottest"
 	"github.com/digitbot/digitbot/store"
 )
@@ -77,14 +77,14 @@ func TestRun_UnexpectedArgument_IsAUsageError(t *testing.T) {
 }
 
 // newTestRunner wires a Runner to an in-process Discord.
-func newTestRunner(t *testing.T, srv *discordtest.Server, token string) (*Runner, *digitbottest.SyncBuffer) {
+func newTestRunner(t *testing.T, srv *fakediscord.Server, token string) (*Runner, *digitbottest.SyncBuffer) {
 	t.Helper()
 	cfg := config.Default()
 	cfg.Token = token
 	cfg.DatabasePath = filepath.Join(t.TempDir(), "digitbot.db")
 	cfg.AdminAddr = "127.0.0.1:0"
-	cfg.DevGuildID = discordtest.DefaultGuildID
-	cfg.WatchedChannels = []string{discordtest.DefaultChannelID}
+	cfg.DevGuildID = fakediscord.DefaultGuildID
+	cfg.WatchedChannels = []string{fakediscord.DefaultChannelID}
 	cfg.Workers = 2
 	logs := &digitbottest.SyncBuffer{}
 	r := NewRunner()
@@ -102,7 +102,7 @@ func newTestRunner(t *testing.T, srv *discordtest.Server, token string) (*Runner
 }
 
 func TestRunner_RunsTheWholeBot_HealthyAnswersAndShutsDownInOrder(t *testing.T) {
-	srv := discordtest.New(t, discordtest.Options{MessageContentAllowed: true})
+	srv := fakediscord.New(t, fakediscord.Options{MessageContentAllowed: true})
 	r, logs := newTestRunner(t, srv, srv.Token())
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
@@ -117,11 +117,11 @@ func TestRunner_RunsTheWholeBot_HealthyAnswersAndShutsDownInOrder(t *testing.T) 
 	if err != nil {
 		t.Fatal(err)
 	}
-	msg, err := srv.PostMessage(discordtest.MessageOptions{Attachments: []discordtest.File{{Name: "seven.png", Data: data}}})
+	msg, err := srv.PostMessage(fakediscord.MessageOptions{Attachments: []fakediscord.File{{Name: "seven.png", Data: data}}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	reply, err := srv.WaitMessage(ctx, func(m *discordtest.Message) bool {
+	reply, err := srv.WaitMessage(ctx, func(m *fakediscord.Message) bool {
 		return m.MessageReference != nil && m.MessageReference.MessageID == msg.ID
 	})
 	if err != nil {
@@ -166,7 +166,7 @@ func TestRunner_RunsTheWholeBot_HealthyAnswersAndShutsDownInOrder(t *testing.T) 
 }
 
 func TestRunner_BadToken_FailsClearlyWithoutRetrying(t *testing.T) {
-	srv := discordtest.New(t, discordtest.Options{MessageContentAllowed: true})
+	srv := fakediscord.New(t, fakediscord.Options{MessageContentAllowed: true})
 	r, logs := newTestRunner(t, srv, "wrong-token")
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
@@ -188,7 +188,7 @@ func TestRunner_BadToken_FailsClearlyWithoutRetrying(t *testing.T) {
 }
 
 func TestRunner_ShardConfig_IsSentInIdentify(t *testing.T) {
-	srv := discordtest.New(t, discordtest.Options{MessageContentAllowed: true})
+	srv := fakediscord.New(t, fakediscord.Options{MessageContentAllowed: true})
 	r, logs := newTestRunner(t, srv, srv.Token())
 	one := 1
 	r.Config.ShardID, r.Config.ShardCount = &one, config.ShardCount{N: 2}
@@ -212,7 +212,7 @@ type failingTransport struct{ err error }
 func (f failingTransport) RoundTrip(*http.Request) (*http.Response, error) { return nil, f.err }
 
 func TestRunner_NoNetwork_SaysSoAndLeavesNoDatabase(t *testing.T) {
-	srv := discordtest.New(t, discordtest.Options{})
+	srv := fakediscord.New(t, fakediscord.Options{})
 	r, logs := newTestRunner(t, srv, srv.Token())
 	noDNS := &net.OpError{Op: "dial", Net: "tcp", Err: &net.DNSError{Err: "no such host", Name: "discord.com", IsNotFound: true}}
 	r.NewSession = func(token string) (*discordgo.Session, error) {
@@ -238,7 +238,7 @@ func TestRunner_NoNetwork_SaysSoAndLeavesNoDatabase(t *testing.T) {
 }
 
 func TestRunner_ExistingDatabase_IsKeptWhenDiscordIsUnreachable(t *testing.T) {
-	srv := discordtest.New(t, discordtest.Options{})
+	srv := fakediscord.New(t, fakediscord.Options{})
 	r, _ := newTestRunner(t, srv, srv.Token())
 	db, err := store.Open(r.Config.DatabasePath, store.Options{})
 	if err != nil {
@@ -269,7 +269,7 @@ func TestRunner_AdminPortBusy_SuggestsTheSetting(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer busy.Close()
-	srv := discordtest.New(t, discordtest.Options{})
+	srv := fakediscord.New(t, fakediscord.Options{})
 	r, _ := newTestRunner(t, srv, srv.Token())
 	r.Config.AdminAddr = busy.Addr().String()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)

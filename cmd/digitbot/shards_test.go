@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"github.com/digitbot/digitbot/config"
-	"github.com/digitbot/digitbot/discordtest"
+	"github.com/digitbot/digitbot/fakediscord"
 )
 
 // A fleet of two `digitbot run` processes on one bot, shard_count = 4
@@ -23,16 +23,16 @@ import (
 // bbolt file of its own here; a fleet sharing users' data uses the
 // PostgreSQL store.)
 func TestRunner_FleetOfTwo_EachRunsItsShards(t *testing.T) {
-	var guilds []discordtest.GuildOptions
+	var guilds []fakediscord.GuildOptions
 	var channels []string
 	for k := range 4 {
-		ch := discordtest.GuildIDOnShard(k, 4, 1000+k)
-		guilds = append(guilds, discordtest.GuildOptions{ID: discordtest.GuildIDOnShard(k, 4, k), Name: "g", OwnerID: discordtest.DefaultOwnerID,
-			Channels: []discordtest.ChannelOptions{{ID: ch, Name: "digits"}}})
+		ch := fakediscord.GuildIDOnShard(k, 4, 1000+k)
+		guilds = append(guilds, fakediscord.GuildOptions{ID: fakediscord.GuildIDOnShard(k, 4, k), Name: "g", OwnerID: fakediscord.DefaultOwnerID,
+			Channels: []fakediscord.ChannelOptions{{ID: ch, Name: "digits"}}})
 		channels = append(channels, ch)
 	}
 	// max_concurrency 4: every shard may identify at once.
-	srv := discordtest.New(t, discordtest.Options{MessageContentAllowed: true, Guilds: guilds, MaxConcurrency: 4})
+	srv := fakediscord.New(t, fakediscord.Options{MessageContentAllowed: true, Guilds: guilds, MaxConcurrency: 4})
 	ranges := [][]int{{0, 1}, {2, 3}}
 	runners := make([]*Runner, len(ranges))
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -68,14 +68,14 @@ func TestRunner_FleetOfTwo_EachRunsItsShards(t *testing.T) {
 	}
 	var posted []string
 	for k, ch := range channels {
-		m, err := srv.PostMessage(discordtest.MessageOptions{GuildID: guilds[k].ID, ChannelID: ch, Attachments: []discordtest.File{{Name: "7.png", Data: data}}})
+		m, err := srv.PostMessage(fakediscord.MessageOptions{GuildID: guilds[k].ID, ChannelID: ch, Attachments: []fakediscord.File{{Name: "7.png", Data: data}}})
 		if err != nil {
 			t.Fatal(err)
 		}
 		posted = append(posted, m.ID)
 	}
-	isReplyTo := func(id string) func(*discordtest.Message) bool {
-		return func(m *discordtest.Message) bool {
+	isReplyTo := func(id string) func(*fakediscord.Message) bool {
+		return func(m *fakediscord.Message) bool {
 			return m.MessageReference != nil && m.MessageReference.MessageID == id
 		}
 	}
@@ -139,15 +139,15 @@ func TestRunner_FleetOfTwo_EachRunsItsShards(t *testing.T) {
 func TestRunner_ShardSettingsRefused_SayWhatToChange(t *testing.T) {
 	for _, tc := range []struct {
 		name string
-		opts discordtest.ShardOptions
+		opts fakediscord.ShardOptions
 		left int
 		want string
 	}{
-		{name: "4010", opts: discordtest.ShardOptions{ShardCountMultiple: 4}, want: "shard_count"},
+		{name: "4010", opts: fakediscord.ShardOptions{ShardCountMultiple: 4}, want: "shard_count"},
 		{name: "session starts", left: 1, want: "session starts"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			srv := discordtest.New(t, discordtest.Options{MessageContentAllowed: true, Sharding: tc.opts, MaxConcurrency: 2})
+			srv := fakediscord.New(t, fakediscord.Options{MessageContentAllowed: true, Sharding: tc.opts, MaxConcurrency: 2})
 			if tc.left > 0 {
 				srv.SetSessionStartsRemaining(tc.left)
 			}
