@@ -18,6 +18,7 @@ import (
 	"github.com/digitbot/digitbot"
 	"github.com/digitbot/digitbot/config"
 	"github.com/digitbot/digitbot/fakediscord"
+	"github.com/digitbot/digitbot/internal/digitbottest"
 	"github.com/digitbot/digitbot/internal/pgtest"
 )
 
@@ -60,8 +61,10 @@ func TestRunner_FleetOfThreeOnPostgres_OneForgetCoversEveryShard(t *testing.T) {
 	srv := fakediscord.New(t, fakediscord.Options{MessageContentAllowed: true, Guilds: guilds, MaxConcurrency: shards})
 
 	runners := make([]*Runner, shards)
+	runnerLogs := make([]*digitbottest.SyncBuffer, shards)
 	for k := range shards {
 		r, logs := newTestRunner(t, srv, srv.Token())
+		runnerLogs[k] = logs
 		r.Config.DevGuildID = "" // global commands, as in production
 		r.Config.WatchedChannels = channels
 		r.Config.Store, r.Config.DatabaseURL = config.StorePostgres, url
@@ -227,6 +230,18 @@ func TestRunner_FleetOfThreeOnPostgres_OneForgetCoversEveryShard(t *testing.T) {
 	}
 	if !strings.Contains(done.Content, "has been deleted") {
 		t.Fatalf("after confirming /forget: %q", done.Content)
+	}
+	// The deletion was done by the process of shard 1 alone (it logs it
+	// before showing "deleted").
+	for k, logs := range runnerLogs {
+		n := strings.Count(logs.String(), "user data deleted on request")
+		want := 0
+		if k == 1 {
+			want = 1
+		}
+		if n != want {
+			t.Errorf("process %d logged %d deletions, want %d", k, n, want)
+		}
 	}
 
 	// Gone on every shard: the server on shard 0 sees nothing of her.
