@@ -146,3 +146,16 @@ func TestPrediction_Validate(t *testing.T) {
 		t.Error("ValidID")
 	}
 }
+
+// TestEvaluation_CSVRecord: one row per evaluation under the header, and a
+// file name that a spreadsheet would run as a formula is defused.
+func TestEvaluation_CSVRecord(t *testing.T) {
+	e := digitbot.Evaluation{PredictionID: "p1", UserID: "42", FileName: "=HYPERLINK(\"x\")", Predicted: 3, Confidence: 0.5, TrueDigit: 3}
+	row := e.CSVRecord()
+	if len(row) != len(digitbot.CSVHeader()) {
+		t.Fatalf("%d cells under %d columns", len(row), len(digitbot.CSVHeader()))
+	}
+	if row[4] != `'=HYPERLINK("x")` || row[8] != "true" || row[13] != "false" {
+		t.Fatalf("row = %q", row)
+	}
+}

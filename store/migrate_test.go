@@ -281,12 +281,12 @@ func TestStore_MigrateV1_AggregatesMatchBruteForce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(rows) != 1+len(evals) || len(rows[0]) != len(csvHeader) {
-		t.Fatalf("export has %d rows of %d columns, want %d of %d", len(rows), len(rows[0]), 1+len(evals), len(csvHeader))
+	if len(rows) != 1+len(evals) || len(rows[0]) != len(digitbot.CSVHeader()) {
+		t.Fatalf("export has %d rows of %d columns, want %d of %d", len(rows), len(rows[0]), 1+len(evals), len(digitbot.CSVHeader()))
 	}
 	sort.Slice(evals, func(i, j int) bool { return evals[i].EvaluatedAt.Before(evals[j].EvaluatedAt) })
 	for i, row := range rows[1:] {
-		if d := csvRow(evals[i]); strings.Join(row, ",") != strings.Join(d, ",") {
+		if d := evals[i].CSVRecord(); strings.Join(row, ",") != strings.Join(d, ",") {
 			t.Fatalf("export row %d = %v, want %v", i, row, d)
 		}
 		if row[11] != "" || row[12] != "" || row[13] != "false" {
