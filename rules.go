@@ -2,6 +2,7 @@ package digitbot
 
 import (
 	"fmt"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -133,3 +134,79 @@ func LangOfLocale(locale string) Lang {
 	}
 	return LangEnglish
 }
+
+// Validate checks what a store may hold (both stores apply it before a
+// prediction is saved): a user id, a well-formed id if one is set, a
+// one-digit reading (Digit 0-9, at most one digit reading, of the same
+// digit) or a number (Digit -1, up to MaxNumberDigits readings, Number
+// their digits), and probabilities and confidences between 0 and 1.
+// Refusals are EINVALID with a message a user may read.
+func (p *Prediction) Validate() error {
+	switch {
+	case p.UserID == "":
+		return Errorf(EINVALID, "A prediction needs the id of the user who posted the image.")
+	case !validProbability(p.Confidence):
+		return Errorf(EINVALID, "The confidence must be between 0 and 1.")
+	case p.ID != "" && !ValidID(p.ID):
+		return Errorf(EINVALID, "A prediction id must be 1-64 letters, digits, '-' or '_'.")
+	case len(p.Digits) > MaxNumberDigits:
+		return Errorf(EINVALID, "A reading holds at most %d digits, not %d.", MaxNumberDigits, len(p.Digits))
+	case p.IsNumber() && p.Digit != -1:
+		return Errorf(EINVALID, "A number reading has digit -1, not %d.", p.Digit)
+	case !p.IsNumber() && (p.Digit < 0 || p.Digit > 9):
+		return Errorf(EINVALID, "The predicted digit must be between 0 and 9, not %d.", p.Digit)
+	case len(p.Digits) == 1 && p.Digits[0].Digit != p.Digit:
+		return Errorf(EINVALID, "A one-digit reading's digit (%d) differs from the prediction's (%d).", p.Digits[0].Digit, p.Digit)
+	}
+	if err := validProbabilities(&p.Probabilities); err != nil {
+		return err
+	}
+	number := make([]byte, 0, len(p.Digits))
+	for i := range p.Digits {
+		d := &p.Digits[i]
+		if d.Digit < 0 || d.Digit > 9 {
+			return Errorf(EINVALID, "Digit %d of the reading is %d, not 0-9.", i+1, d.Digit)
+		}
+		if !validProbability(d.Confidence) {
+			return Errorf(EINVALID, "The confidence of digit %d must be between 0 and 1.", i+1)
+		}
+		if err := validProbabilities(&d.Probabilities); err != nil {
+			return err
+		}
+		number = append(number, byte('0'+d.Digit))
+	}
+	switch {
+	case p.Number == "":
+	case len(p.Digits) > 0 && p.Number != string(number):
+		return Errorf(EINVALID, "The number %q does not match its digit readings %q.", p.Number, number)
+	case len(p.Digits) == 0 && p.Number != strconv.Itoa(p.Digit):
+		return Errorf(EINVALID, "The number %q does not match the digit %d.", p.Number, p.Digit)
+	}
+	return nil
+}
+
+func validProbabilities(probs *[10]float64) error {
+	for _, f := range probs {
+		if !validProbability(f) {
+			return Errorf(EINVALID, "Probabilities must be between 0 and 1.")
+		}
+	}
+	return nil
+}
+
+// ValidID reports whether id can name a prediction: 1-64 ASCII letters,
+// digits, '-' or '_' (what the stores draw, and what a custom_id can carry).
+func ValidID(id string) bool {
+	if len(id) == 0 || len(id) > 64 {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || c == '_' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+func validProbability(f float64) bool { return !math.IsNaN(f) && f >= 0 && f <= 1 }

@@ -1,6 +1,7 @@
 package digitbot_test
 
 import (
+	"math"
 	"strings"
 	"testing"
 
@@ -109,5 +110,52 @@ func TestReducedSize_KeepsTheSmallestDigitAt40Pixels(t *testing.T) {
 		if ok && min(w, h)/digitbot.DigitsPerShortSide < digitbot.MinDigitPixels {
 			t.Errorf("ReducedSize(%d, %d) = %dx%d leaves the smallest digit under %d px", c.w, c.h, w, h, digitbot.MinDigitPixels)
 		}
+	}
+}
+
+// TestPrediction_Validate: the rule both stores apply before saving.
+func TestPrediction_Validate(t *testing.T) {
+	one := digitbot.Prediction{UserID: "42", Digit: 7, Confidence: 0.9}
+	one.Probabilities[7] = 0.9
+	number := digitbot.Prediction{UserID: "42", Digit: -1, Number: "12", Confidence: 0.8,
+		Digits: []digitbot.DigitReading{{Digit: 1, Confidence: 0.9}, {Digit: 2, Confidence: 0.9}}}
+	if err := one.Validate(); err != nil {
+		t.Fatalf("a one-digit prediction: %v", err)
+	}
+	if err := number.Validate(); err != nil {
+		t.Fatalf("a number: %v", err)
+	}
+	bad := map[string]func(p *digitbot.Prediction){
+		"no user":             func(p *digitbot.Prediction) { p.UserID = "" },
+		"digit 10":            func(p *digitbot.Prediction) { p.Digit = 10 },
+		"confidence NaN":      func(p *digitbot.Prediction) { p.Confidence = math.NaN() },
+		"probability 1.5":     func(p *digitbot.Prediction) { p.Probabilities[3] = 1.5 },
+		"id with a slash":     func(p *digitbot.Prediction) { p.ID = "a/b" },
+		"number not digits":   func(p *digitbot.Prediction) { p.Number = "8" },
+		"too many digits":     func(p *digitbot.Prediction) { p.Digits = make([]digitbot.DigitReading, digitbot.MaxNumberDigits+1) },
+		"one reading differs": func(p *digitbot.Prediction) { p.Digits = []digitbot.DigitReading{{Digit: 3, Confidence: 0.9}} },
+	}
+	for name, spoil := range bad {
+		p := one
+		spoil(&p)
+		if err := p.Validate(); digitbot.ErrorCode(err) != digitbot.EINVALID {
+			t.Errorf("%s: %v, want EINVALID", name, err)
+		}
+	}
+	if !digitbot.ValidID("a-Z_09") || digitbot.ValidID("") || digitbot.ValidID(strings.Repeat("a", 65)) {
+		t.Error("ValidID")
+	}
+}
+
+// TestEvaluation_CSVRecord: one row per evaluation under the header, and a
+// file name that a spreadsheet would run as a formula is defused.
+func TestEvaluation_CSVRecord(t *testing.T) {
+	e := digitbot.Evaluation{PredictionID: "p1", UserID: "42", FileName: "=HYPERLINK(\"x\")", Predicted: 3, Confidence: 0.5, TrueDigit: 3}
+	row := e.CSVRecord()
+	if len(row) != len(digitbot.CSVHeader()) {
+		t.Fatalf("%d cells under %d columns", len(row), len(digitbot.CSVHeader()))
+	}
+	if row[4] != `'=HYPERLINK("x")` || row[8] != "true" || row[13] != "false" {
+		t.Fatalf("row = %q", row)
 	}
 }

@@ -1,7 +1,6 @@
 package postgres
 
 import (
-	"bytes"
 	"context"
 	"encoding/csv"
 	"errors"
@@ -279,11 +278,6 @@ func (db *DB) Stats(ctx context.Context, scope digitbot.Scope) (digitbot.Stats, 
 	return s, nil
 }
 
-// csvHeader is the first row ExportCSV writes: the bbolt store's, column
-// for column.
-var csvHeader = []string{"prediction_id", "guild_id", "channel_id", "user_id", "file", "predicted", "confidence", "true", "correct", "predicted_at", "evaluated_at",
-	"predicted_number", "true_number", "segmentation_error"}
-
 // exportChunk is how many rows ExportCSV reads per query, so that a slow
 // reader (an upload to Discord) never holds a transaction open.
 const exportChunk = 1000
@@ -293,7 +287,7 @@ const exportChunk = 1000
 // would run as a formula are prefixed with a quote.
 func (db *DB) ExportCSV(ctx context.Context, scope digitbot.Scope, w io.Writer) error {
 	cw := csv.NewWriter(w)
-	if err := cw.Write(csvHeader); err != nil {
+	if err := cw.Write(digitbot.CSVHeader()); err != nil {
 		return err
 	}
 	where, args := scopeWhere(scope)
@@ -311,7 +305,7 @@ func (db *DB) ExportCSV(ctx context.Context, scope digitbot.Scope, w io.Writer) 
 			return storeError("export", err)
 		}
 		for _, e := range rows {
-			if err := cw.Write(csvRow(e)); err != nil {
+			if err := cw.Write(e.CSVRecord()); err != nil {
 				return err
 			}
 		}
@@ -325,30 +319,6 @@ func (db *DB) ExportCSV(ctx context.Context, scope digitbot.Scope, w io.Writer) 
 		last := rows[len(rows)-1]
 		afterAt, afterID = last.EvaluatedAt, last.PredictionID
 	}
-}
-
-func csvRow(e digitbot.Evaluation) []string {
-	var predictedNumber, trueNumber string
-	if n := e.Number; n != nil {
-		predictedNumber, trueNumber = n.Predicted, n.True
-	}
-	return []string{
-		safeCell(e.PredictionID), safeCell(e.GuildID), safeCell(e.ChannelID), safeCell(e.UserID), safeCell(e.FileName),
-		strconv.Itoa(e.Predicted), strconv.FormatFloat(e.Confidence, 'f', -1, 64), strconv.Itoa(e.TrueDigit),
-		strconv.FormatBool(e.Correct()),
-		e.PredictedAt.UTC().Format(time.RFC3339), e.EvaluatedAt.UTC().Format(time.RFC3339),
-		predictedNumber, trueNumber, strconv.FormatBool(e.SegmentationError()),
-	}
-}
-
-// safeCell defuses CSV formula injection: spreadsheets run cells that start
-// with = + - @ (or a tab or carriage return) as formulas, so those get a
-// leading apostrophe.
-func safeCell(s string) string {
-	if s != "" && bytes.IndexByte([]byte("=+-@\t\r"), s[0]) >= 0 {
-		return "'" + s
-	}
-	return s
 }
 
 // GuildConfig returns a server's configuration: a zero config with GuildID

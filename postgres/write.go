@@ -7,9 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/crc32"
-	"math"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -43,82 +41,8 @@ func newID(t time.Time) string {
 	return string(b[:])
 }
 
-// validID accepts ids supplied by callers: 1-64 characters that are safe in
-// a Discord custom_id next to ':' separators.
-func validID(id string) bool {
-	if len(id) == 0 || len(id) > 64 {
-		return false
-	}
-	for i := 0; i < len(id); i++ {
-		c := id[i]
-		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || c == '_' || c == '-') {
-			return false
-		}
-	}
-	return true
-}
-
-func validProbability(f float64) bool { return !math.IsNaN(f) && f >= 0 && f <= 1 }
-
 func invalid(format string, args ...any) error {
 	return digitbot.Errorf(digitbot.EINVALID, format, args...)
-}
-
-// validPrediction checks what a row can hold, with the bbolt store's
-// rules: a one-digit reading (Digit 0-9, at most one digit reading, of the
-// same digit) or a number (Digit -1, 2..MaxNumberDigits readings, Number
-// their digits).
-func validPrediction(p *digitbot.Prediction) error {
-	switch {
-	case p.UserID == "":
-		return invalid("A prediction needs the id of the user who posted the image.")
-	case !validProbability(p.Confidence):
-		return invalid("The confidence must be between 0 and 1.")
-	case p.ID != "" && !validID(p.ID):
-		return invalid("A prediction id must be 1-64 letters, digits, '-' or '_'.")
-	case len(p.Digits) > digitbot.MaxNumberDigits:
-		return invalid("A reading holds at most %d digits, not %d.", digitbot.MaxNumberDigits, len(p.Digits))
-	case p.IsNumber() && p.Digit != -1:
-		return invalid("A number reading has digit -1, not %d.", p.Digit)
-	case !p.IsNumber() && (p.Digit < 0 || p.Digit > 9):
-		return invalid("The predicted digit must be between 0 and 9, not %d.", p.Digit)
-	case len(p.Digits) == 1 && p.Digits[0].Digit != p.Digit:
-		return invalid("A one-digit reading's digit (%d) differs from the prediction's (%d).", p.Digits[0].Digit, p.Digit)
-	}
-	if err := validProbabilities(&p.Probabilities); err != nil {
-		return err
-	}
-	number := make([]byte, 0, len(p.Digits))
-	for i := range p.Digits {
-		d := &p.Digits[i]
-		if d.Digit < 0 || d.Digit > 9 {
-			return invalid("Digit %d of the reading is %d, not 0-9.", i+1, d.Digit)
-		}
-		if !validProbability(d.Confidence) {
-			return invalid("The confidence of digit %d must be between 0 and 1.", i+1)
-		}
-		if err := validProbabilities(&d.Probabilities); err != nil {
-			return err
-		}
-		number = append(number, byte('0'+d.Digit))
-	}
-	switch {
-	case p.Number == "":
-	case len(p.Digits) > 0 && p.Number != string(number):
-		return invalid("The number %q does not match its digit readings %q.", p.Number, number)
-	case len(p.Digits) == 0 && p.Number != strconv.Itoa(p.Digit):
-		return invalid("The number %q does not match the digit %d.", p.Number, p.Digit)
-	}
-	return nil
-}
-
-func validProbabilities(probs *[10]float64) error {
-	for _, f := range probs {
-		if !validProbability(f) {
-			return invalid("Probabilities must be between 0 and 1.")
-		}
-	}
-	return nil
 }
 
 func quantiseAll(probs *[10]float64) []int16 {
@@ -148,7 +72,7 @@ func (db *DB) SavePrediction(ctx context.Context, p *digitbot.Prediction) error 
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if err := validPrediction(p); err != nil {
+	if err := p.Validate(); err != nil {
 		return err
 	}
 	created := p.CreatedAt

@@ -5,6 +5,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/digitbot/digitbot/internal/storetest"
 )
 
 // TestStore_BackupNow_CarriesNoForgottenBytes: a scheduled backup taken
@@ -14,14 +16,14 @@ func TestStore_BackupNow_CarriesNoForgottenBytes(t *testing.T) {
 	db := MustOpenDBWith(t, Options{})
 	secret := "forgotten-user-secret-name.png"
 	for i := range 50 {
-		p := pred("111", "333", i%10, 0.9)
+		p := storetest.Pred("111", "333", i%10, 0.9)
 		p.FileName = secret
-		p = mustSave(t, db, p)
+		p = storetest.MustSave(t, db, p)
 		if _, err := db.Evaluate(bg, p.ID, "333", i%10); err != nil {
 			t.Fatal(err)
 		}
 	}
-	kept := mustSave(t, db, pred("111", "222", 4, 0.8))
+	kept := storetest.MustSave(t, db, storetest.Pred("111", "222", 4, 0.8))
 	if err := db.ForgetUser(bg, "333"); err != nil {
 		t.Fatal(err)
 	}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/digitbot/digitbot"
+	"github.com/digitbot/digitbot/internal/storetest"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -52,7 +53,7 @@ func TestStore_Backup_DuringConcurrentWrites(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for i := 0; ctx.Err() == nil; i++ {
-				p := pred(testGuilds[w%3], testUsers[w], i%10, 0.6)
+				p := storetest.Pred(testGuilds[w%3], testUsers[w], i%10, 0.6)
 				if err := db.SavePrediction(bg, &p); err != nil {
 					t.Error(err)
 					return
@@ -92,7 +93,7 @@ func TestStore_BackupNow_KeepsNewest(t *testing.T) {
 	clock := newFakeClock()
 	db := MustOpenDBWith(t, Options{Now: clock.Now})
 	dir := filepath.Join(t.TempDir(), "backups")
-	mustSave(t, db, pred("", "222", 1, 0.5))
+	storetest.MustSave(t, db, storetest.Pred("", "222", 1, 0.5))
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		t.Fatal(err)
 	}

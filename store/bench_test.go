@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/digitbot/digitbot"
+	"github.com/digitbot/digitbot/internal/storetest"
 )
 
 // benchPending saves n pending predictions (one transaction) for the
@@ -17,7 +18,7 @@ func benchPending(b *testing.B, db *DB, n int) []string {
 	now := db.now()
 	items := make([]historyItem, n)
 	for i := range items {
-		p := pred("111", "bench-user", i%10, 0.7)
+		p := storetest.Pred("111", "bench-user", i%10, 0.7)
 		p.CreatedAt = now
 		items[i] = historyItem{Pred: p}
 	}
@@ -72,7 +73,7 @@ func BenchmarkSaveAndEvaluate_ConcurrentWriters(b *testing.B) {
 	b.RunParallel(func(pb *testing.PB) {
 		i := 0
 		for pb.Next() {
-			p := pred("111", "bench-user", i%10, 0.7)
+			p := storetest.Pred("111", "bench-user", i%10, 0.7)
 			if err := db.SavePrediction(bg, &p); err != nil {
 				b.Error(err)
 				return
@@ -109,7 +110,7 @@ func benchHistory(b *testing.B, db *DB, n int) {
 			if r.IntN(4) == 0 {
 				guild = ""
 			}
-			p := pred(guild, fmt.Sprint(50000+r.IntN(1000)), r.IntN(10), r.Float64())
+			p := storetest.Pred(guild, fmt.Sprint(50000+r.IntN(1000)), r.IntN(10), r.Float64())
 			p.Input, p.CreatedAt = input, at.Add(-time.Minute)
 			p.MessageID, p.AttachmentID, p.ModelSHA256 = "1234567890123456789", "1234567890123456780", "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
 			items[i] = historyItem{Pred: p, Evaluated: true, TrueDigit: r.IntN(10), At: at}
@@ -200,7 +201,7 @@ func BenchmarkForgetUser_10k(b *testing.B) {
 			if j%21 == 20 {
 				guild = ""
 			}
-			p := pred(guild, "forget-me", j%10, 0.6)
+			p := storetest.Pred(guild, "forget-me", j%10, 0.6)
 			p.CreatedAt = t.Add(-time.Minute)
 			items[j] = historyItem{Pred: p, Evaluated: true, TrueDigit: (j * 3) % 10, At: t}
 		}

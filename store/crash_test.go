@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/digitbot/digitbot"
+	"github.com/digitbot/digitbot/internal/storetest"
 )
 
 // crashChildEnv switches the test binary into the writer child of
@@ -45,7 +46,7 @@ func crashChild(path string) int {
 		go func() {
 			defer wg.Done()
 			for i := 0; ; i++ {
-				p := pred(testGuilds[(w+i)%3], testUsers[w], i%10, float64(i%100)/100)
+				p := storetest.Pred(testGuilds[(w+i)%3], testUsers[w], i%10, float64(i%100)/100)
 				if err := db.SavePrediction(context.Background(), &p); err != nil {
 					fmt.Fprintln(os.Stderr, err)
 					return
@@ -139,9 +140,9 @@ func TestStore_KillDuringWrites(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, scope := range allScopes() {
+		for _, scope := range storetest.AllScopes() {
 			s, _ := db.Stats(bg, scope)
-			if d := diffStats(s, digitbot.NewStats(scope, filterEvals(scope, all))); d != "" {
+			if d := storetest.DiffStats(s, digitbot.NewStats(scope, storetest.FilterEvals(scope, all))); d != "" {
 				t.Fatalf("round %d: Stats(%+v) disagree with the records: %s", round, scope, d)
 			}
 		}

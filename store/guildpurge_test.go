@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/digitbot/digitbot"
+	"github.com/digitbot/digitbot/internal/storetest"
 )
 
 // TestStore_GuildPurgeQueue: the servers with data are listed; a queued
@@ -16,8 +17,8 @@ func TestStore_GuildPurgeQueue(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, p := range []digitbot.Prediction{pred("111", "222", 3, 0.9), pred("444", "222", 4, 0.8), pred("", "222", 5, 0.7)} {
-		p = mustSave(t, db, p)
+	for _, p := range []digitbot.Prediction{storetest.Pred("111", "222", 3, 0.9), storetest.Pred("444", "222", 4, 0.8), storetest.Pred("", "222", 5, 0.7)} {
+		p = storetest.MustSave(t, db, p)
 		if _, err := db.Evaluate(bg, p.ID, "222", p.Digit); err != nil {
 			t.Fatal(err)
 		}

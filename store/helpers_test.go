@@ -2,14 +2,10 @@ package store
 
 import (
 	"bytes"
-	"context"
 	"encoding/binary"
 	"fmt"
-	"math"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
-	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -165,45 +161,6 @@ func insertHistory(tb testing.TB, db *DB, items []historyItem) []digitbot.Evalua
 		tb.Fatal(err)
 	}
 	return evals
-}
-
-// mustSave saves a prediction through the public API.
-func mustSave(tb testing.TB, db *DB, p digitbot.Prediction) digitbot.Prediction {
-	tb.Helper()
-	if err := db.SavePrediction(context.Background(), &p); err != nil {
-		tb.Fatal(err)
-	}
-	return p
-}
-
-func pred(guild, user string, digit int, conf float64) digitbot.Prediction {
-	p := digitbot.Prediction{GuildID: guild, ChannelID: "555", UserID: user, FileName: "digit.png", Digit: digit, Confidence: conf}
-	p.Probabilities[digit] = conf
-	return p
-}
-
-// numberPred is a number reading of digits, each with its own confidence,
-// probabilities, box and input (a diagonal stroke and the digit's value in
-// the corner, so that no two inputs are equal).
-func numberPred(guild, user string, digits []int, r *rand.Rand) digitbot.Prediction {
-	p := digitbot.Prediction{GuildID: guild, ChannelID: "555", UserID: user, FileName: "number.jpg", Digit: -1, Confidence: 1}
-	for i, d := range digits {
-		// Values with four decimals are stored exactly (see probScale).
-		q := 5000 + r.IntN(5000)
-		c := float64(q) / probScale
-		dr := digitbot.DigitReading{Digit: d, Confidence: c, Box: [4]int{10 + 30*i, 5 + r.IntN(9), 20 + r.IntN(5), 40}}
-		dr.Probabilities[d] = c
-		dr.Probabilities[(d+1)%10] = float64(probScale-q) / probScale
-		for y := 4; y < 24; y++ {
-			dr.Input[y*digitbot.InputSide+y] = uint8(128 + r.IntN(128))
-		}
-		dr.Input[0] = uint8(d + 1)
-		p.Digits = append(p.Digits, dr)
-		p.Number += strconv.Itoa(d)
-		p.Confidence *= c
-	}
-	p.Confidence = math.Round(p.Confidence*probScale) / probScale
-	return p
 }
 
 func wantCode(tb testing.TB, err error, code string) {

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/digitbot/digitbot"
+	"github.com/digitbot/digitbot/internal/storetest"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -192,7 +193,7 @@ func TestStore_MigrateV1_RecordsReadable(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if d := diffEvaluation(got, w); d != "" {
+		if d := storetest.DiffEvaluation(got, w); d != "" {
 			t.Fatalf("evaluation %s: %s", w.PredictionID, d)
 		}
 		if math.Abs(got.Confidence-want.Predictions[w.PredictionID].Confidence) > 0.5/probScale {
@@ -270,7 +271,7 @@ func diffPrediction(got, want digitbot.Prediction) string {
 func TestStore_MigrateV1_AggregatesMatchBruteForce(t *testing.T) {
 	db, want := openMigrated(t)
 	evals := rounded(want.Evaluations)
-	checkScopesAgainstBruteForce(t, db, evals, fixtureScopes())
+	storetest.CheckScopes(t, db, evals, fixtureScopes())
 
 	var buf bytes.Buffer
 	if err := db.ExportCSV(bg, digitbot.Scope{}, &buf); err != nil {
@@ -280,12 +281,12 @@ func TestStore_MigrateV1_AggregatesMatchBruteForce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(rows) != 1+len(evals) || len(rows[0]) != len(csvHeader) {
-		t.Fatalf("export has %d rows of %d columns, want %d of %d", len(rows), len(rows[0]), 1+len(evals), len(csvHeader))
+	if len(rows) != 1+len(evals) || len(rows[0]) != len(digitbot.CSVHeader()) {
+		t.Fatalf("export has %d rows of %d columns, want %d of %d", len(rows), len(rows[0]), 1+len(evals), len(digitbot.CSVHeader()))
 	}
 	sort.Slice(evals, func(i, j int) bool { return evals[i].EvaluatedAt.Before(evals[j].EvaluatedAt) })
 	for i, row := range rows[1:] {
-		if d := csvRow(evals[i]); strings.Join(row, ",") != strings.Join(d, ",") {
+		if d := evals[i].CSVRecord(); strings.Join(row, ",") != strings.Join(d, ",") {
 			t.Fatalf("export row %d = %v, want %v", i, row, d)
 		}
 		if row[11] != "" || row[12] != "" || row[13] != "false" {
@@ -299,8 +300,8 @@ func TestStore_MigrateV1_AggregatesMatchBruteForce(t *testing.T) {
 	if hits := findID(t, db, fixtureUsers[0]); len(hits) != 0 {
 		t.Fatalf("forgotten user still in the file:\n%v", hits)
 	}
-	evals = filterOut(evals, func(e digitbot.Evaluation) bool { return e.UserID == fixtureUsers[0] })
-	checkScopesAgainstBruteForce(t, db, evals, fixtureScopes())
+	evals = storetest.FilterOut(evals, func(e digitbot.Evaluation) bool { return e.UserID == fixtureUsers[0] })
+	storetest.CheckScopes(t, db, evals, fixtureScopes())
 	cfg, err := db.GuildConfig(bg, fixtureGuilds[0])
 	if err != nil || cfg.UpdatedBy != "" || cfg.Threshold != 0.8 {
 		t.Fatalf("config after forgetting its last editor: %+v %v", cfg, err)
@@ -312,8 +313,8 @@ func TestStore_MigrateV1_AggregatesMatchBruteForce(t *testing.T) {
 	if hits := findID(t, db, fixtureGuilds[1]); len(hits) != 0 {
 		t.Fatalf("purged server still in the file:\n%v", hits)
 	}
-	evals = filterOut(evals, func(e digitbot.Evaluation) bool { return e.GuildID == fixtureGuilds[1] })
-	checkScopesAgainstBruteForce(t, db, evals, fixtureScopes())
+	evals = storetest.FilterOut(evals, func(e digitbot.Evaluation) bool { return e.GuildID == fixtureGuilds[1] })
+	storetest.CheckScopes(t, db, evals, fixtureScopes())
 	if len(evals) == 0 {
 		t.Fatal("test setup: nothing left to compare")
 	}
@@ -444,7 +445,7 @@ func TestStore_Schema_MigratesUnversionedFile(t *testing.T) {
 	}
 	defer db.Close()
 	defer MustCheck(t, db)
-	checkScopesAgainstBruteForce(t, db, rounded(want.Evaluations), fixtureScopes())
+	storetest.CheckScopes(t, db, rounded(want.Evaluations), fixtureScopes())
 }
 
 // TestStore_MigrateV1_FailureLeavesFileAtV1: a record the migration cannot

@@ -8,21 +8,22 @@ import (
 	"time"
 
 	"github.com/digitbot/digitbot"
+	"github.com/digitbot/digitbot/internal/storetest"
 	bolt "go.etcd.io/bbolt"
 )
 
 // year2026 is a number reading of "2026" by user 222 in server 111.
 func year2026() digitbot.Prediction {
-	return numberPred("111", "222", []int{2, 0, 2, 6}, rand.New(rand.NewPCG(1, 2)))
+	return storetest.NumberPred("111", "222", []int{2, 0, 2, 6}, rand.New(rand.NewPCG(1, 2)))
 }
 
 // decodeVerdict reads everything decodeRecord does but the inputs.
 func TestStore_DecodeVerdict_SkipsOnlyInputs(t *testing.T) {
 	db := MustOpenDB(t)
-	one := pred("111", "222", 7, 0.8125)
+	one := storetest.Pred("111", "222", 7, 0.8125)
 	one.Input[300] = 200
 	one.Number, one.Digits = "7", []digitbot.DigitReading{{Digit: 7, Confidence: 0.8125, Probabilities: one.Probabilities, Input: one.Input, Box: [4]int{1, 2, 3, 4}}}
-	for _, p := range []digitbot.Prediction{mustSave(t, db, year2026()), mustSave(t, db, one)} {
+	for _, p := range []digitbot.Prediction{storetest.MustSave(t, db, year2026()), storetest.MustSave(t, db, one)} {
 		if _, err := db.EvaluateNumber(bg, p.ID, "222", p.Number); err != nil {
 			t.Fatal(err)
 		}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/digitbot/digitbot"
+	"github.com/digitbot/digitbot/internal/storetest"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -54,7 +55,7 @@ func TestStore_Open_ReadOnly(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := mustSave(t, db, pred("", "222", 1, 0.5))
+	p := storetest.MustSave(t, db, storetest.Pred("", "222", 1, 0.5))
 	db.Close()
 	// Two readers share the file.
 	r1, err := Open(path, Options{ReadOnly: true})

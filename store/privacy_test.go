@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/digitbot/digitbot"
+	"github.com/digitbot/digitbot/internal/storetest"
 )
 
 // populate writes, through the public API, evaluated and pending
@@ -14,9 +15,9 @@ func populate(t *testing.T, db *DB, clock *fakeClock, users, guilds []string) []
 	t.Helper()
 	var evals []digitbot.Evaluation
 	for i := range 24 {
-		p := pred(guilds[i%len(guilds)], users[i%len(users)], i%10, 0.5+float64(i)/100)
+		p := storetest.Pred(guilds[i%len(guilds)], users[i%len(users)], i%10, 0.5+float64(i)/100)
 		p.MessageID, p.AttachmentID = "900"+p.UserID, "901"+p.GuildID // ids embedded in other fields too
-		p = mustSave(t, db, p)
+		p = storetest.MustSave(t, db, p)
 		clock.Add(5 * time.Hour)
 		if i%4 == 3 {
 			continue // stays pending

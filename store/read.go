@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"strconv"
 	"time"
 
 	"github.com/digitbot/digitbot"
@@ -277,12 +276,6 @@ func (db *DB) memberStats(scope digitbot.Scope) (digitbot.Stats, error) {
 	return digitbot.NewStats(scope, evals), nil
 }
 
-// CSVHeader is the first row ExportCSV writes.
-// The number columns come last so that readers of the one-digit export
-// keep working: predicted and true are -1 on a number's row.
-var csvHeader = []string{"prediction_id", "guild_id", "channel_id", "user_id", "file", "predicted", "confidence", "true", "correct", "predicted_at", "evaluated_at",
-	"predicted_number", "true_number", "segmentation_error"}
-
 // exportChunk is how many rows ExportCSV reads per read transaction, so a
 // slow reader (an upload to Discord) never holds a transaction open: long
 // read transactions block the file from growing.
@@ -293,7 +286,7 @@ const exportChunk = 1000
 // prefixed with a quote.
 func (db *DB) ExportCSV(ctx context.Context, scope digitbot.Scope, w io.Writer) error {
 	cw := csv.NewWriter(w)
-	if err := cw.Write(csvHeader); err != nil {
+	if err := cw.Write(digitbot.CSVHeader()); err != nil {
 		return err
 	}
 	after := []byte{prefixPoint}
@@ -331,7 +324,7 @@ func (db *DB) ExportCSV(ctx context.Context, scope digitbot.Scope, w io.Writer) 
 		}
 		first = false
 		for _, e := range rows {
-			if err := cw.Write(csvRow(e)); err != nil {
+			if err := cw.Write(e.CSVRecord()); err != nil {
 				return err
 			}
 		}
@@ -343,30 +336,6 @@ func (db *DB) ExportCSV(ctx context.Context, scope digitbot.Scope, w io.Writer) 
 			return nil
 		}
 	}
-}
-
-func csvRow(e digitbot.Evaluation) []string {
-	var predictedNumber, trueNumber string
-	if n := e.Number; n != nil {
-		predictedNumber, trueNumber = n.Predicted, n.True
-	}
-	return []string{
-		safeCell(e.PredictionID), safeCell(e.GuildID), safeCell(e.ChannelID), safeCell(e.UserID), safeCell(e.FileName),
-		strconv.Itoa(e.Predicted), strconv.FormatFloat(e.Confidence, 'f', -1, 64), strconv.Itoa(e.TrueDigit),
-		strconv.FormatBool(e.Correct()),
-		e.PredictedAt.UTC().Format(time.RFC3339), e.EvaluatedAt.UTC().Format(time.RFC3339),
-		predictedNumber, trueNumber, strconv.FormatBool(e.SegmentationError()),
-	}
-}
-
-// safeCell defuses CSV formula injection: spreadsheets run cells that start
-// with = + - @ (or a tab or carriage return) as formulas, so those get a
-// leading apostrophe, which the spreadsheet shows as text.
-func safeCell(s string) string {
-	if s != "" && bytes.IndexByte([]byte("=+-@\t\r"), s[0]) >= 0 {
-		return "'" + s
-	}
-	return s
 }
 
 // GuildConfig returns a server's configuration: a zero config with GuildID

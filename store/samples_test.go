@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/digitbot/digitbot"
+	"github.com/digitbot/digitbot/internal/storetest"
 )
 
 // inputOf draws a distinct picture for n.
@@ -21,7 +22,7 @@ func inputOf(n int) [digitbot.InputSide * digitbot.InputSide]uint8 {
 }
 
 func digitPred(guild, user string, predicted, n int) digitbot.Prediction {
-	p := pred(guild, user, predicted, 0.9)
+	p := storetest.Pred(guild, user, predicted, 0.9)
 	p.Input = inputOf(n)
 	return p
 }
@@ -42,12 +43,12 @@ func TestStore_Samples_ConfirmedOnly(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
 
 	// One digit, right; one digit, corrected; one pending (never evaluated).
-	right := mustSave(t, db, digitPred("10", "20", 3, 1))
-	wrong := mustSave(t, db, digitPred("10", "20", 1, 2))
-	mustSave(t, db, digitPred("10", "20", 5, 3))
+	right := storetest.MustSave(t, db, digitPred("10", "20", 3, 1))
+	wrong := storetest.MustSave(t, db, digitPred("10", "20", 1, 2))
+	storetest.MustSave(t, db, digitPred("10", "20", 5, 3))
 	// A number read right but for its 2nd digit; a number cut wrongly.
-	num := mustSave(t, db, numberPred("10", "21", []int{2, 0, 2, 6}, r))
-	cut := mustSave(t, db, numberPred("10", "21", []int{4, 4}, r))
+	num := storetest.MustSave(t, db, storetest.NumberPred("10", "21", []int{2, 0, 2, 6}, r))
+	cut := storetest.MustSave(t, db, storetest.NumberPred("10", "21", []int{4, 4}, r))
 	clock.Add(time.Hour)
 	mustEval(t, db, right.ID, "20", 3)
 	mustEval(t, db, wrong.ID, "20", 7)
@@ -99,7 +100,7 @@ func TestStore_Samples_ForgottenUsersAreGone(t *testing.T) {
 	db := MustOpenDB(t)
 	for i := range 6 {
 		user := []string{"31", "32"}[i%2]
-		p := mustSave(t, db, digitPred("10", user, i%10, i))
+		p := storetest.MustSave(t, db, digitPred("10", user, i%10, i))
 		mustEval(t, db, p.ID, user, i%10)
 	}
 	if _, rep := collectSamples(t, db, SampleFilter{}); rep.Samples != 6 {
@@ -125,7 +126,7 @@ func TestStore_Samples_LearningOffAndFilters(t *testing.T) {
 	start := clock.Now()
 	for i := range 9 {
 		guild := []string{"41", "42", ""}[i%3] // two servers and DMs
-		p := mustSave(t, db, digitPred(guild, "50", i%10, i))
+		p := storetest.MustSave(t, db, digitPred(guild, "50", i%10, i))
 		mustEval(t, db, p.ID, "50", i%10)
 		clock.Add(24 * time.Hour)
 	}
@@ -161,7 +162,7 @@ func TestStore_Samples_ManyChunks(t *testing.T) {
 	db := MustOpenDB(t)
 	const n = exportChunk + 1 // across a chunk boundary
 	for i := range n {
-		p := mustSave(t, db, digitPred("", "60", i%10, i))
+		p := storetest.MustSave(t, db, digitPred("", "60", i%10, i))
 		mustEval(t, db, p.ID, "60", i%10)
 	}
 	got, rep := collectSamples(t, db, SampleFilter{})

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/digitbot/digitbot/internal/storetest"
 )
 
 var bg = context.Background()
@@ -43,9 +45,9 @@ func TestStore_SavePrediction_CreatedAtRelativeToID(t *testing.T) {
 	db := MustOpenDB(t)
 	at := time.Date(2026, 11, 26, 12, 0, 0, 123456789, time.UTC)
 	for _, id := range []string{"", "zzzzzzzzzzzzzzzz", "0000000000000000", "fixed-id"} {
-		p := pred("111", "222", 1, 0.5)
+		p := storetest.Pred("111", "222", 1, 0.5)
 		p.ID, p.CreatedAt = id, at
-		p = mustSave(t, db, p)
+		p = storetest.MustSave(t, db, p)
 		got, err := db.Prediction(bg, p.ID)
 		if err != nil {
 			t.Fatal(err)

@@ -9,11 +9,12 @@ import (
 	"testing"
 
 	"github.com/digitbot/digitbot"
+	"github.com/digitbot/digitbot/internal/storetest"
 )
 
 func TestStore_Verify_AcceptsAGoodFileAndLeavesItUnchanged(t *testing.T) {
 	db := MustOpenDB(t)
-	insertHistory(t, db, []historyItem{{Pred: pred("111", "222", 3, 0.9), Evaluated: true, TrueDigit: 3}})
+	insertHistory(t, db, []historyItem{{Pred: storetest.Pred("111", "222", 3, 0.9), Evaluated: true, TrueDigit: 3}})
 	backup := filepath.Join(t.TempDir(), "copy.db")
 	if err := db.BackupFile(backup); err != nil {
 		t.Fatal(err)
@@ -61,7 +62,7 @@ func TestStore_Verify_RefusesKeysOutOfOrder(t *testing.T) {
 	db := MustOpenDB(t)
 	var items []historyItem
 	for i := range 200 {
-		items = append(items, historyItem{Pred: pred("111", "222", i%10, 0.5), Evaluated: true, TrueDigit: i % 10})
+		items = append(items, historyItem{Pred: storetest.Pred("111", "222", i%10, 0.5), Evaluated: true, TrueDigit: i % 10})
 	}
 	insertHistory(t, db, items)
 	path := filepath.Join(t.TempDir(), "copy.db")

@@ -267,8 +267,8 @@ func RandomHistory(seed uint64, n int) []HistoryItem {
 	return items
 }
 
-// allScopes lists every scope of every kind in the test population.
-func allScopes() []digitbot.Scope {
+// AllScopes lists every scope of every kind in the test population.
+func AllScopes() []digitbot.Scope {
 	scopes := []digitbot.Scope{{}}
 	for _, g := range testGuilds {
 		if g != "" {
@@ -286,21 +286,21 @@ func allScopes() []digitbot.Scope {
 	return scopes
 }
 
-func inScope(s digitbot.Scope, e digitbot.Evaluation) bool {
+func InScope(s digitbot.Scope, e digitbot.Evaluation) bool {
 	return (s.GuildID == "" || s.GuildID == e.GuildID) && (s.UserID == "" || s.UserID == e.UserID)
 }
 
-func filterEvals(s digitbot.Scope, evals []digitbot.Evaluation) []digitbot.Evaluation {
+func FilterEvals(s digitbot.Scope, evals []digitbot.Evaluation) []digitbot.Evaluation {
 	var out []digitbot.Evaluation
 	for _, e := range evals {
-		if inScope(s, e) {
+		if InScope(s, e) {
 			out = append(out, e)
 		}
 	}
 	return out
 }
 
-func filterOut(evals []digitbot.Evaluation, drop func(digitbot.Evaluation) bool) []digitbot.Evaluation {
+func FilterOut(evals []digitbot.Evaluation, drop func(digitbot.Evaluation) bool) []digitbot.Evaluation {
 	var out []digitbot.Evaluation
 	for _, e := range evals {
 		if !drop(e) {
@@ -398,7 +398,7 @@ func diffPrediction(got, want digitbot.Prediction) string {
 // digitbot.NewStats and a sort of the evaluations.
 func checkAgainstBruteForce(t *testing.T, db digitbot.Store, evals []digitbot.Evaluation) {
 	t.Helper()
-	CheckScopes(t, db, evals, allScopes())
+	CheckScopes(t, db, evals, AllScopes())
 }
 
 // CheckScopes compares Stats and History of the scopes with
@@ -406,7 +406,7 @@ func checkAgainstBruteForce(t *testing.T, db digitbot.Store, evals []digitbot.Ev
 func CheckScopes(t testing.TB, db digitbot.Store, evals []digitbot.Evaluation, scopes []digitbot.Scope) {
 	t.Helper()
 	for _, scope := range scopes {
-		mine := filterEvals(scope, evals)
+		mine := FilterEvals(scope, evals)
 		got, err := db.Stats(bg, scope)
 		if err != nil {
 			t.Fatal(err)

@@ -781,14 +781,14 @@ func testStatsMatchesBruteForce(t *testing.T, b Backend) {
 			if err := db.ForgetUser(bg, forgotten); err != nil {
 				t.Fatal(err)
 			}
-			evals = filterOut(evals, func(e digitbot.Evaluation) bool { return e.UserID == forgotten })
+			evals = FilterOut(evals, func(e digitbot.Evaluation) bool { return e.UserID == forgotten })
 			checkAgainstBruteForce(t, db, evals)
 
 			purged := testGuilds[int(tc.seed)%2]
 			if err := db.PurgeGuild(bg, purged); err != nil {
 				t.Fatal(err)
 			}
-			evals = filterOut(evals, func(e digitbot.Evaluation) bool { return e.GuildID == purged })
+			evals = FilterOut(evals, func(e digitbot.Evaluation) bool { return e.GuildID == purged })
 			checkAgainstBruteForce(t, db, evals)
 		})
 	}
@@ -967,18 +967,18 @@ func testForgetUserLeavesNoTrace(t *testing.T, b Backend) {
 	if hits := h.find(t, forgotten); len(hits) != 0 {
 		t.Fatalf("forgotten user's id still in the file:\n%v", hits)
 	}
-	remaining := filterOut(evals, func(e digitbot.Evaluation) bool { return e.UserID == forgotten })
+	remaining := FilterOut(evals, func(e digitbot.Evaluation) bool { return e.UserID == forgotten })
 	for _, scope := range []digitbot.Scope{{}, {GuildID: guild}, {UserID: kept}, {GuildID: guild, UserID: kept}, {UserID: forgotten}} {
 		s, err := db.Stats(bg, scope)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if d := DiffStats(s, digitbot.NewStats(scope, filterEvals(scope, remaining))); d != "" {
+		if d := DiffStats(s, digitbot.NewStats(scope, FilterEvals(scope, remaining))); d != "" {
 			t.Fatalf("Stats(%+v) after forget: %s", scope, d)
 		}
 	}
 	hist, _ := db.History(bg, digitbot.Scope{UserID: kept}, 0)
-	if len(hist) != len(filterEvals(digitbot.Scope{UserID: kept}, evals)) {
+	if len(hist) != len(FilterEvals(digitbot.Scope{UserID: kept}, evals)) {
 		t.Fatalf("kept user lost history: %d", len(hist))
 	}
 	cfg, err := db.GuildConfig(bg, guild)
@@ -1010,7 +1010,7 @@ func testPurgeGuildLeavesNoTrace(t *testing.T, b Backend) {
 	if hits := h.find(t, purged); len(hits) != 0 {
 		t.Fatalf("purged server's id still in the file:\n%v", hits)
 	}
-	remaining := filterOut(evals, func(e digitbot.Evaluation) bool { return e.GuildID == purged })
+	remaining := FilterOut(evals, func(e digitbot.Evaluation) bool { return e.GuildID == purged })
 	scopes := []digitbot.Scope{{}, {GuildID: kept}, {GuildID: purged}}
 	for _, u := range users {
 		scopes = append(scopes, digitbot.Scope{UserID: u}, digitbot.Scope{GuildID: kept, UserID: u}, digitbot.Scope{GuildID: purged, UserID: u})
@@ -1020,7 +1020,7 @@ func testPurgeGuildLeavesNoTrace(t *testing.T, b Backend) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if d := DiffStats(s, digitbot.NewStats(scope, filterEvals(scope, remaining))); d != "" {
+		if d := DiffStats(s, digitbot.NewStats(scope, FilterEvals(scope, remaining))); d != "" {
 			t.Fatalf("Stats(%+v) after purge: %s", scope, d)
 		}
 	}
