@@ -75,6 +75,9 @@ func summarize(r io.Reader, w io.Writer) (failed bool, skips []skip, err error) 
 				fmt.Fprint(w, o)
 			}
 			delete(outputs, key)
+		case e.Action == "skip" && e.Test == "":
+			// A package without test files ("? pkg [no test files]"):
+			// go test's own line above says so; it is not a skipped test.
 		case e.Action == "skip":
 			skips = append(skips, skip{pkg: e.Package, test: e.Test, reason: skipReason(outputs[key])})
 			delete(outputs, key)

@@ -18,6 +18,8 @@ func TestSummarize(t *testing.T) {
 		`{"Action":"output","Package":"p/a","Output":"PASS\n"}`,
 		`{"Action":"output","Package":"p/a","Output":"ok  \tp/a\t0.1s\n"}`,
 		`{"Action":"pass","Package":"p/a"}`,
+		`{"Action":"output","Package":"p/c","Output":"?   \tp/c\t[no test files]\n"}`,
+		`{"Action":"skip","Package":"p/c"}`,
 		`{"Action":"output","Package":"p/b","Test":"TestBad","Output":"    bad_test.go:9: got 2, want 3\n"}`,
 		`{"Action":"fail","Package":"p/b","Test":"TestBad"}`,
 		`{"Action":"output","Package":"p/b","Output":"FAIL\tp/b\t0.2s\n"}`,
