@@ -3,6 +3,8 @@ package classifier
 import (
 	"image"
 	"math/rand/v2"
+	"reflect"
+	"slices"
 	"testing"
 )
 
@@ -107,6 +109,71 @@ func TestRowReaderNRGBA_SameAsFormula(t *testing.T) {
 		}
 		if op != wantOp {
 			t.Fatalf("opaque y %d", y)
+		}
+	}
+}
+
+// perPixelTranslucent is accumulateTranslucent without the empty-block
+// shortcut.
+func perPixelTranslucent(rowL, rowA []uint8, k int, sumL, sumA []int, d0s, l0s, d1s, l1s []uint8) {
+	sw := len(rowL)
+	for ox := range sumL {
+		var l, a int
+		d0, l0, d1, l1 := d0s[ox], l0s[ox], d1s[ox], l1s[ox]
+		x0 := ox * k
+		for x := x0; x < min(x0+k, sw); x++ {
+			v, al := rowL[x], rowA[x]
+			l += int(v)
+			a += int(al)
+			over := 255 - al + min(v, al)
+			d0, l0 = min(d0, v), max(l0, v)
+			d1, l1 = min(d1, over), max(l1, over)
+		}
+		sumL[ox] += l
+		sumA[ox] += a
+		d0s[ox], l0s[ox], d1s[ox], l1s[ox] = d0, l0, d1, l1
+	}
+}
+
+// TestAccumulateTranslucent_SameAsPerPixel checks the empty-block
+// shortcut on sparse rows (a few marks on an empty canvas), for every
+// block width and at the row's end.
+func TestAccumulateTranslucent_SameAsPerPixel(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	for it := range 30000 {
+		k := 1 + rng.IntN(10)
+		sw := 1 + rng.IntN(120)
+		w := (sw + k - 1) / k
+		rowL, rowA := make([]uint8, sw), make([]uint8, sw)
+		for range rng.IntN(5) {
+			x := rng.IntN(sw)
+			rowA[x] = uint8(rng.IntN(256))
+			rowL[x] = uint8(rng.IntN(int(rowA[x]) + 1))
+			if rng.IntN(8) == 0 {
+				rowL[x], rowA[x] = uint8(rng.IntN(256)), 0 // malformed: luma without alpha
+			}
+		}
+		state := func() ([]int, []int, [4][]uint8) {
+			sl, sa := make([]int, w), make([]int, w)
+			var ext [4][]uint8
+			for j := range ext {
+				ext[j] = make([]uint8, w)
+				for i := range ext[j] {
+					ext[j][i] = uint8(rng.IntN(256))
+				}
+			}
+			return sl, sa, ext
+		}
+		sl1, sa1, e1 := state()
+		sl2, sa2 := slices.Clone(sl1), slices.Clone(sa1)
+		var e2 [4][]uint8
+		for j := range e1 {
+			e2[j] = slices.Clone(e1[j])
+		}
+		perPixelTranslucent(rowL, rowA, k, sl1, sa1, e1[0], e1[1], e1[2], e1[3])
+		accumulateTranslucent(rowL, rowA, k, sl2, sa2, e2[0], e2[1], e2[2], e2[3])
+		if !slices.Equal(sl1, sl2) || !slices.Equal(sa1, sa2) || !reflect.DeepEqual(e1, e2) {
+			t.Fatalf("case %d (k %d, width %d) differs", it, k, sw)
 		}
 	}
 }
