@@ -195,3 +195,34 @@ func BenchmarkClassifyNumber(b *testing.B) {
 	slices.Sort(lat)
 	b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50-ms")
 }
+
+// BenchmarkPrepare is decoding and preprocessing without inference
+// (Classifier.Prepare) on the two uploads issue 18's targets name apart
+// from phone photos: a 400x400 photo JPEG and a drawing app's 1080x1080
+// PNG (black strokes on a transparent canvas, an MNIST 7 scaled up as
+// bench/python_peer.py draws it).
+func BenchmarkPrepare(b *testing.B) {
+	c := newTestClassifier(b, 1)
+	m := loadMNISTTest(b)
+	drawing := (&scene{w: 1080, h: 1080, box: image.Rect(135, 135, 945, 945), ink: color.NRGBA{0, 0, 0, 255},
+		transparent: true, mnist: &m.images[0]}).render()
+	cases := []struct {
+		name string
+		data []byte
+	}{
+		{"jpeg_400x400", benchUploads(b)[1].data},
+		{"png_drawing_1080x1080", encodePNG(b, drawing)},
+	}
+	for _, u := range cases {
+		b.Run(u.name, func(b *testing.B) {
+			b.ReportAllocs()
+			cpu := cpuTime()
+			for b.Loop() {
+				if _, err := c.Prepare(context.Background(), u.data); err != nil {
+					b.Fatal(err)
+				}
+			}
+			reportCPU(b, cpu, b.N)
+		})
+	}
+}

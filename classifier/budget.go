@@ -191,7 +191,8 @@ func (b *MemoryBudget) take(ctx context.Context, h header, cost int64) (release 
 // the luma decoder (jpegreduced.go) reads: the luma plane only, and for a
 // picture far larger than the classifier needs (its shorter side at least
 // twice digitbot.MinReadSide) at 1/2, 1/4 or 1/8 scale, at a fraction of
-// the time and memory. scale is the number of the picture's pixels one
+// the time and memory; and an 8-bit RGB or RGBA PNG, which pngluma.go
+// reads into the premultiplied luma and alpha preprocessing uses. scale is the number of the picture's pixels one
 // pixel of img spans, a side; size is the picture's size. Without reduce,
 // every image goes to the standard decoders at full size.
 func (b *MemoryBudget) decodeForReading(ctx context.Context, data []byte, maxBytes int64, maxPixels int, reduce bool) (img image.Image, scale int, size image.Point, release func(), err error) {
@@ -217,6 +218,20 @@ func (b *MemoryBudget) decodeForReading(ctx context.Context, data []byte, maxByt
 		}
 		// A damaged file, or one of a kind the reduced decoder does not
 		// read after all: the standard decoder decides, at full size.
+		release()
+	}
+	if reduce && h.format.name == "png" && pngLumaReadable(h.config) {
+		// A drawing or screenshot: luma and alpha, 2 bytes a pixel,
+		// instead of image/png's 4.
+		release, err := b.take(ctx, h, 2*int64(size.X)*int64(size.Y)+decoderOverhead+preprocessReserve)
+		if err != nil {
+			return nil, 0, size, nil, err
+		}
+		m, err := decodePNGLuma(data, maxPixels)
+		if err == nil {
+			return m, 1, size, release, nil
+		}
+		// Another kind, or damaged: image/png decides.
 		release()
 	}
 	img, release, err = b.decodeFull(ctx, h, data, maxPixels)

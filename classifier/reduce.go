@@ -1,6 +1,7 @@
 package classifier
 
 import (
+	"encoding/binary"
 	"image"
 )
 
@@ -299,10 +300,25 @@ func accumulateBlocks(row []uint8, k int, sum, lo, hi []int) {
 // composited over black (d0, l0) and over white (d1, l1).
 func accumulateTranslucent(rowL, rowA []uint8, k int, sumL, sumA []int, d0s, l0s, d1s, l1s []uint8) {
 	sw := len(rowL)
+	rowA = rowA[:sw]
+	// A block of an empty canvas (alpha and luma all 0) adds nothing to
+	// the sums and leaves the extremes at 0 over black and 255 over
+	// white: one 8-byte load of each row tells (blocks up to 8 wide).
+	var empty uint64 // the mask of a block's bytes in such a load
+	switch {
+	case k < 8:
+		empty = 1<<(8*uint(k)) - 1
+	case k == 8:
+		empty = ^uint64(0)
+	}
 	for ox := range sumL {
+		x0 := ox * k
+		if empty != 0 && x0+8 <= sw && (binary.LittleEndian.Uint64(rowA[x0:])|binary.LittleEndian.Uint64(rowL[x0:]))&empty == 0 {
+			d0s[ox], l1s[ox] = 0, 255
+			continue
+		}
 		var l, a int
 		d0, l0, d1, l1 := d0s[ox], l0s[ox], d1s[ox], l1s[ox]
-		x0 := ox * k
 		for x := x0; x < min(x0+k, sw); x++ {
 			v, al := rowL[x], rowA[x]
 			l += int(v)

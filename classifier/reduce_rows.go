@@ -48,15 +48,34 @@ func rowReader(img image.Image) func(y int, l, a []uint8) ([]uint8, bool) {
 			}
 			return l, opaque
 		}
+	case *lumaAlpha:
+		return func(y int, l, a []uint8) ([]uint8, bool) {
+			i := (y-b.Min.Y)*m.w + b.Min.X
+			copy(a[:w], m.a[i:i+w])
+			return m.l[i : i+w], m.opaque[y-b.Min.Y]
+		}
 	case *image.NRGBA:
 		return func(y int, l, a []uint8) ([]uint8, bool) {
 			p := m.Pix[m.PixOffset(b.Min.X, y):]
 			opaque := true
-			for x := 0; x < w; x++ {
+			p = p[:4*w]
+			l, a = l[:w], a[:w]
+			for x := range l {
 				q := p[4*x : 4*x+4 : 4*x+4]
-				l[x] = uint8((uint32(luma8(q[0], q[1], q[2]))*uint32(q[3]) + 127) / 255)
+				// A drawing's canvas is mostly fully transparent or fully
+				// opaque pixels: premultiplying those needs no arithmetic
+				// (the general formula gives the same bytes).
+				switch al := q[3]; al {
+				case 0:
+					l[x] = 0
+					opaque = false
+				case 255:
+					l[x] = luma8(q[0], q[1], q[2])
+				default:
+					l[x] = uint8((uint32(luma8(q[0], q[1], q[2]))*uint32(al) + 127) / 255)
+					opaque = false
+				}
 				a[x] = q[3]
-				opaque = opaque && q[3] == 255
 			}
 			return l, opaque
 		}

@@ -1,0 +1,179 @@
+package classifier
+
+import (
+	"image"
+	"math/rand/v2"
+	"reflect"
+	"slices"
+	"testing"
+)
+
+// The fast paths below must give the same bytes as the straightforward
+// code they replaced, kept here as the reference.
+
+// perPixelFullBlock is the 8x8 inverse DCT summed pixel by pixel.
+func perPixelFullBlock(out *image.Gray, b *[8][8]float32, coef *[64]int32, x0, y0, w, h int) {
+	var tmp [8][8]float32
+	var rows [8]int
+	nz := 0
+	for v := range 8 {
+		c := coef[v*8 : v*8+8 : v*8+8]
+		if c[0]|c[1]|c[2]|c[3]|c[4]|c[5]|c[6]|c[7] == 0 {
+			continue
+		}
+		rows[nz] = v
+		nz++
+		var f [8]float32
+		for u, cu := range c {
+			f[u] = float32(cu)
+		}
+		for x := range 8 {
+			bx := &b[x]
+			tmp[v][x] = bx[0]*f[0] + bx[1]*f[1] + bx[2]*f[2] + bx[3]*f[3] + bx[4]*f[4] + bx[5]*f[5] + bx[6]*f[6] + bx[7]*f[7]
+		}
+	}
+	for y := range h {
+		row := out.Pix[(y0+y)*out.Stride+x0:]
+		by := &b[y]
+		for x := range w {
+			s := float32(128)
+			for _, v := range rows[:nz] {
+				s += by[v] * tmp[v][x]
+			}
+			row[x] = clampPixel(s)
+		}
+	}
+}
+
+// TestWriteFullBlock_SameAsPerPixelSum checks the row-at-once column pass
+// on random sparse blocks, whole and clipped.
+func TestWriteFullBlock_SameAsPerPixelSum(t *testing.T) {
+	tr := newReducedIDCT(8)
+	rng := rand.New(rand.NewPCG(1, 2))
+	a, b := image.NewGray(image.Rect(0, 0, 8, 8)), image.NewGray(image.Rect(0, 0, 8, 8))
+	for it := 0; it < 300000; it++ {
+		var coef [64]int32
+		n := rng.IntN(20)
+		for range n {
+			coef[rng.IntN(64)] = int32(rng.NormFloat64() * float64([]int{10, 100, 1000}[rng.IntN(3)]))
+		}
+		w, h := 8, 8
+		if rng.IntN(4) == 0 {
+			w, h = 1+rng.IntN(8), 1+rng.IntN(8)
+		}
+		perPixelFullBlock(a, &tr.b8, &coef, 0, 0, w, h)
+		writeFullBlock(b, &tr.b8, &coef, 0, 0, w, h)
+		for i := range a.Pix {
+			if a.Pix[i] != b.Pix[i] {
+				t.Fatalf("differ at %d: %v", it, coef)
+			}
+		}
+	}
+}
+
+// TestRowReaderNRGBA_SameAsFormula checks the transparent and opaque
+// shortcuts against premultiplying every pixel.
+func TestRowReaderNRGBA_SameAsFormula(t *testing.T) {
+	m := image.NewNRGBA(image.Rect(0, 0, 256, 256*4))
+	rng := rand.New(rand.NewPCG(3, 4))
+	for i := range m.Pix {
+		m.Pix[i] = uint8(rng.IntN(256))
+	}
+	for y := 0; y < 256; y++ { // every alpha with every luma in some row
+		for x := 0; x < 256; x++ {
+			m.Pix[m.PixOffset(x, y)+3] = uint8(y)
+		}
+	}
+	for y := 256; y < 512; y++ {
+		for x := 0; x < 256; x++ {
+			m.Pix[m.PixOffset(x, y)+3] = []uint8{0, 255, 255, 0, 7}[rng.IntN(5)]
+		}
+	}
+	for y := 512; y < 600; y++ {
+		for x := 0; x < 256; x++ {
+			m.Pix[m.PixOffset(x, y)+3] = 255
+		}
+	}
+	read := rowReader(m)
+	l, a := make([]uint8, 256), make([]uint8, 256)
+	for y := 0; y < m.Rect.Dy(); y++ {
+		got, op := read(y, l, a)
+		wantOp := true
+		for x := 0; x < 256; x++ {
+			q := m.Pix[m.PixOffset(x, y):]
+			want := uint8((uint32(luma8(q[0], q[1], q[2]))*uint32(q[3]) + 127) / 255)
+			if got[x] != want || a[x] != q[3] {
+				t.Fatalf("y %d x %d", y, x)
+			}
+			wantOp = wantOp && q[3] == 255
+		}
+		if op != wantOp {
+			t.Fatalf("opaque y %d", y)
+		}
+	}
+}
+
+// perPixelTranslucent is accumulateTranslucent without the empty-block
+// shortcut.
+func perPixelTranslucent(rowL, rowA []uint8, k int, sumL, sumA []int, d0s, l0s, d1s, l1s []uint8) {
+	sw := len(rowL)
+	for ox := range sumL {
+		var l, a int
+		d0, l0, d1, l1 := d0s[ox], l0s[ox], d1s[ox], l1s[ox]
+		x0 := ox * k
+		for x := x0; x < min(x0+k, sw); x++ {
+			v, al := rowL[x], rowA[x]
+			l += int(v)
+			a += int(al)
+			over := 255 - al + min(v, al)
+			d0, l0 = min(d0, v), max(l0, v)
+			d1, l1 = min(d1, over), max(l1, over)
+		}
+		sumL[ox] += l
+		sumA[ox] += a
+		d0s[ox], l0s[ox], d1s[ox], l1s[ox] = d0, l0, d1, l1
+	}
+}
+
+// TestAccumulateTranslucent_SameAsPerPixel checks the empty-block
+// shortcut on sparse rows (a few marks on an empty canvas), for every
+// block width and at the row's end.
+func TestAccumulateTranslucent_SameAsPerPixel(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	for it := range 30000 {
+		k := 1 + rng.IntN(10)
+		sw := 1 + rng.IntN(120)
+		w := (sw + k - 1) / k
+		rowL, rowA := make([]uint8, sw), make([]uint8, sw)
+		for range rng.IntN(5) {
+			x := rng.IntN(sw)
+			rowA[x] = uint8(rng.IntN(256))
+			rowL[x] = uint8(rng.IntN(int(rowA[x]) + 1))
+			if rng.IntN(8) == 0 {
+				rowL[x], rowA[x] = uint8(rng.IntN(256)), 0 // malformed: luma without alpha
+			}
+		}
+		state := func() ([]int, []int, [4][]uint8) {
+			sl, sa := make([]int, w), make([]int, w)
+			var ext [4][]uint8
+			for j := range ext {
+				ext[j] = make([]uint8, w)
+				for i := range ext[j] {
+					ext[j][i] = uint8(rng.IntN(256))
+				}
+			}
+			return sl, sa, ext
+		}
+		sl1, sa1, e1 := state()
+		sl2, sa2 := slices.Clone(sl1), slices.Clone(sa1)
+		var e2 [4][]uint8
+		for j := range e1 {
+			e2[j] = slices.Clone(e1[j])
+		}
+		perPixelTranslucent(rowL, rowA, k, sl1, sa1, e1[0], e1[1], e1[2], e1[3])
+		accumulateTranslucent(rowL, rowA, k, sl2, sa2, e2[0], e2[1], e2[2], e2[3])
+		if !slices.Equal(sl1, sl2) || !slices.Equal(sa1, sa2) || !reflect.DeepEqual(e1, e2) {
+			t.Fatalf("case %d (k %d, width %d) differs", it, k, sw)
+		}
+	}
+}
