@@ -210,3 +210,24 @@ func ValidID(id string) bool {
 }
 
 func validProbability(f float64) bool { return !math.IsNaN(f) && f >= 0 && f <= 1 }
+
+// CheckTrueDigit refuses (EINVALID) a member's verdict digit outside 0-9.
+func CheckTrueDigit(d int) error {
+	if d < 0 || d > 9 {
+		return Errorf(EINVALID, "The true digit must be between 0 and 9, not %d.", d)
+	}
+	return nil
+}
+
+// CheckTrueNumber refuses (EINVALID) a member's verdict number that is not
+// 1 to MaxNumberDigits digits 0-9, quoting at most twice that many bytes
+// of it back.
+func CheckTrueNumber(s string) error {
+	if ValidNumber(s) {
+		return nil
+	}
+	if len(s) > 2*MaxNumberDigits {
+		s = s[:2*MaxNumberDigits] + "…"
+	}
+	return Errorf(EINVALID, "The true number must be 1 to %d digits 0-9, not %q.", MaxNumberDigits, s)
+}

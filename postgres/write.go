@@ -136,11 +136,11 @@ func (db *DB) SavePrediction(ctx context.Context, p *digitbot.Prediction) error 
 // Evaluate records the owner's verdict on a one-digit prediction, at most
 // once; see EvaluateNumber for the rules.
 func (db *DB) Evaluate(ctx context.Context, predictionID, userID string, trueDigit int) (digitbot.Evaluation, error) {
-	if trueDigit < 0 || trueDigit > 9 {
-		if err := ctx.Err(); err != nil {
-			return digitbot.Evaluation{}, err
+	if err := digitbot.CheckTrueDigit(trueDigit); err != nil {
+		if cerr := ctx.Err(); cerr != nil {
+			return digitbot.Evaluation{}, cerr
 		}
-		return digitbot.Evaluation{}, invalid("The true digit must be between 0 and 9, not %d.", trueDigit)
+		return digitbot.Evaluation{}, err
 	}
 	return db.record(ctx, predictionID, userID, verdict{digit: trueDigit})
 }
@@ -154,15 +154,11 @@ func (db *DB) Evaluate(ctx context.Context, predictionID, userID string, trueDig
 // is Evaluate's verdict and a longer one EINVALID; on a number any length
 // is accepted (another length is a segmentation error).
 func (db *DB) EvaluateNumber(ctx context.Context, predictionID, userID, trueNumber string) (digitbot.Evaluation, error) {
-	if !digitbot.ValidNumber(trueNumber) {
-		if err := ctx.Err(); err != nil {
-			return digitbot.Evaluation{}, err
+	if err := digitbot.CheckTrueNumber(trueNumber); err != nil {
+		if cerr := ctx.Err(); cerr != nil {
+			return digitbot.Evaluation{}, cerr
 		}
-		shown := trueNumber
-		if len(shown) > 2*digitbot.MaxNumberDigits {
-			shown = shown[:2*digitbot.MaxNumberDigits] + "…"
-		}
-		return digitbot.Evaluation{}, invalid("The true number must be 1 to %d digits 0-9, not %q.", digitbot.MaxNumberDigits, shown)
+		return digitbot.Evaluation{}, err
 	}
 	return db.record(ctx, predictionID, userID, verdict{digit: -1, number: trueNumber})
 }

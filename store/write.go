@@ -144,11 +144,11 @@ func indexPrediction(tx *bolt.Tx, p *digitbot.Prediction) error {
 // is refused with EINVALID: its verdict is a number (EvaluateNumber), and a
 // digit alone cannot say whether the reading was cut wrongly.
 func (db *DB) Evaluate(ctx context.Context, predictionID, userID string, trueDigit int) (digitbot.Evaluation, error) {
-	if trueDigit < 0 || trueDigit > 9 {
-		if err := ctx.Err(); err != nil {
-			return digitbot.Evaluation{}, err
+	if err := digitbot.CheckTrueDigit(trueDigit); err != nil {
+		if cerr := ctx.Err(); cerr != nil {
+			return digitbot.Evaluation{}, cerr
 		}
-		return digitbot.Evaluation{}, invalid("The true digit must be between 0 and 9, not %d.", trueDigit)
+		return digitbot.Evaluation{}, err
 	}
 	return db.record(ctx, predictionID, userID, verdict{digit: trueDigit})
 }
@@ -163,15 +163,11 @@ func (db *DB) Evaluate(ctx context.Context, predictionID, userID string, trueDig
 // verdict as Evaluate's; a longer one is refused with EINVALID (a one-digit
 // reading has no number verdict to hold it).
 func (db *DB) EvaluateNumber(ctx context.Context, predictionID, userID, trueNumber string) (digitbot.Evaluation, error) {
-	if !digitbot.ValidNumber(trueNumber) {
-		if err := ctx.Err(); err != nil {
-			return digitbot.Evaluation{}, err
+	if err := digitbot.CheckTrueNumber(trueNumber); err != nil {
+		if cerr := ctx.Err(); cerr != nil {
+			return digitbot.Evaluation{}, cerr
 		}
-		shown := trueNumber
-		if len(shown) > 2*digitbot.MaxNumberDigits {
-			shown = shown[:2*digitbot.MaxNumberDigits] + "…"
-		}
-		return digitbot.Evaluation{}, invalid("The true number must be 1 to %d digits 0-9, not %q.", digitbot.MaxNumberDigits, shown)
+		return digitbot.Evaluation{}, err
 	}
 	return db.record(ctx, predictionID, userID, verdict{digit: -1, number: trueNumber})
 }
