@@ -1,0 +1,265 @@
+package classifier
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+)
+
+// The entropy-coded part of a baseline JPEG for the luma decoder
+// (jpegreduced.go): Huffman tables, the bit reader, one block's
+// coefficients, restart markers.
+
+// huffTable is one Huffman table: a lookup of the first lookBits bits for
+// short codes, and the canonical code ranges for longer ones.
+type huffTable struct {
+	// look[b] for the next lookBits bits b: code length << 8 | symbol, or
+	// 0 when the code is longer than lookBits.
+	look    [1 << lookBits]uint16
+	maxCode [17]int32 // largest code of each length, -1 if none
+	valPtr  [17]int32 // index in vals of the first code of each length, minus that code
+	vals    [256]uint8
+	// fastAC[b], for an AC table, decodes a whole coefficient whose code
+	// and value bits fit in the next lookBits bits b: value << 16 | run <<
+	// 8 | bits used; 0 when they do not fit (or for end of block and ZRL).
+	fastAC  [1 << lookBits]int32
+	defined bool
+}
+
+const lookBits = 9
+
+func (t *huffTable) build(counts *[16]uint8, vals []uint8) error {
+	total := 0
+	for _, c := range counts {
+		total += int(c)
+	}
+	if total == 0 || total > 256 || total != len(vals) {
+		return fmt.Errorf("jpeg: bad Huffman table (%d codes)", total)
+	}
+	*t = huffTable{defined: true}
+	copy(t.vals[:], vals)
+	code, k := int32(0), 0
+	for l := 1; l <= 16; l++ {
+		n := int32(counts[l-1])
+		if code+n > 1<<l {
+			return errors.New("jpeg: bad Huffman table (codes overflow)")
+		}
+		t.valPtr[l] = int32(k) - code
+		if n == 0 {
+			t.maxCode[l] = -1
+		} else {
+			t.maxCode[l] = code + n - 1
+			if l <= lookBits {
+				for i := range n {
+					c := code + i
+					shift := uint(lookBits - l)
+					for j := int32(0); j < 1<<shift; j++ {
+						t.look[c<<shift|j] = uint16(l)<<8 | uint16(vals[k+int(i)])
+					}
+				}
+			}
+		}
+		k += int(n)
+		code += n
+		if code > 1<<l {
+			return errors.New("jpeg: bad Huffman table (codes overflow)")
+		}
+		code <<= 1
+	}
+	for b, e := range t.look {
+		l, rs := uint(e>>8), uint(e&255)
+		run, size := rs>>4, rs&15
+		if e == 0 || size == 0 || l+size > lookBits {
+			continue
+		}
+		m := int32(b>>(lookBits-l-size)) & (1<<size - 1)
+		if m < 1<<(size-1) {
+			m += -1<<size + 1
+		}
+		t.fastAC[b] = m<<16 | int32(run)<<8 | int32(l+size)
+	}
+	return nil
+}
+
+// bitReader reads entropy-coded bits, removing stuffed zero bytes. At a
+// marker it stops consuming and feeds zero bits (as libjpeg does at a
+// premature end); the number of blocks decoded is fixed by the frame, so
+// this cannot loop.
+type bitReader struct {
+	data   []byte
+	pos    int
+	acc    uint64 // bits, most significant first
+	n      uint   // valid bits in acc
+	marker bool   // stopped at a marker (or the end of the data)
+	pad    uint   // zero bits fed after the data stopped
+}
+
+// overrun reports whether bits past the scan's data were used: the scan
+// is truncated or damaged (libjpeg warns and goes on; we refuse it, as
+// image/jpeg does).
+func (r *bitReader) overrun() bool { return r.pad > r.n }
+
+func (r *bitReader) fill() {
+	// Whole bytes at once while none of the next eight is 0xFF.
+	if !r.marker && r.pos+8 <= len(r.data) {
+		x := binary.BigEndian.Uint64(r.data[r.pos:])
+		if v := ^x; (v-0x0101010101010101)&^v&0x8080808080808080 == 0 {
+			k := (63 - r.n) >> 3 // bytes that fit
+			r.acc |= x >> (64 - 8*k) << (64 - r.n - 8*k)
+			r.n += 8 * k
+			r.pos += int(k)
+			return
+		}
+	}
+	for r.n <= 56 {
+		var b byte
+		if !r.marker && r.pos < len(r.data) {
+			b = r.data[r.pos]
+			if b == 0xff {
+				if r.pos+1 < len(r.data) && r.data[r.pos+1] == 0 {
+					r.pos += 2
+				} else {
+					r.marker, b = true, 0
+				}
+			} else {
+				r.pos++
+			}
+		} else {
+			r.marker = true
+		}
+		if r.marker {
+			r.pad += 8
+		}
+		r.acc |= uint64(b) << (56 - r.n)
+		r.n += 8
+	}
+}
+
+// decode reads one Huffman-coded symbol.
+func (r *bitReader) decode(t *huffTable) (uint8, error) {
+	if r.n < 16 {
+		r.fill()
+	}
+	if e := t.look[r.acc>>(64-lookBits)]; e != 0 {
+		l := uint(e >> 8)
+		r.acc <<= l
+		r.n -= l
+		return uint8(e), nil
+	}
+	for l := lookBits + 1; l <= 16; l++ {
+		code := int32(r.acc >> (64 - uint(l)))
+		if code <= t.maxCode[l] {
+			r.acc <<= uint(l)
+			r.n -= uint(l)
+			i := t.valPtr[l] + code
+			if i < 0 || i > 255 {
+				return 0, errors.New("jpeg: bad Huffman code")
+			}
+			return t.vals[i], nil
+		}
+	}
+	return 0, errors.New("jpeg: bad Huffman code")
+}
+
+// receive reads s bits (s ≤ 16) as a signed coefficient (JPEG's EXTEND).
+func (r *bitReader) receive(s uint) int32 {
+	if s == 0 {
+		return 0
+	}
+	if r.n < s {
+		r.fill()
+	}
+	v := int32(r.acc >> (64 - s))
+	r.acc <<= s
+	r.n -= s
+	if v < 1<<(s-1) {
+		v += -1<<s + 1
+	}
+	return v
+}
+
+// block decodes one block: it returns the DC difference and stores the
+// dequantised AC coefficients of zigzag index up to last in coef
+// (row-major); the others are decoded and dropped.
+func (r *bitReader) block(dcT, acT *huffTable, coef *[64]int32, q *[64]uint16, last int) (dc int32, hasAC bool, err error) {
+	s, err := r.decode(dcT)
+	if err != nil {
+		return 0, false, err
+	}
+	if s > 16 {
+		return 0, false, errors.New("jpeg: bad DC coefficient")
+	}
+	dc = r.receive(uint(s))
+	acc, n := r.acc, r.n
+	for k := 1; k < 64; {
+		if n < 32 {
+			r.acc, r.n = acc, n
+			r.fill()
+			acc, n = r.acc, r.n
+		}
+		if f := acT.fastAC[acc>>(64-lookBits)]; f != 0 {
+			l := uint(f & 255)
+			acc <<= l
+			n -= l
+			k += int(f>>8) & 255
+			if k <= last {
+				coef[zigzag[k]] = (f >> 16) * int32(q[k])
+				hasAC = true
+			}
+			k++
+			continue
+		}
+		var rs uint8
+		if e := acT.look[acc>>(64-lookBits)]; e != 0 {
+			l := uint(e >> 8)
+			acc <<= l
+			n -= l
+			rs = uint8(e)
+		} else {
+			r.acc, r.n = acc, n
+			if rs, err = r.decode(acT); err != nil {
+				return 0, false, err
+			}
+			acc, n = r.acc, r.n
+		}
+		run, size := int(rs>>4), uint(rs&15)
+		if size == 0 {
+			if run != 15 {
+				break // end of block
+			}
+			k += 16
+			continue
+		}
+		k += run
+		v := int32(acc >> (64 - size))
+		acc <<= size
+		n -= size
+		if v < 1<<(size-1) {
+			v += -1<<size + 1
+		}
+		if k <= last {
+			coef[zigzag[k]] = v * int32(q[k])
+			hasAC = true
+		}
+		k++
+	}
+	r.acc, r.n = acc, n
+	return dc, hasAC, nil
+}
+
+// restart resynchronises at an RSTn marker after a restart interval.
+func (r *bitReader) restart() error {
+	if r.overrun() {
+		return errors.New("jpeg: a restart interval runs past its data")
+	}
+	// Unused bits before the marker are padding.
+	r.acc, r.n, r.marker, r.pad = 0, 0, false, 0
+	for r.pos < len(r.data) && r.data[r.pos] == 0xff && r.pos+1 < len(r.data) && r.data[r.pos+1] == 0xff {
+		r.pos++ // fill bytes
+	}
+	if r.pos+1 >= len(r.data) || r.data[r.pos] != 0xff || r.data[r.pos+1] < 0xd0 || r.data[r.pos+1] > 0xd7 {
+		return errors.New("jpeg: missing restart marker")
+	}
+	r.pos += 2
+	return nil
+}
