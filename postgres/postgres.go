@@ -178,10 +178,15 @@ func (db *DB) migrate(ctx context.Context) error {
 		version integer PRIMARY KEY,
 		name text NOT NULL,
 		applied_at timestamptz NOT NULL DEFAULT now())`)
-	// Two processes creating it at once: the loser sees a unique violation
-	// in the catalogue or "already exists", and the table is there.
-	if err != nil && !isUniqueViolation(err) && sqlState(err) != "42P07" {
-		return storeError("create schema_migrations", err)
+	// IF NOT EXISTS is not atomic: a process creating the table while
+	// another does can fail with one of several catalogue errors (a unique
+	// violation, 42P07 for the table, 42710 for its row type). Whatever the
+	// error, what matters is whether the table is there now.
+	if err != nil {
+		var exists bool
+		if qerr := db.pool.QueryRow(ctx, `SELECT to_regclass('schema_migrations') IS NOT NULL`).Scan(&exists); qerr != nil || !exists {
+			return storeError("create schema_migrations", err)
+		}
 	}
 	var newest int
 	if err := db.pool.QueryRow(ctx, `SELECT coalesce(max(version), 0) FROM schema_migrations`).Scan(&newest); err != nil {
@@ -245,8 +250,6 @@ func sqlState(err error) string {
 	}
 	return ""
 }
-
-func isUniqueViolation(err error) bool { return sqlState(err) == "23505" }
 
 // retryable reports a transaction the server aborted to keep transactions
 // apart (serialization failure, deadlock): running it again is safe.
