@@ -1,0 +1,88 @@
+//go:build !race
+
+package classifier
+
+import (
+	"context"
+	"math/rand/v2"
+	"strings"
+	"testing"
+
+	"golang.org/x/image/font/gofont/gobold"
+	"golang.org/x/image/font/gofont/goitalic"
+	"golang.org/x/image/font/gofont/goregular"
+
+	"github.com/digitbot/digitbot"
+)
+
+// TestReading_LettersOfStrokes draws letters made of straight strokes (M,
+// N, W, w) in the Go fonts, which the training never sees, in the three
+// upload styles. The model refuses each letter read whole, but a cut
+// finds a 1 in every stroke: strokesReadAsOnes refuses those readings.
+// Before it, 3 of the 36 were refused (M and N as 11, W and w as 111).
+func TestReading_LettersOfStrokes(t *testing.T) {
+	c := newTestClassifier(t, 2)
+	rng := rand.New(rand.NewPCG(3, 4))
+	refused, total := 0, 0
+	var read []string
+	for _, letter := range []string{"M", "N", "W", "w"} {
+		for _, ttf := range [][]byte{goregular.TTF, gobold.TTF, goitalic.TTF} {
+			for style := range uploadStyle(3) {
+				w, h := 300, 300
+				cv := newCanvas(w, h)
+				size := float64(h) * 0.6
+				cv.text(t, ttf, size, w/2-int(size/3), h/2+int(size/3), letter)
+				p, err := c.Classify(context.Background(), renderUpload(t, rng, cv.cov, w, h, style))
+				total++
+				switch {
+				case digitbot.ErrorCode(err) == digitbot.ENODIGIT:
+					refused++
+				case err != nil:
+					t.Fatalf("%s: %v", letter, err)
+				default:
+					read = append(read, letter+"→"+p.Number)
+				}
+			}
+		}
+	}
+	t.Logf("letters of strokes refused: %d/%d; read: %s", refused, total, strings.Join(read, " "))
+	if refused < 30 { // measured 36/36
+		t.Errorf("%d of %d letters of strokes refused, want at least 30", refused, total)
+	}
+}
+
+// TestNumbers_TouchingOnes is the cost of strokesReadAsOnes: numbers of 1s,
+// 4s and 7s (a 4 and a 7 hold 1-like strokes) composed from MNIST test
+// digits with every pair touching, the worst case for reading cut pieces
+// as 1s. Measured 225/300 exact without the rule, 212/300 with it.
+func TestNumbers_TouchingOnes(t *testing.T) {
+	c := newTestClassifier(t, 2)
+	m := loadMNISTTest(t)
+	byLabel := map[int][]int{}
+	for i, l := range m.labels {
+		byLabel[l] = append(byLabel[l], i)
+	}
+	rng := rand.New(rand.NewPCG(5, 6))
+	alphabet := []int{1, 1, 1, 7, 4}
+	right := 0
+	const n = 300
+	for k := range n {
+		var digits []*input
+		var want strings.Builder
+		for range 2 + rng.IntN(3) {
+			d := alphabet[rng.IntN(len(alphabet))]
+			i := byLabel[d][rng.IntN(len(byLabel[d]))]
+			digits = append(digits, &m.images[i])
+			want.WriteByte(byte('0' + d))
+		}
+		cov, w, h, _ := composeNumberBoxes(rng, digits, 1.0)
+		p, err := c.Classify(context.Background(), renderUpload(t, rng, cov, w, h, uploadStyle(k%3)))
+		if err == nil && p.Number == want.String() {
+			right++
+		}
+	}
+	t.Logf("touching numbers of 1s, 4s and 7s: %d/%d exact", right, n)
+	if right < 200 { // measured 212
+		t.Errorf("%d/%d touching numbers of 1s, 4s and 7s read exactly, want at least 200", right, n)
+	}
+}
