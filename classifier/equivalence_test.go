@@ -62,7 +62,7 @@ func TestWriteFullBlock_SameAsPerPixelSum(t *testing.T) {
 			w, h = 1+rng.IntN(8), 1+rng.IntN(8)
 		}
 		perPixelFullBlock(a, &tr.b8, &coef, 0, 0, w, h)
-		writeFullBlock(b, &tr.b8, &coef, 0, 0, w, h)
+		writeFullBlock(b, &tr, &coef, 0, 0, w, h)
 		for i := range a.Pix {
 			if a.Pix[i] != b.Pix[i] {
 				t.Fatalf("differ at %d: %v", it, coef)
