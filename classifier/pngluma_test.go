@@ -51,6 +51,9 @@ func pngLumaCases(t *testing.T) map[string][]byte {
 		enc("opaque photo"+suffix, opaque, l)
 	}
 	enc("1x1", image.NewNRGBA(image.Rect(0, 0, 1, 1)), png.DefaultCompression)
+	// Larger than workMaxSide: reduced by 3 while decoding.
+	enc("big drawing", (&scene{w: 700, h: 500, box: image.Rect(150, 60, 560, 450), ink: color.NRGBA{0, 0, 0, 255},
+		transparent: true, strokes: penDigits[7], pen: 5}).render(), png.DefaultCompression)
 	return out
 }
 
@@ -85,6 +88,13 @@ func TestDecodePNGLuma_SameAsImagePNG(t *testing.T) {
 		}
 		if g1, g2 := toGrey(ref), toGrey(m); !reflect.DeepEqual(g1, g2) {
 			t.Errorf("%s: the reduced grey images differ", name)
+		}
+		// Reduced row by row as it decodes: the same grey image.
+		g, err := decodePNGGrey(data, DefaultMaxPixels)
+		if err != nil {
+			t.Errorf("%s: decodePNGGrey: %v", name, err)
+		} else if !reflect.DeepEqual(g, toGrey(ref)) {
+			t.Errorf("%s: decodePNGGrey differs from toGrey of image/png's picture", name)
 		}
 	}
 }
@@ -201,6 +211,13 @@ func FuzzDecodePNGLuma(f *testing.F) {
 			if !bytes.Equal(l1, l2) || o1 != o2 || (!o1 && !bytes.Equal(ra, ma)) {
 				t.Fatalf("row %d differs", y)
 			}
+		}
+		g, err := decodePNGGrey(data, 1<<20)
+		if err != nil {
+			t.Fatalf("decodePNGGrey refuses what decodePNGLuma reads: %v", err)
+		}
+		if !reflect.DeepEqual(g, toGrey(ref)) {
+			t.Fatal("decodePNGGrey differs from toGrey of image/png's picture")
 		}
 	})
 }

@@ -3,6 +3,7 @@ package classifier
 import (
 	"encoding/binary"
 	"image"
+	"image/color"
 )
 
 // grey is a single-channel image, row-major: the reduced picture.
@@ -157,111 +158,172 @@ func reduce2(r0, r1 []uint8, dark, light []uint8) {
 // workMaxSide, converts it to luma (BT.601, as JPEG's Y) and composites
 // transparent pixels over black or white, whichever makes the ink stand out.
 func toGrey(img image.Image) *grey {
+	if r, ok := img.(*reducedPicture); ok {
+		return r.g
+	}
 	b := img.Bounds()
 	sw, sh := b.Dx(), b.Dy()
-	k := (max(sw, sh) + workMaxSide - 1) / workMaxSide
+	k := reduction(sw, sh)
 	if plane, stride, ok := lumaPlane(img); ok {
 		return reducePlane(plane, stride, sw, sh, k)
 	}
-	w, h := (sw+k-1)/k, (sh+k-1)/k
-	luma := make([]float32, w*h) // premultiplied luma, 0..255
-	var alpha []float32          // 0..1, allocated at the first translucent row
+	gb := newGreyBuilder(sw, sh)
+	read := rowReader(img)
+	rowL := make([]uint8, sw)
+	rowA := make([]uint8, sw)
+	for y := range sh {
+		l, opaque := read(b.Min.Y+y, rowL, rowA)
+		gb.addRow(l, rowA, opaque)
+	}
+	return gb.finish()
+}
+
+// reduction is the factor toGrey reduces a picture of sw×sh pixels by.
+func reduction(sw, sh int) int { return (max(sw, sh) + workMaxSide - 1) / workMaxSide }
+
+// reducedPicture is a picture a decoder already reduced row by row as it
+// decoded it (pngluma.go): toGrey returns g as it is. It stands for the
+// picture (its bounds are the picture's) but holds no pixels of it.
+type reducedPicture struct{ g *grey }
+
+func (r *reducedPicture) ColorModel() color.Model { return color.GrayModel }
+func (r *reducedPicture) Bounds() image.Rectangle { return image.Rect(0, 0, r.g.sw, r.g.sh) }
+
+// At is the mean of the block the pixel lies in (the picture itself is
+// gone): reducedPicture is an image.Image only to travel where decoded
+// pictures do.
+func (r *reducedPicture) At(x, y int) color.Color {
+	if !(image.Point{x, y}.In(r.Bounds())) {
+		return color.Gray{}
+	}
+	return color.Gray{uint8(clamp255(r.g.means()[(y/r.g.k)*r.g.w+x/r.g.k]))}
+}
+
+// greyBuilder is toGrey for a picture that is not a luma plane, fed its
+// rows of premultiplied luma and alpha in order, top to bottom, by toGrey
+// or by a decoder as it decodes them.
+type greyBuilder struct {
+	sw, sh, k, w, h int
+	y               int       // the next row
+	luma            []float32 // premultiplied luma, 0..255
+	alpha           []float32 // 0..1, allocated at the first translucent row
 	// Block extremes of the luma composited over black (L) and over white
 	// (L + 255 - A); which one applies is known only after compositing.
-	var dark0, light0, dark1, light1 []uint8
-	if k > 1 {
-		dark0, light0 = make([]uint8, w*h), make([]uint8, w*h)
-		dark1, light1 = make([]uint8, w*h), make([]uint8, w*h)
-	}
+	dark0, light0, dark1, light1 []uint8
 	// Per block of the current block row: sums of luma and alpha, and the
 	// running extremes of the opaque case (ints, so min and max compile to
 	// conditional moves instead of branches that noise mispredicts).
-	sumL := make([]int, w)
-	sumA := make([]int, w)
-	lo, hi := make([]int, w), make([]int, w)
-	rowL := make([]uint8, sw)
-	rowA := make([]uint8, sw)
-	read := rowReader(img)
-	blockW := func(ox int) int { return min(ox*k+k, sw) - ox*k }
-	for oy := 0; oy < h; oy++ {
+	sumL, sumA, lo, hi []int
+}
+
+func newGreyBuilder(sw, sh int) *greyBuilder {
+	k := reduction(sw, sh)
+	w, h := (sw+k-1)/k, (sh+k-1)/k
+	gb := &greyBuilder{sw: sw, sh: sh, k: k, w: w, h: h, luma: make([]float32, w*h),
+		sumL: make([]int, w), sumA: make([]int, w), lo: make([]int, w), hi: make([]int, w)}
+	if k > 1 {
+		gb.dark0, gb.light0 = make([]uint8, w*h), make([]uint8, w*h)
+		gb.dark1, gb.light1 = make([]uint8, w*h), make([]uint8, w*h)
+	}
+	return gb
+}
+
+func (gb *greyBuilder) blockW(ox int) int { return min(ox*gb.k+gb.k, gb.sw) - ox*gb.k }
+
+// addRow adds the next row: its premultiplied luma l, and when it is not
+// opaque its alpha a (a is a scratch row of sw bytes that addRow may
+// overwrite).
+func (gb *greyBuilder) addRow(l, a []uint8, opaque bool) {
+	k, w, sw := gb.k, gb.w, gb.sw
+	y := gb.y
+	gb.y++
+	oy := y / k
+	row := oy * w
+	y0, y1 := oy*k, min(oy*k+k, gb.sh)
+	sumL, sumA, lo, hi := gb.sumL, gb.sumA, gb.lo, gb.hi
+	if y == y0 {
 		clear(sumL)
 		clear(sumA)
-		row := oy * w
 		if k > 1 {
 			for i := range lo {
 				lo[i], hi[i] = 255, 0
 			}
-			if alpha != nil {
+			if gb.alpha != nil {
 				for i := row; i < row+w; i++ {
-					dark0[i], dark1[i] = 255, 255
+					gb.dark0[i], gb.dark1[i] = 255, 255
 				}
-			}
-		}
-		y0, y1 := oy*k, min(oy*k+k, sh)
-		for y := y0; y < y1; y++ {
-			l, opaque := read(b.Min.Y+y, rowL, rowA)
-			if !opaque && alpha == nil {
-				// The first translucent row: everything before was opaque,
-				// where the composite over white equals the luma itself.
-				alpha = make([]float32, w*h)
-				for i := range row {
-					alpha[i] = 1
-				}
-				for ox := range w {
-					sumA[ox] = 255 * blockW(ox) * (y - y0)
-				}
-				if k > 1 {
-					// This block row's extremes so far, from the opaque
-					// accumulators.
-					for ox := range w {
-						dark0[row+ox], light0[row+ox] = uint8(lo[ox]), uint8(hi[ox])
-					}
-				}
-				copy(dark1, dark0)
-				copy(light1, light0)
-			}
-			switch {
-			case k == 1:
-				for x, v := range l[:w] {
-					sumL[x] += int(v)
-				}
-				if alpha != nil {
-					if opaque {
-						for x := range w {
-							sumA[x] += 255
-						}
-					} else {
-						for x, a := range rowA[:w] {
-							sumA[x] += int(a)
-						}
-					}
-				}
-			case alpha == nil: // opaque so far: the common, fast case
-				accumulateBlocks(l[:sw], k, sumL, lo, hi)
-			default:
-				if opaque {
-					fillOpaque(rowA)
-				}
-				accumulateTranslucent(l[:sw], rowA, k, sumL, sumA,
-					dark0[row:row+w], light0[row:row+w], dark1[row:row+w], light1[row:row+w])
-			}
-		}
-		if k > 1 && alpha == nil {
-			for ox := range w {
-				dark0[row+ox], light0[row+ox] = uint8(lo[ox]), uint8(hi[ox])
-			}
-		}
-		for ox := 0; ox < w; ox++ {
-			n := float32(blockW(ox) * (y1 - y0))
-			luma[row+ox] = float32(uint64(sumL[ox])) / n
-			if alpha != nil {
-				alpha[row+ox] = float32(uint64(sumA[ox])) / (n * 255)
 			}
 		}
 	}
-	g := &grey{w: w, h: h, k: k, sw: sw, sh: sh, pix: luma, darkest: dark0, lightest: light0, integral: k == 1 && alpha == nil}
+	if !opaque && gb.alpha == nil {
+		// The first translucent row: everything before was opaque,
+		// where the composite over white equals the luma itself.
+		gb.alpha = make([]float32, w*gb.h)
+		for i := range row {
+			gb.alpha[i] = 1
+		}
+		for ox := range w {
+			sumA[ox] = 255 * gb.blockW(ox) * (y - y0)
+		}
+		if k > 1 {
+			// This block row's extremes so far, from the opaque
+			// accumulators.
+			for ox := range w {
+				gb.dark0[row+ox], gb.light0[row+ox] = uint8(lo[ox]), uint8(hi[ox])
+			}
+		}
+		copy(gb.dark1, gb.dark0)
+		copy(gb.light1, gb.light0)
+	}
+	switch {
+	case k == 1:
+		for x, v := range l[:w] {
+			sumL[x] += int(v)
+		}
+		if gb.alpha != nil {
+			if opaque {
+				for x := range w {
+					sumA[x] += 255
+				}
+			} else {
+				for x, av := range a[:w] {
+					sumA[x] += int(av)
+				}
+			}
+		}
+	case gb.alpha == nil: // opaque so far: the common, fast case
+		accumulateBlocks(l[:sw], k, sumL, lo, hi)
+	default:
+		if opaque {
+			fillOpaque(a[:sw])
+		}
+		accumulateTranslucent(l[:sw], a, k, sumL, sumA,
+			gb.dark0[row:row+w], gb.light0[row:row+w], gb.dark1[row:row+w], gb.light1[row:row+w])
+	}
+	if y+1 < y1 {
+		return
+	}
+	// The last row of a block row.
+	if k > 1 && gb.alpha == nil {
+		for ox := range w {
+			gb.dark0[row+ox], gb.light0[row+ox] = uint8(lo[ox]), uint8(hi[ox])
+		}
+	}
+	for ox := 0; ox < w; ox++ {
+		n := float32(gb.blockW(ox) * (y1 - y0))
+		gb.luma[row+ox] = float32(uint64(sumL[ox])) / n
+		if gb.alpha != nil {
+			gb.alpha[row+ox] = float32(uint64(sumA[ox])) / (n * 255)
+		}
+	}
+}
+
+// finish returns the grey image once every row was added.
+func (gb *greyBuilder) finish() *grey {
+	k, luma, alpha := gb.k, gb.luma, gb.alpha
+	g := &grey{w: gb.w, h: gb.h, k: k, sw: gb.sw, sh: gb.sh, pix: luma, darkest: gb.dark0, lightest: gb.light0, integral: k == 1 && alpha == nil}
 	if alpha != nil && composite(luma, alpha) == 255 && k > 1 {
-		g.darkest, g.lightest = dark1, light1
+		g.darkest, g.lightest = gb.dark1, gb.light1
 	}
 	return g
 }
