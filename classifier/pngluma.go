@@ -259,7 +259,11 @@ func unpaeth(cur, prev []uint8, bpp int) {
 			i += paethRun
 			continue
 		}
-		for end := min(i+paethRun, len(cur)); i < end; i++ {
+		end := min(i+paethRun, len(cur))
+		if bpp == 4 {
+			i = unpaeth4(cur, prev, i, end)
+		}
+		for ; i < end; i++ {
 			a, b, c := int(cur[i-bpp]), int(prev[i]), int(prev[i-bpp])
 			pa, pb, pc := b-c, a-c, a+b-2*c
 			pa, pb, pc = max(pa, -pa), max(pb, -pb), max(pc, -pc)
@@ -272,6 +276,40 @@ func unpaeth(cur, prev []uint8, bpp int) {
 			cur[i] += uint8(pred)
 		}
 	}
+}
+
+// unpaeth4 undoes the Paeth filter of the whole 4-byte pixels of
+// cur[i:end] (i a multiple of 4, past the first pixel), a pixel at a time
+// with the left and upper-left pixels in registers, and returns where it
+// stopped.
+func unpaeth4(cur, prev []uint8, i, end int) int {
+	a0, a1, a2, a3 := int(cur[i-4]), int(cur[i-3]), int(cur[i-2]), int(cur[i-1])
+	c0, c1, c2, c3 := int(prev[i-4]), int(prev[i-3]), int(prev[i-2]), int(prev[i-1])
+	for ; i+4 <= end; i += 4 {
+		p, q := prev[i:i+4:i+4], cur[i:i+4:i+4]
+		b0, b1, b2, b3 := int(p[0]), int(p[1]), int(p[2]), int(p[3])
+		a0 = (paethPredict(a0, b0, c0) + int(q[0])) & 0xff
+		a1 = (paethPredict(a1, b1, c1) + int(q[1])) & 0xff
+		a2 = (paethPredict(a2, b2, c2) + int(q[2])) & 0xff
+		a3 = (paethPredict(a3, b3, c3) + int(q[3])) & 0xff
+		q[0], q[1], q[2], q[3] = uint8(a0), uint8(a1), uint8(a2), uint8(a3)
+		c0, c1, c2, c3 = b0, b1, b2, b3
+	}
+	return i
+}
+
+// paethPredict is the Paeth predictor of left a, above b, upper-left c.
+func paethPredict(a, b, c int) int {
+	pa, pb, pc := b-c, a-c, a+b-2*c
+	pa, pb, pc = max(pa, -pa), max(pb, -pb), max(pc, -pc)
+	pred := c
+	if pb <= pc {
+		pred = b
+	}
+	if pa <= pb && pa <= pc {
+		pred = a
+	}
+	return pred
 }
 
 // paethRun is the span unpaeth checks for zeros at once.

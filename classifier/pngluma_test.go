@@ -141,7 +141,8 @@ func TestDecodePNGLuma_RefusesOtherKinds(t *testing.T) {
 
 // TestUnpaeth_SkipsOnlyZeros checks the zero-run shortcut against the
 // filter's definition on rows that are mostly zero with scattered bytes
-// (a run's first byte, its last, the left pixel just before it).
+// (a run's first byte, its last, the left pixel just before it), and on
+// dense rows.
 func TestUnpaeth_SkipsOnlyZeros(t *testing.T) {
 	rng := rand.New(rand.NewPCG(9, 10))
 	paeth := func(a, b, c uint8) uint8 {
@@ -164,6 +165,11 @@ func TestUnpaeth_SkipsOnlyZeros(t *testing.T) {
 		}
 		for range rng.IntN(4) {
 			cur[rng.IntN(n)] = uint8(rng.IntN(256))
+		}
+		if it%3 == 2 { // dense rows: every pixel through the predictor
+			for i := range n {
+				prev[i], cur[i] = uint8(rng.IntN(256)), uint8(rng.IntN(256))
+			}
 		}
 		want := bytes.Clone(cur)
 		for i := range want {
