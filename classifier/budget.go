@@ -195,7 +195,7 @@ func (b *MemoryBudget) take(ctx context.Context, h header, cost int64) (release 
 // reduces row by row as it decodes it (img is then a reducedPicture). scale is the number of the picture's pixels one
 // pixel of img spans, a side; size is the picture's size. Without reduce,
 // every image goes to the standard decoders at full size.
-func (b *MemoryBudget) decodeForReading(ctx context.Context, data []byte, maxBytes int64, maxPixels int, reduce bool) (img image.Image, scale int, size image.Point, release func(), err error) {
+func (b *MemoryBudget) decodeForReading(ctx context.Context, data []byte, maxBytes int64, maxPixels int, reduce bool, sc *scratch) (img image.Image, scale int, size image.Point, release func(), err error) {
 	h, err := readHeader(data, maxBytes, maxPixels)
 	if err != nil {
 		return nil, 0, size, nil, err
@@ -212,7 +212,7 @@ func (b *MemoryBudget) decodeForReading(ctx context.Context, data []byte, maxByt
 		if err != nil {
 			return nil, 0, size, nil, err
 		}
-		g, err := decodeJPEGReduced(data, s, maxPixels)
+		g, err := decodeJPEGReducedInto(data, s, maxPixels, sc)
 		if err == nil {
 			return g, s, size, release, nil
 		}

@@ -30,6 +30,8 @@ type grey struct {
 	// integral: every value of pix is a whole number (an opaque image, not
 	// reduced).
 	integral bool
+	// sc lends findInk its buffers (nil: it allocates them).
+	sc *scratch
 }
 
 // means returns pix, computing it from levels or the plane on first use.
@@ -79,18 +81,23 @@ func lumaPlane(img image.Image) (plane []uint8, stride int, ok bool) {
 
 // reducePlane is toGrey for an opaque luma plane.
 func reducePlane(plane []uint8, stride, sw, sh, k int) *grey {
+	return reducePlaneScratch(plane, stride, sw, sh, k, nil)
+}
+
+// reducePlaneScratch is reducePlane with its buffers (all written) from sc.
+func reducePlaneScratch(plane []uint8, stride, sw, sh, k int, sc *scratch) *grey {
 	w, h := (sw+k-1)/k, (sh+k-1)/k
 	g := &grey{w: w, h: h, k: k, sw: sw, sh: sh, integral: k == 1}
 	row := func(y int) []uint8 { return plane[y*stride : y*stride+sw] }
 	if k == 1 {
-		g.levels = make([]uint8, w*h)
+		g.levels = sc.byteBuf(bufLevels, w*h)
 		for y := range h {
 			copy(g.levels[y*w:y*w+w], row(y))
 		}
 		return g
 	}
 	g.plane, g.stride = plane, stride
-	g.darkest, g.lightest = make([]uint8, w*h), make([]uint8, w*h)
+	g.darkest, g.lightest = sc.byteBuf(bufDarkest, w*h), sc.byteBuf(bufLightest, w*h)
 	lo, hi := make([]int, w), make([]int, w)
 	for oy := range h {
 		y0, y1 := oy*k, min(oy*k+k, sh)
@@ -157,15 +164,22 @@ func reduce2(r0, r1 []uint8, dark, light []uint8) {
 // toGrey reduces img by an integer factor so its longer side is at most
 // workMaxSide, converts it to luma (BT.601, as JPEG's Y) and composites
 // transparent pixels over black or white, whichever makes the ink stand out.
-func toGrey(img image.Image) *grey {
+func toGrey(img image.Image) *grey { return toGreyScratch(img, nil) }
+
+// toGreyScratch is toGrey with the buffers of a luma plane's reduction
+// from sc; the grey image keeps sc for findInk.
+func toGreyScratch(img image.Image, sc *scratch) *grey {
 	if r, ok := img.(*reducedPicture); ok {
+		r.g.sc = sc
 		return r.g
 	}
 	b := img.Bounds()
 	sw, sh := b.Dx(), b.Dy()
 	k := reduction(sw, sh)
 	if plane, stride, ok := lumaPlane(img); ok {
-		return reducePlane(plane, stride, sw, sh, k)
+		g := reducePlaneScratch(plane, stride, sw, sh, k, sc)
+		g.sc = sc
+		return g
 	}
 	gb := newGreyBuilder(sw, sh)
 	read := rowReader(img)
@@ -175,7 +189,9 @@ func toGrey(img image.Image) *grey {
 		l, opaque := read(b.Min.Y+y, rowL, rowA)
 		gb.addRow(l, rowA, opaque)
 	}
-	return gb.finish()
+	g := gb.finish()
+	g.sc = sc
+	return g
 }
 
 // reduction is the factor toGrey reduces a picture of sw×sh pixels by.
