@@ -228,7 +228,7 @@ func (b *MemoryBudget) decodeForReading(ctx context.Context, data []byte, maxByt
 		if err != nil {
 			return nil, 0, size, nil, err
 		}
-		g, err := decodePNGGrey(data, maxPixels)
+		g, err := decodePNGGrey(data, maxPixels, sc)
 		if err == nil {
 			return &reducedPicture{g}, 1, size, release, nil
 		}

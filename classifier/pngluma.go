@@ -73,13 +73,13 @@ func decodePNGLuma(data []byte, maxPixels int) (*lumaAlpha, error) {
 // straight into toGrey's reduction, so no plane of the picture is ever
 // held (a 1080x1080 canvas was 2.3 MB of luma and alpha to allocate, fill
 // and read again). The result is toGrey's for decodePNGLuma's picture.
-func decodePNGGrey(data []byte, maxPixels int) (*grey, error) {
+func decodePNGGrey(data []byte, maxPixels int, sc *scratch) (*grey, error) {
 	w, h, bpp, zdata, err := pngImageData(data, maxPixels)
 	if err != nil {
 		return nil, err
 	}
-	gb := newGreyBuilder(w, h)
-	if err := unfilterLuma(zdata, w, h, bpp, func(_ int, l, a []uint8, opaque bool) { gb.addRow(l, a, opaque) }); err != nil {
+	gb := newGreyBuilder(w, h, sc)
+	if err := unfilterLumaScratch(zdata, w, h, bpp, sc, func(_ int, l, a []uint8, opaque bool) { gb.addRow(l, a, opaque) }); err != nil {
 		return nil, err
 	}
 	return gb.finish(), nil
@@ -160,7 +160,12 @@ func pngImageData(data []byte, maxPixels int) (w, h, bpp int, zdata []byte, err 
 // unfilterLuma inflates the image data, undoes each row's filter, converts
 // it and hands it to row (l and a are reused for the next row).
 func unfilterLuma(zdata []byte, w, h, bpp int, row func(y int, l, a []uint8, opaque bool)) error {
-	zr, err := newZlibReader(zdata)
+	return unfilterLumaScratch(zdata, w, h, bpp, nil, row)
+}
+
+// unfilterLumaScratch is unfilterLuma with sc's deflate reader.
+func unfilterLumaScratch(zdata []byte, w, h, bpp int, sc *scratch, row func(y int, l, a []uint8, opaque bool)) error {
+	zr, err := newZlibReader(zdata, sc)
 	if err != nil {
 		return errPNGLumaUnsupported
 	}

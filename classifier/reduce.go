@@ -181,7 +181,7 @@ func toGreyScratch(img image.Image, sc *scratch) *grey {
 		g.sc = sc
 		return g
 	}
-	gb := newGreyBuilder(sw, sh)
+	gb := newGreyBuilder(sw, sh, sc)
 	read := rowReader(img)
 	rowL := make([]uint8, sw)
 	rowA := make([]uint8, sw)
@@ -230,16 +230,19 @@ type greyBuilder struct {
 	// running extremes of the opaque case (ints, so min and max compile to
 	// conditional moves instead of branches that noise mispredicts).
 	sumL, sumA, lo, hi []int
+	sc                 *scratch
 }
 
-func newGreyBuilder(sw, sh int) *greyBuilder {
+// newGreyBuilder returns a builder whose planes come from sc (cleared:
+// the extremes start from zero where no row set them).
+func newGreyBuilder(sw, sh int, sc *scratch) *greyBuilder {
 	k := reduction(sw, sh)
 	w, h := (sw+k-1)/k, (sh+k-1)/k
-	gb := &greyBuilder{sw: sw, sh: sh, k: k, w: w, h: h, luma: make([]float32, w*h),
+	gb := &greyBuilder{sw: sw, sh: sh, k: k, w: w, h: h, luma: sc.zeroFloats(bufLuma, w*h), sc: sc,
 		sumL: make([]int, w), sumA: make([]int, w), lo: make([]int, w), hi: make([]int, w)}
 	if k > 1 {
-		gb.dark0, gb.light0 = make([]uint8, w*h), make([]uint8, w*h)
-		gb.dark1, gb.light1 = make([]uint8, w*h), make([]uint8, w*h)
+		gb.dark0, gb.light0 = sc.zeroBytes(bufDarkest, w*h), sc.zeroBytes(bufLightest, w*h)
+		gb.dark1, gb.light1 = sc.zeroBytes(bufDarkestWhite, w*h), sc.zeroBytes(bufLightestWhite, w*h)
 	}
 	return gb
 }
@@ -274,7 +277,7 @@ func (gb *greyBuilder) addRow(l, a []uint8, opaque bool) {
 	if !opaque && gb.alpha == nil {
 		// The first translucent row: everything before was opaque,
 		// where the composite over white equals the luma itself.
-		gb.alpha = make([]float32, w*gb.h)
+		gb.alpha = gb.sc.zeroFloats(bufAlpha, w*gb.h)
 		for i := range row {
 			gb.alpha[i] = 1
 		}

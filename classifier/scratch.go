@@ -1,5 +1,7 @@
 package classifier
 
+import "io"
+
 // scratch holds the big buffers of one decode and preprocessing (the
 // decoded luma plane, the working planes of findInk, the labels of the
 // connected components), handed to the next one by the Classifier's pool:
@@ -16,20 +18,27 @@ type scratch struct {
 	mask   []bool
 	labels []int32
 	order  []pixel
+	// inflater is the PNG decoder's deflate reader, reset for each image
+	// (its window and tables are 40 KB).
+	inflater io.ReadCloser
 }
 
 // The byte and float buffers, by use.
 const (
 	bufPlane   = iota // the JPEG decoder's luma plane
 	bufLevels         // toGrey's copy of an unreduced plane
-	bufDarkest        // toGrey's block extremes
+	bufDarkest        // toGrey's block extremes (over black, when translucent)
 	bufLightest
+	bufDarkestWhite // toGrey's block extremes over white, when translucent
+	bufLightestWhite
 	scratchBytes
 )
 
 const (
 	bufStrength = iota // findInk's strengths
 	bufPiece           // readInk's rendering of one piece
+	bufLuma            // toGrey's block means of premultiplied luma
+	bufAlpha           // and of alpha
 	scratchFloats
 )
 
@@ -57,6 +66,19 @@ func (sc *scratch) floatBuf(which, n int) []float32 {
 		return make([]float32, n)
 	}
 	return grow(&sc.floats[which], n)
+}
+
+// zeroBytes and zeroFloats are byteBuf and floatBuf cleared.
+func (sc *scratch) zeroBytes(which, n int) []uint8 {
+	b := sc.byteBuf(which, n)
+	clear(b)
+	return b
+}
+
+func (sc *scratch) zeroFloats(which, n int) []float32 {
+	f := sc.floatBuf(which, n)
+	clear(f)
+	return f
 }
 
 func (sc *scratch) maskBuf(n int) []bool {

@@ -22,7 +22,9 @@ type zlibReader struct {
 
 var errZlib = errors.New("zlib: invalid stream")
 
-func newZlibReader(z []byte) (*zlibReader, error) {
+// newZlibReader returns a reader of the zlib stream z, reusing sc's
+// deflate reader when sc is not nil.
+func newZlibReader(z []byte, sc *scratch) (*zlibReader, error) {
 	if len(z) < 2 {
 		return nil, errZlib
 	}
@@ -35,7 +37,16 @@ func newZlibReader(z []byte) (*zlibReader, error) {
 	// A bytes.Reader is an io.ByteReader: flate reads exactly the bytes of
 	// the deflate stream from it, and the checksum follows.
 	src := bytes.NewReader(z[2:])
-	return &zlibReader{src: src, fr: flate.NewReader(src), adler: 1}, nil
+	switch {
+	case sc == nil:
+		return &zlibReader{src: src, fr: flate.NewReader(src), adler: 1}, nil
+	case sc.inflater == nil:
+		sc.inflater = flate.NewReader(src)
+	default:
+		// Reset of compress/flate's reader never fails.
+		_ = sc.inflater.(flate.Resetter).Reset(src, nil)
+	}
+	return &zlibReader{src: src, fr: sc.inflater, adler: 1}, nil
 }
 
 func (z *zlibReader) Read(p []byte) (int, error) {

@@ -57,8 +57,9 @@ func TestZlibReader_SameAsCompressZlib(t *testing.T) {
 	zw.Write(data)
 	zw.Close()
 	good := b.Bytes()
+	sc := &scratch{} // one deflate reader reset for every stream
 	read := func(z []byte, n int) error {
-		zr, err := newZlibReader(z)
+		zr, err := newZlibReader(z, sc)
 		if err != nil {
 			return err
 		}
