@@ -177,3 +177,33 @@ func TestAccumulateTranslucent_SameAsPerPixel(t *testing.T) {
 		}
 	}
 }
+
+// TestReduce2_SameAsPerPixel checks the 2x2 block extremes (vectors in
+// the SIMD build) against the four pixels' min and max, on noise and on
+// flat rows, every width from 1 to 200.
+func TestReduce2_SameAsPerPixel(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 12))
+	for sw := 1; sw <= 200; sw++ {
+		for it := range 20 {
+			r0, r1 := make([]uint8, sw), make([]uint8, sw)
+			for i := range r0 {
+				r0[i], r1[i] = uint8(rng.IntN(256)), uint8(rng.IntN(256))
+				if it%4 == 0 {
+					r0[i], r1[i] = 200, 200+uint8(rng.IntN(2))
+				}
+			}
+			w := (sw + 1) / 2
+			dark, light := make([]uint8, w), make([]uint8, w)
+			reduce2(r0, r1, dark, light)
+			for ox := range w {
+				lo, hi := uint8(255), uint8(0)
+				for x := 2 * ox; x < min(2*ox+2, sw); x++ {
+					lo, hi = min(lo, r0[x], r1[x]), max(hi, r0[x], r1[x])
+				}
+				if dark[ox] != lo || light[ox] != hi {
+					t.Fatalf("width %d block %d: %d..%d, want %d..%d", sw, ox, dark[ox], light[ox], lo, hi)
+				}
+			}
+		}
+	}
+}

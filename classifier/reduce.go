@@ -142,9 +142,11 @@ func blockExtremes(row []uint8, k int, lo, hi []int) {
 	}
 }
 
-// reduce2 finds the extremes of the 2x2 blocks of two rows of levels (the
-// last block a single column when the width is odd).
-func reduce2(r0, r1 []uint8, dark, light []uint8) {
+// reduce2Portable finds the extremes of the 2x2 blocks of two rows of
+// levels (the last block a single column when the width is odd).
+// reduce2 (reduce_simd.go, reduce_portable.go) runs it, or where the CPU
+// has vectors the same extremes 16 blocks at a time.
+func reduce2Portable(r0, r1 []uint8, dark, light []uint8) {
 	w := len(dark)
 	full := len(r0) / 2
 	r1 = r1[:len(r0)]
