@@ -191,10 +191,7 @@ func (s *maxPoolStep) run() {
 						// max keeps a NaN, as PyTorch's pooling does.
 						if s.sc == 1 {
 							src := s.x[base : base+c]
-							dst := dst[:len(src)]
-							for i, v := range src {
-								dst[i] = max(dst[i], v)
-							}
+							maxInto(dst[:len(src)], src)
 							continue
 						}
 						for i := range dst {
@@ -390,5 +387,15 @@ func (s *reluStep) run() {
 			v = 0
 		}
 		out[i] = v
+	}
+}
+
+// maxIntoPortable sets each dst[i] to max(dst[i], src[i]); max keeps a
+// NaN, as PyTorch's pooling does. maxInto (kernel_simd.go,
+// kernel_portable.go) runs it or a vector version.
+func maxIntoPortable(dst, src []float32) {
+	src = src[:len(dst)]
+	for i, v := range src {
+		dst[i] = max(dst[i], v)
 	}
 }
