@@ -28,8 +28,11 @@ type reducedIDCT struct {
 	// (jpegidct_simd.go) transform a row of coefficients into 8 pixels
 	// as a sum over u of bt8[u] times coefficient u.
 	bt8 [8][8]float32
-	b4  [4][4]float32 // for n = 4
-	b2  [2][2]float32 // for n = 2
+	// splat8[y][v] is b8[y][v] eight times: the column pass's factors as
+	// vectors, loaded rather than broadcast.
+	splat8 [8][8][8]float32
+	b4     [4][4]float32 // for n = 4
+	b2     [2][2]float32 // for n = 2
 }
 
 func newReducedIDCT(n int) reducedIDCT {
@@ -45,6 +48,9 @@ func newReducedIDCT(n int) reducedIDCT {
 		for u := range 8 {
 			t.b8[x][u] = basis(8, x, u)
 			t.bt8[u][x] = t.b8[x][u]
+			for i := range 8 {
+				t.splat8[x][u][i] = t.b8[x][u]
+			}
 		}
 	}
 	for x := range 4 {

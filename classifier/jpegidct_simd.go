@@ -3,6 +3,7 @@
 package classifier
 
 import (
+	"encoding/binary"
 	"image"
 	"simd/archsimd"
 )
@@ -50,25 +51,28 @@ func writeFullBlockAVX2(out *image.Gray, t *reducedIDCT, coef *[64]int32, x0, y0
 		nz++
 	}
 	lo, hi, half := archsimd.BroadcastFloat32x8(0), archsimd.BroadcastFloat32x8(255), archsimd.BroadcastFloat32x8(0.5)
-	var px [8]int32
+	// The low byte of each 32-bit pixel, into the low 4 bytes of each
+	// 16-byte half (a negative index zeroes the byte).
+	pick := [32]int8{0, 4, 8, 12, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+		0, 4, 8, 12, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1}
+	lowBytes := archsimd.LoadInt8x32(&pick)
+	var px [8]uint8
 	for y := range h {
-		by := &t.b8[y]
+		by := &t.splat8[y]
 		s := archsimd.BroadcastFloat32x8(128)
 		for i, v := range rows[:nz] {
-			s = s.Add(archsimd.BroadcastFloat32x8(by[v&7]).Mul(archsimd.LoadFloat32x8(&tmp[i&7])))
+			s = s.Add(archsimd.LoadFloat32x8(&by[v&7]).Mul(archsimd.LoadFloat32x8(&tmp[i&7])))
 		}
 		// clampPixel: 0 at or below 0, 255 at or above 255, else rounded
-		// half up (v + 0.5 truncated).
-		s.Max(lo).Min(hi).Add(half).ConvertToInt32().Store(&px)
+		// half up (v + 0.5 truncated); then the 8 values as bytes.
+		b := s.Max(lo).Min(hi).Add(half).ConvertToInt32().AsUint8x32().PermuteOrZeroGrouped(lowBytes)
+		v := b.GetLo().AsUint32x4().InterleaveLo(b.GetHi().AsUint32x4()).AsUint64x2().GetElem(0)
 		row := out.Pix[(y0+y)*out.Stride+x0:]
 		if w == 8 {
-			row := row[:8:8]
-			row[0], row[1], row[2], row[3] = uint8(px[0]), uint8(px[1]), uint8(px[2]), uint8(px[3])
-			row[4], row[5], row[6], row[7] = uint8(px[4]), uint8(px[5]), uint8(px[6]), uint8(px[7])
+			binary.LittleEndian.PutUint64(row[:8], v)
 			continue
 		}
-		for x := range w {
-			row[x] = uint8(px[x])
-		}
+		binary.LittleEndian.PutUint64(px[:], v)
+		copy(row[:w], px[:w])
 	}
 }
