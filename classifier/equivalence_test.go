@@ -207,3 +207,29 @@ func TestReduce2_SameAsPerPixel(t *testing.T) {
 		}
 	}
 }
+
+// TestSurfaceMap_SameAsEvalSurface checks the background surface computed
+// with per-row and per-column terms against evalSurface at every pixel.
+func TestSurfaceMap_SameAsEvalSurface(t *testing.T) {
+	rng := rand.New(rand.NewPCG(13, 14))
+	for it := range 200 {
+		var c [6]float64
+		for i := range c {
+			c[i] = rng.NormFloat64() * []float64{1, 30, 200}[rng.IntN(3)]
+		}
+		c[0] += 128
+		w, h := 1+rng.IntN(320), 1+rng.IntN(320)
+		lo, hi := 40+rng.Float64()*60, 150+rng.Float64()*120
+		got := surfaceMap(c, lo, hi, w, h)
+		for y := range h {
+			fy := 2*(float64(y)+0.5)/float64(h) - 1
+			for x := range w {
+				fx := 2*(float64(x)+0.5)/float64(w) - 1
+				want := float32(min(max(min(max(evalSurface(c, fx, fy), lo), hi), 0), 255))
+				if got[y*w+x] != want {
+					t.Fatalf("case %d (%dx%d) pixel %d,%d: %v, want %v", it, w, h, x, y, got[y*w+x], want)
+				}
+			}
+		}
+	}
+}
