@@ -16,7 +16,7 @@ import (
 // bending into the strokes. It returns the level of every pixel, or a
 // constant (and a nil map) when the surface is flat: the common, evenly lit
 // case. The image is levels when that is not nil, else in.
-func localBackground(in []float32, levels []uint8, w, h int) (bgmap []float32, constant float32) {
+func localBackground(in []float32, levels []uint8, w, h int, sc *scratch) (bgmap []float32, constant float32) {
 	size := max(4, (max(w, h)+7)/8)
 	gw, gh := (w+size-1)/size, (h+size-1)/size
 	var hists [][256]int32
@@ -68,16 +68,15 @@ func localBackground(in []float32, levels []uint8, w, h int) (bgmap []float32, c
 	if hi-lo < 8 {
 		return nil, float32(min(max(eval(0, 0), 0), 255))
 	}
-	return surfaceMap(coef, vlo-8, vhi+8, w, h), 0
+	return surfaceMap(sc.floatBuf(bufBackground, w*h), coef, vlo-8, vhi+8, w, h), 0
 }
 
 // surfaceMap evaluates the background surface at the centre of every
-// pixel, clamped to [lo, hi] and then to [0, 255]. It computes what
+// pixel into bgmap (w·h values, all written), clamped to [lo, hi] and then to [0, 255]. It computes what
 // evalSurface does, in its order (c0 + c1·x + c2·y + c3·x·x + c4·x·y +
 // c5·y·y, left to right), with the terms that depend on x alone computed
 // once per column and those of y once per row: the same values.
-func surfaceMap(c [6]float64, lo, hi float64, w, h int) []float32 {
-	bgmap := make([]float32, w*h)
+func surfaceMap(bgmap []float32, c [6]float64, lo, hi float64, w, h int) []float32 {
 	base, xx, cx := make([]float64, w), make([]float64, w), make([]float64, w)
 	for x := range w {
 		fx := 2*(float64(x)+0.5)/float64(w) - 1

@@ -220,7 +220,7 @@ func TestSurfaceMap_SameAsEvalSurface(t *testing.T) {
 		c[0] += 128
 		w, h := 1+rng.IntN(320), 1+rng.IntN(320)
 		lo, hi := 40+rng.Float64()*60, 150+rng.Float64()*120
-		got := surfaceMap(c, lo, hi, w, h)
+		got := surfaceMap(make([]float32, w*h), c, lo, hi, w, h)
 		for y := range h {
 			fy := 2*(float64(y)+0.5)/float64(h) - 1
 			for x := range w {
@@ -230,6 +230,31 @@ func TestSurfaceMap_SameAsEvalSurface(t *testing.T) {
 					t.Fatalf("case %d (%dx%d) pixel %d,%d: %v, want %v", it, w, h, x, y, got[y*w+x], want)
 				}
 			}
+		}
+	}
+}
+
+// TestHistogramStrength_SameAsPerValue checks the histogram that counts
+// the zeros apart against clamp255 of every value.
+func TestHistogramStrength_SameAsPerValue(t *testing.T) {
+	rng := rand.New(rand.NewPCG(15, 16))
+	for n := range 300 {
+		s := make([]float32, n)
+		for i := range s {
+			switch rng.IntN(4) {
+			case 0:
+				s[i] = float32(rng.NormFloat64() * 300)
+			case 1:
+				s[i] = float32(rng.IntN(256)) + 0.5
+			}
+		}
+		var got, want [256]int
+		histogramStrength(s, &got)
+		for _, v := range s {
+			want[clamp255(v)]++
+		}
+		if got != want {
+			t.Fatalf("%d values: histograms differ", n)
 		}
 	}
 }

@@ -180,7 +180,7 @@ func findInk(g *grey) (*inkPage, error) {
 			}
 		}
 	}
-	bgmap, bgconst := localBackground(in, oriented, g.w, g.h)
+	bgmap, bgconst := localBackground(in, oriented, g.w, g.h, g.sc)
 
 	// Strength relative to the paper: (I - bg) / (255 - bg). For dark ink
 	// that is (paper - v) / paper, the fraction of light the ink absorbs, so

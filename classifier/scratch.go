@@ -35,10 +35,11 @@ const (
 )
 
 const (
-	bufStrength = iota // findInk's strengths
-	bufPiece           // readInk's rendering of one piece
-	bufLuma            // toGrey's block means of premultiplied luma
-	bufAlpha           // and of alpha
+	bufStrength   = iota // findInk's strengths
+	bufPiece             // readInk's rendering of one piece
+	bufLuma              // toGrey's block means of premultiplied luma
+	bufAlpha             // and of alpha
+	bufBackground        // findInk's background surface
 	scratchFloats
 )
 
