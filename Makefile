@@ -29,11 +29,12 @@ accuracy:
 # The compiled inference engine has AVX2/AVX-512 kernels behind Go's experimental
 # SIMD package (GOEXPERIMENT=simd), chosen at run time from the CPU, with a
 # portable fallback. The race pass above tests the portable build; this tests
-# the SIMD build's kernels and its agreement with gorgonnx.
+# the SIMD build's kernels (inference, the JPEG decoder's inverse DCT, the 2x2
+# reduction) and its agreement with gorgonnx.
 simd:
 	GOEXPERIMENT=simd $(GO) vet ./classifier/...
 	GOEXPERIMENT=simd $(GO) test -race -count=1 ./classifier/internal/onnxplan/
-	GOEXPERIMENT=simd $(GO) test -count=1 -run 'Engine|MNISTRawFidelity' ./classifier/
+	GOEXPERIMENT=simd $(GO) test -count=1 -run 'Engine|MNISTRawFidelity|WriteFullBlock|Reduce2' ./classifier/
 
 build:
 	GOEXPERIMENT=simd CGO_ENABLED=0 $(GO) build -trimpath -ldflags='-s -w' -o digitbot ./cmd/digitbot

@@ -27,6 +27,9 @@ Usage, from the repository root, with Debian's Python and its packages
 
   /usr/bin/python3 bench/python_peer.py [--rounds 30] [--threads 1]
 
+The Go side is built as `make build` builds the bot, with GOEXPERIMENT=simd;
+run it with GOEXPERIMENT= in the environment for the portable build.
+
 It prints, for each file, the medians of: Go Classify; Go decoding and
 preprocessing only (Classifier.Prepare); the Python bot whole and its
 preprocessing; the same with draft; and the ratios Python / Go (above 1:
@@ -238,8 +241,12 @@ def main():
     tmp = tempfile.mkdtemp(prefix="digitbot-peer-")
     try:
         exe = os.path.join(tmp, "classifybench")
+        # Built as `make build` builds the bot: GOEXPERIMENT=simd (its
+        # vector kernels) unless the environment says otherwise
+        # (GOEXPERIMENT= for the portable build).
+        goexp = os.environ.get("GOEXPERIMENT", "simd")
         subprocess.run(["go", "build", "-o", exe, "./internal/classifybench"], cwd=repo_root(), check=True,
-                       env=dict(os.environ, CGO_ENABLED="0"))
+                       env=dict(os.environ, CGO_ENABLED="0", GOEXPERIMENT=goexp))
         files = make_files(tmp)
         model = OnnxTorch(os.path.join(repo_root(), "models", "digits.onnx"))
         go = GoSide(exe)
@@ -269,7 +276,8 @@ def main():
             med = {k: statistics.median(v) if v else None for k, v in r.items()}
             rows.append((os.path.basename(path), os.path.getsize(path), med, sorted(answers)))
         go.close()
-        print(f"medians of {args.rounds} interleaved rounds, ms (torch threads: {args.threads})")
+        print(f"medians of {args.rounds} interleaved rounds, ms (torch threads: {args.threads};"
+              f" Go built with GOEXPERIMENT={goexp or '(none)'})")
         print(f"{'file':26} {'bytes':>9} {'Go':>8} {'Go pre':>8} {'Py':>8} {'Py pre':>8} {'Py+dr':>8} {'dr pre':>8}"
               f" {'Py/Go':>6} {'dr/Go':>6}  readings")
         for name, size, m, answers in rows:

@@ -15,8 +15,8 @@ import (
 )
 
 // benchUploads are the benchmark inputs: an MNIST-sized PNG, a typical
-// phone upload (400x400 JPEG, dark ink on light paper, sensor noise) and a
-// full 12-megapixel photo.
+// phone upload (400x400 JPEG, dark ink on light paper, sensor noise), a
+// full 12-megapixel photo, and the 400x400 photo under uneven light.
 func benchUploads(b *testing.B) []struct {
 	name string
 	data []byte
@@ -27,6 +27,10 @@ func benchUploads(b *testing.B) []struct {
 		s := scene{w: w, h: h, box: box, paper: color.NRGBA{225, 220, 205, 255}, ink: color.NRGBA{40, 40, 60, 255}, noise: 6, seed: 1, mnist: &m.images[0]}
 		return encodeJPEG(b, s.render(), 85)
 	}
+	// Unevenly lit, as bench/python_peer.py's photo: the background is a
+	// fitted surface rather than one level.
+	lit := scene{w: 400, h: 400, box: image.Rect(60, 40, 340, 360), paper: color.NRGBA{225, 220, 205, 255}, ink: color.NRGBA{40, 40, 60, 255},
+		gradient: 0.3, noise: 6, seed: 1, mnist: &m.images[0]}
 	return []struct {
 		name string
 		data []byte
@@ -34,6 +38,7 @@ func benchUploads(b *testing.B) []struct {
 		{"png_28x28", encodePNG(b, grayOf(m.images[0]))},
 		{"jpeg_400x400", photo(400, 400, image.Rect(60, 40, 340, 360))},
 		{"jpeg_4000x3000", photo(4000, 3000, image.Rect(1200, 600, 2800, 2400))},
+		{"jpeg_400x400_gradient", encodeJPEG(b, lit.render(), 85)},
 	}
 }
 

@@ -192,10 +192,10 @@ func (b *MemoryBudget) take(ctx context.Context, h header, cost int64) (release 
 // picture far larger than the classifier needs (its shorter side at least
 // twice digitbot.MinReadSide) at 1/2, 1/4 or 1/8 scale, at a fraction of
 // the time and memory; and an 8-bit RGB or RGBA PNG, which pngluma.go
-// reads into the premultiplied luma and alpha preprocessing uses. scale is the number of the picture's pixels one
+// reduces row by row as it decodes it (img is then a reducedPicture). scale is the number of the picture's pixels one
 // pixel of img spans, a side; size is the picture's size. Without reduce,
 // every image goes to the standard decoders at full size.
-func (b *MemoryBudget) decodeForReading(ctx context.Context, data []byte, maxBytes int64, maxPixels int, reduce bool) (img image.Image, scale int, size image.Point, release func(), err error) {
+func (b *MemoryBudget) decodeForReading(ctx context.Context, data []byte, maxBytes int64, maxPixels int, reduce bool, sc *scratch) (img image.Image, scale int, size image.Point, release func(), err error) {
 	h, err := readHeader(data, maxBytes, maxPixels)
 	if err != nil {
 		return nil, 0, size, nil, err
@@ -212,7 +212,7 @@ func (b *MemoryBudget) decodeForReading(ctx context.Context, data []byte, maxByt
 		if err != nil {
 			return nil, 0, size, nil, err
 		}
-		g, err := decodeJPEGReduced(data, s, maxPixels)
+		g, err := decodeJPEGReducedInto(data, s, maxPixels, sc)
 		if err == nil {
 			return g, s, size, release, nil
 		}
@@ -221,15 +221,16 @@ func (b *MemoryBudget) decodeForReading(ctx context.Context, data []byte, maxByt
 		release()
 	}
 	if reduce && h.format.name == "png" && pngLumaReadable(h.config) {
-		// A drawing or screenshot: luma and alpha, 2 bytes a pixel,
-		// instead of image/png's 4.
-		release, err := b.take(ctx, h, 2*int64(size.X)*int64(size.Y)+decoderOverhead+preprocessReserve)
+		// A drawing or screenshot: each row's luma and alpha go straight
+		// into the reduction preprocessing starts with (no picture is
+		// held: two rows of it and the reduced planes).
+		release, err := b.take(ctx, h, decoderOverhead+preprocessReserve)
 		if err != nil {
 			return nil, 0, size, nil, err
 		}
-		m, err := decodePNGLuma(data, maxPixels)
+		g, err := decodePNGGrey(data, maxPixels, sc)
 		if err == nil {
-			return m, 1, size, release, nil
+			return &reducedPicture{g}, 1, size, release, nil
 		}
 		// Another kind, or damaged: image/png decides.
 		release()

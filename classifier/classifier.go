@@ -84,6 +84,9 @@ type Classifier struct {
 	decoding chan struct{}
 	closed   chan struct{}
 	close    sync.Once
+	// scratch lends each decode and preprocessing the buffers of an
+	// earlier one (scratch.go).
+	scratch sync.Pool
 }
 
 var _ digitbot.Classifier = (*Classifier)(nil)

@@ -62,7 +62,7 @@ func TestWriteFullBlock_SameAsPerPixelSum(t *testing.T) {
 			w, h = 1+rng.IntN(8), 1+rng.IntN(8)
 		}
 		perPixelFullBlock(a, &tr.b8, &coef, 0, 0, w, h)
-		writeFullBlock(b, &tr.b8, &coef, 0, 0, w, h)
+		writeFullBlock(b, &tr, &coef, 0, 0, w, h)
 		for i := range a.Pix {
 			if a.Pix[i] != b.Pix[i] {
 				t.Fatalf("differ at %d: %v", it, coef)
@@ -174,6 +174,87 @@ func TestAccumulateTranslucent_SameAsPerPixel(t *testing.T) {
 		accumulateTranslucent(rowL, rowA, k, sl2, sa2, e2[0], e2[1], e2[2], e2[3])
 		if !slices.Equal(sl1, sl2) || !slices.Equal(sa1, sa2) || !reflect.DeepEqual(e1, e2) {
 			t.Fatalf("case %d (k %d, width %d) differs", it, k, sw)
+		}
+	}
+}
+
+// TestReduce2_SameAsPerPixel checks the 2x2 block extremes (vectors in
+// the SIMD build) against the four pixels' min and max, on noise and on
+// flat rows, every width from 1 to 200.
+func TestReduce2_SameAsPerPixel(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 12))
+	for sw := 1; sw <= 200; sw++ {
+		for it := range 20 {
+			r0, r1 := make([]uint8, sw), make([]uint8, sw)
+			for i := range r0 {
+				r0[i], r1[i] = uint8(rng.IntN(256)), uint8(rng.IntN(256))
+				if it%4 == 0 {
+					r0[i], r1[i] = 200, 200+uint8(rng.IntN(2))
+				}
+			}
+			w := (sw + 1) / 2
+			dark, light := make([]uint8, w), make([]uint8, w)
+			reduce2(r0, r1, dark, light)
+			for ox := range w {
+				lo, hi := uint8(255), uint8(0)
+				for x := 2 * ox; x < min(2*ox+2, sw); x++ {
+					lo, hi = min(lo, r0[x], r1[x]), max(hi, r0[x], r1[x])
+				}
+				if dark[ox] != lo || light[ox] != hi {
+					t.Fatalf("width %d block %d: %d..%d, want %d..%d", sw, ox, dark[ox], light[ox], lo, hi)
+				}
+			}
+		}
+	}
+}
+
+// TestSurfaceMap_SameAsEvalSurface checks the background surface computed
+// with per-row and per-column terms against evalSurface at every pixel.
+func TestSurfaceMap_SameAsEvalSurface(t *testing.T) {
+	rng := rand.New(rand.NewPCG(13, 14))
+	for it := range 200 {
+		var c [6]float64
+		for i := range c {
+			c[i] = rng.NormFloat64() * []float64{1, 30, 200}[rng.IntN(3)]
+		}
+		c[0] += 128
+		w, h := 1+rng.IntN(320), 1+rng.IntN(320)
+		lo, hi := 40+rng.Float64()*60, 150+rng.Float64()*120
+		got := surfaceMap(make([]float32, w*h), c, lo, hi, w, h)
+		for y := range h {
+			fy := 2*(float64(y)+0.5)/float64(h) - 1
+			for x := range w {
+				fx := 2*(float64(x)+0.5)/float64(w) - 1
+				want := float32(min(max(min(max(evalSurface(c, fx, fy), lo), hi), 0), 255))
+				if got[y*w+x] != want {
+					t.Fatalf("case %d (%dx%d) pixel %d,%d: %v, want %v", it, w, h, x, y, got[y*w+x], want)
+				}
+			}
+		}
+	}
+}
+
+// TestHistogramStrength_SameAsPerValue checks the histogram that counts
+// the zeros apart against clamp255 of every value.
+func TestHistogramStrength_SameAsPerValue(t *testing.T) {
+	rng := rand.New(rand.NewPCG(15, 16))
+	for n := range 300 {
+		s := make([]float32, n)
+		for i := range s {
+			switch rng.IntN(4) {
+			case 0:
+				s[i] = float32(rng.NormFloat64() * 300)
+			case 1:
+				s[i] = float32(rng.IntN(256)) + 0.5
+			}
+		}
+		var got, want [256]int
+		histogramStrength(s, &got)
+		for _, v := range s {
+			want[clamp255(v)]++
+		}
+		if got != want {
+			t.Fatalf("%d values: histograms differ", n)
 		}
 	}
 }

@@ -136,11 +136,20 @@ func histogram8(p []uint8, h *[256]int) {
 // for the reason histogram8 gives.
 func histogramStrength(s []float32, h *[256]int) {
 	var h1 [256]int32
+	// Most strengths are the paper's 0: counted in a register, not by
+	// incrementing one bin again and again.
+	zeros := 0
 	i := 0
 	for ; i+2 <= len(s); i += 2 {
-		h[clamp255(s[i])]++
-		h1[clamp255(s[i+1])]++
+		a, b := s[i], s[i+1]
+		if a <= 0 && b <= 0 {
+			zeros += 2
+			continue
+		}
+		h[clamp255(a)]++
+		h1[clamp255(b)]++
 	}
+	h[0] += zeros
 	for ; i < len(s); i++ {
 		h[clamp255(s[i])]++
 	}

@@ -26,7 +26,7 @@ type huffTable struct {
 	defined bool
 }
 
-const lookBits = 9
+const lookBits = 10
 
 func (t *huffTable) build(counts *[16]uint8, vals []uint8) error {
 	total := 0

@@ -24,8 +24,15 @@ var zigzag = [64]uint8{
 type reducedIDCT struct {
 	n  int
 	b8 [8][8]float32 // basis for n = 8 (the full-size decode): b8[x][u]
-	b4 [4][4]float32 // for n = 4
-	b2 [2][2]float32 // for n = 2
+	// bt8 is b8 transposed, bt8[u][x]: the vector kernels
+	// (jpegidct_simd.go) transform a row of coefficients into 8 pixels
+	// as a sum over u of bt8[u] times coefficient u.
+	bt8 [8][8]float32
+	// splat8[y][v] is b8[y][v] eight times: the column pass's factors as
+	// vectors, loaded rather than broadcast.
+	splat8 [8][8][8]float32
+	b4     [4][4]float32 // for n = 4
+	b2     [2][2]float32 // for n = 2
 }
 
 func newReducedIDCT(n int) reducedIDCT {
@@ -40,6 +47,10 @@ func newReducedIDCT(n int) reducedIDCT {
 	for x := range 8 {
 		for u := range 8 {
 			t.b8[x][u] = basis(8, x, u)
+			t.bt8[u][x] = t.b8[x][u]
+			for i := range 8 {
+				t.splat8[x][u][i] = t.b8[x][u]
+			}
 		}
 	}
 	for x := range 4 {
@@ -75,7 +86,7 @@ func writeReducedBlock(out *image.Gray, t *reducedIDCT, coef *[64]int32, hasAC b
 		return
 	}
 	if n == 8 {
-		writeFullBlock(out, &t.b8, coef, x0, y0, w, h)
+		writeFullBlock(out, t, coef, x0, y0, w, h)
 		return
 	}
 	var tmp [4][4]float32 // n ≤ 4
@@ -113,9 +124,12 @@ func writeReducedBlock(out *image.Gray, t *reducedIDCT, coef *[64]int32, hasAC b
 	}
 }
 
-// writeFullBlock is the 8x8 inverse DCT, separable, skipping the rows of
-// coefficients that are all zero (most of them, in a photo's blocks).
-func writeFullBlock(out *image.Gray, b *[8][8]float32, coef *[64]int32, x0, y0, w, h int) {
+// writeFullBlockPortable is the 8x8 inverse DCT, separable, skipping the
+// rows of coefficients that are all zero (most of them, in a photo's
+// blocks). writeFullBlock (jpegidct_simd.go, jpegidct_portable.go) runs
+// it, or where the CPU has vectors the same sums 8 pixels at a time.
+func writeFullBlockPortable(out *image.Gray, t *reducedIDCT, coef *[64]int32, x0, y0, w, h int) {
+	b := &t.b8
 	var tmp [8][8]float32 // tmp[v][x]: row v transformed
 	var rows [8]int
 	nz := 0

@@ -69,6 +69,12 @@ type jpegComponent struct {
 // ceil(height/scale). maxPixels bounds the full-size picture, as for the
 // standard decoder.
 func decodeJPEGReduced(data []byte, scale, maxPixels int) (img *image.Gray, err error) {
+	return decodeJPEGReducedInto(data, scale, maxPixels, nil)
+}
+
+// decodeJPEGReducedInto is decodeJPEGReduced writing the plane into sc's
+// buffer (every pixel of it).
+func decodeJPEGReducedInto(data []byte, scale, maxPixels int, sc *scratch) (img *image.Gray, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			img, err = nil, fmt.Errorf("jpeg: reduced decoder panic: %v", r)
@@ -257,7 +263,7 @@ func decodeJPEGReduced(data []byte, scale, maxPixels int) (img *image.Gray, err 
 			// The luma plane at 1/scale, and the blocks that write it.
 			n := 8 / scale
 			ow, oh := (width+scale-1)/scale, (height+scale-1)/scale
-			out := image.NewGray(image.Rect(0, 0, ow, oh))
+			out := &image.Gray{Pix: sc.byteBuf(bufPlane, ow*oh), Stride: ow, Rect: image.Rect(0, 0, ow, oh)}
 			idct := newReducedIDCT(n)
 			q := &quant[comps[0].tq]
 			hmax, vmax := int(comps[0].h), int(comps[0].v)

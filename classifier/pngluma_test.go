@@ -51,6 +51,9 @@ func pngLumaCases(t *testing.T) map[string][]byte {
 		enc("opaque photo"+suffix, opaque, l)
 	}
 	enc("1x1", image.NewNRGBA(image.Rect(0, 0, 1, 1)), png.DefaultCompression)
+	// Larger than workMaxSide: reduced by 3 while decoding.
+	enc("big drawing", (&scene{w: 700, h: 500, box: image.Rect(150, 60, 560, 450), ink: color.NRGBA{0, 0, 0, 255},
+		transparent: true, strokes: penDigits[7], pen: 5}).render(), png.DefaultCompression)
 	return out
 }
 
@@ -58,6 +61,9 @@ func pngLumaCases(t *testing.T) map[string][]byte {
 // preprocessing exactly what image/png's picture gives it: the same
 // reduced grey image, for each kind of PNG it reads.
 func TestDecodePNGLuma_SameAsImagePNG(t *testing.T) {
+	// One scratch for every case, as a Classifier's pool lends it: each
+	// decode starts from what the previous one left in its buffers.
+	sc := &scratch{}
 	for name, data := range pngLumaCases(t) {
 		ref, err := png.Decode(bytes.NewReader(data))
 		if err != nil {
@@ -85,6 +91,13 @@ func TestDecodePNGLuma_SameAsImagePNG(t *testing.T) {
 		}
 		if g1, g2 := toGrey(ref), toGrey(m); !reflect.DeepEqual(g1, g2) {
 			t.Errorf("%s: the reduced grey images differ", name)
+		}
+		// Reduced row by row as it decodes: the same grey image.
+		g, err := decodePNGGrey(data, DefaultMaxPixels, sc)
+		if err != nil {
+			t.Errorf("%s: decodePNGGrey: %v", name, err)
+		} else if !reflect.DeepEqual(g, toGrey(ref)) {
+			t.Errorf("%s: decodePNGGrey differs from toGrey of image/png's picture", name)
 		}
 	}
 }
@@ -131,7 +144,8 @@ func TestDecodePNGLuma_RefusesOtherKinds(t *testing.T) {
 
 // TestUnpaeth_SkipsOnlyZeros checks the zero-run shortcut against the
 // filter's definition on rows that are mostly zero with scattered bytes
-// (a run's first byte, its last, the left pixel just before it).
+// (a run's first byte, its last, the left pixel just before it), and on
+// dense rows.
 func TestUnpaeth_SkipsOnlyZeros(t *testing.T) {
 	rng := rand.New(rand.NewPCG(9, 10))
 	paeth := func(a, b, c uint8) uint8 {
@@ -154,6 +168,11 @@ func TestUnpaeth_SkipsOnlyZeros(t *testing.T) {
 		}
 		for range rng.IntN(4) {
 			cur[rng.IntN(n)] = uint8(rng.IntN(256))
+		}
+		if it%3 == 2 { // dense rows: every pixel through the predictor
+			for i := range n {
+				prev[i], cur[i] = uint8(rng.IntN(256)), uint8(rng.IntN(256))
+			}
 		}
 		want := bytes.Clone(cur)
 		for i := range want {
@@ -201,6 +220,13 @@ func FuzzDecodePNGLuma(f *testing.F) {
 			if !bytes.Equal(l1, l2) || o1 != o2 || (!o1 && !bytes.Equal(ra, ma)) {
 				t.Fatalf("row %d differs", y)
 			}
+		}
+		g, err := decodePNGGrey(data, 1<<20, nil)
+		if err != nil {
+			t.Fatalf("decodePNGGrey refuses what decodePNGLuma reads: %v", err)
+		}
+		if !reflect.DeepEqual(g, toGrey(ref)) {
+			t.Fatal("decodePNGGrey differs from toGrey of image/png's picture")
 		}
 	})
 }

@@ -180,13 +180,13 @@ func findInk(g *grey) (*inkPage, error) {
 			}
 		}
 	}
-	bgmap, bgconst := localBackground(in, oriented, g.w, g.h)
+	bgmap, bgconst := localBackground(in, oriented, g.w, g.h, g.sc)
 
 	// Strength relative to the paper: (I - bg) / (255 - bg). For dark ink
 	// that is (paper - v) / paper, the fraction of light the ink absorbs, so
 	// the shaded half of a page reads like the lit half. The 64 floor stops
 	// a nearly black "paper" from amplifying noise.
-	s := make([]float32, n)
+	s := g.sc.floatBuf(bufStrength, n) // every case below writes all of it
 	var sh [256]int
 	var strength *[256]float32 // the strength of each oriented level, when it has one
 	switch {
@@ -254,7 +254,7 @@ func findInk(g *grey) (*inkPage, error) {
 			"I couldn't find any ink in this image: nothing stands out from the background.")
 	}
 
-	mask := make([]bool, n)
+	mask := g.sc.maskBuf(n) // threshold writes all of it
 	rows, cols := make([]int, g.h), make([]int, g.w)
 	threshold(s, float32(t), g.w, mask, rows, cols)
 	removeRules(mask, s, g.w, g.h, rows, cols)
@@ -262,10 +262,10 @@ func findInk(g *grey) (*inkPage, error) {
 	for _, c := range rows {
 		marked += c
 	}
-	labels, comps, order := labelComponents(mask, g.w, g.h, marked)
+	labels, comps, order := labelComponentsScratch(mask, g.w, g.h, marked, g.sc)
 	return &inkPage{w: g.w, h: g.h, k: g.k, sw: g.sw, sh: g.sh, s: s, oriented: oriented, strength: strength,
 		floor: min(float32(noiseFloor(&sh, n)), float32(t)/2), labels: labels, comps: comps, order: order,
-		frame: frameComponents(comps, g.w, g.h)}, nil
+		frame: frameComponents(comps, g.w, g.h), sc: g.sc}, nil
 }
 
 // inkPage is the ink found in a picture, before deciding which of it is
@@ -283,6 +283,7 @@ type inkPage struct {
 	comps    []component
 	order    []pixel
 	frame    []bool // by component: frame-like, not writing
+	sc       *scratch
 }
 
 // inkStrength finds the ink in a grey image and crops to the digit.

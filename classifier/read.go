@@ -63,7 +63,11 @@ const (
 // readInk preprocesses a picture into the ways to read it. A picture with
 // one candidate goes through exactly the one-digit path (Preprocess) for
 // the whole of it; the pieces of its cuts are added next to it.
-func readInk(img image.Image) (line *lineInk, err error) {
+func readInk(img image.Image) (line *lineInk, err error) { return readInkScratch(img, nil) }
+
+// readInkScratch is readInk with its big buffers from sc; the reading it
+// returns holds none of them.
+func readInkScratch(img image.Image, sc *scratch) (line *lineInk, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			line = nil
@@ -74,7 +78,7 @@ func readInk(img image.Image) (line *lineInk, err error) {
 	if img == nil || img.Bounds().Empty() {
 		return nil, digitbot.Errorf(digitbot.EINVALIDIMAGE, "The image has no pixels.")
 	}
-	page, err := findInk(toGrey(img))
+	page, err := findInk(toGreyScratch(img, sc))
 	if err != nil {
 		return nil, err
 	}
@@ -108,7 +112,8 @@ func readInk(img image.Image) (line *lineInk, err error) {
 			return nil
 		}
 		if scratch == nil {
-			scratch = make([]float32, page.w*page.h)
+			// Pieces write and read only around their own crop.
+			scratch = sc.floatBuf(bufPiece, page.w*page.h)
 		}
 		px, err := fitAndCentre(page.render(&d, scratch))
 		if err != nil {
@@ -500,12 +505,20 @@ func (c *Classifier) prepare(ctx context.Context, data []byte) (*lineInk, error)
 	case c.decoding <- struct{}{}:
 	}
 	defer func() { <-c.decoding }()
-	img, scale, size, release, err := c.budget.decodeForReading(ctx, data, c.maxBytes, c.maxPixels, !c.fullDecode)
+	sc, _ := c.scratch.Get().(*scratch)
+	if sc == nil {
+		sc = new(scratch)
+	}
+	defer func() {
+		sc.trim()
+		c.scratch.Put(sc)
+	}()
+	img, scale, size, release, err := c.budget.decodeForReading(ctx, data, c.maxBytes, c.maxPixels, !c.fullDecode, sc)
 	if err != nil {
 		return nil, err
 	}
 	defer release()
-	line, err := readInk(img)
+	line, err := readInkScratch(img, sc)
 	if err != nil || scale == 1 {
 		return line, err
 	}

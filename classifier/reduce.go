@@ -3,6 +3,7 @@ package classifier
 import (
 	"encoding/binary"
 	"image"
+	"image/color"
 )
 
 // grey is a single-channel image, row-major: the reduced picture.
@@ -29,6 +30,8 @@ type grey struct {
 	// integral: every value of pix is a whole number (an opaque image, not
 	// reduced).
 	integral bool
+	// sc lends findInk its buffers (nil: it allocates them).
+	sc *scratch
 }
 
 // means returns pix, computing it from levels or the plane on first use.
@@ -78,18 +81,23 @@ func lumaPlane(img image.Image) (plane []uint8, stride int, ok bool) {
 
 // reducePlane is toGrey for an opaque luma plane.
 func reducePlane(plane []uint8, stride, sw, sh, k int) *grey {
+	return reducePlaneScratch(plane, stride, sw, sh, k, nil)
+}
+
+// reducePlaneScratch is reducePlane with its buffers (all written) from sc.
+func reducePlaneScratch(plane []uint8, stride, sw, sh, k int, sc *scratch) *grey {
 	w, h := (sw+k-1)/k, (sh+k-1)/k
 	g := &grey{w: w, h: h, k: k, sw: sw, sh: sh, integral: k == 1}
 	row := func(y int) []uint8 { return plane[y*stride : y*stride+sw] }
 	if k == 1 {
-		g.levels = make([]uint8, w*h)
+		g.levels = sc.byteBuf(bufLevels, w*h)
 		for y := range h {
 			copy(g.levels[y*w:y*w+w], row(y))
 		}
 		return g
 	}
 	g.plane, g.stride = plane, stride
-	g.darkest, g.lightest = make([]uint8, w*h), make([]uint8, w*h)
+	g.darkest, g.lightest = sc.byteBuf(bufDarkest, w*h), sc.byteBuf(bufLightest, w*h)
 	lo, hi := make([]int, w), make([]int, w)
 	for oy := range h {
 		y0, y1 := oy*k, min(oy*k+k, sh)
@@ -134,9 +142,11 @@ func blockExtremes(row []uint8, k int, lo, hi []int) {
 	}
 }
 
-// reduce2 finds the extremes of the 2x2 blocks of two rows of levels (the
-// last block a single column when the width is odd).
-func reduce2(r0, r1 []uint8, dark, light []uint8) {
+// reduce2Portable finds the extremes of the 2x2 blocks of two rows of
+// levels (the last block a single column when the width is odd).
+// reduce2 (reduce_simd.go, reduce_portable.go) runs it, or where the CPU
+// has vectors the same extremes 16 blocks at a time.
+func reduce2Portable(r0, r1 []uint8, dark, light []uint8) {
 	w := len(dark)
 	full := len(r0) / 2
 	r1 = r1[:len(r0)]
@@ -156,112 +166,185 @@ func reduce2(r0, r1 []uint8, dark, light []uint8) {
 // toGrey reduces img by an integer factor so its longer side is at most
 // workMaxSide, converts it to luma (BT.601, as JPEG's Y) and composites
 // transparent pixels over black or white, whichever makes the ink stand out.
-func toGrey(img image.Image) *grey {
+func toGrey(img image.Image) *grey { return toGreyScratch(img, nil) }
+
+// toGreyScratch is toGrey with the buffers of a luma plane's reduction
+// from sc; the grey image keeps sc for findInk.
+func toGreyScratch(img image.Image, sc *scratch) *grey {
+	if r, ok := img.(*reducedPicture); ok {
+		r.g.sc = sc
+		return r.g
+	}
 	b := img.Bounds()
 	sw, sh := b.Dx(), b.Dy()
-	k := (max(sw, sh) + workMaxSide - 1) / workMaxSide
+	k := reduction(sw, sh)
 	if plane, stride, ok := lumaPlane(img); ok {
-		return reducePlane(plane, stride, sw, sh, k)
+		g := reducePlaneScratch(plane, stride, sw, sh, k, sc)
+		g.sc = sc
+		return g
 	}
-	w, h := (sw+k-1)/k, (sh+k-1)/k
-	luma := make([]float32, w*h) // premultiplied luma, 0..255
-	var alpha []float32          // 0..1, allocated at the first translucent row
+	gb := newGreyBuilder(sw, sh, sc)
+	read := rowReader(img)
+	rowL := make([]uint8, sw)
+	rowA := make([]uint8, sw)
+	for y := range sh {
+		l, opaque := read(b.Min.Y+y, rowL, rowA)
+		gb.addRow(l, rowA, opaque)
+	}
+	g := gb.finish()
+	g.sc = sc
+	return g
+}
+
+// reduction is the factor toGrey reduces a picture of sw×sh pixels by.
+func reduction(sw, sh int) int { return (max(sw, sh) + workMaxSide - 1) / workMaxSide }
+
+// reducedPicture is a picture a decoder already reduced row by row as it
+// decoded it (pngluma.go): toGrey returns g as it is. It stands for the
+// picture (its bounds are the picture's) but holds no pixels of it.
+type reducedPicture struct{ g *grey }
+
+func (r *reducedPicture) ColorModel() color.Model { return color.GrayModel }
+func (r *reducedPicture) Bounds() image.Rectangle { return image.Rect(0, 0, r.g.sw, r.g.sh) }
+
+// At is the mean of the block the pixel lies in (the picture itself is
+// gone): reducedPicture is an image.Image only to travel where decoded
+// pictures do.
+func (r *reducedPicture) At(x, y int) color.Color {
+	if !(image.Point{x, y}.In(r.Bounds())) {
+		return color.Gray{}
+	}
+	return color.Gray{uint8(clamp255(r.g.means()[(y/r.g.k)*r.g.w+x/r.g.k]))}
+}
+
+// greyBuilder is toGrey for a picture that is not a luma plane, fed its
+// rows of premultiplied luma and alpha in order, top to bottom, by toGrey
+// or by a decoder as it decodes them.
+type greyBuilder struct {
+	sw, sh, k, w, h int
+	y               int       // the next row
+	luma            []float32 // premultiplied luma, 0..255
+	alpha           []float32 // 0..1, allocated at the first translucent row
 	// Block extremes of the luma composited over black (L) and over white
 	// (L + 255 - A); which one applies is known only after compositing.
-	var dark0, light0, dark1, light1 []uint8
-	if k > 1 {
-		dark0, light0 = make([]uint8, w*h), make([]uint8, w*h)
-		dark1, light1 = make([]uint8, w*h), make([]uint8, w*h)
-	}
+	dark0, light0, dark1, light1 []uint8
 	// Per block of the current block row: sums of luma and alpha, and the
 	// running extremes of the opaque case (ints, so min and max compile to
 	// conditional moves instead of branches that noise mispredicts).
-	sumL := make([]int, w)
-	sumA := make([]int, w)
-	lo, hi := make([]int, w), make([]int, w)
-	rowL := make([]uint8, sw)
-	rowA := make([]uint8, sw)
-	read := rowReader(img)
-	blockW := func(ox int) int { return min(ox*k+k, sw) - ox*k }
-	for oy := 0; oy < h; oy++ {
+	sumL, sumA, lo, hi []int
+	sc                 *scratch
+}
+
+// newGreyBuilder returns a builder whose planes come from sc (cleared:
+// the extremes start from zero where no row set them).
+func newGreyBuilder(sw, sh int, sc *scratch) *greyBuilder {
+	k := reduction(sw, sh)
+	w, h := (sw+k-1)/k, (sh+k-1)/k
+	gb := &greyBuilder{sw: sw, sh: sh, k: k, w: w, h: h, luma: sc.zeroFloats(bufLuma, w*h), sc: sc,
+		sumL: make([]int, w), sumA: make([]int, w), lo: make([]int, w), hi: make([]int, w)}
+	if k > 1 {
+		gb.dark0, gb.light0 = sc.zeroBytes(bufDarkest, w*h), sc.zeroBytes(bufLightest, w*h)
+		gb.dark1, gb.light1 = sc.zeroBytes(bufDarkestWhite, w*h), sc.zeroBytes(bufLightestWhite, w*h)
+	}
+	return gb
+}
+
+func (gb *greyBuilder) blockW(ox int) int { return min(ox*gb.k+gb.k, gb.sw) - ox*gb.k }
+
+// addRow adds the next row: its premultiplied luma l, and when it is not
+// opaque its alpha a (a is a scratch row of sw bytes that addRow may
+// overwrite).
+func (gb *greyBuilder) addRow(l, a []uint8, opaque bool) {
+	k, w, sw := gb.k, gb.w, gb.sw
+	y := gb.y
+	gb.y++
+	oy := y / k
+	row := oy * w
+	y0, y1 := oy*k, min(oy*k+k, gb.sh)
+	sumL, sumA, lo, hi := gb.sumL, gb.sumA, gb.lo, gb.hi
+	if y == y0 {
 		clear(sumL)
 		clear(sumA)
-		row := oy * w
 		if k > 1 {
 			for i := range lo {
 				lo[i], hi[i] = 255, 0
 			}
-			if alpha != nil {
+			if gb.alpha != nil {
 				for i := row; i < row+w; i++ {
-					dark0[i], dark1[i] = 255, 255
+					gb.dark0[i], gb.dark1[i] = 255, 255
 				}
-			}
-		}
-		y0, y1 := oy*k, min(oy*k+k, sh)
-		for y := y0; y < y1; y++ {
-			l, opaque := read(b.Min.Y+y, rowL, rowA)
-			if !opaque && alpha == nil {
-				// The first translucent row: everything before was opaque,
-				// where the composite over white equals the luma itself.
-				alpha = make([]float32, w*h)
-				for i := range row {
-					alpha[i] = 1
-				}
-				for ox := range w {
-					sumA[ox] = 255 * blockW(ox) * (y - y0)
-				}
-				if k > 1 {
-					// This block row's extremes so far, from the opaque
-					// accumulators.
-					for ox := range w {
-						dark0[row+ox], light0[row+ox] = uint8(lo[ox]), uint8(hi[ox])
-					}
-				}
-				copy(dark1, dark0)
-				copy(light1, light0)
-			}
-			switch {
-			case k == 1:
-				for x, v := range l[:w] {
-					sumL[x] += int(v)
-				}
-				if alpha != nil {
-					if opaque {
-						for x := range w {
-							sumA[x] += 255
-						}
-					} else {
-						for x, a := range rowA[:w] {
-							sumA[x] += int(a)
-						}
-					}
-				}
-			case alpha == nil: // opaque so far: the common, fast case
-				accumulateBlocks(l[:sw], k, sumL, lo, hi)
-			default:
-				if opaque {
-					fillOpaque(rowA)
-				}
-				accumulateTranslucent(l[:sw], rowA, k, sumL, sumA,
-					dark0[row:row+w], light0[row:row+w], dark1[row:row+w], light1[row:row+w])
-			}
-		}
-		if k > 1 && alpha == nil {
-			for ox := range w {
-				dark0[row+ox], light0[row+ox] = uint8(lo[ox]), uint8(hi[ox])
-			}
-		}
-		for ox := 0; ox < w; ox++ {
-			n := float32(blockW(ox) * (y1 - y0))
-			luma[row+ox] = float32(uint64(sumL[ox])) / n
-			if alpha != nil {
-				alpha[row+ox] = float32(uint64(sumA[ox])) / (n * 255)
 			}
 		}
 	}
-	g := &grey{w: w, h: h, k: k, sw: sw, sh: sh, pix: luma, darkest: dark0, lightest: light0, integral: k == 1 && alpha == nil}
+	if !opaque && gb.alpha == nil {
+		// The first translucent row: everything before was opaque,
+		// where the composite over white equals the luma itself.
+		gb.alpha = gb.sc.zeroFloats(bufAlpha, w*gb.h)
+		for i := range row {
+			gb.alpha[i] = 1
+		}
+		for ox := range w {
+			sumA[ox] = 255 * gb.blockW(ox) * (y - y0)
+		}
+		if k > 1 {
+			// This block row's extremes so far, from the opaque
+			// accumulators.
+			for ox := range w {
+				gb.dark0[row+ox], gb.light0[row+ox] = uint8(lo[ox]), uint8(hi[ox])
+			}
+		}
+		copy(gb.dark1, gb.dark0)
+		copy(gb.light1, gb.light0)
+	}
+	switch {
+	case k == 1:
+		for x, v := range l[:w] {
+			sumL[x] += int(v)
+		}
+		if gb.alpha != nil {
+			if opaque {
+				for x := range w {
+					sumA[x] += 255
+				}
+			} else {
+				for x, av := range a[:w] {
+					sumA[x] += int(av)
+				}
+			}
+		}
+	case gb.alpha == nil: // opaque so far: the common, fast case
+		accumulateBlocks(l[:sw], k, sumL, lo, hi)
+	default:
+		if opaque {
+			fillOpaque(a[:sw])
+		}
+		accumulateTranslucent(l[:sw], a, k, sumL, sumA,
+			gb.dark0[row:row+w], gb.light0[row:row+w], gb.dark1[row:row+w], gb.light1[row:row+w])
+	}
+	if y+1 < y1 {
+		return
+	}
+	// The last row of a block row.
+	if k > 1 && gb.alpha == nil {
+		for ox := range w {
+			gb.dark0[row+ox], gb.light0[row+ox] = uint8(lo[ox]), uint8(hi[ox])
+		}
+	}
+	for ox := 0; ox < w; ox++ {
+		n := float32(gb.blockW(ox) * (y1 - y0))
+		gb.luma[row+ox] = float32(uint64(sumL[ox])) / n
+		if gb.alpha != nil {
+			gb.alpha[row+ox] = float32(uint64(sumA[ox])) / (n * 255)
+		}
+	}
+}
+
+// finish returns the grey image once every row was added.
+func (gb *greyBuilder) finish() *grey {
+	k, luma, alpha := gb.k, gb.luma, gb.alpha
+	g := &grey{w: gb.w, h: gb.h, k: k, sw: gb.sw, sh: gb.sh, pix: luma, darkest: gb.dark0, lightest: gb.light0, integral: k == 1 && alpha == nil}
 	if alpha != nil && composite(luma, alpha) == 255 && k > 1 {
-		g.darkest, g.lightest = dark1, light1
+		g.darkest, g.lightest = gb.dark1, gb.light1
 	}
 	return g
 }

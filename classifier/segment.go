@@ -66,10 +66,16 @@ func (d *digit) inCut(i int) bool {
 // ink pixel, component by component. inkPixels is at least the number of
 // pixels in mask.
 func labelComponents(mask []bool, w, h, inkPixels int) ([]int32, []component, []pixel) {
-	labels := make([]int32, len(mask))
+	return labelComponentsScratch(mask, w, h, inkPixels, nil)
+}
+
+// labelComponentsScratch is labelComponents with the labels and the
+// pixels in sc's buffers.
+func labelComponentsScratch(mask []bool, w, h, inkPixels int, sc *scratch) ([]int32, []component, []pixel) {
+	labels := sc.labelBuf(len(mask))
 	var comps []component
 	stack := make([]pixel, 0, 256)
-	order := make([]pixel, 0, inkPixels) // every ink pixel, component by component
+	order := sc.orderBuf(inkPixels) // every ink pixel, component by component
 	for start, m := range mask {
 		if !m || labels[start] != 0 {
 			continue

@@ -8,6 +8,8 @@ const Kernels = "portable"
 
 func gemm(rows, k, m int, a, b, bias, out []float32) { gemmPortable(rows, k, m, a, b, bias, out) }
 
+func maxInto(dst, src []float32) { maxIntoPortable(dst, src) }
+
 // kernels are the matrix-product kernels this build can run, by name, for
 // the tests.
 func kernels() map[string]func(rows, k, m int, a, b, bias, out []float32) {

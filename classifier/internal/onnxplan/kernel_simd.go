@@ -21,6 +21,30 @@ func gemm(rows, k, m int, a, b, bias, out []float32) {
 	}
 }
 
+func maxInto(dst, src []float32) {
+	if archsimd.X86.AVX2() {
+		maxIntoAVX2(dst, src)
+		return
+	}
+	maxIntoPortable(dst, src)
+}
+
+// maxIntoAVX2 is maxIntoPortable 8 values at a time. VMAXPS returns one
+// operand when the other is NaN: where either is, the sum (a NaN) is
+// taken instead, so a NaN is kept as Go's max keeps it. (Of two zeros it
+// may keep -0 where max keeps +0: equal values.)
+func maxIntoAVX2(dst, src []float32) {
+	src = src[:len(dst)]
+	i := 0
+	for ; i+8 <= len(dst); i += 8 {
+		a := archsimd.LoadFloat32x8Slice(dst[i : i+8])
+		b := archsimd.LoadFloat32x8Slice(src[i : i+8])
+		nan := a.IsNaN().Or(b.IsNaN())
+		a.Add(b).Merge(a.Max(b), nan).StoreSlice(dst[i : i+8])
+	}
+	maxIntoPortable(dst[i:], src[i:])
+}
+
 // kernels are the matrix-product kernels this CPU can run, by name, for
 // the tests.
 func kernels() map[string]func(rows, k, m int, a, b, bias, out []float32) {

@@ -25,9 +25,16 @@ func (s *im2col) describe() string {
 func (s *im2col) run() {
 	o := 0
 	c := s.c
+	// Channels-last input without dilation along x: the kw·c values of
+	// one kernel row are contiguous in x too, and are copied at once.
+	contiguous := s.dilX == 1 && s.sw == c && (s.sc == 1 || c == 1)
 	for n := range s.n {
 		for oy := range s.ho {
 			for ox := range s.wo {
+				if contiguous {
+					o = s.rowsContiguous(n, oy, ox, o)
+					continue
+				}
 				for ky := range s.kh {
 					iy := oy*s.strideY - s.padT + ky*s.dilY
 					for kx := range s.kw {
@@ -54,6 +61,36 @@ func (s *im2col) run() {
 			}
 		}
 	}
+}
+
+// rowsContiguous writes the kernel rows of output pixel (oy, ox) of image
+// n from o on, each as one copy of its pixels inside the input and zeros
+// for those outside, and returns where it stopped.
+func (s *im2col) rowsContiguous(n, oy, ox, o int) int {
+	c, row := s.c, s.kw*s.c
+	ix0 := ox*s.strideX - s.padL
+	lo, hi := max(0, -ix0), min(s.kw, s.w-ix0) // the kernel columns inside
+	for ky := range s.kh {
+		iy := oy*s.strideY - s.padT + ky*s.dilY
+		dst := s.out[o : o+row]
+		o += row
+		if iy < 0 || iy >= s.h || lo >= hi {
+			clear(dst)
+			continue
+		}
+		clear(dst[:lo*c])
+		clear(dst[hi*c:])
+		base := n*s.sn + iy*s.sh + (ix0+lo)*s.sw
+		d, src := dst[lo*c:hi*c], s.x[base:base+(hi-lo)*c]
+		if len(d) <= 8 {
+			for i := range d {
+				d[i] = src[i]
+			}
+			continue
+		}
+		copy(d, src)
+	}
+	return o
 }
 
 // gemmStep computes out[r][j] = bias[j] + Σk a[r][k]·b[k][j] for r < rows,
@@ -191,10 +228,7 @@ func (s *maxPoolStep) run() {
 						// max keeps a NaN, as PyTorch's pooling does.
 						if s.sc == 1 {
 							src := s.x[base : base+c]
-							dst := dst[:len(src)]
-							for i, v := range src {
-								dst[i] = max(dst[i], v)
-							}
+							maxInto(dst[:len(src)], src)
 							continue
 						}
 						for i := range dst {
@@ -390,5 +424,15 @@ func (s *reluStep) run() {
 			v = 0
 		}
 		out[i] = v
+	}
+}
+
+// maxIntoPortable sets each dst[i] to max(dst[i], src[i]); max keeps a
+// NaN, as PyTorch's pooling does. maxInto (kernel_simd.go,
+// kernel_portable.go) runs it or a vector version.
+func maxIntoPortable(dst, src []float32) {
+	src = src[:len(dst)]
+	for i, v := range src {
+		dst[i] = max(dst[i], v)
 	}
 }

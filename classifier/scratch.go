@@ -1,0 +1,134 @@
+package classifier
+
+import "io"
+
+// scratch holds the big buffers of one decode and preprocessing (the
+// decoded luma plane, the working planes of findInk, the labels of the
+// connected components), handed to the next one by the Classifier's pool:
+// allocated afresh, they were most of the 870 KB a 400x400 photo
+// allocated, and the garbage collections they caused about a fifth of its
+// CPU time. Nothing a reading keeps (lineInk) points into them. A nil
+// *scratch allocates every buffer, as the package-level functions do.
+//
+// A buffer from scratch keeps what the previous image left in it: every
+// user writes all of it, or clears it, before reading it.
+type scratch struct {
+	bytes  [scratchBytes][]uint8
+	floats [scratchFloats][]float32
+	mask   []bool
+	labels []int32
+	order  []pixel
+	// inflater is the PNG decoder's deflate reader, reset for each image
+	// (its window and tables are 40 KB).
+	inflater io.ReadCloser
+}
+
+// The byte and float buffers, by use.
+const (
+	bufPlane   = iota // the JPEG decoder's luma plane
+	bufLevels         // toGrey's copy of an unreduced plane
+	bufDarkest        // toGrey's block extremes (over black, when translucent)
+	bufLightest
+	bufDarkestWhite // toGrey's block extremes over white, when translucent
+	bufLightestWhite
+	scratchBytes
+)
+
+const (
+	bufStrength   = iota // findInk's strengths
+	bufPiece             // readInk's rendering of one piece
+	bufLuma              // toGrey's block means of premultiplied luma
+	bufAlpha             // and of alpha
+	bufBackground        // findInk's background surface
+	scratchFloats
+)
+
+// maxScratchBytes is the largest buffer kept for the next image: a
+// 640x480 plane, and every working plane (at most 320x320), but not the
+// plane of a big photo decoded at full size, which would stay resident.
+const maxScratchBytes = 1 << 20
+
+func grow[T any](buf *[]T, n int) []T {
+	if cap(*buf) < n {
+		*buf = make([]T, n)
+	}
+	return (*buf)[:n]
+}
+
+func (sc *scratch) byteBuf(which, n int) []uint8 {
+	if sc == nil {
+		return make([]uint8, n)
+	}
+	return grow(&sc.bytes[which], n)
+}
+
+func (sc *scratch) floatBuf(which, n int) []float32 {
+	if sc == nil {
+		return make([]float32, n)
+	}
+	return grow(&sc.floats[which], n)
+}
+
+// zeroBytes and zeroFloats are byteBuf and floatBuf cleared.
+func (sc *scratch) zeroBytes(which, n int) []uint8 {
+	b := sc.byteBuf(which, n)
+	clear(b)
+	return b
+}
+
+func (sc *scratch) zeroFloats(which, n int) []float32 {
+	f := sc.floatBuf(which, n)
+	clear(f)
+	return f
+}
+
+func (sc *scratch) maskBuf(n int) []bool {
+	if sc == nil {
+		return make([]bool, n)
+	}
+	return grow(&sc.mask, n)
+}
+
+// labelBuf returns n zero labels.
+func (sc *scratch) labelBuf(n int) []int32 {
+	if sc == nil {
+		return make([]int32, n)
+	}
+	l := grow(&sc.labels, n)
+	clear(l)
+	return l
+}
+
+// orderBuf returns an empty slice of pixels with room for n.
+func (sc *scratch) orderBuf(n int) []pixel {
+	if sc == nil {
+		return make([]pixel, 0, n)
+	}
+	if cap(sc.order) < n {
+		sc.order = make([]pixel, 0, n)
+	}
+	return sc.order[:0]
+}
+
+// trim drops the buffers too big to keep.
+func (sc *scratch) trim() {
+	for i := range sc.bytes {
+		if cap(sc.bytes[i]) > maxScratchBytes {
+			sc.bytes[i] = nil
+		}
+	}
+	for i := range sc.floats {
+		if 4*cap(sc.floats[i]) > maxScratchBytes {
+			sc.floats[i] = nil
+		}
+	}
+	if cap(sc.mask) > maxScratchBytes {
+		sc.mask = nil
+	}
+	if 4*cap(sc.labels) > maxScratchBytes {
+		sc.labels = nil
+	}
+	if 12*cap(sc.order) > maxScratchBytes {
+		sc.order = nil
+	}
+}
