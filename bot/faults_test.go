@@ -40,7 +40,7 @@ func pixelBomb() []byte {
 
 func TestBot_BadImages_GetAClearReplyForEachErrorCode(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t, defaultHarness())
+	h := newHarness(t, realHarness())
 	cases := []struct {
 		code string
 		file fakediscord.File

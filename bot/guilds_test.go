@@ -24,7 +24,7 @@ func TestBot_RemovedFromServer_PurgesItsDataOnly(t *testing.T) {
 	h := newHarness(t, defaultHarness())
 	h.evaluate(alice, "digit-7.png", "7")
 	h.dmEvaluate("digit-1.png", "1")
-	if err := h.db.SetGuildConfig(h.ctx(), digitbot.GuildConfig{GuildID: guildID, Threshold: 0.8}); err != nil {
+	if err := h.st.SetGuildConfig(h.ctx(), digitbot.GuildConfig{GuildID: guildID, Threshold: 0.8}); err != nil {
 		t.Fatal(err)
 	}
 	if err := h.srv.RemoveBotFromGuild(guildID); err != nil {
@@ -46,7 +46,7 @@ func TestBot_RemovedFromServer_PurgesItsDataOnly(t *testing.T) {
 	if n := h.evaluations(digitbot.Scope{UserID: aliceID}); n != 1 {
 		t.Errorf("alice's DM evaluation was purged with the server: %d left", n)
 	}
-	if cfg, err := h.db.GuildConfig(h.ctx(), guildID); err != nil || cfg.Threshold != 0 {
+	if cfg, err := h.st.GuildConfig(h.ctx(), guildID); err != nil || cfg.Threshold != 0 {
 		t.Errorf("the server's config survived: %+v, %v", cfg, err)
 	}
 }

@@ -24,8 +24,14 @@ import (
 )
 
 // The tests run the real bot on a real discordgo session against the
-// in-repo Discord server, with the real classifier and embedded model, a
-// real store in a temporary directory and the real chart renderer.
+// in-repo Discord server and the real chart renderer. The classifier and
+// store are the doubles of internal/digitbottest by default: a scripted
+// classifier that reads each testdata picture as its name says, and the
+// in-memory store with the real one's rules. Those tests are about the
+// bot and Discord; what the bot does with the real model and bbolt (an
+// upload read by the model, its verdict, /stats from the database, the
+// model's errors and boxes, a guild purge queued in bbolt) is tested with
+// harnessOptions.real.
 
 const (
 	guildID   = fakediscord.DefaultGuildID
@@ -89,8 +95,10 @@ type harnessOptions struct {
 	// heartbeat is the gateway's heartbeat interval (fakediscord's 1 s
 	// default when zero; Discord's is 41.25 s).
 	heartbeat time.Duration
-	// classifier and store replace the real ones (the embedded model, a
-	// bbolt file) when set, e.g. with the scripted doubles of digitbottest.
+	// real runs the embedded model and a bbolt file instead of the
+	// doubles (scriptedTestdata, an in-memory store).
+	real bool
+	// classifier and store replace the default ones when set.
 	classifier digitbot.Classifier
 	store      digitbot.Store
 	// guilds replace the test guild; sharding, serverSharding,
@@ -107,12 +115,23 @@ func defaultHarness() harnessOptions {
 	return harnessOptions{messageContentAllowed: true, messageContentIntent: true, watched: []string{channelID}}
 }
 
+// realHarness is defaultHarness on the embedded model and a bbolt file.
+func realHarness() harnessOptions {
+	o := defaultHarness()
+	o.real = true
+	return o
+}
+
 type harness struct {
 	t   testing.TB
 	srv *fakediscord.Server
 	bot *bot.Bot
-	// db is the bbolt store, nil when harnessOptions.store replaced it.
-	db   *store.DB
+	// st is the bot's store; db the same when it is a bbolt file (real),
+	// else nil.
+	st digitbot.Store
+	db *store.DB
+	// cls is the scripted classifier, nil when the bot runs another.
+	cls  *digitbottest.Classifier
 	sess *discordgo.Session
 	logs *digitbottest.SyncBuffer
 }
@@ -120,12 +139,18 @@ type harness struct {
 func newHarness(t testing.TB, o harnessOptions) *harness {
 	t.Helper()
 	cls := o.classifier
-	if cls == nil {
+	scripted, _ := cls.(*digitbottest.Classifier)
+	switch {
+	case cls != nil:
+	case o.real:
 		shared, err := sharedClassifier()
 		if err != nil {
 			t.Fatalf("classifier: %v", err)
 		}
 		cls = shared
+	default:
+		scripted = scriptedTestdata(t)
+		cls = scripted
 	}
 	guilds := o.guilds
 	if guilds == nil {
@@ -148,12 +173,15 @@ func newHarness(t testing.TB, o harnessOptions) *harness {
 	st := o.store
 	var db *store.DB
 	closeStore := func() {}
+	if st == nil && !o.real {
+		st = digitbottest.NewStore()
+	}
 	if st == nil {
-		real, err := store.Open(filepath.Join(t.TempDir(), "digitbot.db"), store.Options{})
+		bolt, err := store.Open(filepath.Join(t.TempDir(), "digitbot.db"), store.Options{})
 		if err != nil {
 			t.Fatalf("store: %v", err)
 		}
-		st, db, closeStore = real, real, func() { real.Close() }
+		st, db, closeStore = bolt, bolt, func() { bolt.Close() }
 	}
 	devGuild := guildID
 	if o.globalCommands {
@@ -212,7 +240,7 @@ func newHarness(t testing.TB, o harnessOptions) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := &harness{t: t, srv: srv, bot: b, db: db, sess: sess, logs: logs}
+	h := &harness{t: t, srv: srv, bot: b, st: st, db: db, cls: scripted, sess: sess, logs: logs}
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
@@ -233,6 +261,24 @@ func newHarness(t testing.TB, o harnessOptions) *harness {
 		}
 	}
 	return h
+}
+
+// scriptedTestdata is a classifier double that reads each testdata
+// picture as its name says (digit-N.* is N, blank.png has no ink), as
+// TestBot_EveryMNISTDigit_IsRecognised checks the real model does.
+func scriptedTestdata(t testing.TB) *digitbottest.Classifier {
+	t.Helper()
+	cls := digitbottest.NewClassifier()
+	names, err := filepath.Glob(filepath.Join("testdata", "digit-*"))
+	if err != nil || len(names) == 0 {
+		t.Fatalf("testdata pictures: %v %v", names, err)
+	}
+	for _, name := range names {
+		base := filepath.Base(name)
+		cls.Script(testImage(t, base).Data, digitbottest.Digit(int(base[len("digit-")]-'0'), 0.98))
+	}
+	cls.ScriptError(testImage(t, "blank.png").Data, digitbot.Errorf(digitbot.ENODIGIT, "I couldn't find any ink in this image: it looks blank."))
+	return cls
 }
 
 // ctx is a context for one wait in a test.
@@ -387,7 +433,7 @@ func (h *harness) slash(o fakediscord.CommandOptions) *fakediscord.Interaction {
 // evaluations counts the evaluations stored for a scope.
 func (h *harness) evaluations(scope digitbot.Scope) int {
 	h.t.Helper()
-	evals, err := h.db.History(context.Background(), scope, 0)
+	evals, err := h.st.History(context.Background(), scope, 0)
 	if err != nil {
 		h.t.Fatal(err)
 	}

@@ -3,7 +3,6 @@ package bot_test
 import (
 	"context"
 	"log/slog"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -13,21 +12,13 @@ import (
 	"github.com/digitbot/digitbot/bot"
 	"github.com/digitbot/digitbot/fakediscord"
 	"github.com/digitbot/digitbot/internal/digitbottest"
-	"github.com/digitbot/digitbot/store"
 )
 
 // shardBot builds (without starting) a bot for one shard on srv.
 func shardBot(t *testing.T, srv *fakediscord.Server, shardID, shardCount int, identifyInterval time.Duration) (*bot.Bot, *digitbottest.SyncBuffer) {
 	t.Helper()
-	cls, err := sharedClassifier()
-	if err != nil {
-		t.Fatal(err)
-	}
-	db, err := store.Open(filepath.Join(t.TempDir(), "digitbot.db"), store.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	// These bots only connect: the doubles stand in for the model and store.
+	cls, db := digitbottest.NewClassifier(), digitbottest.NewStore()
 	sess, err := discordgo.New("Bot " + srv.Token())
 	if err != nil {
 		t.Fatal(err)
