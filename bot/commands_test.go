@@ -374,6 +374,7 @@ func TestBot_Config_ModeratorWatchesChannel_ThenImagesThereAreAnswered(t *testin
 }
 
 func TestBot_Config_LearningOff_IsStoredAndShown(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, defaultHarness())
 	perms := manageGuild
 	show := h.final(h.slash(fakediscord.CommandOptions{Name: "config", Subcommand: "show", Actor: fakediscord.Actor{User: bob, Permissions: &perms}}))

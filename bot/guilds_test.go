@@ -2,7 +2,6 @@ package bot_test
 
 import (
 	"errors"
-	"strings"
 	"testing"
 	"time"
 
@@ -33,13 +32,7 @@ func TestBot_RemovedFromServer_PurgesItsDataOnly(t *testing.T) {
 	// The purge runs in chunks (predictions, then aggregates, then the
 	// config): wait for the bot to report it finished, not for a first
 	// count to reach zero.
-	deadline := time.Now().Add(10 * time.Second)
-	for !strings.Contains(h.logs.String(), "its data was deleted") {
-		if time.Now().After(deadline) {
-			t.Fatalf("the purge did not finish 10 s after removal\nlogs:\n%s", h.logs.String())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	h.waitLog("its data was deleted")
 	if n := h.evaluations(digitbot.Scope{GuildID: guildID}); n != 0 {
 		t.Errorf("the server's evaluations survived: %d", n)
 	}
@@ -58,13 +51,7 @@ func TestBot_ServerOutage_KeepsItsData(t *testing.T) {
 	if err := h.srv.GuildOutage(guildID); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for !strings.Contains(h.logs.String(), "server unavailable") {
-		if time.Now().After(deadline) {
-			t.Fatalf("the outage never reached the bot\nlogs:\n%s", h.logs.String())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	h.waitLog("server unavailable")
 	if n := h.evaluations(digitbot.Scope{GuildID: guildID}); n != 1 {
 		t.Errorf("an outage deleted the server's data: %d evaluations left", n)
 	}

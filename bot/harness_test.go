@@ -134,6 +134,62 @@ type harness struct {
 	cls  *digitbottest.Classifier
 	sess *discordgo.Session
 	logs *digitbottest.SyncBuffer
+	// gateway hears the bot report its connection state (waitReady).
+	gateway *gatewayWatch
+}
+
+// gatewayWatch is the bot's Metrics in the harness: it passes every
+// observation on to the test's own Metrics, if any, and wakes waitReady
+// each time the bot reports a change of its gateway connection.
+type gatewayWatch struct {
+	next    bot.Metrics
+	mu      sync.Mutex
+	changed chan struct{} // closed and replaced on every report
+}
+
+func newGatewayWatch(next bot.Metrics) *gatewayWatch {
+	return &gatewayWatch{next: next, changed: make(chan struct{})}
+}
+
+func (w *gatewayWatch) ObservePrediction(outcome string, d time.Duration) {
+	if w.next != nil {
+		w.next.ObservePrediction(outcome, d)
+	}
+}
+
+func (w *gatewayWatch) ObserveReply(d time.Duration) {
+	if w.next != nil {
+		w.next.ObserveReply(d)
+	}
+}
+
+func (w *gatewayWatch) ObserveEvaluation(result string) {
+	if w.next != nil {
+		w.next.ObserveEvaluation(result)
+	}
+}
+
+func (w *gatewayWatch) ObserveRateLimited() {
+	if w.next != nil {
+		w.next.ObserveRateLimited()
+	}
+}
+
+func (w *gatewayWatch) SetGatewayConnected(up bool) {
+	if w.next != nil {
+		w.next.SetGatewayConnected(up)
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	close(w.changed)
+	w.changed = make(chan struct{})
+}
+
+// next returns a channel closed at the bot's next report.
+func (w *gatewayWatch) nextReport() <-chan struct{} {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.changed
 }
 
 func newHarness(t testing.TB, o harnessOptions) *harness {
@@ -208,6 +264,7 @@ func newHarness(t testing.TB, o harnessOptions) *harness {
 	if testing.Verbose() && os.Getenv("DIGITBOT_TEST_LOGS") != "" {
 		logOut = io.MultiWriter(logs, os.Stderr)
 	}
+	gateway := newGatewayWatch(o.metrics)
 	b, err := bot.New(bot.Options{
 		Session:    sess,
 		Classifier: cls,
@@ -215,7 +272,7 @@ func newHarness(t testing.TB, o harnessOptions) *harness {
 		Render: func(s digitbot.Stats, r bot.ChartRequest) ([]byte, error) {
 			return chart.Render(s, chart.Options{Title: r.Title, Threshold: r.Threshold, Lang: r.Lang, Width: 600, Height: 400})
 		},
-		Metrics:    o.metrics,
+		Metrics:    gateway,
 		Logger:     slog.New(slog.NewJSONHandler(logOut, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		HTTPClient: download,
 		Sharding:   o.sharding,
@@ -240,7 +297,7 @@ func newHarness(t testing.TB, o harnessOptions) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := &harness{t: t, srv: srv, bot: b, st: st, db: db, cls: scripted, sess: sess, logs: logs}
+	h := &harness{t: t, srv: srv, bot: b, st: st, db: db, cls: scripted, sess: sess, logs: logs, gateway: gateway}
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
@@ -314,21 +371,64 @@ func (h *harness) replyTo(msgID string) *fakediscord.Message {
 func (h *harness) repliesTo(msgID string, n int) []*fakediscord.Message {
 	h.t.Helper()
 	var out []*fakediscord.Message
-	ctx := h.ctx()
-	for ctx.Err() == nil {
+	channel := h.channelOf(msgID)
+	err := h.srv.WaitUntil(h.ctx(), func() bool {
 		out = out[:0]
-		for _, m := range h.srv.Messages(h.channelOf(msgID)) {
+		for _, m := range h.srv.Messages(channel) {
 			if m.Author != nil && m.Author.ID == h.srv.AppID() && m.MessageReference != nil && m.MessageReference.MessageID == msgID {
 				out = append(out, m)
 			}
 		}
-		if len(out) >= n {
-			return out
-		}
-		time.Sleep(10 * time.Millisecond)
+		return len(out) >= n
+	})
+	if err != nil {
+		h.t.Fatalf("got %d replies to %s, want %d: %v", len(out), msgID, n, err)
 	}
-	h.t.Fatalf("got %d replies to %s, want %d", len(out), msgID, n)
-	return nil
+	return out
+}
+
+// waitServer waits until cond, which may read the fake server, holds; it
+// is checked again at each change on the server. what names the wait in
+// the failure.
+func (h *harness) waitServer(what string, cond func() bool) {
+	h.t.Helper()
+	if err := h.srv.WaitUntil(h.ctx(), cond); err != nil {
+		h.t.Fatalf("waiting for %s: %v\nlogs:\n%s", what, err, h.logs.String())
+	}
+}
+
+// waitReady waits until the bot reports every shard connected again.
+func (h *harness) waitReady() {
+	h.t.Helper()
+	h.waitBot("the bot ready", func() bool { return h.bot.Ready() == nil })
+}
+
+// waitBot waits until cond, which reads the bot's state, holds; it is
+// checked again each time the bot reports a change of its gateway
+// connection or writes a log line (it logs every change of state).
+func (h *harness) waitBot(what string, cond func() bool) {
+	h.t.Helper()
+	ctx := h.ctx()
+	for {
+		report, logged := h.gateway.nextReport(), h.logs.Next()
+		if cond() {
+			return
+		}
+		select {
+		case <-report:
+		case <-logged:
+		case <-ctx.Done():
+			h.t.Fatalf("waiting for %s: %v\nlogs:\n%s", what, ctx.Err(), h.logs.String())
+		}
+	}
+}
+
+// waitLog waits until the bot's log contains each of subs.
+func (h *harness) waitLog(subs ...string) {
+	h.t.Helper()
+	if err := h.logs.WaitFor(h.ctx(), subs...); err != nil {
+		h.t.Fatalf("the log: %v\n%s", err, h.logs.String())
+	}
 }
 
 func (h *harness) channelOf(msgID string) string {

@@ -43,6 +43,7 @@ func bigPhoto(t *testing.T) (fakediscord.File, image.Rectangle) {
 }
 
 func TestBot_BigPhoto_IsFetchedDownscaledFromTheMediaProxy(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, realHarness())
 	photo, digitBox := bigPhoto(t)
 	msg := h.post(fakediscord.MessageOptions{ChannelID: channelID, Author: alice, Attachments: []fakediscord.File{photo}})
@@ -67,6 +68,7 @@ func TestBot_BigPhoto_IsFetchedDownscaledFromTheMediaProxy(t *testing.T) {
 }
 
 func TestBot_MediaProxyFailure_FallsBackToTheOriginal(t *testing.T) {
+	t.Parallel()
 	photo, _ := bigPhoto(t)
 	for name, fault := range map[string]fakediscord.MediaProxyFault{
 		"error status":  fakediscord.MediaProxyError,
@@ -101,6 +103,7 @@ func TestBot_MediaProxyFailure_FallsBackToTheOriginal(t *testing.T) {
 }
 
 func TestBot_SmallImage_IsFetchedWhole(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, defaultHarness())
 	msg := h.post(fakediscord.MessageOptions{ChannelID: channelID, Author: alice, Attachments: []fakediscord.File{testImage(t, "digit-7.png")}})
 	h.replyTo(msg.ID)

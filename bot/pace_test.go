@@ -3,6 +3,7 @@ package bot_test
 import (
 	"context"
 	"log/slog"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -91,15 +92,14 @@ func TestBot_Start_WaitsForREADYAfterAnInvalidSession(t *testing.T) {
 	const window = 300 * time.Millisecond
 	clock := fakediscord.NewFakeClock(time.Unix(1_800_000_000, 0))
 	srv := fakediscord.New(t, fakediscord.Options{MaxConcurrency: 1, IdentifyInterval: window, Clock: clock})
+	refused, cancelRefused := context.WithTimeout(context.Background(), 20*time.Second) // the Start deadline below
+	defer cancelRefused()
 	go func() {
-		for range 2000 { // 20 s, the Start deadline below
-			for _, id := range srv.Identifies() {
-				if id.RateLimited {
-					clock.Advance(window)
-					return
-				}
-			}
-			time.Sleep(10 * time.Millisecond)
+		err := srv.WaitUntil(refused, func() bool {
+			return slices.ContainsFunc(srv.Identifies(), func(id fakediscord.IdentifyInfo) bool { return id.RateLimited })
+		})
+		if err == nil {
+			clock.Advance(window)
 		}
 	}()
 	other, err := srv.NewSession(discordgo.IntentsGuilds)

@@ -44,6 +44,7 @@ func numberPicture(t *testing.T, names ...string) fakediscord.File {
 // TestNumbers_RealClassifierAndStore reads a number with the embedded model
 // and the bbolt store, end to end: the reply, the modal, the verdict.
 func TestNumbers_RealClassifierAndStore(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, realHarness())
 	msg := h.post(fakediscord.MessageOptions{ChannelID: channelID, Author: alice, Attachments: []fakediscord.File{numberPicture(t, "digit-7.png", "digit-2.png")}})
 	r := h.replyTo(msg.ID)

@@ -233,6 +233,7 @@ func (s *Server) handleOp(c *gwConn, p gwPayload) {
 		s.mu.Lock()
 		c.heartbeats++
 		s.heartbeats++
+		s.notifyLocked()
 		if !s.noACKs {
 			ack, _ := json.Marshal(map[string]any{"op": opHeartbeatACK, "s": nil, "t": nil, "d": nil})
 			c.sendLocked(outFrame{payload: ack})
