@@ -13,7 +13,7 @@ import (
 func TestStore_Contract(t *testing.T) {
 	storetest.Run(t, storetest.Backend{
 		Open: func(tb testing.TB, opts storetest.Options) storetest.Store {
-			return MustOpenDBWith(tb, Options{Now: opts.Now, PendingTTL: opts.PendingTTL})
+			return MustOpenDBWith(tb, Options{Now: opts.Now, PendingTTL: opts.PendingTTL, Logger: opts.Logger})
 		},
 		Find: func(tb testing.TB, s storetest.Store, needle string) []string {
 			return findID(tb, s.(*DB), needle)
