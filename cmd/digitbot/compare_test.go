@@ -12,6 +12,7 @@ import (
 )
 
 func TestCompareVerdict_BetterOnlyWhenBetterOnBoth(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		extras, mnist   bool
 		total, old, new int

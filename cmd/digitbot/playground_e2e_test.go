@@ -225,6 +225,7 @@ type reply struct {
 }
 
 func TestPlayground_Browser_DrawSendEvaluateStatsRefusal(t *testing.T) {
+	t.Parallel()
 	ctx := browser(t)
 	pg := startPlayground(t, "--verbose")
 	t.Cleanup(func() {
@@ -460,6 +461,7 @@ func numberPlayground(t *testing.T) (url string) {
 }
 
 func TestPlayground_Browser_CorrectANumberInTheModal(t *testing.T) {
+	t.Parallel()
 	ctx := browser(t)
 	url := numberPlayground(t)
 	p := page{t: t, ctx: ctx}
