@@ -47,6 +47,7 @@ func checkBackup(t *testing.T, path string) int {
 }
 
 func TestStore_Backup_DuringConcurrentWrites(t *testing.T) {
+	t.Parallel()
 	db := MustOpenDB(t)
 	ctx, cancel := context.WithCancel(bg)
 	var written atomic.Int64
@@ -100,6 +101,7 @@ func TestStore_Backup_DuringConcurrentWrites(t *testing.T) {
 }
 
 func TestStore_BackupNow_KeepsNewest(t *testing.T) {
+	t.Parallel()
 	clock := newFakeClock()
 	db := MustOpenDBWith(t, Options{Now: clock.Now})
 	dir := filepath.Join(t.TempDir(), "backups")
@@ -134,6 +136,7 @@ func TestStore_BackupNow_KeepsNewest(t *testing.T) {
 }
 
 func TestStore_RunBackups_Scheduled(t *testing.T) {
+	t.Parallel()
 	clock := newFakeClock()
 	db := MustOpenDBWith(t, Options{Now: clock.Now})
 	dir := t.TempDir()

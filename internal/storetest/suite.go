@@ -51,8 +51,12 @@ func Run(t *testing.T, b Backend) {
 		{"ForgetUser_RemovesPendingPredictions", testForgetUserRemovesPendingPredictions},
 		{"GuildPurgeQueue", testGuildPurgeQueue},
 	}
+	// Each test opens its own store: they run in parallel.
 	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) { tc.fn(t, b) })
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			tc.fn(t, b)
+		})
 	}
 }
 
