@@ -41,19 +41,19 @@ func startPlayground(t *testing.T, args ...string) *runningPlayground {
 	go func() {
 		p.done <- runPlayground(ctx, append([]string{"--addr", "127.0.0.1:0"}, args...), p.stdout, p.stderr)
 	}()
-	deadline := time.Now().Add(60 * time.Second)
+	deadline := time.After(60 * time.Second)
 	for p.url == "" {
+		printed := p.stdout.Next()
 		if m := urlLine.FindStringSubmatch(p.stdout.String()); m != nil {
 			p.url = m[1]
 			break
 		}
 		select {
+		case <-printed:
 		case err := <-p.done:
 			cancel()
 			t.Fatalf("playground exited before printing its URL: %v\nstdout: %s\nstderr: %s", err, p.stdout, p.stderr)
-		case <-time.After(20 * time.Millisecond):
-		}
-		if time.Now().After(deadline) {
+		case <-deadline:
 			cancel()
 			t.Fatalf("playground printed no URL within 60 s\nstdout: %s\nstderr: %s", p.stdout, p.stderr)
 		}
