@@ -467,7 +467,7 @@ func TestBot_StartCancelled_ReturnsAndLeavesNoConnection(t *testing.T) {
 	}
 	// The connection attempt completes in the background: it must be
 	// closed (discordgo's Close takes 1 s, and sends 1000) and not reopened.
-	h.waitServer("the background connection closed", func() bool { return len(h.srv.CloseCodes()) > 0 })
+	h.waitServer("the background connection closed", func() bool { return len(h.srv.CloseCodes()) > 0 && h.srv.Connections() == 0 })
 	if n := h.srv.Connections(); n != 0 {
 		t.Errorf("%d gateway connections open after a cancelled Start", n)
 	}

@@ -46,7 +46,8 @@ func shardBot(t *testing.T, srv *fakediscord.Server, shardID, shardCount int, id
 // rate_limit_key: shard 1 must identify a window after shard 0, and
 // neither may be refused with op 9.
 func TestBot_Shards_IdentifyInTurn(t *testing.T) {
-	t.Parallel()
+	// Not parallel: the shards identify a window apart by the wall clock,
+	// and other tests loading the machine would delay them unevenly.
 	const window = time.Second
 	srv := fakediscord.New(t, fakediscord.Options{MaxConcurrency: 1, IdentifyInterval: window})
 	bots := make([]*bot.Bot, 2)

@@ -21,7 +21,8 @@ import (
 //
 //	DIGITBOT_BLIPS=100 go test -race -run NetworkBlips -v ./bot/
 func TestBot_NetworkBlips_ResumeWithoutIdentifying(t *testing.T) {
-	t.Parallel()
+	// Not parallel: with 200 ms heartbeats, other tests loading the
+	// machine would make blips of their own.
 	blips := 3
 	if v := os.Getenv("DIGITBOT_BLIPS"); v != "" {
 		n, err := strconv.Atoi(v)

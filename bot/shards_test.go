@@ -65,7 +65,8 @@ func fourShards(t *testing.T) (*harness, []string) {
 // exactly once (by the shard Discord sends it to), DMs come through shard
 // 0, and a slash command in a server on the last shard is answered.
 func TestBot_FourShards_OneProcess(t *testing.T) {
-	t.Parallel()
+	// Not parallel: the shards identify a window apart by the wall
+	// clock, and other tests loading the machine would delay them unevenly.
 	h, channels := fourShards(t)
 	srv := h.srv
 	if got := srv.ShardSessions(); len(got) != 4 || got[0] != 1 || got[1] != 1 || got[2] != 1 || got[3] != 1 {
@@ -134,7 +135,8 @@ func TestBot_FourShards_OneProcess(t *testing.T) {
 // keep their connections, and the dropped shard's server is answered
 // afterwards.
 func TestBot_Shards_ReconnectOfOneLeavesTheOthers(t *testing.T) {
-	t.Parallel()
+	// Not parallel: the shards identify a window apart by the wall
+	// clock, and other tests loading the machine would delay them unevenly.
 	h, channels := fourShards(t)
 	srv := h.srv
 	sessionsBefore := shardOfSession(srv)
