@@ -84,6 +84,9 @@ type harnessOptions struct {
 	globalCommands bool
 	// downloadDelay slows every attachment download.
 	downloadDelay time.Duration
+	// responseDeadline is how long the server gives an interaction's
+	// first response (fakediscord's default, Discord's 3 s, when zero).
+	responseDeadline time.Duration
 	// downloadTimeout bounds one download (the bot's default when zero).
 	downloadTimeout time.Duration
 	// maxMessages bounds what the fake server keeps (0: everything).
@@ -220,6 +223,7 @@ func newHarness(t testing.TB, o harnessOptions) *harness {
 		MessageContentAllowed: o.messageContentAllowed,
 		Clock:                 o.clock,
 		HeartbeatInterval:     o.heartbeat,
+		ResponseDeadline:      o.responseDeadline,
 		MaxMessages:           o.maxMessages,
 		Guilds:                guilds,
 		Sharding:              o.serverSharding,
