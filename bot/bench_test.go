@@ -87,7 +87,7 @@ func BenchmarkBot_ImageToReply(b *testing.B) {
 		concurrent := bc.concurrent
 		b.Run(bc.name, func(b *testing.B) {
 			clock := &replyClock{}
-			o := defaultHarness()
+			o := realHarness()
 			o.metrics = clock
 			o.queue = 256
 			o.workers = benchWorkers(b)
@@ -169,7 +169,7 @@ func BenchmarkBot_ImageToReply(b *testing.B) {
 func BenchmarkBot_StartToReady(b *testing.B) {
 	var total time.Duration
 	for i := 0; i < b.N; i++ {
-		o := defaultHarness()
+		o := realHarness()
 		o.noStart = true
 		h := newHarness(b, o)
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)

@@ -44,7 +44,7 @@ func TestBot_PosterPressesRightDigit_SavesAndDisablesButtons(t *testing.T) {
 	if len(m.ShownTwice) > 0 {
 		t.Errorf("after the edit Discord shows %q twice (embed URL instead of attachment://)", m.ShownTwice)
 	}
-	evals, err := h.db.History(h.ctx(), digitbot.Scope{UserID: aliceID}, 0)
+	evals, err := h.st.History(h.ctx(), digitbot.Scope{UserID: aliceID}, 0)
 	if err != nil || len(evals) != 1 {
 		t.Fatalf("history = %v, %v; want one evaluation", evals, err)
 	}
@@ -66,7 +66,7 @@ func TestBot_PosterPressesWrongDigit_SaysWhatItWas(t *testing.T) {
 			t.Errorf("the wrong prediction is not shown red: style %d", b.Style)
 		}
 	}
-	evals, _ := h.db.History(h.ctx(), digitbot.Scope{UserID: aliceID}, 0)
+	evals, _ := h.st.History(h.ctx(), digitbot.Scope{UserID: aliceID}, 0)
 	if len(evals) != 1 || evals[0].TrueDigit != 1 || evals[0].Correct() {
 		t.Errorf("stored %+v, want true digit 1 (wrong)", evals)
 	}
@@ -105,7 +105,7 @@ func TestBot_SecondPress_ChangesNothingAndSaysAlreadyEvaluated(t *testing.T) {
 	// as when editing the answer failed (or on a client that has not
 	// refreshed): the buttons can be pressed again.
 	predictionID := strings.Split(buttonID(t, r, "7"), ":")[1]
-	if _, err := h.db.Evaluate(h.ctx(), predictionID, aliceID, 7); err != nil {
+	if _, err := h.st.Evaluate(h.ctx(), predictionID, aliceID, 7); err != nil {
 		t.Fatal(err)
 	}
 	in := h.press(r, buttonID(t, r, "2"), alice, "en-US")
@@ -115,7 +115,7 @@ func TestBot_SecondPress_ChangesNothingAndSaysAlreadyEvaluated(t *testing.T) {
 	if got := h.final(in); !strings.Contains(got.Content, "already been saved") || !strings.Contains(got.Content, "right") {
 		t.Errorf("second press note = %q", got.Content)
 	}
-	evals, _ := h.db.History(h.ctx(), digitbot.Scope{UserID: aliceID}, 0)
+	evals, _ := h.st.History(h.ctx(), digitbot.Scope{UserID: aliceID}, 0)
 	if len(evals) != 1 || evals[0].TrueDigit != 7 {
 		t.Errorf("the second press changed the evaluation: %+v", evals)
 	}

@@ -132,7 +132,7 @@ func TestBot_ContextMenu_MessageWithoutImage_SaysSoPrivately(t *testing.T) {
 
 func TestBot_StatsMe_SendsChartOfOwnEvaluations(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t, defaultHarness())
+	h := newHarness(t, realHarness())
 	h.evaluate(alice, "digit-7.png", "7")
 	h.evaluate(alice, "digit-1.png", "1")
 	h.evaluate(bob, "digit-2.png", "2")
@@ -272,7 +272,7 @@ func TestBot_Export_SendsOwnEvaluationsAsCSV(t *testing.T) {
 
 func TestBot_Model_ShowsTheModelCard(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t, defaultHarness())
+	h := newHarness(t, realHarness())
 	cls, _ := sharedClassifier()
 	card := cls.Card()
 	in := h.slash(fakediscord.CommandOptions{Name: "model", Actor: fakediscord.Actor{User: alice}})
@@ -361,7 +361,7 @@ func TestBot_Config_ModeratorWatchesChannel_ThenImagesThereAreAnswered(t *testin
 	if m := h.final(in); !strings.Contains(m.Content, "99.0%") {
 		t.Fatalf("threshold: %q", m.Content)
 	}
-	cfg, err := h.db.GuildConfig(h.ctx(), guildID)
+	cfg, err := h.st.GuildConfig(h.ctx(), guildID)
 	if err != nil || cfg.Threshold != 0.99 || !cfg.Watches(otherChannelID) || cfg.UpdatedBy != bobID {
 		t.Errorf("stored config %+v, %v", cfg, err)
 	}
@@ -374,6 +374,7 @@ func TestBot_Config_ModeratorWatchesChannel_ThenImagesThereAreAnswered(t *testin
 }
 
 func TestBot_Config_LearningOff_IsStoredAndShown(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, defaultHarness())
 	perms := manageGuild
 	show := h.final(h.slash(fakediscord.CommandOptions{Name: "config", Subcommand: "show", Actor: fakediscord.Actor{User: bob, Permissions: &perms}}))
@@ -386,7 +387,7 @@ func TestBot_Config_LearningOff_IsStoredAndShown(t *testing.T) {
 	if !strings.Contains(m.Content, "Aprendizaje desactivado") || !strings.Contains(embedText(m), "desactivado: nada de este servidor") {
 		t.Errorf("learning off, in Spanish: %q / %s", m.Content, embedText(m))
 	}
-	cfg, err := h.db.GuildConfig(h.ctx(), guildID)
+	cfg, err := h.st.GuildConfig(h.ctx(), guildID)
 	if err != nil || cfg.Learning != digitbot.LearningOff || cfg.Contributes() || cfg.UpdatedBy != bobID {
 		t.Errorf("stored config %+v, %v", cfg, err)
 	}
@@ -395,7 +396,7 @@ func TestBot_Config_LearningOff_IsStoredAndShown(t *testing.T) {
 	if m := h.final(in); !strings.Contains(m.Content, "Learning turned on") {
 		t.Errorf("learning on: %q", m.Content)
 	}
-	if cfg, _ := h.db.GuildConfig(h.ctx(), guildID); cfg.Learning != digitbot.LearningOn {
+	if cfg, _ := h.st.GuildConfig(h.ctx(), guildID); cfg.Learning != digitbot.LearningOn {
 		t.Errorf("learning back on: stored %+v", cfg)
 	}
 }

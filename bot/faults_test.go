@@ -7,6 +7,7 @@ import (
 	"errors"
 	"hash/crc32"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -40,7 +41,7 @@ func pixelBomb() []byte {
 
 func TestBot_BadImages_GetAClearReplyForEachErrorCode(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t, defaultHarness())
+	h := newHarness(t, realHarness())
 	cases := []struct {
 		code string
 		file fakediscord.File
@@ -164,13 +165,8 @@ func TestBot_Endless429_GivesUpAtTheRequestTimeout(t *testing.T) {
 	// 3 s Discord allows for it: the handler must give up, not hang.
 	h.srv.RateLimit("POST /interactions/{id}/{token}/callback", 1000, time.Second)
 	in := h.slash(fakediscord.CommandOptions{Name: "help", Actor: fakediscord.Actor{User: alice}})
-	deadline := time.Now().Add(9 * time.Second)
-	for !strings.Contains(h.logs.String(), "interaction response failed") {
-		if time.Now().After(deadline) {
-			t.Fatalf("the handler is still retrying a 429 after 9 s")
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	// h.waitLog gives up after 10 s: the handler must have given up first.
+	h.waitLog("interaction response failed")
 	if in.Acknowledged() {
 		t.Errorf("acknowledged despite the rate limit")
 	}
@@ -188,7 +184,7 @@ func TestBot_DroppedConnection_ResumesAndAnswersMissedMessages(t *testing.T) {
 	if r := h.replyTo(msg.ID); !strings.HasPrefix(r.Embeds[0].Description, "# 6") {
 		t.Errorf("answer after reconnecting: %s", embedText(r))
 	}
-	waitReady(t, h.bot)
+	h.waitReady()
 	if n := len(h.srv.Identifies()); n != 1 {
 		t.Errorf("%d IDENTIFYs, want 1: the session should have been resumed", n)
 	}
@@ -202,18 +198,7 @@ func TestBot_GatewayAsksToReconnect_Resumes(t *testing.T) {
 	if r := h.replyTo(msg.ID); !strings.HasPrefix(r.Embeds[0].Description, "# 0") {
 		t.Errorf("answer after op 7: %s", embedText(r))
 	}
-	waitReady(t, h.bot)
-}
-
-func waitReady(t *testing.T, b *bot.Bot) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for b.Ready() != nil {
-		if time.Now().After(deadline) {
-			t.Fatalf("not ready again: %v", b.Ready())
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	h.waitReady()
 }
 
 func TestBot_BadToken_StartFailsNamingTheFix(t *testing.T) {
@@ -315,7 +300,11 @@ func (s slowTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 
 func TestBot_SlowDownload_SlashPredictDefersWithinTheDeadline(t *testing.T) {
 	o := defaultHarness()
-	o.downloadDelay = 3500 * time.Millisecond // longer than Discord's 3 s window
+	// The bot defers at once; the server allows 1 s instead of Discord's
+	// 3 s, and the download takes longer than that, so only a defer keeps
+	// the interaction alive.
+	o.responseDeadline = time.Second
+	o.downloadDelay = 1500 * time.Millisecond
 	h := newHarness(t, o)
 	in := h.slash(fakediscord.CommandOptions{Name: "predict", Actor: fakediscord.Actor{User: alice}, Options: map[string]any{"image": testImage(t, "digit-7.png")}})
 	resp, err := in.WaitResponse(h.ctx())
@@ -323,7 +312,7 @@ func TestBot_SlowDownload_SlashPredictDefersWithinTheDeadline(t *testing.T) {
 		t.Fatalf("no first response: %v", err)
 	}
 	if resp.Type != int(discordgo.InteractionResponseDeferredChannelMessageWithSource) || resp.Elapsed > time.Second {
-		t.Errorf("first response type %d after %s, want a defer well inside 3 s", resp.Type, resp.Elapsed)
+		t.Errorf("first response type %d after %s, want a defer within the 1 s window", resp.Type, resp.Elapsed)
 	}
 	m := h.final(in)
 	if in.Failed() || len(m.Embeds) != 1 || !strings.HasPrefix(m.Embeds[0].Description, "# 7") {
@@ -332,6 +321,7 @@ func TestBot_SlowDownload_SlashPredictDefersWithinTheDeadline(t *testing.T) {
 }
 
 func TestBot_ShutdownDuringWork_FinishesEveryAnswerFirst(t *testing.T) {
+	t.Parallel()
 	// Every download is held until Shutdown has been called: the work is
 	// in flight when it starts, whatever the machine's load.
 	gate := gateTransport{started: make(chan struct{}, 4), open: make(chan struct{})}
@@ -348,8 +338,7 @@ func TestBot_ShutdownDuringWork_FinishesEveryAnswerFirst(t *testing.T) {
 	for range 4 {
 		<-gate.started
 	}
-	// The bound only stops a hung Shutdown: four real classifications
-	// under -race on a loaded 2-core machine took more than 5 s.
+	// The bound only stops a hung Shutdown.
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	start := time.Now()
@@ -377,13 +366,13 @@ func TestBot_ShutdownDuringWork_FinishesEveryAnswerFirst(t *testing.T) {
 	if err := h.bot.Ready(); err == nil {
 		t.Errorf("still ready after shutdown")
 	}
-	// Events after shutdown are not taken.
+	// Events after shutdown are not taken: the bot has left the gateway
+	// (the server drops the connection just after Shutdown returns), so
+	// nothing can reach it, and waiting any longer would prove no more.
+	h.waitServer("the bot's gateway connection closed", func() bool { return h.srv.Connections() == 0 })
 	late, err := h.srv.RunSlashCommand(fakediscord.CommandOptions{Name: "help", Actor: fakediscord.Actor{User: alice}})
-	if err == nil {
-		time.Sleep(200 * time.Millisecond)
-		if late.Acknowledged() {
-			t.Errorf("an interaction was handled after shutdown")
-		}
+	if err == nil && late.Acknowledged() {
+		t.Errorf("an interaction was handled after shutdown")
 	}
 }
 
@@ -418,31 +407,36 @@ func TestBot_InvalidSessionNotResumable_IdentifiesAgainAndKeepsAnswering(t *test
 	t.Parallel()
 	h := newHarness(t, defaultHarness())
 	h.srv.InvalidateSession(false)
-	deadline := time.Now().Add(10 * time.Second)
-	for len(h.srv.Identifies()) < 2 {
-		if time.Now().After(deadline) {
-			t.Fatalf("no second IDENTIFY after op 9")
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	h.waitServer("a second IDENTIFY after op 9", func() bool { return len(h.srv.Identifies()) >= 2 })
 	msg := h.post(fakediscord.MessageOptions{ChannelID: channelID, Author: alice, Attachments: []fakediscord.File{testImage(t, "digit-5.png")}})
 	if r := h.replyTo(msg.ID); !strings.HasPrefix(r.Embeds[0].Description, "# 5") {
 		t.Errorf("answer after a new session: %s", embedText(r))
 	}
-	waitReady(t, h.bot)
+	h.waitReady()
 }
 
 func TestBot_QueueFull_TellsTheUserToTryAgain(t *testing.T) {
 	t.Parallel()
+	// Downloads are held until the refusal has been seen: the one upload
+	// being worked on and the one queued keep the pool full meanwhile.
+	gate := gateTransport{started: make(chan struct{}, 8), open: make(chan struct{})}
 	o := defaultHarness()
 	o.workers, o.queue = 1, 1
-	o.downloadDelay = time.Second
+	o.downloadWrap = func(base http.RoundTripper) http.RoundTripper { gate.base = base; return gate }
 	h := newHarness(t, o)
 	var ids []string
 	for _, name := range []string{"digit-1.png", "digit-2.png", "digit-3.png"} {
 		m := h.post(fakediscord.MessageOptions{ChannelID: channelID, Author: alice, Attachments: []fakediscord.File{testImage(t, name)}})
 		ids = append(ids, m.ID)
 	}
+	isBusy := func(m *fakediscord.Message) bool {
+		return m.Author != nil && m.Author.ID == h.srv.AppID() && m.MessageReference != nil &&
+			slices.Contains(ids, m.MessageReference.MessageID) && strings.Contains(m.Content, "busy")
+	}
+	if _, err := h.srv.WaitMessage(h.ctx(), isBusy); err != nil {
+		t.Fatalf("no upload was refused as busy: %v\nlogs:\n%s", err, h.logs.String())
+	}
+	close(gate.open)
 	busy := 0
 	for _, id := range ids {
 		r := h.replyTo(id)
@@ -477,14 +471,7 @@ func TestBot_StartCancelled_ReturnsAndLeavesNoConnection(t *testing.T) {
 	}
 	// The connection attempt completes in the background: it must be
 	// closed (discordgo's Close takes 1 s, and sends 1000) and not reopened.
-	ctx, cancelWait := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancelWait()
-	for len(h.srv.CloseCodes()) == 0 {
-		if ctx.Err() != nil {
-			t.Fatalf("the background connection was never closed (identifies %d)", len(h.srv.Identifies()))
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	h.waitServer("the background connection closed", func() bool { return len(h.srv.CloseCodes()) > 0 && h.srv.Connections() == 0 })
 	if n := h.srv.Connections(); n != 0 {
 		t.Errorf("%d gateway connections open after a cancelled Start", n)
 	}

@@ -2,7 +2,6 @@ package bot_test
 
 import (
 	"errors"
-	"strings"
 	"testing"
 	"time"
 
@@ -24,7 +23,7 @@ func TestBot_RemovedFromServer_PurgesItsDataOnly(t *testing.T) {
 	h := newHarness(t, defaultHarness())
 	h.evaluate(alice, "digit-7.png", "7")
 	h.dmEvaluate("digit-1.png", "1")
-	if err := h.db.SetGuildConfig(h.ctx(), digitbot.GuildConfig{GuildID: guildID, Threshold: 0.8}); err != nil {
+	if err := h.st.SetGuildConfig(h.ctx(), digitbot.GuildConfig{GuildID: guildID, Threshold: 0.8}); err != nil {
 		t.Fatal(err)
 	}
 	if err := h.srv.RemoveBotFromGuild(guildID); err != nil {
@@ -33,20 +32,14 @@ func TestBot_RemovedFromServer_PurgesItsDataOnly(t *testing.T) {
 	// The purge runs in chunks (predictions, then aggregates, then the
 	// config): wait for the bot to report it finished, not for a first
 	// count to reach zero.
-	deadline := time.Now().Add(10 * time.Second)
-	for !strings.Contains(h.logs.String(), "its data was deleted") {
-		if time.Now().After(deadline) {
-			t.Fatalf("the purge did not finish 10 s after removal\nlogs:\n%s", h.logs.String())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	h.waitLog("its data was deleted")
 	if n := h.evaluations(digitbot.Scope{GuildID: guildID}); n != 0 {
 		t.Errorf("the server's evaluations survived: %d", n)
 	}
 	if n := h.evaluations(digitbot.Scope{UserID: aliceID}); n != 1 {
 		t.Errorf("alice's DM evaluation was purged with the server: %d left", n)
 	}
-	if cfg, err := h.db.GuildConfig(h.ctx(), guildID); err != nil || cfg.Threshold != 0 {
+	if cfg, err := h.st.GuildConfig(h.ctx(), guildID); err != nil || cfg.Threshold != 0 {
 		t.Errorf("the server's config survived: %+v, %v", cfg, err)
 	}
 }
@@ -58,13 +51,7 @@ func TestBot_ServerOutage_KeepsItsData(t *testing.T) {
 	if err := h.srv.GuildOutage(guildID); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for !strings.Contains(h.logs.String(), "server unavailable") {
-		if time.Now().After(deadline) {
-			t.Fatalf("the outage never reached the bot\nlogs:\n%s", h.logs.String())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	h.waitLog("server unavailable")
 	if n := h.evaluations(digitbot.Scope{GuildID: guildID}); n != 1 {
 		t.Errorf("an outage deleted the server's data: %d evaluations left", n)
 	}

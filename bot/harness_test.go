@@ -24,8 +24,14 @@ import (
 )
 
 // The tests run the real bot on a real discordgo session against the
-// in-repo Discord server, with the real classifier and embedded model, a
-// real store in a temporary directory and the real chart renderer.
+// in-repo Discord server and the real chart renderer. The classifier and
+// store are the doubles of internal/digitbottest by default: a scripted
+// classifier that reads each testdata picture as its name says, and the
+// in-memory store with the real one's rules. Those tests are about the
+// bot and Discord; what the bot does with the real model and bbolt (an
+// upload read by the model, its verdict, /stats from the database, the
+// model's errors and boxes, a guild purge queued in bbolt) is tested with
+// harnessOptions.real.
 
 const (
 	guildID   = fakediscord.DefaultGuildID
@@ -78,6 +84,9 @@ type harnessOptions struct {
 	globalCommands bool
 	// downloadDelay slows every attachment download.
 	downloadDelay time.Duration
+	// responseDeadline is how long the server gives an interaction's
+	// first response (fakediscord's default, Discord's 3 s, when zero).
+	responseDeadline time.Duration
 	// downloadTimeout bounds one download (the bot's default when zero).
 	downloadTimeout time.Duration
 	// maxMessages bounds what the fake server keeps (0: everything).
@@ -89,8 +98,10 @@ type harnessOptions struct {
 	// heartbeat is the gateway's heartbeat interval (fakediscord's 1 s
 	// default when zero; Discord's is 41.25 s).
 	heartbeat time.Duration
-	// classifier and store replace the real ones (the embedded model, a
-	// bbolt file) when set, e.g. with the scripted doubles of digitbottest.
+	// real runs the embedded model and a bbolt file instead of the
+	// doubles (scriptedTestdata, an in-memory store).
+	real bool
+	// classifier and store replace the default ones when set.
 	classifier digitbot.Classifier
 	store      digitbot.Store
 	// guilds replace the test guild; sharding, serverSharding,
@@ -107,25 +118,98 @@ func defaultHarness() harnessOptions {
 	return harnessOptions{messageContentAllowed: true, messageContentIntent: true, watched: []string{channelID}}
 }
 
+// realHarness is defaultHarness on the embedded model and a bbolt file.
+func realHarness() harnessOptions {
+	o := defaultHarness()
+	o.real = true
+	return o
+}
+
 type harness struct {
 	t   testing.TB
 	srv *fakediscord.Server
 	bot *bot.Bot
-	// db is the bbolt store, nil when harnessOptions.store replaced it.
-	db   *store.DB
+	// st is the bot's store; db the same when it is a bbolt file (real),
+	// else nil.
+	st digitbot.Store
+	db *store.DB
+	// cls is the scripted classifier, nil when the bot runs another.
+	cls  *digitbottest.Classifier
 	sess *discordgo.Session
 	logs *digitbottest.SyncBuffer
+	// gateway hears the bot report its connection state (waitReady).
+	gateway *gatewayWatch
+}
+
+// gatewayWatch is the bot's Metrics in the harness: it passes every
+// observation on to the test's own Metrics, if any, and wakes waitReady
+// each time the bot reports a change of its gateway connection.
+type gatewayWatch struct {
+	next    bot.Metrics
+	mu      sync.Mutex
+	changed chan struct{} // closed and replaced on every report
+}
+
+func newGatewayWatch(next bot.Metrics) *gatewayWatch {
+	return &gatewayWatch{next: next, changed: make(chan struct{})}
+}
+
+func (w *gatewayWatch) ObservePrediction(outcome string, d time.Duration) {
+	if w.next != nil {
+		w.next.ObservePrediction(outcome, d)
+	}
+}
+
+func (w *gatewayWatch) ObserveReply(d time.Duration) {
+	if w.next != nil {
+		w.next.ObserveReply(d)
+	}
+}
+
+func (w *gatewayWatch) ObserveEvaluation(result string) {
+	if w.next != nil {
+		w.next.ObserveEvaluation(result)
+	}
+}
+
+func (w *gatewayWatch) ObserveRateLimited() {
+	if w.next != nil {
+		w.next.ObserveRateLimited()
+	}
+}
+
+func (w *gatewayWatch) SetGatewayConnected(up bool) {
+	if w.next != nil {
+		w.next.SetGatewayConnected(up)
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	close(w.changed)
+	w.changed = make(chan struct{})
+}
+
+// next returns a channel closed at the bot's next report.
+func (w *gatewayWatch) nextReport() <-chan struct{} {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.changed
 }
 
 func newHarness(t testing.TB, o harnessOptions) *harness {
 	t.Helper()
 	cls := o.classifier
-	if cls == nil {
+	scripted, _ := cls.(*digitbottest.Classifier)
+	switch {
+	case cls != nil:
+	case o.real:
 		shared, err := sharedClassifier()
 		if err != nil {
 			t.Fatalf("classifier: %v", err)
 		}
 		cls = shared
+	default:
+		scripted = scriptedTestdata(t)
+		cls = scripted
 	}
 	guilds := o.guilds
 	if guilds == nil {
@@ -139,6 +223,7 @@ func newHarness(t testing.TB, o harnessOptions) *harness {
 		MessageContentAllowed: o.messageContentAllowed,
 		Clock:                 o.clock,
 		HeartbeatInterval:     o.heartbeat,
+		ResponseDeadline:      o.responseDeadline,
 		MaxMessages:           o.maxMessages,
 		Guilds:                guilds,
 		Sharding:              o.serverSharding,
@@ -148,12 +233,15 @@ func newHarness(t testing.TB, o harnessOptions) *harness {
 	st := o.store
 	var db *store.DB
 	closeStore := func() {}
+	if st == nil && !o.real {
+		st = digitbottest.NewStore()
+	}
 	if st == nil {
-		real, err := store.Open(filepath.Join(t.TempDir(), "digitbot.db"), store.Options{})
+		bolt, err := store.Open(filepath.Join(t.TempDir(), "digitbot.db"), store.Options{})
 		if err != nil {
 			t.Fatalf("store: %v", err)
 		}
-		st, db, closeStore = real, real, func() { real.Close() }
+		st, db, closeStore = bolt, bolt, func() { bolt.Close() }
 	}
 	devGuild := guildID
 	if o.globalCommands {
@@ -180,6 +268,7 @@ func newHarness(t testing.TB, o harnessOptions) *harness {
 	if testing.Verbose() && os.Getenv("DIGITBOT_TEST_LOGS") != "" {
 		logOut = io.MultiWriter(logs, os.Stderr)
 	}
+	gateway := newGatewayWatch(o.metrics)
 	b, err := bot.New(bot.Options{
 		Session:    sess,
 		Classifier: cls,
@@ -187,7 +276,7 @@ func newHarness(t testing.TB, o harnessOptions) *harness {
 		Render: func(s digitbot.Stats, r bot.ChartRequest) ([]byte, error) {
 			return chart.Render(s, chart.Options{Title: r.Title, Threshold: r.Threshold, Lang: r.Lang, Width: 600, Height: 400})
 		},
-		Metrics:    o.metrics,
+		Metrics:    gateway,
 		Logger:     slog.New(slog.NewJSONHandler(logOut, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		HTTPClient: download,
 		Sharding:   o.sharding,
@@ -212,7 +301,7 @@ func newHarness(t testing.TB, o harnessOptions) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := &harness{t: t, srv: srv, bot: b, db: db, sess: sess, logs: logs}
+	h := &harness{t: t, srv: srv, bot: b, st: st, db: db, cls: scripted, sess: sess, logs: logs, gateway: gateway}
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
@@ -233,6 +322,24 @@ func newHarness(t testing.TB, o harnessOptions) *harness {
 		}
 	}
 	return h
+}
+
+// scriptedTestdata is a classifier double that reads each testdata
+// picture as its name says (digit-N.* is N, blank.png has no ink), as
+// TestBot_EveryMNISTDigit_IsRecognised checks the real model does.
+func scriptedTestdata(t testing.TB) *digitbottest.Classifier {
+	t.Helper()
+	cls := digitbottest.NewClassifier()
+	names, err := filepath.Glob(filepath.Join("testdata", "digit-*"))
+	if err != nil || len(names) == 0 {
+		t.Fatalf("testdata pictures: %v %v", names, err)
+	}
+	for _, name := range names {
+		base := filepath.Base(name)
+		cls.Script(testImage(t, base).Data, digitbottest.Digit(int(base[len("digit-")]-'0'), 0.98))
+	}
+	cls.ScriptError(testImage(t, "blank.png").Data, digitbot.Errorf(digitbot.ENODIGIT, "I couldn't find any ink in this image: it looks blank."))
+	return cls
 }
 
 // ctx is a context for one wait in a test.
@@ -268,21 +375,64 @@ func (h *harness) replyTo(msgID string) *fakediscord.Message {
 func (h *harness) repliesTo(msgID string, n int) []*fakediscord.Message {
 	h.t.Helper()
 	var out []*fakediscord.Message
-	ctx := h.ctx()
-	for ctx.Err() == nil {
+	channel := h.channelOf(msgID)
+	err := h.srv.WaitUntil(h.ctx(), func() bool {
 		out = out[:0]
-		for _, m := range h.srv.Messages(h.channelOf(msgID)) {
+		for _, m := range h.srv.Messages(channel) {
 			if m.Author != nil && m.Author.ID == h.srv.AppID() && m.MessageReference != nil && m.MessageReference.MessageID == msgID {
 				out = append(out, m)
 			}
 		}
-		if len(out) >= n {
-			return out
-		}
-		time.Sleep(10 * time.Millisecond)
+		return len(out) >= n
+	})
+	if err != nil {
+		h.t.Fatalf("got %d replies to %s, want %d: %v", len(out), msgID, n, err)
 	}
-	h.t.Fatalf("got %d replies to %s, want %d", len(out), msgID, n)
-	return nil
+	return out
+}
+
+// waitServer waits until cond, which may read the fake server, holds; it
+// is checked again at each change on the server. what names the wait in
+// the failure.
+func (h *harness) waitServer(what string, cond func() bool) {
+	h.t.Helper()
+	if err := h.srv.WaitUntil(h.ctx(), cond); err != nil {
+		h.t.Fatalf("waiting for %s: %v\nlogs:\n%s", what, err, h.logs.String())
+	}
+}
+
+// waitReady waits until the bot reports every shard connected again.
+func (h *harness) waitReady() {
+	h.t.Helper()
+	h.waitBot("the bot ready", func() bool { return h.bot.Ready() == nil })
+}
+
+// waitBot waits until cond, which reads the bot's state, holds; it is
+// checked again each time the bot reports a change of its gateway
+// connection or writes a log line (it logs every change of state).
+func (h *harness) waitBot(what string, cond func() bool) {
+	h.t.Helper()
+	ctx := h.ctx()
+	for {
+		report, logged := h.gateway.nextReport(), h.logs.Next()
+		if cond() {
+			return
+		}
+		select {
+		case <-report:
+		case <-logged:
+		case <-ctx.Done():
+			h.t.Fatalf("waiting for %s: %v\nlogs:\n%s", what, ctx.Err(), h.logs.String())
+		}
+	}
+}
+
+// waitLog waits until the bot's log contains each of subs.
+func (h *harness) waitLog(subs ...string) {
+	h.t.Helper()
+	if err := h.logs.WaitFor(h.ctx(), subs...); err != nil {
+		h.t.Fatalf("the log: %v\n%s", err, h.logs.String())
+	}
 }
 
 func (h *harness) channelOf(msgID string) string {
@@ -387,7 +537,7 @@ func (h *harness) slash(o fakediscord.CommandOptions) *fakediscord.Interaction {
 // evaluations counts the evaluations stored for a scope.
 func (h *harness) evaluations(scope digitbot.Scope) int {
 	h.t.Helper()
-	evals, err := h.db.History(context.Background(), scope, 0)
+	evals, err := h.st.History(context.Background(), scope, 0)
 	if err != nil {
 		h.t.Fatal(err)
 	}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/digitbot/digitbot/fakediscord"
+	"github.com/digitbot/digitbot/internal/digitbottest"
 )
 
 // bigPhoto is a 1280x960 JPEG of paper with the test 7 drawn 4 times
@@ -42,7 +43,8 @@ func bigPhoto(t *testing.T) (fakediscord.File, image.Rectangle) {
 }
 
 func TestBot_BigPhoto_IsFetchedDownscaledFromTheMediaProxy(t *testing.T) {
-	h := newHarness(t, defaultHarness())
+	t.Parallel()
+	h := newHarness(t, realHarness())
 	photo, digitBox := bigPhoto(t)
 	msg := h.post(fakediscord.MessageOptions{ChannelID: channelID, Author: alice, Attachments: []fakediscord.File{photo}})
 	r := h.replyTo(msg.ID)
@@ -54,7 +56,7 @@ func TestBot_BigPhoto_IsFetchedDownscaledFromTheMediaProxy(t *testing.T) {
 	}
 	// The stored box is in the attachment's pixels, not the copy's.
 	id := strings.Split(buttons(r)[0].CustomID, ":")[1]
-	p, err := h.db.Prediction(h.ctx(), id)
+	p, err := h.st.Prediction(h.ctx(), id)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,6 +68,7 @@ func TestBot_BigPhoto_IsFetchedDownscaledFromTheMediaProxy(t *testing.T) {
 }
 
 func TestBot_MediaProxyFailure_FallsBackToTheOriginal(t *testing.T) {
+	t.Parallel()
 	photo, _ := bigPhoto(t)
 	for name, fault := range map[string]fakediscord.MediaProxyFault{
 		"error status":  fakediscord.MediaProxyError,
@@ -75,9 +78,17 @@ func TestBot_MediaProxyFailure_FallsBackToTheOriginal(t *testing.T) {
 		"no answer":     fakediscord.MediaProxyHang,
 	} {
 		t.Run(name, func(t *testing.T) {
+			t.Parallel()
 			o := defaultHarness()
 			o.downloadTimeout = 2 * time.Second // the proxy gets half of it
+			// It is the real decoder that refuses a corrupt copy; in the
+			// other cases the reading comes from the original's bytes,
+			// which the classifier double knows.
+			o.real = fault == fakediscord.MediaProxyCorrupt
 			h := newHarness(t, o)
+			if h.cls != nil {
+				h.cls.Script(photo.Data, digitbottest.Digit(7, 0.98))
+			}
 			h.srv.SetMediaProxyFault(fault)
 			msg := h.post(fakediscord.MessageOptions{ChannelID: channelID, Author: alice, Attachments: []fakediscord.File{photo}})
 			r := h.replyTo(msg.ID)
@@ -92,6 +103,7 @@ func TestBot_MediaProxyFailure_FallsBackToTheOriginal(t *testing.T) {
 }
 
 func TestBot_SmallImage_IsFetchedWhole(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, defaultHarness())
 	msg := h.post(fakediscord.MessageOptions{ChannelID: channelID, Author: alice, Attachments: []fakediscord.File{testImage(t, "digit-7.png")}})
 	h.replyTo(msg.ID)

@@ -70,7 +70,7 @@ func TestBot_ImageInWatchedChannel_RepliesWithPredictionAndButtons(t *testing.T)
 
 	// The pending prediction was stored with where it came from.
 	predictionID := strings.Split(bs[0].CustomID, ":")[1]
-	p, err := h.db.Prediction(h.ctx(), predictionID)
+	p, err := h.st.Prediction(h.ctx(), predictionID)
 	if err != nil {
 		t.Fatalf("pending prediction not stored: %v", err)
 	}
@@ -81,7 +81,7 @@ func TestBot_ImageInWatchedChannel_RepliesWithPredictionAndButtons(t *testing.T)
 
 func TestBot_EveryMNISTDigit_IsRecognised(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t, defaultHarness())
+	h := newHarness(t, realHarness())
 	for d := 0; d <= 9; d++ {
 		name := "digit-" + string(rune('0'+d)) + ".png"
 		msg := h.post(fakediscord.MessageOptions{ChannelID: channelID, Author: alice, Attachments: []fakediscord.File{testImage(t, name)}})
@@ -151,7 +151,7 @@ func TestBot_DirectMessage_IsAnswered(t *testing.T) {
 		t.Errorf("answer %q", r.Embeds[0].Description)
 	}
 	predictionID := strings.Split(buttons(r)[0].CustomID, ":")[1]
-	p, err := h.db.Prediction(h.ctx(), predictionID)
+	p, err := h.st.Prediction(h.ctx(), predictionID)
 	if err != nil || p.GuildID != "" || p.UserID != aliceID {
 		t.Errorf("DM prediction stored as %+v, %v", p, err)
 	}

@@ -22,7 +22,7 @@ func TestBot_NotADigit_QuietInWatchedChannel_AnsweredWhenAsked(t *testing.T) {
 	h.cls.ScriptError(meme.Data, notADigit)
 
 	quiet := h.post(fakediscord.MessageOptions{ChannelID: channelID, Author: alice, Attachments: []fakediscord.File{meme}})
-	waitLog(t, h.harness, "not a digit in a watched channel: no answer")
+	h.waitLog("not a digit in a watched channel: no answer")
 	for _, m := range h.srv.Messages(channelID) {
 		if m.MessageReference != nil && m.MessageReference.MessageID == quiet.ID {
 			t.Fatalf("the bot answered a non-digit in a watched channel: %q", m.Content)

@@ -528,7 +528,7 @@ func TestNumbers_RealStore(t *testing.T) {
 	cls := digitbottest.NewClassifier()
 	cls.Script(testImage(t, "digit-2.png").Data, reading2026)
 	cls.Script(testImage(t, "digit-3.png").Data, digitbottest.Number("31", 0.98, 0.91))
-	o := defaultHarness()
+	o := realHarness()
 	o.classifier = cls
 	h := newHarness(t, o)
 	post := func(name string) *fakediscord.Message {
@@ -553,7 +553,7 @@ func TestNumbers_RealStore(t *testing.T) {
 	r = post("digit-3.png")
 	h.final(h.press(r, buttonID(t, r, "✅ Right"), alice, "en-US"))
 
-	evals, err := h.db.History(h.ctx(), digitbot.Scope{UserID: aliceID}, 0)
+	evals, err := h.st.History(h.ctx(), digitbot.Scope{UserID: aliceID}, 0)
 	if err != nil || len(evals) != 2 {
 		t.Fatalf("history %+v %v", evals, err)
 	}

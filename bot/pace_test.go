@@ -3,7 +3,7 @@ package bot_test
 import (
 	"context"
 	"log/slog"
-	"path/filepath"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -13,21 +13,13 @@ import (
 	"github.com/digitbot/digitbot/bot"
 	"github.com/digitbot/digitbot/fakediscord"
 	"github.com/digitbot/digitbot/internal/digitbottest"
-	"github.com/digitbot/digitbot/store"
 )
 
 // shardBot builds (without starting) a bot for one shard on srv.
 func shardBot(t *testing.T, srv *fakediscord.Server, shardID, shardCount int, identifyInterval time.Duration) (*bot.Bot, *digitbottest.SyncBuffer) {
 	t.Helper()
-	cls, err := sharedClassifier()
-	if err != nil {
-		t.Fatal(err)
-	}
-	db, err := store.Open(filepath.Join(t.TempDir(), "digitbot.db"), store.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	// These bots only connect: the doubles stand in for the model and store.
+	cls, db := digitbottest.NewClassifier(), digitbottest.NewStore()
 	sess, err := discordgo.New("Bot " + srv.Token())
 	if err != nil {
 		t.Fatal(err)
@@ -54,7 +46,8 @@ func shardBot(t *testing.T, srv *fakediscord.Server, shardID, shardCount int, id
 // rate_limit_key: shard 1 must identify a window after shard 0, and
 // neither may be refused with op 9.
 func TestBot_Shards_IdentifyInTurn(t *testing.T) {
-	t.Parallel()
+	// Not parallel: the shards identify a window apart by the wall clock,
+	// and other tests loading the machine would delay them unevenly.
 	const window = time.Second
 	srv := fakediscord.New(t, fakediscord.Options{MaxConcurrency: 1, IdentifyInterval: window})
 	bots := make([]*bot.Bot, 2)
@@ -100,15 +93,14 @@ func TestBot_Start_WaitsForREADYAfterAnInvalidSession(t *testing.T) {
 	const window = 300 * time.Millisecond
 	clock := fakediscord.NewFakeClock(time.Unix(1_800_000_000, 0))
 	srv := fakediscord.New(t, fakediscord.Options{MaxConcurrency: 1, IdentifyInterval: window, Clock: clock})
+	refused, cancelRefused := context.WithTimeout(context.Background(), 20*time.Second) // the Start deadline below
+	defer cancelRefused()
 	go func() {
-		for range 2000 { // 20 s, the Start deadline below
-			for _, id := range srv.Identifies() {
-				if id.RateLimited {
-					clock.Advance(window)
-					return
-				}
-			}
-			time.Sleep(10 * time.Millisecond)
+		err := srv.WaitUntil(refused, func() bool {
+			return slices.ContainsFunc(srv.Identifies(), func(id fakediscord.IdentifyInfo) bool { return id.RateLimited })
+		})
+		if err == nil {
+			clock.Advance(window)
 		}
 	}()
 	other, err := srv.NewSession(discordgo.IntentsGuilds)

@@ -3,7 +3,6 @@ package bot_test
 import (
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/bwmarrin/discordgo"
 	"github.com/digitbot/digitbot/fakediscord"
@@ -40,7 +39,7 @@ func TestBot_WithoutReadMessageHistory_AnswersWithoutReplying(t *testing.T) {
 	if len(m.Embeds) != 1 || !strings.HasPrefix(m.Embeds[0].Description, "# 7") {
 		t.Errorf("answer %+v", m.Message)
 	}
-	waitLog(t, h, "Read Message History") // logged once the answer is sent
+	h.waitLog("Read Message History") // logged once the answer is sent
 }
 
 func TestBot_WithoutEmbedLinks_AnswersInText(t *testing.T) {
@@ -57,7 +56,7 @@ func TestBot_WithoutEmbedLinks_AnswersInText(t *testing.T) {
 	if len(m.Components) == 0 {
 		t.Errorf("the text answer lost its buttons")
 	}
-	waitLog(t, h, "Embed Links") // logged once the answer is sent
+	h.waitLog("Embed Links") // logged once the answer is sent
 }
 
 func TestBot_Thread_NeedsSendMessagesInThreads(t *testing.T) {
@@ -67,7 +66,7 @@ func TestBot_Thread_NeedsSendMessagesInThreads(t *testing.T) {
 		t.Fatal(err)
 	}
 	h.post(fakediscord.MessageOptions{ChannelID: threadID, Author: alice, MentionBot: true, Attachments: []fakediscord.File{testImage(t, "digit-2.png")}})
-	waitLog(t, h, "Send Messages in Threads")
+	h.waitLog("Send Messages in Threads")
 	for _, m := range h.srv.Messages(threadID) {
 		if m.Author.ID == h.srv.AppID() {
 			t.Fatalf("the bot posted in a thread without Send Messages in Threads")
@@ -80,17 +79,5 @@ func TestBot_Thread_NeedsSendMessagesInThreads(t *testing.T) {
 	msg := h.post(fakediscord.MessageOptions{ChannelID: threadID, Author: alice, MentionBot: true, Attachments: []fakediscord.File{testImage(t, "digit-2.png")}})
 	if r := h.replyTo(msg.ID); !strings.HasPrefix(r.Embeds[0].Description, "# 2") {
 		t.Errorf("answer in the thread: %s", embedText(r))
-	}
-}
-
-// waitLog waits until the bot's log contains s.
-func waitLog(t *testing.T, h *harness, s string) {
-	t.Helper()
-	ctx := h.ctx()
-	for !strings.Contains(h.logs.String(), s) {
-		if ctx.Err() != nil {
-			t.Fatalf("the log never said %q:\n%s", s, h.logs.String())
-		}
-		time.Sleep(10 * time.Millisecond)
 	}
 }

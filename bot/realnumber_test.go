@@ -44,7 +44,8 @@ func numberPicture(t *testing.T, names ...string) fakediscord.File {
 // TestNumbers_RealClassifierAndStore reads a number with the embedded model
 // and the bbolt store, end to end: the reply, the modal, the verdict.
 func TestNumbers_RealClassifierAndStore(t *testing.T) {
-	h := newHarness(t, defaultHarness())
+	t.Parallel()
+	h := newHarness(t, realHarness())
 	msg := h.post(fakediscord.MessageOptions{ChannelID: channelID, Author: alice, Attachments: []fakediscord.File{numberPicture(t, "digit-7.png", "digit-2.png")}})
 	r := h.replyTo(msg.ID)
 	if !strings.Contains(embedText(r), "# 72") || len(buttons(r)) != 2 {
@@ -61,7 +62,7 @@ func TestNumbers_RealClassifierAndStore(t *testing.T) {
 	if m := h.final(sub); !strings.Contains(embedText(m), "❌ It was 712") {
 		t.Errorf("answer:\n%s", embedText(m))
 	}
-	evals, err := h.db.History(h.ctx(), digitbot.Scope{UserID: aliceID}, 0)
+	evals, err := h.st.History(h.ctx(), digitbot.Scope{UserID: aliceID}, 0)
 	if err != nil || len(evals) != 1 || evals[0].Number == nil || !evals[0].SegmentationError() {
 		t.Fatalf("stored %+v %v", evals, err)
 	}

@@ -21,6 +21,8 @@ import (
 //
 //	DIGITBOT_BLIPS=100 go test -race -run NetworkBlips -v ./bot/
 func TestBot_NetworkBlips_ResumeWithoutIdentifying(t *testing.T) {
+	// Not parallel: with 200 ms heartbeats, other tests loading the
+	// machine would make blips of their own.
 	blips := 3
 	if v := os.Getenv("DIGITBOT_BLIPS"); v != "" {
 		n, err := strconv.Atoi(v)
@@ -38,11 +40,9 @@ func TestBot_NetworkBlips_ResumeWithoutIdentifying(t *testing.T) {
 	defer cancel()
 	for i := range blips {
 		// A blip hits an established connection: a few heartbeats first.
-		for hb := h.srv.Heartbeats(); h.srv.Heartbeats() < hb+4; {
-			if ctx.Err() != nil {
-				t.Fatalf("blip %d: no heartbeats", i+1)
-			}
-			time.Sleep(10 * time.Millisecond)
+		hb := h.srv.Heartbeats()
+		if err := h.srv.WaitUntil(ctx, func() bool { return h.srv.Heartbeats() >= hb+4 }); err != nil {
+			t.Fatalf("blip %d: no heartbeats: %v", i+1, err)
 		}
 		before := len(h.srv.Resumes()) + len(h.srv.Identifies())
 		if err := h.srv.Blip(ctx); err != nil {
@@ -50,12 +50,13 @@ func TestBot_NetworkBlips_ResumeWithoutIdentifying(t *testing.T) {
 		}
 		// Back when the gateway has seen the next RESUME or IDENTIFY and
 		// the bot has a working connection again.
-		for len(h.srv.Resumes())+len(h.srv.Identifies()) == before || h.srv.Connections() != 1 || h.bot.Ready() != nil {
-			if ctx.Err() != nil {
-				t.Fatalf("blip %d: the bot did not reconnect\nlogs:\n%s", i+1, h.logs.String())
-			}
-			time.Sleep(10 * time.Millisecond)
+		err := h.srv.WaitUntil(ctx, func() bool {
+			return len(h.srv.Resumes())+len(h.srv.Identifies()) > before && h.srv.Connections() == 1
+		})
+		if err != nil {
+			t.Fatalf("blip %d: the bot did not reconnect: %v\nlogs:\n%s", i+1, err, h.logs.String())
 		}
+		h.waitReady()
 	}
 	identifies := len(h.srv.Identifies()) - 1 // the first one is the start
 	resumes := h.srv.Resumes()

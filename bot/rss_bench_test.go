@@ -39,7 +39,7 @@ func BenchmarkUploadsRSS(b *testing.B) {
 		b.Run(c.name, func(b *testing.B) {
 			uploads := mixedUploads(b)
 			for b.Loop() {
-				o := defaultHarness()
+				o := realHarness()
 				o.workers, o.queue = 4, 64
 				o.ratePerMinute, o.rateBurst = 1e6, 1000
 				o.maxMessages = 200

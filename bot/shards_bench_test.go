@@ -60,7 +60,7 @@ func BenchmarkBot_Shards(b *testing.B) {
 			shards := bc.shards
 			const chatPerShard = 200
 			guilds, channels := shardGuilds(shards)
-			o := defaultHarness()
+			o := realHarness()
 			o.guilds, o.watched, o.globalCommands, o.noStart = guilds, channels, true, true
 			o.sharding = &bot.Sharding{Count: shards}
 			o.maxConcurrency = shards // every shard identifies at once

@@ -46,19 +46,6 @@ func shardOfSession(srv *fakediscord.Server) map[string]int {
 	return out
 }
 
-// waitUntil polls cond (state the bot exposes has no event to wait on)
-// until it holds or ten seconds pass.
-func waitUntil(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting until %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
 func fourShards(t *testing.T) (*harness, []string) {
 	t.Helper()
 	guilds, channels := shardGuilds(4)
@@ -78,6 +65,8 @@ func fourShards(t *testing.T) (*harness, []string) {
 // exactly once (by the shard Discord sends it to), DMs come through shard
 // 0, and a slash command in a server on the last shard is answered.
 func TestBot_FourShards_OneProcess(t *testing.T) {
+	// Not parallel: the shards identify a window apart by the wall
+	// clock, and other tests loading the machine would delay them unevenly.
 	h, channels := fourShards(t)
 	srv := h.srv
 	if got := srv.ShardSessions(); len(got) != 4 || got[0] != 1 || got[1] != 1 || got[2] != 1 || got[3] != 1 {
@@ -146,13 +135,15 @@ func TestBot_FourShards_OneProcess(t *testing.T) {
 // keep their connections, and the dropped shard's server is answered
 // afterwards.
 func TestBot_Shards_ReconnectOfOneLeavesTheOthers(t *testing.T) {
+	// Not parallel: the shards identify a window apart by the wall
+	// clock, and other tests loading the machine would delay them unevenly.
 	h, channels := fourShards(t)
 	srv := h.srv
 	sessionsBefore := shardOfSession(srv)
 	if n := srv.DropShard(2); n != 1 {
 		t.Fatalf("DropShard(2) cut %d connections", n)
 	}
-	waitUntil(t, "shard 2 reconnected", func() bool { return h.bot.Shards()[2].Reconnects == 1 && h.bot.Ready() == nil })
+	h.waitBot("shard 2 reconnected", func() bool { return h.bot.Shards()[2].Reconnects == 1 && h.bot.Ready() == nil })
 	for k, s := range h.bot.Shards() {
 		if k != 2 && s.Reconnects != 0 {
 			t.Errorf("shard %d reconnected too: %+v", k, s)
@@ -173,6 +164,7 @@ func TestBot_Shards_ReconnectOfOneLeavesTheOthers(t *testing.T) {
 // Shard settings Discord would refuse, and a start that would use up the
 // session starts, fail Start with an error that says what to do.
 func TestBot_Shards_BadSettingsRefused(t *testing.T) {
+	t.Parallel()
 	guilds, channels := shardGuilds(2)
 	start := func(o harnessOptions) (*harness, error) {
 		o.guilds, o.watched, o.globalCommands, o.noStart = guilds, channels, true, true

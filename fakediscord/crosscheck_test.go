@@ -24,6 +24,7 @@ import (
 // with buttons and a file after a 429 it must wait out, and answers a button
 // press with an update and an ephemeral follow-up. In CI (CI set) a missing Node fails the test.
 func TestCrossCheck_DiscordJS(t *testing.T) {
+	t.Parallel()
 	node, err := exec.LookPath("node")
 	if err != nil {
 		if os.Getenv("CI") != "" {

@@ -109,13 +109,7 @@ func TestFaults_NoHeartbeatACKsMakesClientReconnect(t *testing.T) {
 	_, rec := openSession(t, srv, discordgo.IntentsAllWithoutPrivileged)
 	first := rec.wait(t, "READY", nil).Struct.(*discordgo.Ready).SessionID
 	srv.setHeartbeatACKs(false)
-	deadline := time.Now().Add(10 * time.Second)
-	for len(srv.Resumes()) == 0 {
-		if time.Now().After(deadline) {
-			t.Fatal("discordgo never reconnected without heartbeat ACKs")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	waitServer(t, srv, "a RESUME after heartbeat ACKs stopped", func() bool { return len(srv.Resumes()) > 0 })
 	srv.setHeartbeatACKs(true)
 	rec.wait(t, "READY", func(e *discordgo.Event) bool { return e.Struct.(*discordgo.Ready).SessionID != first })
 	if r := srv.Resumes()[0]; !r.Invalid || r.SessionID != first {

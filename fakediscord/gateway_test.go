@@ -63,13 +63,7 @@ func TestGateway_ConnectReadyGuildCreate(t *testing.T) {
 		}
 	}
 	// discordgo heartbeats right after READY.
-	deadline := time.Now().Add(5 * time.Second)
-	for srv.Heartbeats() == 0 {
-		if time.Now().After(deadline) {
-			t.Fatal("no heartbeat received")
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	waitServer(t, srv, "a heartbeat", func() bool { return srv.Heartbeats() > 0 })
 	_ = dg
 }
 
@@ -207,19 +201,9 @@ func TestGateway_BadTokenCloses4004(t *testing.T) {
 	dg.ShouldReconnectOnError = false
 	_ = dg.Open()
 	defer closeSession(dg)
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		ids := srv.Identifies()
-		if len(ids) > 0 {
-			if ids[0].TokenOK || ids[0].CloseCode != CloseAuthenticationFailed {
-				t.Fatalf("identify = %+v, want refused with 4004", ids[0])
-			}
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("no IDENTIFY recorded")
-		}
-		time.Sleep(10 * time.Millisecond)
+	waitServer(t, srv, "an IDENTIFY", func() bool { return len(srv.Identifies()) > 0 })
+	if id := srv.Identifies()[0]; id.TokenOK || id.CloseCode != CloseAuthenticationFailed {
+		t.Fatalf("identify = %+v, want refused with 4004", id)
 	}
 	if code := closeCodeFor(t, srv, map[string]any{"token": "nope", "intents": 1}); code != CloseAuthenticationFailed {
 		t.Fatalf("close code %d, want 4004", code)

@@ -4,7 +4,6 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/bwmarrin/discordgo"
 )
@@ -66,27 +65,19 @@ func TestGuild_RevokeTokenWhileRunning(t *testing.T) {
 	}
 	// discordgo is closed with 4004 and keeps trying to come back (it does
 	// not give up on its own); every attempt is refused.
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		refused := 0
+	waitServer(t, srv, "a refused IDENTIFY or RESUME after revocation", func() bool {
 		for _, id := range srv.Identifies() {
 			if id.CloseCode == CloseAuthenticationFailed {
-				refused++
+				return true
 			}
 		}
 		for _, r := range srv.Resumes() {
 			if r.CloseCode == CloseAuthenticationFailed {
-				refused++
+				return true
 			}
 		}
-		if refused > 0 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no refused IDENTIFY or RESUME after revocation: %+v %+v", srv.Identifies(), srv.Resumes())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		return false
+	})
 	if _, err := dg.User("@me"); restErr(t, err).Response.StatusCode != 401 {
 		t.Fatalf("REST with the old token: %v", err)
 	}

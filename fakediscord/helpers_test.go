@@ -11,6 +11,17 @@ import (
 	"github.com/bwmarrin/discordgo"
 )
 
+// waitServer waits until cond (which may call srv's methods) holds,
+// checking it at each change on the server, for at most ten seconds.
+func waitServer(t *testing.T, srv *Server, what string, cond func() bool) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := srv.WaitUntil(ctx, cond); err != nil {
+		t.Fatalf("waiting for %s: %v", what, err)
+	}
+}
+
 // recorder keeps every gateway event a discordgo session handled.
 type recorder struct {
 	mu      sync.Mutex

@@ -26,6 +26,7 @@ func bigJPEG(t *testing.T, w, h int) []byte {
 }
 
 func TestMediaProxy_ResizesLikeDiscords_AndFaultsAnswerAsSaid(t *testing.T) {
+	t.Parallel()
 	srv := New(t, Options{})
 	m, err := srv.PostMessage(MessageOptions{Attachments: []File{{Name: "p.jpg", Data: bigJPEG(t, 1200, 900)}}})
 	if err != nil {
@@ -92,6 +93,7 @@ func TestMediaProxy_ResizesLikeDiscords_AndFaultsAnswerAsSaid(t *testing.T) {
 }
 
 func TestMaxMessages_ForgetsTheOldestWithTheirFiles(t *testing.T) {
+	t.Parallel()
 	srv := New(t, Options{MaxMessages: 3})
 	var posted []*Message
 	for i := range 5 {

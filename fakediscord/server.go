@@ -439,6 +439,31 @@ func (s *Server) waitFor(ctx context.Context, check func() bool) error {
 	}
 }
 
+// WaitUntil waits until cond returns true, the context ends or the server
+// closes. cond runs without the server's lock, so it may call the
+// Server's methods (Identifies, Resumes, Connections, Heartbeats,
+// CloseCodes, Messages, Requests…); it is called again after every change
+// to the server's state: messages, interactions, gateway connections and
+// their payloads, heartbeats, close codes.
+func (s *Server) WaitUntil(ctx context.Context, cond func() bool) error {
+	for {
+		s.mu.Lock()
+		ch, closed := s.changed, s.closed
+		s.mu.Unlock()
+		if cond() {
+			return nil
+		}
+		if closed {
+			return errors.New("fakediscord: server closed")
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
 // discordEpochMS is 2015-01-01T00:00:00Z in Unix milliseconds.
 const discordEpochMS = 1420070400000
 

@@ -41,12 +41,37 @@ type fakeBot struct {
 	mu           sync.Mutex
 	interactions []*discordgo.Interaction
 	owner        map[string]string // reply id -> poster id
+	// interacted is closed (and replaced) at each interaction.
+	interacted chan struct{}
 }
 
 func (b *fakeBot) seen() []*discordgo.Interaction {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return append([]*discordgo.Interaction(nil), b.interactions...)
+}
+
+// waitSeen waits until the bot has seen n interactions, for at most 5 s,
+// and returns them.
+func (b *fakeBot) waitSeen(n int) []*discordgo.Interaction {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	for {
+		b.mu.Lock()
+		if len(b.interactions) >= n || ctx.Err() != nil {
+			defer b.mu.Unlock()
+			return append([]*discordgo.Interaction(nil), b.interactions...)
+		}
+		if b.interacted == nil {
+			b.interacted = make(chan struct{})
+		}
+		interacted := b.interacted
+		b.mu.Unlock()
+		select {
+		case <-interacted:
+		case <-ctx.Done():
+		}
+	}
 }
 
 func tinyPNG(t testing.TB, side int) []byte {
@@ -99,6 +124,10 @@ func startFakeBot(t *testing.T, srv *fakediscord.Server) *fakeBot {
 	dg.AddHandler(func(s *discordgo.Session, ic *discordgo.InteractionCreate) {
 		fb.mu.Lock()
 		fb.interactions = append(fb.interactions, ic.Interaction)
+		if fb.interacted != nil {
+			close(fb.interacted)
+			fb.interacted = nil
+		}
 		owner := ""
 		if ic.Message != nil {
 			owner = fb.owner[ic.Message.ID]
@@ -706,11 +735,7 @@ func TestPlayground_ContextMenu_ReachesTheBotWithTheTarget(t *testing.T) {
 	if code, out := postJSON(t, e.url+"/api/context-menu", map[string]any{"user": "ana", "messageId": target}); code != http.StatusAccepted {
 		t.Fatalf("context menu = %d %v", code, out)
 	}
-	deadline := time.Now().Add(5 * time.Second)
-	for len(e.bot.seen()) == 0 && time.Now().Before(deadline) {
-		time.Sleep(10 * time.Millisecond)
-	}
-	seen := e.bot.seen()
+	seen := e.bot.waitSeen(1)
 	if len(seen) != 1 || seen[0].ApplicationCommandData().TargetID != target {
 		t.Fatalf("the bot saw %d interactions, want the context menu on %s", len(seen), target)
 	}

@@ -75,7 +75,7 @@ func find(tb testing.TB, db *DB, needle string) []string {
 func backend() storetest.Backend {
 	return storetest.Backend{
 		Open: func(tb testing.TB, opts storetest.Options) storetest.Store {
-			return openTest(tb, Options{Now: opts.Now, PendingTTL: opts.PendingTTL})
+			return openTest(tb, Options{Now: opts.Now, PendingTTL: opts.PendingTTL, Logger: opts.Logger})
 		},
 		Find: func(tb testing.TB, s storetest.Store, needle string) []string { return find(tb, s.(*DB), needle) },
 	}

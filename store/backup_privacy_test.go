@@ -13,6 +13,7 @@ import (
 // right after /forget holds nothing of the forgotten user, not even in
 // free pages (which a plain page copy carries over).
 func TestStore_BackupNow_CarriesNoForgottenBytes(t *testing.T) {
+	t.Parallel()
 	db := MustOpenDBWith(t, Options{})
 	secret := "forgotten-user-secret-name.png"
 	for i := range 50 {

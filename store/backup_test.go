@@ -2,14 +2,17 @@ package store
 
 import (
 	"context"
+	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/digitbot/digitbot"
+	"github.com/digitbot/digitbot/internal/digitbottest"
 	"github.com/digitbot/digitbot/internal/storetest"
 	bolt "go.etcd.io/bbolt"
 )
@@ -44,9 +47,13 @@ func checkBackup(t *testing.T, path string) int {
 }
 
 func TestStore_Backup_DuringConcurrentWrites(t *testing.T) {
+	t.Parallel()
 	db := MustOpenDB(t)
 	ctx, cancel := context.WithCancel(bg)
 	var written atomic.Int64
+	// progress is signalled after writes, so the backups below wait on
+	// the writers instead of polling the count.
+	progress := make(chan struct{}, 1)
 	var wg sync.WaitGroup
 	for w := range 4 {
 		wg.Add(1)
@@ -63,6 +70,10 @@ func TestStore_Backup_DuringConcurrentWrites(t *testing.T) {
 					return
 				}
 				written.Add(1)
+				select {
+				case progress <- struct{}{}:
+				default:
+				}
 			}
 		}()
 	}
@@ -70,7 +81,7 @@ func TestStore_Backup_DuringConcurrentWrites(t *testing.T) {
 	counts := []int{}
 	for i := range 5 {
 		for written.Load() < int64(20*(i+1)) && !t.Failed() {
-			time.Sleep(time.Millisecond)
+			<-progress
 		}
 		path := filepath.Join(dir, "b"+string(rune('0'+i))+".db")
 		if err := db.BackupFile(path); err != nil {
@@ -90,6 +101,7 @@ func TestStore_Backup_DuringConcurrentWrites(t *testing.T) {
 }
 
 func TestStore_BackupNow_KeepsNewest(t *testing.T) {
+	t.Parallel()
 	clock := newFakeClock()
 	db := MustOpenDBWith(t, Options{Now: clock.Now})
 	dir := filepath.Join(t.TempDir(), "backups")
@@ -124,24 +136,37 @@ func TestStore_BackupNow_KeepsNewest(t *testing.T) {
 }
 
 func TestStore_RunBackups_Scheduled(t *testing.T) {
+	t.Parallel()
 	clock := newFakeClock()
 	db := MustOpenDBWith(t, Options{Now: clock.Now})
 	dir := t.TempDir()
 	ctx, cancel := context.WithCancel(bg)
+	// Each backup written is reported to the logger: count them.
+	var reports digitbottest.SyncBuffer
 	done := make(chan struct{})
-	go func() { db.RunBackups(ctx, dir, 5*time.Millisecond, 2, nil); close(done) }()
-	// Let several ticks pass (more backups than kept), then stop and count.
-	deadline := time.Now().Add(5 * time.Second)
-	for ticks := 0; ; ticks++ {
-		clock.Add(time.Second) // distinct names
-		files, _ := filepath.Glob(filepath.Join(dir, "digitbot-*.db"))
-		if len(files) >= 2 && ticks >= 20 {
-			break
+	go func() {
+		db.RunBackups(ctx, dir, 5*time.Millisecond, 2, slog.New(slog.NewTextHandler(&reports, nil)))
+		close(done)
+	}()
+	// Backups at several distinct times (more than are kept), then stop
+	// and count. After the clock moves, the second backup reported is
+	// surely named after the new time (the first may have begun before).
+	timeout := time.After(5 * time.Second)
+	written := func() int { return strings.Count(reports.String(), "backup written") }
+	for range 4 {
+		want := written() + 2
+		clock.Add(time.Second)
+		for {
+			next := reports.Next()
+			if written() >= want {
+				break
+			}
+			select {
+			case <-next:
+			case <-timeout:
+				t.Fatalf("scheduled backups stopped coming:\n%s", reports.String())
+			}
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no scheduled backups after 5s: %v", files)
-		}
-		time.Sleep(5 * time.Millisecond)
 	}
 	cancel()
 	<-done

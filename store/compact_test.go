@@ -13,6 +13,7 @@ import (
 // old bytes in free pages until they are reused. A compacted copy carries
 // only live records, so not one byte of the id reaches it.
 func TestStore_CompactTo_DropsForgottenBytesFromDisk(t *testing.T) {
+	t.Parallel()
 	clock := newFakeClock()
 	db := MustOpenDBWith(t, Options{Now: clock.Now})
 	forgotten, kept := "user-forget-31337", "user-keep-42424"

@@ -72,6 +72,7 @@ func crashChild(path string) int {
 // clean, and each scope's aggregates must equal a recomputation from the
 // evaluation records (the aggregates are written in the same transaction).
 func TestStore_KillDuringWrites(t *testing.T) {
+	t.Parallel()
 	path := filepath.Join(t.TempDir(), "crash.db")
 	r := rand.New(rand.NewPCG(42, uint64(time.Now().UnixNano())))
 	acked := map[string]int{}
@@ -170,6 +171,7 @@ func recordAck(t *testing.T, acked map[string]int, line string) {
 // file open (and is writing), Open here fails within its timeout with the
 // clear EUNAVAILABLE error instead of hanging.
 func TestStore_Open_LockedByAnotherProcess(t *testing.T) {
+	t.Parallel()
 	path := filepath.Join(t.TempDir(), "locked.db")
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), crashChildEnv+"="+path)

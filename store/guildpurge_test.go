@@ -12,6 +12,7 @@ import (
 // purge survives reopening the file, deletes the server's data when run
 // and leaves the queue; other servers and DMs are untouched.
 func TestStore_GuildPurgeQueue(t *testing.T) {
+	t.Parallel()
 	path := t.TempDir() + "/digitbot.db"
 	db, err := Open(path, Options{})
 	if err != nil {

@@ -139,6 +139,7 @@ func openMigrated(t *testing.T) (*DB, v1Contents) {
 }
 
 func TestStore_MigrateV1_FixtureIsVersion1(t *testing.T) {
+	t.Parallel()
 	c := readV1(t, copyFixture(t))
 	if len(c.Predictions) != 36 || len(c.Evaluations) != 29 || c.Pending != 7 || len(c.Guilds) != 2 {
 		t.Fatalf("fixture holds %d predictions, %d evaluations, %d pending, %d configs; testdata/README.md says 36, 29, 7, 2",
@@ -151,6 +152,7 @@ func TestStore_MigrateV1_FixtureIsVersion1(t *testing.T) {
 // same fields (probabilities and confidences to probScale), and that a
 // read-only open refuses the old file until it has been migrated.
 func TestStore_MigrateV1_RecordsReadable(t *testing.T) {
+	t.Parallel()
 	path := copyFixture(t)
 	_, err := Open(path, Options{ReadOnly: true})
 	if msg := digitbot.ErrorMessage(err); !strings.Contains(msg, "schema version 1, older than") {
@@ -269,6 +271,7 @@ func diffPrediction(got, want digitbot.Prediction) string {
 // sort over the v1 evaluations; ExportCSV lists them too, and they survive
 // ForgetUser and PurgeGuild.
 func TestStore_MigrateV1_AggregatesMatchBruteForce(t *testing.T) {
+	t.Parallel()
 	db, want := openMigrated(t)
 	evals := rounded(want.Evaluations)
 	storetest.CheckScopes(t, db, evals, fixtureScopes())
@@ -334,6 +337,7 @@ func findID(t testing.TB, db *DB, id string) []string {
 // TestStore_MigrateV1_OpenTwiceIsNoOp: a second open finds version 2 and
 // changes no key or value.
 func TestStore_MigrateV1_OpenTwiceIsNoOp(t *testing.T) {
+	t.Parallel()
 	path := copyFixture(t)
 	now := func() time.Time { return fixtureNow }
 	db, err := Open(path, Options{Now: now})
@@ -383,6 +387,7 @@ func dumpDB(t *testing.T, db *DB) string {
 // TestStore_MigrateV1_Backups: a migrated file backs up, plain and
 // compacted, into copies that open read-only and hold the same records.
 func TestStore_MigrateV1_Backups(t *testing.T) {
+	t.Parallel()
 	db, want := openMigrated(t)
 	dir := t.TempDir()
 	plain, compact := filepath.Join(dir, "plain.db"), filepath.Join(dir, "compact.db")
@@ -419,6 +424,7 @@ func TestStore_MigrateV1_Backups(t *testing.T) {
 // records without the meta bucket and the stats scopes) goes through both
 // steps and ends like a migrated v1 file.
 func TestStore_Schema_MigratesUnversionedFile(t *testing.T) {
+	t.Parallel()
 	path := copyFixture(t)
 	want := readV1(t, path)
 	b, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: time.Second})
@@ -452,6 +458,7 @@ func TestStore_Schema_MigratesUnversionedFile(t *testing.T) {
 // read fails Open with an error naming it, and the file stays a v1 file
 // (the migration is one transaction).
 func TestStore_MigrateV1_FailureLeavesFileAtV1(t *testing.T) {
+	t.Parallel()
 	path := copyFixture(t)
 	b, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: time.Second})
 	if err != nil {

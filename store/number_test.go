@@ -19,6 +19,7 @@ func year2026() digitbot.Prediction {
 
 // decodeVerdict reads everything decodeRecord does but the inputs.
 func TestStore_DecodeVerdict_SkipsOnlyInputs(t *testing.T) {
+	t.Parallel()
 	db := MustOpenDB(t)
 	one := storetest.Pred("111", "222", 7, 0.8125)
 	one.Input[300] = 200

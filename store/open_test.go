@@ -14,6 +14,7 @@ import (
 )
 
 func TestStore_Open_LockedBySecondOpener(t *testing.T) {
+	t.Parallel()
 	path := filepath.Join(t.TempDir(), "digitbot.db")
 	db, err := Open(path, Options{})
 	if err != nil {
@@ -46,6 +47,7 @@ func TestStore_Open_LockedBySecondOpener(t *testing.T) {
 }
 
 func TestStore_Open_ReadOnly(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	_, err := Open(filepath.Join(dir, "missing.db"), Options{ReadOnly: true})
 	wantCode(t, err, digitbot.ENOTFOUND)
@@ -106,6 +108,7 @@ func newerSchemaFile(t *testing.T) string {
 }
 
 func TestStore_Schema_NewerVersionRefused(t *testing.T) {
+	t.Parallel()
 	path := newerSchemaFile(t)
 	for _, ro := range []bool{false, true} {
 		_, err := Open(path, Options{ReadOnly: ro})
@@ -132,6 +135,7 @@ func TestStore_Schema_NewerVersionRefused(t *testing.T) {
 }
 
 func TestStore_Schema_MigrationTableReachesCurrentVersion(t *testing.T) {
+	t.Parallel()
 	v := 0
 	for _, m := range migrations() {
 		if m.From != v || m.Up == nil {
@@ -145,6 +149,7 @@ func TestStore_Schema_MigrationTableReachesCurrentVersion(t *testing.T) {
 }
 
 func TestStore_Open_NotABoltFile(t *testing.T) {
+	t.Parallel()
 	path := filepath.Join(t.TempDir(), "junk.db")
 	if err := writeFile(path, strings.Repeat("not a database ", 500)); err != nil {
 		t.Fatal(err)

@@ -10,6 +10,7 @@ import (
 type picture = [digitbot.InputSide * digitbot.InputSide]uint8
 
 func TestStore_Pixels_RoundTrip(t *testing.T) {
+	t.Parallel()
 	r := rand.New(rand.NewPCG(5, 6))
 	pics := map[string]picture{}
 	for i, in := range fixtureInputs(t) {
@@ -47,6 +48,7 @@ func TestStore_Pixels_RoundTrip(t *testing.T) {
 
 // The coder beats schema v1's run-length encoding on real digits.
 func TestStore_Pixels_SmallerThanRuns(t *testing.T) {
+	t.Parallel()
 	var coded, runs int
 	ins := fixtureInputs(t)
 	for _, in := range ins {
@@ -61,6 +63,7 @@ func TestStore_Pixels_SmallerThanRuns(t *testing.T) {
 
 // Corrupt bytes decode to some picture without panicking.
 func TestStore_Pixels_CorruptInput(t *testing.T) {
+	t.Parallel()
 	r := rand.New(rand.NewPCG(7, 8))
 	for range 200 {
 		b := make([]byte, r.IntN(300))

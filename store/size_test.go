@@ -132,6 +132,7 @@ func measureSize(tb testing.TB, n int) (written, compacted float64) {
 // transactions of 10,000 the file also holds the pages those transactions
 // freed, which a running bot reuses (BenchmarkFileSize_OneTxPerWrite).
 func TestStore_RecordSize(t *testing.T) {
+	t.Parallel()
 	written, compacted := measureSize(t, 5000)
 	t.Logf("%.0f bytes per evaluation as written, %.0f compacted", written, compacted)
 	if compacted > 425 {

@@ -13,6 +13,7 @@ import (
 var bg = context.Background()
 
 func TestStore_IDKey_RoundTripAndOrder(t *testing.T) {
+	t.Parallel()
 	var prev []byte
 	base := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
 	for i := range 200 {
@@ -42,6 +43,7 @@ func TestStore_IDKey_RoundTripAndOrder(t *testing.T) {
 // A record keeps its creation time relative to the one its id holds; ids
 // that only look drawn (a caller's, all 'z') still round-trip exactly.
 func TestStore_SavePrediction_CreatedAtRelativeToID(t *testing.T) {
+	t.Parallel()
 	db := MustOpenDB(t)
 	at := time.Date(2026, 11, 26, 12, 0, 0, 123456789, time.UTC)
 	for _, id := range []string{"", "zzzzzzzzzzzzzzzz", "0000000000000000", "fixed-id"} {

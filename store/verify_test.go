@@ -13,6 +13,7 @@ import (
 )
 
 func TestStore_Verify_AcceptsAGoodFileAndLeavesItUnchanged(t *testing.T) {
+	t.Parallel()
 	db := MustOpenDB(t)
 	insertHistory(t, db, []historyItem{{Pred: storetest.Pred("111", "222", 3, 0.9), Evaluated: true, TrueDigit: 3}})
 	backup := filepath.Join(t.TempDir(), "copy.db")
@@ -36,6 +37,7 @@ func TestStore_Verify_AcceptsAGoodFileAndLeavesItUnchanged(t *testing.T) {
 }
 
 func TestStore_Verify_RefusesNewerSchema(t *testing.T) {
+	t.Parallel()
 	err := Verify(newerSchemaFile(t))
 	if err == nil || !strings.Contains(digitbot.ErrorMessage(err), "up to version") {
 		t.Fatalf("Verify(newer schema) = %v, want the schema refusal", err)
@@ -43,6 +45,7 @@ func TestStore_Verify_RefusesNewerSchema(t *testing.T) {
 }
 
 func TestStore_Verify_RefusesMissingAndForeignFiles(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	wantCode(t, Verify(filepath.Join(dir, "nope.db")), digitbot.ENOTFOUND)
 	foreign := filepath.Join(dir, "config.toml")
@@ -59,6 +62,7 @@ func TestStore_Verify_RefusesMissingAndForeignFiles(t *testing.T) {
 // can refuse this file. (A page of an unknown type would not do: bbolt
 // panics on it instead of reporting it.)
 func TestStore_Verify_RefusesKeysOutOfOrder(t *testing.T) {
+	t.Parallel()
 	db := MustOpenDB(t)
 	var items []historyItem
 	for i := range 200 {

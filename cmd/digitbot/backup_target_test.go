@@ -14,6 +14,7 @@ import (
 // refused (and left as it was) unless --force; a FIFO or device is never
 // replaced; an earlier backup is replaced.
 func TestBackup_RefusesToReplaceWhatIsNotABackup(t *testing.T) {
+	t.Parallel()
 	path := makeStoreCmdDB(t)
 	dir := t.TempDir()
 

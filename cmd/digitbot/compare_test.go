@@ -12,6 +12,7 @@ import (
 )
 
 func TestCompareVerdict_BetterOnlyWhenBetterOnBoth(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		extras, mnist   bool
 		total, old, new int
@@ -63,11 +64,12 @@ func writeMNISTSubset(t *testing.T, n int) string {
 }
 
 // TestModel_Compare_SameModelIsNotBetter compares the embedded model with
-// a copy of itself on 200 MNIST digits and an export neither trained on:
-// the scores are equal, so the verdict is "better on neither".
+// a copy of itself on 50 MNIST digits and an export neither trained on:
+// the scores are equal, so the verdict is "better on neither" (at any
+// count: 50 keeps two classifications of each under -race short).
 func TestModel_Compare_SameModelIsNotBetter(t *testing.T) {
 	t.Setenv("DIGITBOT_MODEL_PATH", "")
-	mnist := writeMNISTSubset(t, 200)
+	mnist := writeMNISTSubset(t, 50)
 	ds := filepath.Join(t.TempDir(), "ds")
 	if code, _, stderr := runStoreCmd("dataset", "--db", makeDatasetDB(t), "-o", ds); code != 0 {
 		t.Fatalf("dataset: %s", stderr)
@@ -77,7 +79,7 @@ func TestModel_Compare_SameModelIsNotBetter(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
-	for _, want := range []string{"running: built into the binary", "MNIST test  ", "200", "ds  ", "all 9 samples: neither model trained on this export",
+	for _, want := range []string{"running: built into the binary", "MNIST test  ", "50", "ds  ", "all 9 samples: neither model trained on this export",
 		"+0.00 points", "verdict: the new model is better on neither"} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("output lacks %q:\n%s", want, stdout)

@@ -133,6 +133,7 @@ func readGz(t *testing.T, path string) []byte {
 }
 
 func TestDataset_ExportsConfirmedSamplesOnly(t *testing.T) {
+	t.Parallel()
 	dbPath := makeDatasetDB(t)
 	out := filepath.Join(t.TempDir(), "ds")
 	code, _, stderr := runStoreCmd("dataset", "--db", dbPath, "-o", out)
@@ -236,6 +237,7 @@ func TestDataset_ExportsConfirmedSamplesOnly(t *testing.T) {
 }
 
 func TestDataset_DeterministicAndFiltered(t *testing.T) {
+	t.Parallel()
 	dbPath := makeDatasetDB(t)
 	dir := t.TempDir()
 	a, b := filepath.Join(dir, "a"), filepath.Join(dir, "b")
@@ -278,6 +280,7 @@ func TestDataset_DeterministicAndFiltered(t *testing.T) {
 }
 
 func TestDataset_RefusesBadInvocations(t *testing.T) {
+	t.Parallel()
 	dbPath := makeDatasetDB(t)
 	full := t.TempDir()
 	keep := filepath.Join(full, "keep.txt")

@@ -35,6 +35,7 @@ func trainingPython(t *testing.T) string {
 // load them, check the content hash, split them as Go does, and train a
 // small model on them for one epoch.
 func TestDataset_TrainsInModelsTrain(t *testing.T) {
+	t.Parallel()
 	python := trainingPython(t)
 	path := filepath.Join(t.TempDir(), "digitbot.db")
 	db, err := store.Open(path, store.Options{})

@@ -34,6 +34,7 @@ import (
 // process has of its own (session, classifier, admin server, database
 // pool); what they share is only the fake Discord and the database.
 func TestRunner_FleetOfThreeOnPostgres_OneForgetCoversEveryShard(t *testing.T) {
+	t.Parallel()
 	const shards = 3
 	pg := pgtest.NewServer(t, pgtest.Options{}) // skips locally without postgresql, fails in CI
 	// Generous: three classifier self-tests under -race on a busy machine.

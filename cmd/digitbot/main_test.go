@@ -12,6 +12,7 @@ import (
 )
 
 func TestMain_HelpAndUsageErrors(t *testing.T) {
+	t.Parallel()
 	for name := range commands() {
 		t.Run(name, func(t *testing.T) {
 			var out, errb bytes.Buffer
@@ -40,6 +41,7 @@ func TestMain_HelpAndUsageErrors(t *testing.T) {
 }
 
 func TestVersion_NamesTheBuild(t *testing.T) {
+	t.Parallel()
 	var stdout, stderr bytes.Buffer
 	if code := Main(context.Background(), []string{"version"}, &stdout, &stderr); code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr.String())
@@ -64,6 +66,7 @@ func TestVersion_NamesTheBuild(t *testing.T) {
 }
 
 func TestHealth_Help_IsItsOwnUsage(t *testing.T) {
+	t.Parallel()
 	var stdout, stderr bytes.Buffer
 	if code := Main(context.Background(), []string{"health", "-h"}, &stdout, &stderr); code != 0 {
 		t.Fatalf("exit %d", code)

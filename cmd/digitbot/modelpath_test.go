@@ -43,6 +43,7 @@ func writeExternalModel(t *testing.T, onnx []byte, edit func(*digitbot.ModelCard
 }
 
 func TestModelFiles_ExternalModelLoadsLikeTheEmbeddedOne(t *testing.T) {
+	t.Parallel()
 	path := writeExternalModel(t, models.ONNX(), nil)
 	onnx, card, err := modelFiles(path)
 	if err != nil {

@@ -129,35 +129,33 @@ func center(p page, selector string) point {
 	p.t.Helper()
 	waitFor[bool](p, "every image to load before clicking "+selector, `[...document.images].every(i => i.complete)`)
 	// Scroll, then measure twice a few frames apart: a click only goes
-	// where the element stays.
+	// where the element stays. The page retries at each animation frame
+	// until the element is there, still and on top, or 15 s have passed.
 	js := fmt.Sprintf(`(async () => {
 		const frames = () => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)));
-		const e = document.querySelector(%q); if (!e) return null;
-		e.scrollIntoView({block: "center"});
-		await frames();
-		const a = e.getBoundingClientRect();
-		await frames();
-		const b = e.getBoundingClientRect();
-		if (a.top !== b.top || a.left !== b.left || b.width === 0) return null;
-		const x = b.left + b.width / 2, y = b.top + b.height / 2;
-		const hit = document.elementFromPoint(x, y);
-		return hit && (hit === e || e.contains(hit)) ? {X: x, Y: y} : null; })()`, selector)
-	deadline := time.Now().Add(15 * time.Second)
-	for {
-		ctx, cancel := context.WithTimeout(p.ctx, 20*time.Second)
-		c, err := chromedp.Run(ctx, chromedp.Evaluate[*point](js, chromedp.EvalAwaitPromise))
-		cancel()
-		if err != nil {
-			p.t.Fatalf("locating %s: %v", selector, err)
+		for (const end = performance.now() + 15000; performance.now() < end; await frames()) {
+			const e = document.querySelector(%q); if (!e) continue;
+			e.scrollIntoView({block: "center"});
+			await frames();
+			const a = e.getBoundingClientRect();
+			await frames();
+			const b = e.getBoundingClientRect();
+			if (a.top !== b.top || a.left !== b.left || b.width === 0) continue;
+			const x = b.left + b.width / 2, y = b.top + b.height / 2;
+			const hit = document.elementFromPoint(x, y);
+			if (hit && (hit === e || e.contains(hit))) return {X: x, Y: y};
 		}
-		if c != nil {
-			return *c
-		}
-		if time.Now().After(deadline) {
-			p.t.Fatalf("%s is not visible and still within 15 s", selector)
-		}
-		time.Sleep(20 * time.Millisecond)
+		return null; })()`, selector)
+	ctx, cancel := context.WithTimeout(p.ctx, 20*time.Second)
+	defer cancel()
+	c, err := chromedp.Run(ctx, chromedp.Evaluate[*point](js, chromedp.EvalAwaitPromise))
+	if err != nil {
+		p.t.Fatalf("locating %s: %v", selector, err)
 	}
+	if c == nil {
+		p.t.Fatalf("%s is not visible and still within 15 s", selector)
+	}
+	return *c
 }
 
 // click presses and releases the left button on an element, like a person.
@@ -227,6 +225,7 @@ type reply struct {
 }
 
 func TestPlayground_Browser_DrawSendEvaluateStatsRefusal(t *testing.T) {
+	t.Parallel()
 	ctx := browser(t)
 	pg := startPlayground(t, "--verbose")
 	t.Cleanup(func() {
@@ -462,6 +461,7 @@ func numberPlayground(t *testing.T) (url string) {
 }
 
 func TestPlayground_Browser_CorrectANumberInTheModal(t *testing.T) {
+	t.Parallel()
 	ctx := browser(t)
 	url := numberPlayground(t)
 	p := page{t: t, ctx: ctx}

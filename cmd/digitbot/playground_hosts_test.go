@@ -9,6 +9,7 @@ import (
 // TestLoopbackHosts: a loopback playground answers to its address and to
 // localhost on its port, and to nothing else.
 func TestLoopbackHosts(t *testing.T) {
+	t.Parallel()
 	got := loopbackHosts(&net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 8080})
 	for _, want := range []string{"127.0.0.1:8080", "localhost:8080", "[::1]:8080"} {
 		if !slices.Contains(got, want) {

@@ -41,19 +41,19 @@ func startPlayground(t *testing.T, args ...string) *runningPlayground {
 	go func() {
 		p.done <- runPlayground(ctx, append([]string{"--addr", "127.0.0.1:0"}, args...), p.stdout, p.stderr)
 	}()
-	deadline := time.Now().Add(60 * time.Second)
+	deadline := time.After(60 * time.Second)
 	for p.url == "" {
+		printed := p.stdout.Next()
 		if m := urlLine.FindStringSubmatch(p.stdout.String()); m != nil {
 			p.url = m[1]
 			break
 		}
 		select {
+		case <-printed:
 		case err := <-p.done:
 			cancel()
 			t.Fatalf("playground exited before printing its URL: %v\nstdout: %s\nstderr: %s", err, p.stdout, p.stderr)
-		case <-time.After(20 * time.Millisecond):
-		}
-		if time.Now().After(deadline) {
+		case <-deadline:
 			cancel()
 			t.Fatalf("playground printed no URL within 60 s\nstdout: %s\nstderr: %s", p.stdout, p.stderr)
 		}
@@ -82,6 +82,7 @@ func (p *runningPlayground) shutdown() error {
 }
 
 func TestPlayground_NonLoopbackAddrWithoutPublic_IsAUsageError(t *testing.T) {
+	t.Parallel()
 	for _, addr := range []string{"0.0.0.0:0", ":0", "example.com:80", "192.0.2.1:8080"} {
 		var stdout, stderr bytes.Buffer
 		code := Main(context.Background(), []string{"playground", "--addr", addr}, &stdout, &stderr)
@@ -105,6 +106,7 @@ func TestPlayground_NonLoopbackAddrWithoutPublic_IsAUsageError(t *testing.T) {
 }
 
 func TestPlayground_IsLoopbackAddr(t *testing.T) {
+	t.Parallel()
 	cases := map[string]bool{
 		"127.0.0.1:8080": true, "localhost:1": true, "[::1]:80": true, "127.9.9.9:1": true,
 		"0.0.0.0:80": false, ":80": false, "[::]:80": false, "10.0.0.1:80": false, "digitbot.example:80": false,
@@ -121,6 +123,7 @@ func TestPlayground_IsLoopbackAddr(t *testing.T) {
 }
 
 func TestPlayground_Public_WarnsAndServes(t *testing.T) {
+	t.Parallel()
 	p := startPlayground(t, "--addr", "0.0.0.0:0", "--public")
 	if !strings.Contains(p.stderr.String(), "WARNING") {
 		t.Errorf("no warning for a public address; stderr: %s", p.stderr)
@@ -240,6 +243,7 @@ func postJSON(t *testing.T, url string, v any) (int, string) {
 // page's API gets the bot's answer live, the right button saves an
 // evaluation in the --db file, and the file holds it after shutdown.
 func TestPlayground_RealBot_AnswersAndStoresEvaluations(t *testing.T) {
+	t.Parallel()
 	db := filepath.Join(t.TempDir(), "pg.db")
 	p := startPlayground(t, "--db", db)
 	ana := openStream(t, p.url, "ana")
@@ -310,6 +314,7 @@ func TestPlayground_RealBot_AnswersAndStoresEvaluations(t *testing.T) {
 }
 
 func TestPlayground_Lang_SetsTheServerLanguage(t *testing.T) {
+	t.Parallel()
 	var stdout, stderr bytes.Buffer
 	if err := runPlayground(context.Background(), []string{"--lang", "fr"}, &stdout, &stderr); err == nil || !strings.Contains(err.Error(), "en or es") {
 		t.Errorf("--lang fr: %v, want a usage error naming en and es", err)
@@ -334,6 +339,7 @@ func TestPlayground_Lang_SetsTheServerLanguage(t *testing.T) {
 }
 
 func TestPlayground_BusyPort_SuggestsAddr(t *testing.T) {
+	t.Parallel()
 	busy, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

@@ -97,6 +97,7 @@ func lyingPNGHeader(w, h uint32) []byte {
 }
 
 func TestPredict_JSONLinesInOrder(t *testing.T) {
+	t.Parallel()
 	_, names, want := predictFiles(t)
 	code, stdout, stderr := runCLI(t, append([]string{"predict", "--json"}, names...)...)
 	if code != 0 {
@@ -175,6 +176,7 @@ func TestPredict_JSONLinesInOrder(t *testing.T) {
 }
 
 func TestPredict_HumanLines(t *testing.T) {
+	t.Parallel()
 	_, names, want := predictFiles(t)
 	code, stdout, stderr := runCLI(t, append([]string{"predict"}, names...)...)
 	if code != 0 {
@@ -204,6 +206,7 @@ func TestPredict_HumanLines(t *testing.T) {
 // TestPredict_Number: a picture of a number gives the number, its
 // confidence and one entry per digit with its box; no top-level digit.
 func TestPredict_Number(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	name := filepath.Join(dir, "eleven.png")
 	// Two bars, 20 wide and 220 tall, 80 pixels apart: "11".
@@ -271,6 +274,7 @@ func abs(v int) int {
 }
 
 func TestPredict_FlagAfterFiles(t *testing.T) {
+	t.Parallel()
 	_, names, _ := predictFiles(t)
 	code, stdout, _ := runCLI(t, "predict", names[0], "--json", names[1])
 	if code != 0 || strings.Count(stdout, "\n") != 2 || !strings.HasPrefix(stdout, `{"file":`) {
@@ -279,6 +283,7 @@ func TestPredict_FlagAfterFiles(t *testing.T) {
 }
 
 func TestPredict_UsageErrors(t *testing.T) {
+	t.Parallel()
 	for _, args := range [][]string{{"predict"}, {"predict", "--json"}, {"predict", "--bogus", "x.png"}} {
 		code, stdout, stderr := runCLI(t, args...)
 		if code != 2 || stdout != "" || !strings.Contains(stderr, "digitbot predict:") {
@@ -288,6 +293,7 @@ func TestPredict_UsageErrors(t *testing.T) {
 }
 
 func TestModel_PrintsCard(t *testing.T) {
+	t.Parallel()
 	card, err := models.Card()
 	if err != nil {
 		t.Fatal(err)
@@ -329,6 +335,7 @@ func TestModel_PrintsCard(t *testing.T) {
 // TestModel_PrintsCalibration: an 11-class card's classes, temperature,
 // calibration and rejection figures are printed.
 func TestModel_PrintsCalibration(t *testing.T) {
+	t.Parallel()
 	card := digitbot.ModelCard{Name: "m", Classes: 11, Temperature: 1.25,
 		Calibration: &digitbot.Calibration{Split: "held-out training digits", Samples: 5000, ECEBefore: 0.031, ECEAfter: 0.004},
 		Rejection:   &digitbot.Rejection{Split: "held-out negatives", NegativesTotal: 2000, NegativesRefused: 0.975, DigitsRefused: 0.0031}}
@@ -349,6 +356,7 @@ func TestModel_PrintsCalibration(t *testing.T) {
 }
 
 func TestThousands(t *testing.T) {
+	t.Parallel()
 	for n, want := range map[int]string{0: "0", 999: "999", 1000: "1,000", 218490: "218,490", 1234567: "1,234,567", -1000: "-1,000"} {
 		if got := thousands(n); got != want {
 			t.Errorf("thousands(%d) = %q, want %q", n, got, want)

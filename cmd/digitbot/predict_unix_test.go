@@ -17,6 +17,7 @@ import (
 // writes to would block the open forever (and Ctrl-C with it); it is
 // refused like a directory, and the other files are still classified.
 func TestPredict_FIFOAndDirectory_AreRefusedNotWaitedOn(t *testing.T) {
+	t.Parallel()
 	dir, names, _ := predictFiles(t)
 	fifo := filepath.Join(dir, "pipe.png")
 	if err := syscall.Mkfifo(fifo, 0o644); err != nil {

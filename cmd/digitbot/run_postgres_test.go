@@ -19,6 +19,7 @@ import (
 // named by database_url (and never in a bbolt file), and never logs the
 // URL, which may hold a password.
 func TestRunner_PostgresStore_KeepsPredictionsThere(t *testing.T) {
+	t.Parallel()
 	pg := pgtest.NewServer(t, pgtest.Options{})
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()

@@ -70,6 +70,7 @@ func TestRun_BadConfigValue_ExitsTwoNamingTheKey(t *testing.T) {
 }
 
 func TestRun_UnexpectedArgument_IsAUsageError(t *testing.T) {
+	t.Parallel()
 	var stdout, stderr bytes.Buffer
 	if code := Main(context.Background(), []string{"run", "extra"}, &stdout, &stderr); code != 2 {
 		t.Fatalf("exit status = %d, want 2", code)
@@ -102,6 +103,7 @@ func newTestRunner(t *testing.T, srv *fakediscord.Server, token string) (*Runner
 }
 
 func TestRunner_RunsTheWholeBot_HealthyAnswersAndShutsDownInOrder(t *testing.T) {
+	t.Parallel()
 	srv := fakediscord.New(t, fakediscord.Options{MessageContentAllowed: true})
 	r, logs := newTestRunner(t, srv, srv.Token())
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
@@ -166,6 +168,7 @@ func TestRunner_RunsTheWholeBot_HealthyAnswersAndShutsDownInOrder(t *testing.T) 
 }
 
 func TestRunner_BadToken_FailsClearlyWithoutRetrying(t *testing.T) {
+	t.Parallel()
 	srv := fakediscord.New(t, fakediscord.Options{MessageContentAllowed: true})
 	r, logs := newTestRunner(t, srv, "wrong-token")
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
@@ -188,6 +191,7 @@ func TestRunner_BadToken_FailsClearlyWithoutRetrying(t *testing.T) {
 }
 
 func TestRunner_ShardConfig_IsSentInIdentify(t *testing.T) {
+	t.Parallel()
 	srv := fakediscord.New(t, fakediscord.Options{MessageContentAllowed: true})
 	r, logs := newTestRunner(t, srv, srv.Token())
 	one := 1
@@ -212,6 +216,7 @@ type failingTransport struct{ err error }
 func (f failingTransport) RoundTrip(*http.Request) (*http.Response, error) { return nil, f.err }
 
 func TestRunner_NoNetwork_SaysSoAndLeavesNoDatabase(t *testing.T) {
+	t.Parallel()
 	srv := fakediscord.New(t, fakediscord.Options{})
 	r, logs := newTestRunner(t, srv, srv.Token())
 	noDNS := &net.OpError{Op: "dial", Net: "tcp", Err: &net.DNSError{Err: "no such host", Name: "discord.com", IsNotFound: true}}
@@ -238,6 +243,7 @@ func TestRunner_NoNetwork_SaysSoAndLeavesNoDatabase(t *testing.T) {
 }
 
 func TestRunner_ExistingDatabase_IsKeptWhenDiscordIsUnreachable(t *testing.T) {
+	t.Parallel()
 	srv := fakediscord.New(t, fakediscord.Options{})
 	r, _ := newTestRunner(t, srv, srv.Token())
 	db, err := store.Open(r.Config.DatabasePath, store.Options{})
@@ -264,6 +270,7 @@ func TestRunner_ExistingDatabase_IsKeptWhenDiscordIsUnreachable(t *testing.T) {
 }
 
 func TestRunner_AdminPortBusy_SuggestsTheSetting(t *testing.T) {
+	t.Parallel()
 	busy, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

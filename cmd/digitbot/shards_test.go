@@ -23,6 +23,7 @@ import (
 // bbolt file of its own here; a fleet sharing users' data uses the
 // PostgreSQL store.)
 func TestRunner_FleetOfTwo_EachRunsItsShards(t *testing.T) {
+	t.Parallel()
 	var guilds []fakediscord.GuildOptions
 	var channels []string
 	for k := range 4 {
@@ -137,6 +138,7 @@ func TestRunner_FleetOfTwo_EachRunsItsShards(t *testing.T) {
 // and what to change, before anything else happens; so do too few
 // session starts left.
 func TestRunner_ShardSettingsRefused_SayWhatToChange(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name string
 		opts fakediscord.ShardOptions

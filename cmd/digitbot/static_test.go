@@ -16,6 +16,7 @@ import (
 // proven here: build exactly as the Dockerfile does, then run the binary
 // with an empty environment in an empty folder.
 func TestStaticBinary_RunsWithEmptyEnvironment(t *testing.T) {
+	t.Parallel()
 	if runtime.GOOS != "linux" {
 		t.Skip("the image is linux/amd64; ELF checks only make sense there")
 	}

@@ -37,11 +37,22 @@ func decodeStatsPNG(t *testing.T, data []byte, size image.Point) {
 	}
 }
 
+// smallChart is the smallest --width and --height, for the tests that do
+// not check the default size: rendering is pure computation, ~30x slower
+// under -race, and its cost follows the pixels.
+var smallChart = []string{"--width", "480", "--height", "360"}
+
 func TestStats_Demo(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
+	// The default size once; the other demo sizes small.
 	for _, n := range []string{"0", "1", "1000"} {
 		path := filepath.Join(dir, "demo"+n+".png")
-		code, _, stderr := runCLI(t, "stats", "--demo", n, "-o", path)
+		args, size := []string{"stats", "--demo", n, "-o", path}, image.Point{1200, 900}
+		if n != "1000" {
+			args, size = append(args, smallChart...), image.Point{480, 360}
+		}
+		code, _, stderr := runCLI(t, args...)
 		if code != 0 {
 			t.Fatalf("--demo %s: exit %d: %s", n, code, stderr)
 		}
@@ -49,15 +60,15 @@ func TestStats_Demo(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		decodeStatsPNG(t, data, image.Point{1200, 900})
+		decodeStatsPNG(t, data, size)
 	}
 	// Same seed, same picture; another seed, another picture.
 	a := filepath.Join(dir, "a.png")
 	b := filepath.Join(dir, "b.png")
 	c := filepath.Join(dir, "c.png")
-	runCLI(t, "stats", "--demo", "300", "--seed", "5", "-o", a)
-	runCLI(t, "stats", "--demo", "300", "--seed", "5", "-o", b)
-	runCLI(t, "stats", "--demo", "300", "--seed", "6", "-o", c)
+	runCLI(t, append([]string{"stats", "--demo", "300", "--seed", "5", "-o", a}, smallChart...)...)
+	runCLI(t, append([]string{"stats", "--demo", "300", "--seed", "5", "-o", b}, smallChart...)...)
+	runCLI(t, append([]string{"stats", "--demo", "300", "--seed", "6", "-o", c}, smallChart...)...)
 	da, _ := os.ReadFile(a)
 	db, _ := os.ReadFile(b)
 	dc, _ := os.ReadFile(c)
@@ -67,6 +78,7 @@ func TestStats_Demo(t *testing.T) {
 }
 
 func TestStats_DemoToStdoutWithSizeAndLang(t *testing.T) {
+	t.Parallel()
 	code, stdout, stderr := runCLI(t, "stats", "--demo", "50", "--lang", "es", "--width", "800", "--height", "600", "-o", "-")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
@@ -75,6 +87,7 @@ func TestStats_DemoToStdoutWithSizeAndLang(t *testing.T) {
 }
 
 func TestStats_UsageErrors(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	out := filepath.Join(dir, "x.png")
 	cases := map[string][]string{
@@ -106,6 +119,7 @@ func TestStats_UsageErrors(t *testing.T) {
 }
 
 func TestStats_MissingDatabaseFailsClearlyAndWritesNothing(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	out := filepath.Join(dir, "out.png")
 	if err := os.WriteFile(out, []byte("old"), 0o644); err != nil {
@@ -125,6 +139,7 @@ func TestStats_MissingDatabaseFailsClearlyAndWritesNothing(t *testing.T) {
 }
 
 func TestStats_FromDatabaseByScope(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	path := filepath.Join(dir, "digitbot.db")
 	now := time.Date(2026, 11, 2, 10, 0, 0, 0, time.UTC)
@@ -157,7 +172,7 @@ func TestStats_FromDatabaseByScope(t *testing.T) {
 	var last []byte
 	for _, scope := range [][]string{nil, {"--guild", "g1"}, {"--user", "bob"}, {"--guild", "g2", "--user", "bob"}, {"--guild", "nobody"}} {
 		out := filepath.Join(dir, "out.png")
-		args := append([]string{"stats", "--db", path, "-o", out}, scope...)
+		args := append(append([]string{"stats", "--db", path, "-o", out}, smallChart...), scope...)
 		code, _, stderr := runCLI(t, args...)
 		if code != 0 {
 			t.Fatalf("%v: exit %d: %s", scope, code, stderr)
@@ -166,7 +181,7 @@ func TestStats_FromDatabaseByScope(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		decodeStatsPNG(t, data, image.Point{1200, 900})
+		decodeStatsPNG(t, data, image.Point{480, 360})
 		if bytes.Equal(data, last) {
 			t.Errorf("%v: same image as the previous scope", scope)
 		}

@@ -47,6 +47,7 @@ func runStoreCmd(args ...string) (code int, stdout, stderr string) {
 }
 
 func TestExport_UsageErrors(t *testing.T) {
+	t.Parallel()
 	for _, args := range [][]string{{"export"}, {"export", "--db"}, {"export", "--db", "x.db", "extra"}, {"export", "--nope"}} {
 		code, _, stderr := runStoreCmd(args...)
 		if code != 2 || stderr == "" {
@@ -59,6 +60,7 @@ func TestExport_UsageErrors(t *testing.T) {
 }
 
 func TestExport_WritesScopeAsCSV(t *testing.T) {
+	t.Parallel()
 	path := makeStoreCmdDB(t)
 	code, stdout, stderr := runStoreCmd("export", "--db", path, "--user", "222")
 	if code != 0 {
@@ -89,6 +91,7 @@ func TestExport_WritesScopeAsCSV(t *testing.T) {
 }
 
 func TestExport_MissingFile(t *testing.T) {
+	t.Parallel()
 	code, _, stderr := runStoreCmd("export", "--db", filepath.Join(t.TempDir(), "nope.db"))
 	if code != 1 || !strings.Contains(stderr, "does not exist") {
 		t.Fatalf("exit %d, stderr %q", code, stderr)
@@ -96,6 +99,7 @@ func TestExport_MissingFile(t *testing.T) {
 }
 
 func TestBackup_UsageErrors(t *testing.T) {
+	t.Parallel()
 	path := makeStoreCmdDB(t)
 	for _, args := range [][]string{{"backup"}, {"backup", "-o", "x.db"}, {"backup", "--db", path}, {"backup", "--db", path, "-o", path}} {
 		if code, _, stderr := runStoreCmd(args...); code != 2 || stderr == "" {
@@ -105,6 +109,7 @@ func TestBackup_UsageErrors(t *testing.T) {
 }
 
 func TestBackup_CopiesAndVerifies(t *testing.T) {
+	t.Parallel()
 	path := makeStoreCmdDB(t)
 	out := filepath.Join(t.TempDir(), "copy.db")
 	code, _, stderr := runStoreCmd("backup", "--db", path, "-o", out)
@@ -125,6 +130,7 @@ func TestBackup_CopiesAndVerifies(t *testing.T) {
 // TestBackup_WhileBotHoldsTheFile: the bot's exclusive lock stops the CLI
 // within --timeout, with a message that points to the bot's own backups.
 func TestBackup_WhileBotHoldsTheFile(t *testing.T) {
+	t.Parallel()
 	path := makeStoreCmdDB(t)
 	bot, err := store.Open(path, store.Options{})
 	if err != nil {
@@ -148,6 +154,7 @@ func TestBackup_WhileBotHoldsTheFile(t *testing.T) {
 }
 
 func TestBackup_Compact_KeepsLiveDataWithoutForgottenBytes(t *testing.T) {
+	t.Parallel()
 	path := makeStoreCmdDB(t)
 	db, err := store.Open(path, store.Options{})
 	if err != nil {

@@ -10,6 +10,7 @@ import (
 // TestTokenFileWarning_WhenOthersCanRead: a token file readable by group or
 // others gets a warning naming the fix; an owner-only file gets none.
 func TestTokenFileWarning_WhenOthersCanRead(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	for mode, warn := range map[os.FileMode]bool{0o600: false, 0o400: false, 0o640: true, 0o644: true, 0o604: true} {
 		path := filepath.Join(dir, "token-"+mode.String())

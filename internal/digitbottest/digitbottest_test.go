@@ -3,6 +3,7 @@ package digitbottest
 import (
 	"context"
 	"reflect"
+	"strings"
 	"sync"
 	"testing"
 
@@ -75,5 +76,21 @@ func TestSyncBuffer_ConcurrentWritersAllLand(t *testing.T) {
 	wg.Wait()
 	if got := len(b.String()); got != 800 {
 		t.Fatalf("%d bytes, want 800", got)
+	}
+}
+
+func TestSyncBuffer_WaitFor_ReturnsOnceEverythingIsWritten(t *testing.T) {
+	var b SyncBuffer
+	done := make(chan error, 1)
+	go func() { done <- b.WaitFor(context.Background(), "ready", "set") }()
+	b.Write([]byte("get ready, "))
+	b.Write([]byte("get set, go"))
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := b.WaitFor(ctx, "never"); err == nil || !strings.Contains(err.Error(), `"never"`) {
+		t.Errorf("WaitFor of what was never written: %v", err)
 	}
 }

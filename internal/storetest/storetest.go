@@ -8,6 +8,7 @@ package storetest
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"math"
 	"math/rand/v2"
 	"reflect"
@@ -27,6 +28,9 @@ type Options struct {
 	// PendingTTL is how long an unevaluated prediction is kept; 0 means
 	// the backend's default (7 days).
 	PendingTTL time.Duration
+	// Logger, when set, receives the store's reports (the janitor's
+	// sweeps): the suite waits on them.
+	Logger *slog.Logger
 }
 
 // Store is what the suite tests: the root interface plus the janitor and

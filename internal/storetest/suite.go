@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"context"
+	"log/slog"
 	"strings"
 	"sync"
 	"testing"
@@ -50,8 +51,12 @@ func Run(t *testing.T, b Backend) {
 		{"ForgetUser_RemovesPendingPredictions", testForgetUserRemovesPendingPredictions},
 		{"GuildPurgeQueue", testGuildPurgeQueue},
 	}
+	// Each test opens its own store: they run in parallel.
 	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) { tc.fn(t, b) })
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			tc.fn(t, b)
+		})
 	}
 }
 
@@ -323,24 +328,41 @@ func testSweepRemovesOnlyExpiredPending(t *testing.T, b Backend) {
 }
 
 func testRunJanitorSweeps(t *testing.T, b Backend) {
-	h := b.open(t, time.Hour)
-	db, clock := h.db, h.clock
+	// The janitor reports each sweep that removed something: wait for it.
+	swept := make(chan struct{}, 1)
+	report := writerFunc(func(line []byte) {
+		if strings.Contains(string(line), "swept expired predictions") {
+			select {
+			case swept <- struct{}{}:
+			default:
+			}
+		}
+	})
+	clock := NewClock()
+	h := &suite{b: b, clock: clock, db: b.Open(t, Options{Now: clock.Now, PendingTTL: time.Hour, Logger: slog.New(slog.NewTextHandler(report, nil))})}
+	db := h.db
 	p := MustSave(t, db, Pred("", "janitor-user-5150", 1, 0.5))
 	clock.Add(2 * time.Hour)
 	ctx, cancel := context.WithCancel(bg)
 	done := make(chan struct{})
 	go func() { db.RunJanitor(ctx, 5*time.Millisecond); close(done) }()
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		// Prediction already hides an expired one: look at what is kept.
-		if len(h.find(t, p.UserID)) == 0 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("janitor did not sweep within 5s")
-		}
-		time.Sleep(5 * time.Millisecond)
+	select {
+	case <-swept:
+	case <-time.After(5 * time.Second):
+		t.Fatal("janitor did not sweep within 5s")
 	}
 	cancel()
 	<-done
+	// Prediction already hides an expired one: look at what is kept.
+	if found := h.find(t, p.UserID); len(found) != 0 {
+		t.Fatalf("after the sweep the expired prediction is still kept: %v", found)
+	}
+}
+
+// writerFunc is an io.Writer calling f with each write (a log line).
+type writerFunc func([]byte)
+
+func (f writerFunc) Write(p []byte) (int, error) {
+	f(p)
+	return len(p), nil
 }
