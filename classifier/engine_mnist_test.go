@@ -10,5 +10,6 @@ import "testing"
 // within 1e-4. (Without the race detector, like the other full MNIST runs;
 // TestEngine_MatchesGorgonnxSubset is its race-sized version.)
 func TestEngine_MNISTMatchesGorgonnx(t *testing.T) {
+	t.Parallel() // make accuracy: the long runs overlap where one of them leaves a core idle
 	compareEngines(t, 0, 10000)
 }

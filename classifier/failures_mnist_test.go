@@ -14,6 +14,7 @@ import (
 // strokes 76%, small thin digit 94%, gradient or shadow 58%, screenshot
 // 64%, thick marker 100%, flagged 1 68%, outline 100%.
 func TestUploads_MNISTFailureClasses(t *testing.T) {
+	t.Parallel() // make accuracy: the long runs overlap where one of them leaves a core idle
 	c := newTestClassifier(t, runtime.GOMAXPROCS(0))
 	m := loadMNISTTest(t)
 	// The accuracy measured after the fixes, minus a margin: 10-class

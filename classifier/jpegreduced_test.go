@@ -77,6 +77,7 @@ func compareGrey(t *testing.T, name string, got, want *image.Gray, maxMeanDiff f
 }
 
 func TestDecodeJPEGReduced_MatchesTheFullDecodeReduced(t *testing.T) {
+	computeOnly(t)
 	colour := photoLike(1203, 917, 1)
 	grey := image.NewGray(colour.Bounds())
 	for i := range grey.Pix {
@@ -148,6 +149,8 @@ func BenchmarkJPEGDecode(b *testing.B) {
 // where they are (in the photo's pixels), must be those of the full
 // decode.
 func TestClassify_BigJPEG_ReducedDecodeReadsAsTheFullDecode(t *testing.T) {
+	t.Parallel() // make accuracy: the long runs overlap where one of them leaves a core idle
+	computeOnly(t)
 	c := newTestClassifier(t, 1)
 	full := newTestClassifier(t, 1)
 	full.fullDecode = true

@@ -25,6 +25,7 @@ import (
 // card's test_correct, measured in PyTorch at export. Any difference means
 // onnx-go computes something else than PyTorch did.
 func TestClassifier_MNISTRawFidelity(t *testing.T) {
+	t.Parallel() // make accuracy: the long runs overlap where one of them leaves a core idle
 	c := newTestClassifier(t, runtime.GOMAXPROCS(0))
 	m := loadMNISTTest(t)
 	correct := forEachParallel(t, len(m.images), func(i int) bool {
@@ -48,6 +49,7 @@ func TestClassifier_MNISTRawFidelity(t *testing.T) {
 // PNG and classifies it through the whole Go path: decode, preprocess,
 // inference.
 func TestClassifier_MNIST(t *testing.T) {
+	t.Parallel() // make accuracy: the long runs overlap where one of them leaves a core idle
 	c := newTestClassifier(t, runtime.GOMAXPROCS(0))
 	m := loadMNISTTest(t)
 	var noDigit, split, changed atomic.Int64
@@ -103,6 +105,7 @@ func TestClassifier_MNIST(t *testing.T) {
 // seeded generator) and classifies them. It measures how much of the
 // model's accuracy survives the trip through a camera-like rendering.
 func TestClassifier_MNISTSyntheticUploads(t *testing.T) {
+	t.Parallel() // make accuracy: the long runs overlap where one of them leaves a core idle
 	c := newTestClassifier(t, runtime.GOMAXPROCS(0))
 	m := loadMNISTTest(t)
 	const n = 400

@@ -17,6 +17,7 @@ import (
 // digits refused is TestClassifier_MNIST's. The goal is 95% refused; with
 // a 10-class model only what has no ink, or too many marks, can be.
 func TestNegatives_MNISTRefusal(t *testing.T) {
+	t.Parallel() // make accuracy: the long runs overlap where one of them leaves a core idle
 	c := newTestClassifier(t, runtime.GOMAXPROCS(0))
 	cases := negatives(t, 11, 400)
 	var mu sync.Mutex

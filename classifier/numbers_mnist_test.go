@@ -23,6 +23,7 @@ import (
 // the rest touching pairs cut wrong or read as one, and faint broken
 // digits dropped (TestNumbers_Diagnose tells them apart).
 func TestNumbers_MNIST(t *testing.T) {
+	t.Parallel() // make accuracy: the long runs overlap where one of them leaves a core idle
 	c := newTestClassifier(t, runtime.GOMAXPROCS(0))
 	m := loadMNISTTest(t)
 	sets := []struct {

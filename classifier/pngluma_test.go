@@ -61,6 +61,7 @@ func pngLumaCases(t *testing.T) map[string][]byte {
 // preprocessing exactly what image/png's picture gives it: the same
 // reduced grey image, for each kind of PNG it reads.
 func TestDecodePNGLuma_SameAsImagePNG(t *testing.T) {
+	computeOnly(t)
 	// One scratch for every case, as a Classifier's pool lends it: each
 	// decode starts from what the previous one left in its buffers.
 	sc := &scratch{}

@@ -62,6 +62,7 @@ var knownUploadMisses = map[string]map[int]bool{
 // TestPreprocess_Uploads classifies the ten digits drawn the ways people
 // upload them. Every one must be recognised, but for knownUploadMisses.
 func TestPreprocess_Uploads(t *testing.T) {
+	t.Parallel() // make accuracy: the long runs overlap where one of them leaves a core idle
 	computeOnly(t)
 	c := newTestClassifier(t, 2)
 	digits := cleanDigits(t, c)

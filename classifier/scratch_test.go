@@ -14,6 +14,8 @@ import (
 // so one scratch goes round), must read exactly as each alone through a
 // fresh Classifier.
 func TestClassify_ScratchReuse_SameReadings(t *testing.T) {
+	t.Parallel() // make accuracy: the long runs overlap where one of them leaves a core idle
+	computeOnly(t)
 	m := loadMNISTTest(t)
 	photo := func(w, h, i int, gradient float64) []byte {
 		box := image.Rect(w/5, h/6, 4*w/5, 5*h/6)

@@ -21,6 +21,7 @@ import (
 // finds a 1 in every stroke: strokesReadAsOnes refuses those readings.
 // Before it, 3 of the 36 were refused (M and N as 11, W and w as 111).
 func TestReading_LettersOfStrokes(t *testing.T) {
+	t.Parallel() // make accuracy: the long runs overlap where one of them leaves a core idle
 	c := newTestClassifier(t, 2)
 	rng := rand.New(rand.NewPCG(3, 4))
 	refused, total := 0, 0
@@ -56,6 +57,7 @@ func TestReading_LettersOfStrokes(t *testing.T) {
 // digits with every pair touching, the worst case for reading cut pieces
 // as 1s. Measured 225/300 exact without the rule, 212/300 with it.
 func TestNumbers_TouchingOnes(t *testing.T) {
+	t.Parallel() // make accuracy: the long runs overlap where one of them leaves a core idle
 	c := newTestClassifier(t, 2)
 	m := loadMNISTTest(t)
 	byLabel := map[int][]int{}
