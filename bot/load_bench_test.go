@@ -67,6 +67,11 @@ func BenchmarkBot_SustainedUploads(b *testing.B) {
 			b.ReportMetric(achieved, "uploads/s"+name)
 		}
 		load.stop()
+		load.mu.Lock()
+		if load.notRead > 0 {
+			b.Errorf("%d replies were not a reading of the photo (no verdict buttons)", load.notRead)
+		}
+		load.mu.Unlock()
 		b.ReportMetric(0, "ns/op") // one run is the three phases: the figures above say more
 	}
 }
@@ -83,6 +88,7 @@ type uploadLoad struct {
 	mu      sync.Mutex
 	replied map[string]time.Time // by upload message ID: when its reply reached the server
 	waiting map[string]chan time.Time
+	notRead int // replies without the verdict buttons: the photo was not read
 	cancel  func()
 }
 
@@ -98,6 +104,9 @@ func newUploadLoad(tb testing.TB, srv *fakediscord.Server, photo fakediscord.Fil
 			}
 			at, id := time.Now(), ev.Message.MessageReference.MessageID
 			l.mu.Lock()
+			if len(ev.Message.Components) == 0 { // a refusal or an error, not a reading with its buttons
+				l.notRead++
+			}
 			if ch, ok := l.waiting[id]; ok {
 				ch <- at
 				delete(l.waiting, id)
