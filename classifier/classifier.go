@@ -23,6 +23,7 @@ import (
 	"fmt"
 	"math"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 
@@ -174,7 +175,7 @@ func checkCard(card digitbot.ModelCard) error {
 	switch {
 	case card.Input.Std <= 0 || math.IsNaN(card.Input.Std) || math.IsNaN(card.Input.Mean):
 		return fmt.Errorf("classifier: the model card's input normalisation is invalid (mean %v, std %v)", card.Input.Mean, card.Input.Std)
-	case len(card.Input.Shape) > 0 && !equalInts(card.Input.Shape, []int{1, 1, digitbot.InputSide, digitbot.InputSide}):
+	case len(card.Input.Shape) > 0 && !slices.Equal(card.Input.Shape, []int{1, 1, digitbot.InputSide, digitbot.InputSide}):
 		return fmt.Errorf("classifier: the model card's input shape is %v, want [1 1 28 28]", card.Input.Shape)
 	case len(card.SelfTest.Pixels) != digitbot.InputSide*digitbot.InputSide:
 		return fmt.Errorf("classifier: the model card's self-test input has %d pixels, want 784", len(card.SelfTest.Pixels))
@@ -194,18 +195,6 @@ func classes(card digitbot.ModelCard) int {
 		return 10
 	}
 	return card.Classes
-}
-
-func equalInts(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // loadError is a model the engine could not load or compile.

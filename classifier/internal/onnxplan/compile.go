@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 
 	"gorgonia.org/tensor"
 )
@@ -436,7 +437,7 @@ func (c *compiler) binary(a, b *value, mul bool) (*value, error) {
 	// channels-last activation plus a bias stays channels-last.
 	out := &value{shape: shape, strides: rowMajor(shape)}
 	for _, v := range []*value{a, b} {
-		if !v.konst && equalInts(v.shape, shape) {
+		if !v.konst && slices.Equal(v.shape, shape) {
 			out.strides = append([]int(nil), v.strides...)
 			break
 		}
@@ -450,18 +451,6 @@ func (c *compiler) binary(a, b *value, mul bool) (*value, error) {
 	}
 	c.add(newBinary(shape, out, a, b, mul))
 	return out, nil
-}
-
-func equalInts(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 func (c *compiler) relu(x *value) *value {
@@ -579,7 +568,7 @@ func (c *compiler) gemm(op *operation, in []*value) (*value, error) {
 		return nil, err
 	}
 	if cv != nil {
-		if s, err := broadcastShape(out.shape, cv.shape); err != nil || !equalInts(s, out.shape) {
+		if s, err := broadcastShape(out.shape, cv.shape); err != nil || !slices.Equal(s, out.shape) {
 			return nil, fmt.Errorf("C of shape %v does not broadcast to %v", cv.shape, out.shape)
 		}
 		return c.addOp(out, cv)

@@ -22,6 +22,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strings"
 
@@ -90,7 +91,7 @@ func (n *node) SetTensor(t tensor.Tensor) error {
 	if !ok {
 		return fmt.Errorf("onnxplan: the input is %v, want float32", t.Dtype())
 	}
-	if !equalShape(t.Shape(), p.inputShape) || len(data) != p.input.size() {
+	if !slices.Equal([]int(t.Shape()), p.inputShape) || len(data) != p.input.size() {
 		return fmt.Errorf("onnxplan: the input's shape is %v, the graph was compiled for %v", t.Shape(), p.inputShape)
 	}
 	n.t, n.data = t, data
@@ -242,16 +243,4 @@ func (g *Graph) Describe() string {
 		fmt.Fprintln(&b, s.describe())
 	}
 	return b.String()
-}
-
-func equalShape(a tensor.Shape, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
