@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/bwmarrin/discordgo"
+	"github.com/digitbot/digitbot"
 )
 
 // Sharding says which of a bot's shards one Bot runs. Discord sends each
@@ -261,7 +262,7 @@ func (b *Bot) Start(ctx context.Context) error {
 	b.mu.Unlock()
 
 	if len(shards) > 1 || plan.count > 1 {
-		b.log.Info("starting shards", "shard_count", plan.count, "shards", describeIDs(plan.ids),
+		b.log.Info("starting shards", "shard_count", plan.count, "shards", digitbot.ShardRanges(plan.ids),
 			"max_concurrency", plan.maxConcurrency)
 	}
 	started := time.Now()
@@ -569,22 +570,4 @@ func (sh *shard) reconnect() {
 		wait = min(max(2*wait, time.Second), time.Minute)
 		sh.log.Warn("gateway reconnect failed", "attempt", attempt, "err", err.Error(), "retry_in", wait.String())
 	}
-}
-
-// describeIDs writes shard ids as ranges: "0-15", "0-3,8".
-func describeIDs(ids []int) string {
-	var parts []string
-	for i := 0; i < len(ids); {
-		j := i
-		for j+1 < len(ids) && ids[j+1] == ids[j]+1 {
-			j++
-		}
-		if j > i {
-			parts = append(parts, fmt.Sprintf("%d-%d", ids[i], ids[j]))
-		} else {
-			parts = append(parts, strconv.Itoa(ids[i]))
-		}
-		i = j + 1
-	}
-	return strings.Join(parts, ",")
 }

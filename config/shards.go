@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/digitbot/digitbot"
 )
 
 // MaxShardCount bounds shard_count: far above any bot's needs (Discord
@@ -83,21 +85,7 @@ func (s ShardIDs) String() string {
 	if s.bad != "" {
 		return s.bad
 	}
-	var parts []string
-	ids := s.IDs
-	for i := 0; i < len(ids); {
-		j := i
-		for j+1 < len(ids) && ids[j+1] == ids[j]+1 {
-			j++
-		}
-		if j > i {
-			parts = append(parts, fmt.Sprintf("%d-%d", ids[i], ids[j]))
-		} else {
-			parts = append(parts, strconv.Itoa(ids[i]))
-		}
-		i = j + 1
-	}
-	return strings.Join(parts, ",")
+	return digitbot.ShardRanges(s.IDs)
 }
 
 // MarshalText writes the ids as ranges.
