@@ -57,23 +57,10 @@ func TestPostgres_Evaluate_RaceBetweenProcesses(t *testing.T) {
 		}
 		close(start)
 		wg.Wait()
-		winner := -1
-		for i, err := range errs {
-			if err == nil {
-				if winner >= 0 {
-					t.Fatalf("round %d: calls %d and %d both recorded", round, winner, i)
-				}
-				winner = i
-			}
-		}
-		if winner < 0 {
-			t.Fatalf("round %d: nothing recorded: %v", round, errs)
-		}
-		for i, err := range errs {
-			if i != winner {
-				if digitbot.ErrorCode(err) != digitbot.EALREADYEVALUATED || storetest.DiffEvaluation(results[i], results[winner]) != "" {
-					t.Fatalf("round %d: call %d got %+v, %v; the winner %+v", round, i, results[i], err, results[winner])
-				}
+		winner := storetest.OneWinner(t, round, errs)
+		for i := range results {
+			if d := storetest.DiffEvaluation(results[i], results[winner]); i != winner && d != "" {
+				t.Fatalf("round %d: call %d: %s", round, i, d)
 			}
 		}
 		s, err := b.Stats(bg, digitbot.Scope{})

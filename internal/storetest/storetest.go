@@ -223,6 +223,31 @@ func wantCode(tb testing.TB, err error, code string) {
 	}
 }
 
+// OneWinner checks a race of verdicts on one prediction: exactly one call
+// recorded (a nil error) and every other was refused with
+// EALREADYEVALUATED. It returns the winner's index.
+func OneWinner(tb testing.TB, round int, errs []error) int {
+	tb.Helper()
+	winner := -1
+	for i, err := range errs {
+		if err == nil {
+			if winner >= 0 {
+				tb.Fatalf("round %d: calls %d and %d both recorded", round, winner, i)
+			}
+			winner = i
+		}
+	}
+	if winner < 0 {
+		tb.Fatalf("round %d: no call recorded: %v", round, errs)
+	}
+	for i, err := range errs {
+		if i != winner {
+			wantCode(tb, err, digitbot.EALREADYEVALUATED)
+		}
+	}
+	return winner
+}
+
 var (
 	testUsers  = []string{"user-alpha-81723", "user-bravo-27361", "user-charlie-9917", "user-delta-44120"}
 	testGuilds = []string{"guild-north-3391", "guild-south-7702", ""} // "" = DMs

@@ -233,24 +233,9 @@ func testEvaluateConcurrentDuplicate(t *testing.T, b Backend) {
 		}
 		close(start)
 		wg.Wait()
-		winner := -1
-		for i, err := range errs {
-			if err == nil {
-				if winner >= 0 {
-					t.Fatalf("round %d: calls %d and %d both recorded", round, winner, i)
-				}
-				winner = i
-			}
-		}
-		if winner < 0 {
-			t.Fatalf("round %d: no call recorded: %v", round, errs)
-		}
-		for i, err := range errs {
-			if i == winner {
-				continue
-			}
-			wantCode(t, err, digitbot.EALREADYEVALUATED)
-			if results[i] != results[winner] {
+		winner := OneWinner(t, round, errs)
+		for i := range results {
+			if i != winner && results[i] != results[winner] {
 				t.Fatalf("round %d: call %d got %+v, not the winner's %+v", round, i, results[i], results[winner])
 			}
 		}
