@@ -1,6 +1,7 @@
 package digitbot
 
 import (
+	"encoding/csv"
 	"strconv"
 	"strings"
 	"time"
@@ -29,6 +30,18 @@ func (e Evaluation) CSVRecord() []string {
 		e.PredictedAt.UTC().Format(time.RFC3339), e.EvaluatedAt.UTC().Format(time.RFC3339),
 		predictedNumber, trueNumber, strconv.FormatBool(e.SegmentationError()),
 	}
+}
+
+// WriteCSV writes evaluations as rows under CSVHeader and flushes them,
+// one chunk of a store's streamed export.
+func WriteCSV(cw *csv.Writer, evaluations []Evaluation) error {
+	for _, e := range evaluations {
+		if err := cw.Write(e.CSVRecord()); err != nil {
+			return err
+		}
+	}
+	cw.Flush()
+	return cw.Error()
 }
 
 // safeCell defuses CSV formula injection: spreadsheets run cells that start

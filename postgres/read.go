@@ -304,13 +304,7 @@ func (db *DB) ExportCSV(ctx context.Context, scope digitbot.Scope, w io.Writer) 
 		if err != nil {
 			return storeError("export", err)
 		}
-		for _, e := range rows {
-			if err := cw.Write(e.CSVRecord()); err != nil {
-				return err
-			}
-		}
-		cw.Flush()
-		if err := cw.Error(); err != nil {
+		if err := digitbot.WriteCSV(cw, rows); err != nil {
 			return err
 		}
 		if len(rows) < exportChunk {

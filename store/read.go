@@ -323,13 +323,7 @@ func (db *DB) ExportCSV(ctx context.Context, scope digitbot.Scope, w io.Writer) 
 			return storeError("export", err)
 		}
 		first = false
-		for _, e := range rows {
-			if err := cw.Write(e.CSVRecord()); err != nil {
-				return err
-			}
-		}
-		cw.Flush()
-		if err := cw.Error(); err != nil {
+		if err := digitbot.WriteCSV(cw, rows); err != nil {
 			return err
 		}
 		if len(rows) < exportChunk {
