@@ -30,7 +30,7 @@ func TestBot_PosterPressesRightDigit_SavesAndDisablesButtons(t *testing.T) {
 	if !strings.Contains(embedText(m), "✅ Right") {
 		t.Errorf("the answer does not say it was right:\n%s", embedText(m))
 	}
-	for _, b := range buttons(m) {
+	for _, b := range m.Buttons() {
 		if !b.Disabled {
 			t.Errorf("button %s still enabled after the evaluation", b.Label)
 		}
@@ -61,7 +61,7 @@ func TestBot_PosterPressesWrongDigit_SaysWhatItWas(t *testing.T) {
 	if !strings.Contains(embedText(m), "❌ It was a 1") {
 		t.Errorf("the answer does not say it was a 1:\n%s", embedText(m))
 	}
-	for _, b := range buttons(m) {
+	for _, b := range m.Buttons() {
 		if b.Label == "7" && b.Style != discordgo.DangerButton {
 			t.Errorf("the wrong prediction is not shown red: style %d", b.Style)
 		}
@@ -151,7 +151,7 @@ func TestBot_ConcurrentDoubleClick_StoresOnceAndNotesTheOther(t *testing.T) {
 	// whichever way it came: the message evaluated, and one note.
 	ctx := h.ctx()
 	if _, err := h.srv.WaitMessage(ctx, func(m *fakediscord.Message) bool {
-		return m.ID == r.ID && len(buttons(m)) > 0 && buttons(m)[0].Disabled
+		return m.ID == r.ID && len(m.Buttons()) > 0 && m.Buttons()[0].Disabled
 	}); err != nil {
 		t.Fatalf("the answer was not updated: %v\nlogs:\n%s", err, h.logs.String())
 	}

@@ -50,7 +50,7 @@ func TestBot_ForgetDuringUpload_NothingOfTheUploadSurvives(t *testing.T) {
 
 	reply := h.replyTo(upload.ID)
 	t.Logf("the upload's answer: %q", embedText(reply))
-	if len(buttons(reply)) > 0 {
+	if len(reply.Buttons()) > 0 {
 		// The answer came before the deletion; its prediction went with it.
 		res := h.final(h.press(reply, buttonID(t, reply, "7"), alice, "en-US"))
 		t.Logf("press after /forget: %q", res.Content)

@@ -61,7 +61,7 @@ func TestBot_BadImages_GetAClearReplyForEachErrorCode(t *testing.T) {
 			if !strings.Contains(r.Content, c.want) || !strings.Contains(r.Content, c.file.Name) {
 				t.Errorf("reply %q, want it to contain %q and the file name", r.Content, c.want)
 			}
-			if len(buttons(r)) != 0 {
+			if len(r.Buttons()) != 0 {
 				t.Errorf("an error reply has buttons")
 			}
 		})

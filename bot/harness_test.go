@@ -456,30 +456,13 @@ func (h *harness) post(o fakediscord.MessageOptions) *fakediscord.Message {
 // buttonID returns the custom_id of the button labelled label.
 func buttonID(t testing.TB, m *fakediscord.Message, label string) string {
 	t.Helper()
-	for _, b := range buttons(m) {
+	for _, b := range m.Buttons() {
 		if b.Label == label {
 			return b.CustomID
 		}
 	}
 	t.Fatalf("no button %q on message %s", label, m.ID)
 	return ""
-}
-
-// buttons lists a message's buttons in order.
-func buttons(m *fakediscord.Message) []*discordgo.Button {
-	var out []*discordgo.Button
-	for _, c := range m.Components {
-		row, ok := c.(*discordgo.ActionsRow)
-		if !ok {
-			continue
-		}
-		for _, rc := range row.Components {
-			if b, ok := rc.(*discordgo.Button); ok {
-				out = append(out, b)
-			}
-		}
-	}
-	return out
 }
 
 // embedText is all the text of a message's embeds, for assertions.

@@ -55,7 +55,7 @@ func TestBot_BigPhoto_IsFetchedDownscaledFromTheMediaProxy(t *testing.T) {
 		t.Errorf("downloads %+v, want one resized copy and no original", st)
 	}
 	// The stored box is in the attachment's pixels, not the copy's.
-	id := strings.Split(buttons(r)[0].CustomID, ":")[1]
+	id := strings.Split(r.Buttons()[0].CustomID, ":")[1]
 	p, err := h.st.Prediction(h.ctx(), id)
 	if err != nil {
 		t.Fatal(err)

@@ -48,7 +48,7 @@ func TestBot_ImageInWatchedChannel_RepliesWithPredictionAndButtons(t *testing.T)
 		t.Errorf("seen-1.png is %v, want 224x224", b)
 	}
 
-	bs := buttons(r)
+	bs := r.Buttons()
 	if len(bs) != 10 || len(r.Components) != 2 {
 		t.Fatalf("want 10 buttons in 2 rows, got %d buttons in %d rows", len(bs), len(r.Components))
 	}
@@ -150,7 +150,7 @@ func TestBot_DirectMessage_IsAnswered(t *testing.T) {
 	if !strings.HasPrefix(r.Embeds[0].Description, "# 7") {
 		t.Errorf("answer %q", r.Embeds[0].Description)
 	}
-	predictionID := strings.Split(buttons(r)[0].CustomID, ":")[1]
+	predictionID := strings.Split(r.Buttons()[0].CustomID, ":")[1]
 	p, err := h.st.Prediction(h.ctx(), predictionID)
 	if err != nil || p.GuildID != "" || p.UserID != aliceID {
 		t.Errorf("DM prediction stored as %+v, %v", p, err)

@@ -116,7 +116,7 @@ func TestNumbers_Reply_ShowsTheNumberEachDigitAndOneStrip(t *testing.T) {
 		t.Errorf("strip is %v, want 466x112", b)
 	}
 	var labels []string
-	for _, b := range buttons(r) {
+	for _, b := range r.Buttons() {
 		labels = append(labels, b.Label)
 	}
 	if strings.Join(labels, "|") != "✅ Right|✏️ Correct it" {
@@ -145,7 +145,7 @@ func TestNumbers_Right_SavesAndDisablesButtons(t *testing.T) {
 	if !strings.Contains(embedText(m), "✅ Right! Evaluation saved.") {
 		t.Errorf("no verdict on the answer:\n%s", embedText(m))
 	}
-	for _, b := range buttons(m) {
+	for _, b := range m.Buttons() {
 		if !b.Disabled {
 			t.Errorf("button %q still enabled", b.Label)
 		}
@@ -190,7 +190,7 @@ func TestNumbers_CorrectIt_OpensAPrefilledModal_ThenSavesTheTypedNumber(t *testi
 	if m.ID != r.ID || !strings.Contains(embedText(m), "❌ It was 2028") {
 		t.Errorf("answer %s after the correction:\n%s", m.ID, embedText(m))
 	}
-	for _, b := range buttons(m) {
+	for _, b := range m.Buttons() {
 		if !b.Disabled {
 			t.Errorf("button %q still enabled", b.Label)
 		}
@@ -304,7 +304,7 @@ func TestNumbers_SecondSubmit_ChangesNothingAndSaysSo(t *testing.T) {
 	if after, _ := h.srv.Message(r.ID); after.Edits != 1 || !strings.Contains(embedText(after), "2028") {
 		t.Errorf("the answer changed after the second submission (%d edits):\n%s", after.Edits, embedText(after))
 	}
-	for _, b := range buttons(r) {
+	for _, b := range r.Buttons() {
 		if _, err := h.srv.PressButton(fakediscord.ButtonOptions{Actor: fakediscord.Actor{User: alice}, MessageID: r.ID, CustomID: b.CustomID}); err == nil {
 			t.Errorf("button %q can still be pressed", b.Label)
 		}
@@ -342,7 +342,7 @@ func TestNumbers_NumberAndDigitInOneMessage_EachKeepsItsButtons(t *testing.T) {
 	replies := h.repliesTo(msg.ID, 2)
 	var number, digit *fakediscord.Message
 	for _, r := range replies {
-		switch len(buttons(r)) {
+		switch len(r.Buttons()) {
 		case 2:
 			number = r
 		case 10:
@@ -417,8 +417,8 @@ func TestNumbers_EveryPath_AnswersWithTheNumber(t *testing.T) {
 	h := newNumbers(t, o, map[string]digitbot.Prediction{"digit-2.png": reading2026})
 	check := func(path string, m *fakediscord.Message) {
 		t.Helper()
-		if !strings.Contains(embedText(m), "# 2026") || len(buttons(m)) != 2 || len(m.Files) != 1 {
-			t.Errorf("%s: answer %q with %d buttons and %d files", path, embedText(m), len(buttons(m)), len(m.Files))
+		if !strings.Contains(embedText(m), "# 2026") || len(m.Buttons()) != 2 || len(m.Files) != 1 {
+			t.Errorf("%s: answer %q with %d buttons and %d files", path, embedText(m), len(m.Buttons()), len(m.Files))
 		}
 	}
 	mention := h.post(fakediscord.MessageOptions{ChannelID: otherChannelID, Author: alice, MentionBot: true, Attachments: []fakediscord.File{testImage(t, "digit-2.png")}})

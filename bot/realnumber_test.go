@@ -48,7 +48,7 @@ func TestNumbers_RealClassifierAndStore(t *testing.T) {
 	h := newHarness(t, realHarness())
 	msg := h.post(fakediscord.MessageOptions{ChannelID: channelID, Author: alice, Attachments: []fakediscord.File{numberPicture(t, "digit-7.png", "digit-2.png")}})
 	r := h.replyTo(msg.ID)
-	if !strings.Contains(embedText(r), "# 72") || len(buttons(r)) != 2 {
+	if !strings.Contains(embedText(r), "# 72") || len(r.Buttons()) != 2 {
 		t.Fatalf("the model's reading of 7 and 2 side by side:\n%s\nlogs:\n%s", embedText(r), h.logs.String())
 	}
 	in := h.press(r, buttonID(t, r, "✏️ Correct it"), alice, "en-US")

@@ -42,6 +42,23 @@ type Message struct {
 	ShownTwice []string
 }
 
+// Buttons lists the message's buttons in order, row by row.
+func (m *Message) Buttons() []*discordgo.Button {
+	var out []*discordgo.Button
+	for _, c := range m.Components {
+		row, ok := c.(*discordgo.ActionsRow)
+		if !ok {
+			continue
+		}
+		for _, rc := range row.Components {
+			if b, ok := rc.(*discordgo.Button); ok {
+				out = append(out, b)
+			}
+		}
+	}
+	return out
+}
+
 // File returns the attached file with the given name.
 func (m *Message) File(name string) (File, bool) {
 	for _, f := range m.Files {

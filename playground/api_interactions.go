@@ -412,13 +412,9 @@ func (p *Playground) postButton(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var button *discordgo.Button
-	for _, c := range m.Components {
-		if row, ok := c.(*discordgo.ActionsRow); ok {
-			for _, rc := range row.Components {
-				if b, ok := rc.(*discordgo.Button); ok && b.CustomID == req.CustomID && req.CustomID != "" {
-					button = b
-				}
-			}
+	for _, b := range m.Buttons() {
+		if b.CustomID == req.CustomID && req.CustomID != "" {
+			button = b
 		}
 	}
 	if button == nil {

@@ -126,7 +126,7 @@ func TestRunner_FleetOfThreeOnPostgres_OneForgetCoversEveryShard(t *testing.T) {
 		}
 		label := strconv.Itoa(digit)
 		customID := ""
-		for _, b := range messageButtons(reply) {
+		for _, b := range reply.Buttons() {
 			if b.Label == label {
 				customID = b.CustomID
 			}
@@ -213,7 +213,7 @@ func TestRunner_FleetOfThreeOnPostgres_OneForgetCoversEveryShard(t *testing.T) {
 	// One /forget, through the process of shard 1.
 	ask := command(1, "forget", nil)
 	confirm := ""
-	for _, b := range messageButtons(ask) {
+	for _, b := range ask.Buttons() {
 		if b.Label == "Delete my data" {
 			confirm = b.CustomID
 		}
@@ -269,23 +269,6 @@ func TestRunner_FleetOfThreeOnPostgres_OneForgetCoversEveryShard(t *testing.T) {
 			t.Errorf("process %d has %d evaluations of bob, want his 1", k, len(kept))
 		}
 	}
-}
-
-// messageButtons lists a message's buttons in order.
-func messageButtons(m *fakediscord.Message) []*discordgo.Button {
-	var out []*discordgo.Button
-	for _, c := range m.Components {
-		row, ok := c.(*discordgo.ActionsRow)
-		if !ok {
-			continue
-		}
-		for _, rc := range row.Components {
-			if b, ok := rc.(*discordgo.Button); ok {
-				out = append(out, b)
-			}
-		}
-	}
-	return out
 }
 
 // messageText is a message's content and embed text, for assertions.
