@@ -369,6 +369,12 @@ type ModelCard struct {
 	Calibration *Calibration `json:"calibration,omitempty"`
 	// Rejection reports the "not a digit" class on held-out sets.
 	Rejection *Rejection `json:"rejection,omitempty"`
+	// ShiftAverageBelow: a digit whose one-pass top probability (the
+	// softmax of the raw logits) is below it is read by the mean of the
+	// logits for its input and for the input moved one pixel left, right,
+	// up and down; the card's figures (accuracy, temperature, operating
+	// point) were measured that way. 0 in older cards: always one pass.
+	ShiftAverageBelow float64 `json:"shift_average_below,omitempty"`
 	// TrainingData lists what the model learnt from: MNIST, then each
 	// export of confirmed samples it was given (train.py --extra), with
 	// that export's datasheet hash and counts. Empty in older cards.
@@ -447,4 +453,15 @@ type Training struct {
 	Augmentation string  `json:"augmentation"`
 	Framework    string  `json:"framework"` // e.g. "torch 2.x"
 	Date         string  `json:"date"`
+	// Reexport is set when the weights were exported again without
+	// training (train.py --init-onnx M --epochs 0): the operating point,
+	// calibration and measurements are new, the rest above is M's.
+	Reexport *Reexport `json:"reexport,omitempty"`
+}
+
+// Reexport records an export of trained weights without training.
+type Reexport struct {
+	Command        string `json:"command"`
+	Date           string `json:"date"`
+	FromONNXSHA256 string `json:"from_onnx_sha256"`
 }

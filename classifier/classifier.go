@@ -183,6 +183,8 @@ func checkCard(card digitbot.ModelCard) error {
 		return fmt.Errorf("classifier: the model card says %d classes, want 10 (digits) or 11 (digits and \"not a digit\")", card.Classes)
 	case len(card.SelfTest.Logits) != classes(card):
 		return fmt.Errorf("classifier: the model card's self-test has %d logits, want %d", len(card.SelfTest.Logits), classes(card))
+	case !(card.ShiftAverageBelow >= 0 && card.ShiftAverageBelow <= 1):
+		return fmt.Errorf("classifier: the model card's shift_average_below is %v, want a probability from 0 (never) to 1", card.ShiftAverageBelow)
 	case card.Temperature < 0 || math.IsNaN(card.Temperature) || math.IsInf(card.Temperature, 0):
 		return fmt.Errorf("classifier: the model card's temperature is %v, want a positive number (or 0 for none)", card.Temperature)
 	}
@@ -261,10 +263,11 @@ func (c *Classifier) infer(w *worker, px *[digitbot.InputSide * digitbot.InputSi
 // Logits runs the model on one 28x28 input as the classifier's
 // preprocessing leaves it (white on black, MNIST-centred), normalised by
 // the card, and returns the raw logits (10, or 11 with "not a digit"),
-// before the temperature. It is for measuring a model on stored inputs
-// (MNIST, confirmed samples); uploads go through Classify.
+// before the temperature: the mean over the shift average when the card
+// asks for it, as Classify reads a digit. It is for measuring a model on
+// stored inputs (MNIST, confirmed samples); uploads go through Classify.
 func (c *Classifier) Logits(ctx context.Context, px *[digitbot.InputSide * digitbot.InputSide]uint8) ([]float64, error) {
-	out, err := c.run(ctx, px)
+	out, err := c.readLogits(ctx, px)
 	if err != nil {
 		return nil, err
 	}

@@ -213,6 +213,7 @@ type scores struct {
 	confidence float64
 	probs      [10]float64
 	notDigit   float64
+	logits     []float64 // the model's, before the temperature
 }
 
 // notADigit is the refusal rule for one piece: "not a digit" is the most
@@ -235,7 +236,7 @@ func calibrate(logits []float64, temperature float64) scores {
 		z[i] = math.Exp(v - m)
 		sum += z[i]
 	}
-	var s scores
+	s := scores{logits: logits}
 	for i := range z {
 		z[i] /= sum
 	}
@@ -362,6 +363,22 @@ func (c *Classifier) Classify(ctx context.Context, data []byte) (digitbot.Predic
 	if path == nil {
 		return digitbot.Prediction{}, digitbot.Errorf(digitbot.ENODIGIT,
 			"I couldn't find any ink in this image that could be a digit: only a dot or a speck.")
+	}
+	if len(path) <= digitbot.MaxNumberDigits {
+		// The segmentation was chosen on one pass each; the digits of the
+		// reading the model is unsure of are read again as the card's
+		// figures were measured (shift.go).
+		inputs := make([]*input, len(path))
+		logits := make([][]float64, len(path))
+		for k, pc := range path {
+			inputs[k], logits[k] = &pc.px, sc[pc].logits
+		}
+		if err := c.shiftAverage(ctx, inputs, logits); err != nil {
+			return digitbot.Prediction{}, err
+		}
+		for k, pc := range path {
+			sc[pc] = calibrate(logits[k], c.temperature)
+		}
 	}
 	var digits []digitbot.DigitReading
 	notDigit := strokesReadAsOnes(line, sc, path)

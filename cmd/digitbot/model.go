@@ -100,6 +100,11 @@ func printCard(w io.Writer, card digitbot.ModelCard, selfTest string) error {
 	} else {
 		b.WriteString("temperature:    none (uncalibrated softmax)\n")
 	}
+	if card.ShiftAverageBelow > 0 {
+		fmt.Fprintf(&b, "reading:        one pass; a digit whose top probability is below %g is read by the mean over its input and the input moved one pixel each way\n", card.ShiftAverageBelow)
+	} else {
+		b.WriteString("reading:        one pass per digit\n")
+	}
 	if c := card.Calibration; c != nil {
 		fmt.Fprintf(&b, "calibration:    expected calibration error %.2f%% before the temperature, %.2f%% after (%s, %d samples)\n",
 			100*c.ECEBefore, 100*c.ECEAfter, c.Split, c.Samples)
@@ -115,6 +120,9 @@ func printCard(w io.Writer, card digitbot.ModelCard, selfTest string) error {
 	fmt.Fprintf(&b, "training:       %d epochs in %.0f s, seed %d, %s, %s\n", t.Epochs, t.Seconds, t.Seed, t.Framework, t.Date)
 	fmt.Fprintf(&b, "  command:      %s\n", t.Command)
 	fmt.Fprintf(&b, "  augmentation: %s\n", t.Augmentation)
+	if r := t.Reexport; r != nil {
+		fmt.Fprintf(&b, "  re-exported:  %s (%s), from the model with sha256 %s: same weights, operating point and measurements again\n", r.Command, r.Date, r.FromONNXSHA256)
+	}
 	for i, d := range card.TrainingData {
 		label := "data:"
 		if i > 0 {
