@@ -22,13 +22,31 @@ type huffTable struct {
 	// fastAC[b], for an AC table, decodes a whole coefficient whose code
 	// and value bits fit in the next lookBits bits b: value << 16 | run <<
 	// 8 | bits used; 0 when they do not fit (or for end of block and ZRL).
-	fastAC  [1 << lookBits]int32
+	fastAC [1 << lookBits]int32
+	// fastDC[b], for a DC table, decodes a whole DC difference whose code
+	// and value bits fit in the next lookBits bits b: value << 8 | bits
+	// used; 0 when they do not fit.
+	fastDC [1 << lookBits]int32
+	// skip, for an AC table, once buildSkip has made it (only for big
+	// pictures decoded at a reduced scale, where it pays for its
+	// building): for the next skipBits bits b, the whole symbols that fit
+	// in them, stopping after an end of block: the bits they use | the
+	// coefficients they advance << 8 (an end of block counting 1) |
+	// skipEOB when the last is an end of block; 0 when not even one
+	// fits.
+	skip    *[1 << skipBits]uint32
 	defined bool
 }
 
-const lookBits = 10
+const (
+	lookBits = 10
+	skipBits = 12
+	skipEOB  = 1 << 16
+)
 
-func (t *huffTable) build(counts *[16]uint8, vals []uint8) error {
+// build makes the table from a DHT segment's counts and symbols; ac says
+// which class it is (AC tables get fastAC, DC tables fastDC).
+func (t *huffTable) build(counts *[16]uint8, vals []uint8, ac bool) error {
 	total := 0
 	for _, c := range counts {
 		total += int(c)
@@ -66,6 +84,10 @@ func (t *huffTable) build(counts *[16]uint8, vals []uint8) error {
 		}
 		code <<= 1
 	}
+	if !ac {
+		t.buildFastDC()
+		return nil
+	}
 	for b, e := range t.look {
 		l, rs := uint(e>>8), uint(e&255)
 		run, size := rs>>4, rs&15
@@ -79,6 +101,65 @@ func (t *huffTable) build(counts *[16]uint8, vals []uint8) error {
 		t.fastAC[b] = m<<16 | int32(run)<<8 | int32(l+size)
 	}
 	return nil
+}
+
+func (t *huffTable) buildFastDC() {
+	for b, e := range t.look {
+		l, size := uint(e>>8), uint(e&255)
+		if e == 0 || size > 15 || l+size > lookBits {
+			continue // (a DC size over 15 is an error the slow path reports)
+		}
+		var m int32
+		if size > 0 {
+			m = int32(b>>(lookBits-l-size)) & (1<<size - 1)
+			if m < 1<<(size-1) {
+				m += -1<<size + 1
+			}
+		}
+		t.fastDC[b] = m<<8 | int32(l+size)
+	}
+}
+
+// buildSkip makes t.skip (see huffTable) for an AC table.
+func (t *huffTable) buildSkip() {
+	if t.skip == nil {
+		t.skip = new([1 << skipBits]uint32)
+	}
+	for b := range t.skip {
+		used, adv, eob := uint(0), 0, false
+		for adv < 64 {
+			// The next lookBits bits after those used (zeros past the
+			// end of b: a code must end inside b to count).
+			x := uint(b) << used & (1<<skipBits - 1) >> (skipBits - lookBits)
+			e := t.look[x]
+			l, run, size := uint(e>>8), int(e>>4&15), uint(e&15)
+			if e == 0 || used+l+size > skipBits {
+				break
+			}
+			used += l + size
+			switch {
+			case size == 0 && run != 15:
+				adv++
+				eob = true
+			case size == 0:
+				adv += 16
+			default:
+				adv += run + 1
+			}
+			if eob {
+				break
+			}
+		}
+		if used == 0 {
+			t.skip[b] = 0
+			continue
+		}
+		v := uint32(used) | uint32(min(adv, 255))<<8
+		if eob {
+			v |= skipEOB
+		}
+		t.skip[b] = v
+	}
 }
 
 // bitReader reads entropy-coded bits, removing stuffed zero bytes. At a
@@ -180,18 +261,36 @@ func (r *bitReader) receive(s uint) int32 {
 
 // block decodes one block: it returns the DC difference and stores the
 // dequantised AC coefficients of zigzag index up to last in coef
-// (row-major); the others are decoded and dropped.
+// (row-major); the others are decoded and dropped. It reads the same
+// symbols as blockBySymbol (jpegentropy_reference.go), the plain decoding
+// the tests compare it with, with three shortcuts: the DC difference's
+// code and value bits in one lookup (fastDC), coefficients in one lookup
+// (fastAC), and, for the coefficients it drops, several whole symbols in
+// one lookup when the table has them (skip, built by buildSkip).
 func (r *bitReader) block(dcT, acT *huffTable, coef *[64]int32, q *[64]uint16, last int) (dc int32, hasAC bool, err error) {
-	s, err := r.decode(dcT)
-	if err != nil {
-		return 0, false, err
+	if r.n < 32 {
+		r.fill()
 	}
-	if s > 16 {
-		return 0, false, errors.New("jpeg: bad DC coefficient")
-	}
-	dc = r.receive(uint(s))
 	acc, n := r.acc, r.n
-	for k := 1; k < 64; {
+	if f := dcT.fastDC[acc>>(64-lookBits)]; f != 0 {
+		l := uint(f & 255)
+		acc <<= l
+		n -= l
+		dc = f >> 8
+	} else {
+		s, err := r.decode(dcT)
+		if err != nil {
+			return 0, false, err
+		}
+		if s > 16 {
+			return 0, false, errors.New("jpeg: bad DC coefficient")
+		}
+		dc = r.receive(uint(s))
+		acc, n = r.acc, r.n
+	}
+	k := 1
+	// The coefficients kept: values dequantised into coef.
+	for k <= last {
 		if n < 32 {
 			r.acc, r.n = acc, n
 			r.fill()
@@ -203,10 +302,75 @@ func (r *bitReader) block(dcT, acT *huffTable, coef *[64]int32, q *[64]uint16, l
 			n -= l
 			k += int(f>>8) & 255
 			if k <= last {
-				coef[zigzag[k]] = (f >> 16) * int32(q[k])
+				coef[zigzag[k&63]] = (f >> 16) * int32(q[k&63])
 				hasAC = true
 			}
 			k++
+			continue
+		}
+		var rs uint8
+		if e := acT.look[acc>>(64-lookBits)]; e != 0 {
+			l := uint(e >> 8)
+			acc <<= l
+			n -= l
+			rs = uint8(e)
+		} else {
+			r.acc, r.n = acc, n
+			if rs, err = r.decode(acT); err != nil {
+				return 0, false, err
+			}
+			acc, n = r.acc, r.n
+		}
+		run, size := int(rs>>4), uint(rs&15)
+		if size == 0 {
+			if run != 15 {
+				r.acc, r.n = acc, n
+				return dc, hasAC, nil // end of block
+			}
+			k += 16
+			continue
+		}
+		k += run
+		v := int32(acc >> (64 - size))
+		acc <<= size
+		n -= size
+		if v < 1<<(size-1) {
+			v += -1<<size + 1
+		}
+		if k <= last {
+			coef[zigzag[k&63]] = v * int32(q[k&63])
+			hasAC = true
+		}
+		k++
+	}
+	// The coefficients dropped: only their lengths matter.
+	skip := acT.skip
+	for k < 64 {
+		if n < 32 {
+			r.acc, r.n = acc, n
+			r.fill()
+			acc, n = r.acc, r.n
+		}
+		if skip != nil {
+			// Whole symbols, as long as they end inside the block (a
+			// block's coefficients may end at 63 without an end of
+			// block, the next bits then being the next block's).
+			if e := skip[acc>>(64-skipBits)]; e != 0 && k+int(e>>8&255) <= 64 {
+				l := uint(e & 255)
+				acc <<= l
+				n -= l
+				if e&skipEOB != 0 {
+					break
+				}
+				k += int(e>>8) & 255
+				continue
+			}
+		}
+		if f := acT.fastAC[acc>>(64-lookBits)]; f != 0 {
+			l := uint(f & 255)
+			acc <<= l
+			n -= l
+			k += int(f>>8)&255 + 1
 			continue
 		}
 		var rs uint8
@@ -230,18 +394,9 @@ func (r *bitReader) block(dcT, acT *huffTable, coef *[64]int32, q *[64]uint16, l
 			k += 16
 			continue
 		}
-		k += run
-		v := int32(acc >> (64 - size))
 		acc <<= size
 		n -= size
-		if v < 1<<(size-1) {
-			v += -1<<size + 1
-		}
-		if k <= last {
-			coef[zigzag[k]] = v * int32(q[k])
-			hasAC = true
-		}
-		k++
+		k += run + 1
 	}
 	r.acc, r.n = acc, n
 	return dc, hasAC, nil

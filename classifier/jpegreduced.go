@@ -59,6 +59,11 @@ func jpegReducible(data []byte) bool {
 	return true
 }
 
+// skipTableMCUs is the number of MCUs from which a reduced-scale decode
+// builds its AC tables' skip lookups (huffTable.skip): about a megapixel.
+// Building one takes about as long as decoding a few thousand blocks.
+const skipTableMCUs = 4096
+
 // jpegComponent is a frame component.
 type jpegComponent struct {
 	id, h, v, tq uint8
@@ -205,7 +210,7 @@ func decodeJPEGReducedInto(data []byte, scale, maxPixels int, sc *scratch) (img 
 				if tc == 1 {
 					t = &ac[th]
 				}
-				if err := t.build(&counts, seg[17:17+total]); err != nil {
+				if err := t.build(&counts, seg[17:17+total], tc == 1); err != nil {
 					return nil, err
 				}
 				seg = seg[17+total:]
@@ -276,6 +281,16 @@ func decodeJPEGReducedInto(data []byte, scale, maxPixels int, sc *scratch) (img 
 				mcusX, mcusY = (cw+7)/8, (ch+7)/8
 			} else {
 				mcusX, mcusY = (width+8*hmax-1)/(8*hmax), (height+8*vmax-1)/(8*vmax)
+			}
+			if scale > 1 && mcusX*mcusY >= skipTableMCUs {
+				// Most symbols of a big picture decoded at a reduced
+				// scale are dropped: several at a time pays for the
+				// tables.
+				for _, sc := range scan {
+					if sc.ac.skip == nil {
+						sc.ac.buildSkip()
+					}
+				}
 			}
 			br := &bitReader{data: data, pos: pos}
 			var preds [3]int32
