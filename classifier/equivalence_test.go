@@ -2,6 +2,7 @@ package classifier
 
 import (
 	"image"
+	"maps"
 	"math/rand/v2"
 	"reflect"
 	"slices"
@@ -45,13 +46,16 @@ func perPixelFullBlock(out *image.Gray, b *[8][8]float32, coef *[64]int32, x0, y
 	}
 }
 
-// TestWriteFullBlock_SameAsPerPixelSum checks the row-at-once column pass
-// on random sparse blocks, whole and clipped.
+// TestWriteFullBlock_SameAsPerPixelSum checks every 8x8 kernel the CPU
+// runs (portable, AVX2, AVX-512) on random sparse blocks, whole and
+// clipped.
 func TestWriteFullBlock_SameAsPerPixelSum(t *testing.T) {
 	computeOnly(t)
 	tr := newReducedIDCT(8)
 	rng := rand.New(rand.NewPCG(1, 2))
 	a, b := image.NewGray(image.Rect(0, 0, 8, 8)), image.NewGray(image.Rect(0, 0, 8, 8))
+	kernels := fullBlockKernels()
+	t.Logf("kernels: %v", slices.Sorted(maps.Keys(kernels)))
 	for it := 0; it < 300000; it++ {
 		var coef [64]int32
 		n := rng.IntN(20)
@@ -62,11 +66,13 @@ func TestWriteFullBlock_SameAsPerPixelSum(t *testing.T) {
 		if rng.IntN(4) == 0 {
 			w, h = 1+rng.IntN(8), 1+rng.IntN(8)
 		}
+		clear(a.Pix)
 		perPixelFullBlock(a, &tr.b8, &coef, 0, 0, w, h)
-		writeFullBlock(b, &tr, &coef, 0, 0, w, h)
-		for i := range a.Pix {
-			if a.Pix[i] != b.Pix[i] {
-				t.Fatalf("differ at %d: %v", it, coef)
+		for name, kernel := range kernels {
+			clear(b.Pix)
+			kernel(b, &tr, &coef, 0, 0, w, h)
+			if !slices.Equal(a.Pix, b.Pix) {
+				t.Fatalf("%s: differs at %d (%dx%d): %v", name, it, w, h, coef)
 			}
 		}
 	}

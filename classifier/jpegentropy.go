@@ -19,14 +19,12 @@ type huffTable struct {
 	maxCode [17]int32 // largest code of each length, -1 if none
 	valPtr  [17]int32 // index in vals of the first code of each length, minus that code
 	vals    [256]uint8
-	// fastAC[b], for an AC table, decodes a whole coefficient whose code
-	// and value bits fit in the next lookBits bits b: value << 16 | run <<
-	// 8 | bits used; 0 when they do not fit (or for end of block and ZRL).
-	fastAC [1 << lookBits]int32
-	// fastDC[b], for a DC table, decodes a whole DC difference whose code
-	// and value bits fit in the next lookBits bits b: value << 8 | bits
-	// used; 0 when they do not fit.
-	fastDC [1 << lookBits]int32
+	// fast[b] decodes, for the next lookBits bits b, a whole coefficient
+	// whose code and value bits fit in them. For an AC table: value << 16
+	// | run << 8 | bits used, 0 when they do not fit (or for end of block
+	// and ZRL). For a DC table: value << 8 | bits used, 0 when they do
+	// not fit.
+	fast [1 << lookBits]int32
 	// skip, for an AC table, once buildSkip has made it (only for big
 	// pictures decoded at a reduced scale, where it pays for its
 	// building): for the next skipBits bits b, the whole symbols that fit
@@ -34,8 +32,9 @@ type huffTable struct {
 	// coefficients they advance << 8 (an end of block counting 1) |
 	// skipEOB when the last is an end of block; 0 when not even one
 	// fits.
-	skip    *[1 << skipBits]uint32
-	defined bool
+	skip      *[1 << skipBits]uint32
+	skipReady bool // skip is this table's (the array may be an earlier one's)
+	defined   bool
 }
 
 const (
@@ -45,7 +44,7 @@ const (
 )
 
 // build makes the table from a DHT segment's counts and symbols; ac says
-// which class it is (AC tables get fastAC, DC tables fastDC).
+// which class it is (fast holds whole coefficients of that class).
 func (t *huffTable) build(counts *[16]uint8, vals []uint8, ac bool) error {
 	total := 0
 	for _, c := range counts {
@@ -54,7 +53,7 @@ func (t *huffTable) build(counts *[16]uint8, vals []uint8, ac bool) error {
 	if total == 0 || total > 256 || total != len(vals) {
 		return fmt.Errorf("jpeg: bad Huffman table (%d codes)", total)
 	}
-	*t = huffTable{defined: true}
+	*t = huffTable{defined: true, skip: t.skip} // (the skip array is reused, not ready)
 	copy(t.vals[:], vals)
 	code, k := int32(0), 0
 	for l := 1; l <= 16; l++ {
@@ -98,7 +97,7 @@ func (t *huffTable) build(counts *[16]uint8, vals []uint8, ac bool) error {
 		if m < 1<<(size-1) {
 			m += -1<<size + 1
 		}
-		t.fastAC[b] = m<<16 | int32(run)<<8 | int32(l+size)
+		t.fast[b] = m<<16 | int32(run)<<8 | int32(l+size)
 	}
 	return nil
 }
@@ -116,7 +115,7 @@ func (t *huffTable) buildFastDC() {
 				m += -1<<size + 1
 			}
 		}
-		t.fastDC[b] = m<<8 | int32(l+size)
+		t.fast[b] = m<<8 | int32(l+size)
 	}
 }
 
@@ -125,6 +124,7 @@ func (t *huffTable) buildSkip() {
 	if t.skip == nil {
 		t.skip = new([1 << skipBits]uint32)
 	}
+	t.skipReady = true
 	for b := range t.skip {
 		used, adv, eob := uint(0), 0, false
 		for adv < 64 {
@@ -264,15 +264,15 @@ func (r *bitReader) receive(s uint) int32 {
 // (row-major); the others are decoded and dropped. It reads the same
 // symbols as blockBySymbol (jpegentropy_reference.go), the plain decoding
 // the tests compare it with, with three shortcuts: the DC difference's
-// code and value bits in one lookup (fastDC), coefficients in one lookup
-// (fastAC), and, for the coefficients it drops, several whole symbols in
+// code and value bits in one lookup, AC coefficients in one lookup
+// (both in huffTable.fast), and, for the coefficients it drops, several whole symbols in
 // one lookup when the table has them (skip, built by buildSkip).
 func (r *bitReader) block(dcT, acT *huffTable, coef *[64]int32, q *[64]uint16, last int) (dc int32, hasAC bool, err error) {
 	if r.n < 32 {
 		r.fill()
 	}
 	acc, n := r.acc, r.n
-	if f := dcT.fastDC[acc>>(64-lookBits)]; f != 0 {
+	if f := dcT.fast[acc>>(64-lookBits)]; f != 0 {
 		l := uint(f & 255)
 		acc <<= l
 		n -= l
@@ -296,7 +296,7 @@ func (r *bitReader) block(dcT, acT *huffTable, coef *[64]int32, q *[64]uint16, l
 			r.fill()
 			acc, n = r.acc, r.n
 		}
-		if f := acT.fastAC[acc>>(64-lookBits)]; f != 0 {
+		if f := acT.fast[acc>>(64-lookBits)]; f != 0 {
 			l := uint(f & 255)
 			acc <<= l
 			n -= l
@@ -345,6 +345,9 @@ func (r *bitReader) block(dcT, acT *huffTable, coef *[64]int32, q *[64]uint16, l
 	}
 	// The coefficients dropped: only their lengths matter.
 	skip := acT.skip
+	if !acT.skipReady {
+		skip = nil
+	}
 	for k < 64 {
 		if n < 32 {
 			r.acc, r.n = acc, n
@@ -366,7 +369,7 @@ func (r *bitReader) block(dcT, acT *huffTable, coef *[64]int32, q *[64]uint16, l
 				continue
 			}
 		}
-		if f := acT.fastAC[acc>>(64-lookBits)]; f != 0 {
+		if f := acT.fast[acc>>(64-lookBits)]; f != 0 {
 			l := uint(f & 255)
 			acc <<= l
 			n -= l

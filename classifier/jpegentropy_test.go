@@ -140,8 +140,8 @@ func sameReaderPosition(a, b *bitReader) bool {
 	return consumedBits(a) == consumedBits(b) && (m == 0 || a.acc>>(64-m) == b.acc>>(64-m))
 }
 
-// TestBlock_SameAsBySymbol: the block decoder's shortcuts (fastDC,
-// fastAC, the skip lookups) read what the symbol-by-symbol decoding reads,
+// TestBlock_SameAsBySymbol: the block decoder's shortcuts (whole DC and
+// AC coefficients in one lookup, the skip lookups) read what the symbol-by-symbol decoding reads,
 // on photos and flat pictures, colour and grey, at every quality and every
 // number of coefficients kept (1/1 to 1/8 scale), with and without the
 // skip lookups.

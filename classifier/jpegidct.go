@@ -31,8 +31,13 @@ type reducedIDCT struct {
 	// splat8[y][v] is b8[y][v] eight times: the column pass's factors as
 	// vectors, loaded rather than broadcast.
 	splat8 [8][8][8]float32
-	b4     [4][4]float32 // for n = 4
-	b2     [2][2]float32 // for n = 2
+	// bt16[u] is bt8[u] twice, and splat16[q][v] is splat8[2q][v] then
+	// splat8[2q+1][v]: the same factors for the kernel that works on two
+	// rows at once (jpegidct_simd.go).
+	bt16    [8][16]float32
+	splat16 [4][8][16]float32
+	b4      [4][4]float32 // for n = 4
+	b2      [2][2]float32 // for n = 2
 }
 
 func newReducedIDCT(n int) reducedIDCT {
@@ -48,8 +53,10 @@ func newReducedIDCT(n int) reducedIDCT {
 		for u := range 8 {
 			t.b8[x][u] = basis(8, x, u)
 			t.bt8[u][x] = t.b8[x][u]
+			t.bt16[u][x], t.bt16[u][8+x] = t.b8[x][u], t.b8[x][u]
 			for i := range 8 {
 				t.splat8[x][u][i] = t.b8[x][u]
+				t.splat16[x/2][u][8*(x%2)+i] = t.b8[x][u]
 			}
 		}
 	}

@@ -5,15 +5,20 @@ package classifier
 import (
 	"encoding/binary"
 	"image"
+	"math/bits"
 	"simd/archsimd"
 )
 
 // idctKernels names the 8x8 inverse DCTs compiled in: with
 // GOEXPERIMENT=simd on amd64, 8-wide AVX2 vectors where the CPU has them
 // (checked at run time), else the portable one.
-const idctKernels = "simd (AVX2, portable fallback)"
+const idctKernels = "simd (AVX-512 or AVX2, portable fallback)"
 
 func writeFullBlock(out *image.Gray, t *reducedIDCT, coef *[64]int32, x0, y0, w, h int) {
+	if archsimd.X86.AVX512() {
+		writeFullBlockAVX512(out, t, coef, x0, y0, w, h)
+		return
+	}
 	if archsimd.X86.AVX2() {
 		writeFullBlockAVX2(out, t, coef, x0, y0, w, h)
 		return
@@ -74,5 +79,97 @@ func writeFullBlockAVX2(out *image.Gray, t *reducedIDCT, coef *[64]int32, x0, y0
 		}
 		binary.LittleEndian.PutUint64(px[:], v)
 		copy(row[:w], px[:w])
+	}
+}
+
+// The lanes writeFullBlockAVX512 permutes: pairIndex[u] spreads
+// coefficient u of the two rows in a 16-lane vector over their halves;
+// lowTwice and highTwice repeat one half in both.
+var (
+	pairIndex = func() (p [8][16]uint32) {
+		for u := range 8 {
+			for i := range 8 {
+				p[u][i], p[u][8+i] = uint32(u), uint32(8+u)
+			}
+		}
+		return p
+	}()
+	lowTwice  = [16]uint32{0, 1, 2, 3, 4, 5, 6, 7, 0, 1, 2, 3, 4, 5, 6, 7}
+	highTwice = [16]uint32{8, 9, 10, 11, 12, 13, 14, 15, 8, 9, 10, 11, 12, 13, 14, 15}
+)
+
+// writeFullBlockAVX512 is writeFullBlockPortable two rows at a time in
+// 16-lane vectors: the row pass transforms two rows of coefficients at
+// once, the column pass keeps the 64 sums in four vectors and adds each
+// row's terms to all of them. Every pixel's sum adds the same products in
+// the same order as the portable code, without fused multiply-add; where
+// it transforms a zero row beside a non-zero one, or a row's zero high
+// frequencies, the terms it adds are exact zeros, which change no
+// non-zero sum and no byte (a sum of zeros is 0 or -0, both clamped to 0).
+func writeFullBlockAVX512(out *image.Gray, t *reducedIDCT, coef *[64]int32, x0, y0, w, h int) {
+	var pairs [4][16]float32 // rows 2p and 2p+1 transformed, side by side
+	var nonzero uint8        // the rows of coefficients that are not all zero
+	for p := range 4 {
+		c := (*[16]int32)(coef[16*p : 16*p+16])
+		lo := c[0] | c[1] | c[2] | c[3] | c[8] | c[9] | c[10] | c[11]
+		hi := c[4] | c[5] | c[6] | c[7] | c[12] | c[13] | c[14] | c[15]
+		if lo|hi == 0 {
+			continue
+		}
+		if c[0]|c[1]|c[2]|c[3]|c[4]|c[5]|c[6]|c[7] != 0 {
+			nonzero |= 1 << (2 * p)
+		}
+		if c[8]|c[9]|c[10]|c[11]|c[12]|c[13]|c[14]|c[15] != 0 {
+			nonzero |= 2 << (2 * p)
+		}
+		f := archsimd.LoadInt32x16(c).ConvertToFloat32()
+		bt := &t.bt16
+		acc := archsimd.LoadFloat32x16(&bt[0]).Mul(f.Permute(archsimd.LoadUint32x16(&pairIndex[0])))
+		acc = acc.Add(archsimd.LoadFloat32x16(&bt[1]).Mul(f.Permute(archsimd.LoadUint32x16(&pairIndex[1]))))
+		acc = acc.Add(archsimd.LoadFloat32x16(&bt[2]).Mul(f.Permute(archsimd.LoadUint32x16(&pairIndex[2]))))
+		acc = acc.Add(archsimd.LoadFloat32x16(&bt[3]).Mul(f.Permute(archsimd.LoadUint32x16(&pairIndex[3]))))
+		if hi != 0 {
+			acc = acc.Add(archsimd.LoadFloat32x16(&bt[4]).Mul(f.Permute(archsimd.LoadUint32x16(&pairIndex[4]))))
+			acc = acc.Add(archsimd.LoadFloat32x16(&bt[5]).Mul(f.Permute(archsimd.LoadUint32x16(&pairIndex[5]))))
+			acc = acc.Add(archsimd.LoadFloat32x16(&bt[6]).Mul(f.Permute(archsimd.LoadUint32x16(&pairIndex[6]))))
+			acc = acc.Add(archsimd.LoadFloat32x16(&bt[7]).Mul(f.Permute(archsimd.LoadUint32x16(&pairIndex[7]))))
+		}
+		acc.Store(&pairs[p])
+	}
+	// s[q] holds output rows 2q (low half) and 2q+1 (high half).
+	s0 := archsimd.BroadcastFloat32x16(128)
+	s1, s2, s3 := s0, s0, s0
+	low, high := archsimd.LoadUint32x16(&lowTwice), archsimd.LoadUint32x16(&highTwice)
+	sp := &t.splat16
+	for m := nonzero; m != 0; m &= m - 1 {
+		v := bits.TrailingZeros8(m)
+		half := low
+		if v&1 != 0 {
+			half = high
+		}
+		tv := archsimd.LoadFloat32x16(&pairs[v>>1&3]).Permute(half)
+		s0 = s0.Add(archsimd.LoadFloat32x16(&sp[0][v&7]).Mul(tv))
+		s1 = s1.Add(archsimd.LoadFloat32x16(&sp[1][v&7]).Mul(tv))
+		s2 = s2.Add(archsimd.LoadFloat32x16(&sp[2][v&7]).Mul(tv))
+		s3 = s3.Add(archsimd.LoadFloat32x16(&sp[3][v&7]).Mul(tv))
+	}
+	// clampPixel, then the low byte of each.
+	lo, hi, half := archsimd.BroadcastFloat32x16(0), archsimd.BroadcastFloat32x16(255), archsimd.BroadcastFloat32x16(0.5)
+	for q, s := range [4]archsimd.Float32x16{s0, s1, s2, s3} {
+		if 2*q >= h {
+			break
+		}
+		b := s.Max(lo).Min(hi).Add(half).ConvertToInt32().TruncateToInt8().AsUint64x2()
+		for i := range min(2, h-2*q) {
+			row := out.Pix[(y0+2*q+i)*out.Stride+x0:]
+			v := b.GetElem(uint8(i))
+			if w == 8 {
+				binary.LittleEndian.PutUint64(row[:8], v)
+				continue
+			}
+			var px [8]uint8
+			binary.LittleEndian.PutUint64(px[:], v)
+			copy(row[:w], px[:w])
+		}
 	}
 }

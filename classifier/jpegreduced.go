@@ -94,13 +94,15 @@ func decodeJPEGReducedInto(data []byte, scale, maxPixels int, sc *scratch) (img 
 	var (
 		quant     [4][64]uint16
 		haveQuant [4]bool
-		dc, ac    [4]huffTable
 		comps     []jpegComponent
 		width     int
 		height    int
 		restart   int
 		frameSeen bool
 	)
+	// The Huffman tables (6.5 KB each) come from sc, as the plane does.
+	tables := sc.huffTables()
+	dc, ac := &tables[0], &tables[1]
 	pos := 2
 	for {
 		// Markers may be preceded by fill bytes.
@@ -287,7 +289,7 @@ func decodeJPEGReducedInto(data []byte, scale, maxPixels int, sc *scratch) (img 
 				// scale are dropped: several at a time pays for the
 				// tables.
 				for _, sc := range scan {
-					if sc.ac.skip == nil {
+					if !sc.ac.skipReady {
 						sc.ac.buildSkip()
 					}
 				}

@@ -18,6 +18,8 @@ type scratch struct {
 	mask   []bool
 	labels []int32
 	order  []pixel
+	// huff is the JPEG decoder's Huffman tables: DC, then AC.
+	huff *[2][4]huffTable
 	// inflater is the PNG decoder's deflate reader, reset for each image
 	// (its window and tables are 40 KB).
 	inflater io.ReadCloser
@@ -108,6 +110,22 @@ func (sc *scratch) orderBuf(n int) []pixel {
 		sc.order = make([]pixel, 0, n)
 	}
 	return sc.order[:0]
+}
+
+// huffTables returns the JPEG decoder's Huffman tables, none defined.
+func (sc *scratch) huffTables() *[2][4]huffTable {
+	if sc == nil {
+		return new([2][4]huffTable)
+	}
+	if sc.huff == nil {
+		sc.huff = new([2][4]huffTable)
+	}
+	for i := range sc.huff {
+		for j := range sc.huff[i] {
+			sc.huff[i][j].defined, sc.huff[i][j].skipReady = false, false
+		}
+	}
+	return sc.huff
 }
 
 // trim drops the buffers too big to keep.
