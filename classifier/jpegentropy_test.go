@@ -218,3 +218,54 @@ func FuzzBlock_SameAsBySymbol(f *testing.F) {
 		}
 	})
 }
+
+// photoBlocks are the dequantised luma blocks of a 400x400 photo JPEG
+// (quality 85, as the benchmarks' upload), for kernel benchmarks.
+func photoBlocks(tb testing.TB) [][64]int32 {
+	tb.Helper()
+	var buf bytes.Buffer
+	if err := jpeg.Encode(&buf, photoLike(400, 400, 11), &jpeg.Options{Quality: 85}); err != nil {
+		tb.Fatal(err)
+	}
+	s := parseScan(tb, buf.Bytes())
+	r := &bitReader{data: s.data, pos: s.pos}
+	var out [][64]int32
+	var pred int32
+	for range s.mcus {
+		for _, b := range s.blocks {
+			var coef [64]int32
+			last := 63
+			if b.comp != 0 {
+				last = -1
+			}
+			dc, _, err := r.block(&s.dc[b.dc], &s.ac[b.ac], &coef, &s.quant, last)
+			if err != nil {
+				tb.Fatal(err)
+			}
+			if b.comp == 0 {
+				pred += dc
+				coef[0] = pred * int32(s.quant[0])
+				out = append(out, coef)
+			}
+		}
+	}
+	return out
+}
+
+// BenchmarkFullBlockKernels times each 8x8 inverse DCT the CPU runs on
+// the blocks of a photo.
+func BenchmarkFullBlockKernels(b *testing.B) {
+	blocks := photoBlocks(b)
+	tr := newReducedIDCT(8)
+	out := image.NewGray(image.Rect(0, 0, 8, 8))
+	for name, kernel := range fullBlockKernels() {
+		b.Run(name, func(b *testing.B) {
+			for b.Loop() {
+				for i := range blocks {
+					kernel(out, &tr, &blocks[i], 0, 0, 8, 8)
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(blocks)), "ns/block")
+		})
+	}
+}

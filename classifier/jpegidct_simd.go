@@ -107,28 +107,32 @@ var (
 // frequencies, the terms it adds are exact zeros, which change no
 // non-zero sum and no byte (a sum of zeros is 0 or -0, both clamped to 0).
 func writeFullBlockAVX512(out *image.Gray, t *reducedIDCT, coef *[64]int32, x0, y0, w, h int) {
-	var pairs [4][16]float32 // rows 2p and 2p+1 transformed, side by side
-	var nonzero uint8        // the rows of coefficients that are not all zero
+	// Which coefficients are not zero, one bit each, row-major.
+	var zero archsimd.Int32x16
+	var nz uint64
 	for p := range 4 {
-		c := (*[16]int32)(coef[16*p : 16*p+16])
-		lo := c[0] | c[1] | c[2] | c[3] | c[8] | c[9] | c[10] | c[11]
-		hi := c[4] | c[5] | c[6] | c[7] | c[12] | c[13] | c[14] | c[15]
-		if lo|hi == 0 {
+		nz |= uint64(archsimd.LoadInt32x16((*[16]int32)(coef[16*p:16*p+16])).NotEqual(zero).ToBits()) << (16 * p)
+	}
+	var nonzero uint8 // the rows of coefficients that are not all zero
+	for v := range 8 {
+		if nz>>(8*v)&255 != 0 {
+			nonzero |= 1 << v
+		}
+	}
+	var pairs [4][16]float32 // rows 2p and 2p+1 transformed, side by side
+	bt := &t.bt16
+	i0, i1, i2, i3 := archsimd.LoadUint32x16(&pairIndex[0]), archsimd.LoadUint32x16(&pairIndex[1]), archsimd.LoadUint32x16(&pairIndex[2]), archsimd.LoadUint32x16(&pairIndex[3])
+	for p := range 4 {
+		pair := nz >> (16 * p) & 0xffff
+		if pair == 0 {
 			continue
 		}
-		if c[0]|c[1]|c[2]|c[3]|c[4]|c[5]|c[6]|c[7] != 0 {
-			nonzero |= 1 << (2 * p)
-		}
-		if c[8]|c[9]|c[10]|c[11]|c[12]|c[13]|c[14]|c[15] != 0 {
-			nonzero |= 2 << (2 * p)
-		}
-		f := archsimd.LoadInt32x16(c).ConvertToFloat32()
-		bt := &t.bt16
-		acc := archsimd.LoadFloat32x16(&bt[0]).Mul(f.Permute(archsimd.LoadUint32x16(&pairIndex[0])))
-		acc = acc.Add(archsimd.LoadFloat32x16(&bt[1]).Mul(f.Permute(archsimd.LoadUint32x16(&pairIndex[1]))))
-		acc = acc.Add(archsimd.LoadFloat32x16(&bt[2]).Mul(f.Permute(archsimd.LoadUint32x16(&pairIndex[2]))))
-		acc = acc.Add(archsimd.LoadFloat32x16(&bt[3]).Mul(f.Permute(archsimd.LoadUint32x16(&pairIndex[3]))))
-		if hi != 0 {
+		f := archsimd.LoadInt32x16((*[16]int32)(coef[16*p : 16*p+16])).ConvertToFloat32()
+		acc := archsimd.LoadFloat32x16(&bt[0]).Mul(f.Permute(i0))
+		acc = acc.Add(archsimd.LoadFloat32x16(&bt[1]).Mul(f.Permute(i1)))
+		acc = acc.Add(archsimd.LoadFloat32x16(&bt[2]).Mul(f.Permute(i2)))
+		acc = acc.Add(archsimd.LoadFloat32x16(&bt[3]).Mul(f.Permute(i3)))
+		if pair&0xf0f0 != 0 { // high frequencies in one of the rows
 			acc = acc.Add(archsimd.LoadFloat32x16(&bt[4]).Mul(f.Permute(archsimd.LoadUint32x16(&pairIndex[4]))))
 			acc = acc.Add(archsimd.LoadFloat32x16(&bt[5]).Mul(f.Permute(archsimd.LoadUint32x16(&pairIndex[5]))))
 			acc = acc.Add(archsimd.LoadFloat32x16(&bt[6]).Mul(f.Permute(archsimd.LoadUint32x16(&pairIndex[6]))))
@@ -153,23 +157,32 @@ func writeFullBlockAVX512(out *image.Gray, t *reducedIDCT, coef *[64]int32, x0, 
 		s2 = s2.Add(archsimd.LoadFloat32x16(&sp[2][v&7]).Mul(tv))
 		s3 = s3.Add(archsimd.LoadFloat32x16(&sp[3][v&7]).Mul(tv))
 	}
-	// clampPixel, then the low byte of each.
+	// clampPixel, then the low byte of each: rows 2q and 2q+1 in the two
+	// halves of r[q].
 	lo, hi, half := archsimd.BroadcastFloat32x16(0), archsimd.BroadcastFloat32x16(255), archsimd.BroadcastFloat32x16(0.5)
-	for q, s := range [4]archsimd.Float32x16{s0, s1, s2, s3} {
-		if 2*q >= h {
-			break
-		}
-		b := s.Max(lo).Min(hi).Add(half).ConvertToInt32().TruncateToInt8().AsUint64x2()
-		for i := range min(2, h-2*q) {
-			row := out.Pix[(y0+2*q+i)*out.Stride+x0:]
-			v := b.GetElem(uint8(i))
-			if w == 8 {
-				binary.LittleEndian.PutUint64(row[:8], v)
-				continue
-			}
-			var px [8]uint8
-			binary.LittleEndian.PutUint64(px[:], v)
-			copy(row[:w], px[:w])
-		}
+	r0 := s0.Max(lo).Min(hi).Add(half).ConvertToInt32().TruncateToInt8().AsUint64x2()
+	r1 := s1.Max(lo).Min(hi).Add(half).ConvertToInt32().TruncateToInt8().AsUint64x2()
+	r2 := s2.Max(lo).Min(hi).Add(half).ConvertToInt32().TruncateToInt8().AsUint64x2()
+	r3 := s3.Max(lo).Min(hi).Add(half).ConvertToInt32().TruncateToInt8().AsUint64x2()
+	if w == 8 && h == 8 {
+		stride := out.Stride
+		pix := out.Pix[y0*stride+x0:]
+		pix = pix[:7*stride+8]
+		binary.LittleEndian.PutUint64(pix[0:], r0.GetElem(0))
+		binary.LittleEndian.PutUint64(pix[stride:], r0.GetElem(1))
+		binary.LittleEndian.PutUint64(pix[2*stride:], r1.GetElem(0))
+		binary.LittleEndian.PutUint64(pix[3*stride:], r1.GetElem(1))
+		binary.LittleEndian.PutUint64(pix[4*stride:], r2.GetElem(0))
+		binary.LittleEndian.PutUint64(pix[5*stride:], r2.GetElem(1))
+		binary.LittleEndian.PutUint64(pix[6*stride:], r3.GetElem(0))
+		binary.LittleEndian.PutUint64(pix[7*stride:], r3.GetElem(1))
+		return
+	}
+	// A block clipped at the plane's right or bottom edge.
+	rows := [8]uint64{r0.GetElem(0), r0.GetElem(1), r1.GetElem(0), r1.GetElem(1), r2.GetElem(0), r2.GetElem(1), r3.GetElem(0), r3.GetElem(1)}
+	var px [8]uint8
+	for y := range h {
+		binary.LittleEndian.PutUint64(px[:], rows[y&7])
+		copy(out.Pix[(y0+y)*out.Stride+x0:][:w], px[:w])
 	}
 }
