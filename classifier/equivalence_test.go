@@ -265,3 +265,78 @@ func TestHistogramStrength_SameAsPerValue(t *testing.T) {
 		}
 	}
 }
+
+// loopsReducedBlock is the 4- and 2-point inverse DCT as loops over the
+// coefficients and pixels, which writeBlock4 and writeBlock2 replaced.
+func loopsReducedBlock(out *image.Gray, t *reducedIDCT, coef *[64]int32, x0, y0, w, h int) {
+	var tmp [4][4]float32
+	if t.n == 4 {
+		b := &t.b4
+		for v := range 4 {
+			c := coef[v*8 : v*8+4 : v*8+4]
+			c0, c1, c2, c3 := float32(c[0]), float32(c[1]), float32(c[2]), float32(c[3])
+			for x := range 4 {
+				tmp[v][x] = b[x][0]*c0 + b[x][1]*c1 + b[x][2]*c2 + b[x][3]*c3
+			}
+		}
+		for y := range h {
+			row := out.Pix[(y0+y)*out.Stride+x0:]
+			by := &b[y]
+			for x := range w {
+				row[x] = clampPixel(by[0]*tmp[0][x] + by[1]*tmp[1][x] + by[2]*tmp[2][x] + by[3]*tmp[3][x] + 128)
+			}
+		}
+		return
+	}
+	b := &t.b2
+	c00, c01, c10, c11 := float32(coef[0]), float32(coef[1]), float32(coef[8]), float32(coef[9])
+	for v, c := range [2][2]float32{{c00, c01}, {c10, c11}} {
+		for x := range 2 {
+			tmp[v][x] = b[x][0]*c[0] + b[x][1]*c[1]
+		}
+	}
+	for y := range h {
+		row := out.Pix[(y0+y)*out.Stride+x0:]
+		for x := range w {
+			row[x] = clampPixel(b[y][0]*tmp[0][x] + b[y][1]*tmp[1][x] + 128)
+		}
+	}
+}
+
+// TestReducedBlocks_SameAsLoops checks the 1/2- and 1/4-scale inverse
+// DCTs on random blocks, whole and clipped, at a block's place inside a
+// plane.
+func TestReducedBlocks_SameAsLoops(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	for _, n := range []int{4, 2} {
+		tr := newReducedIDCT(n)
+		a, b := image.NewGray(image.Rect(0, 0, 3*n, 2*n)), image.NewGray(image.Rect(0, 0, 3*n, 2*n))
+		for it := range 200000 {
+			var coef [64]int32
+			for range rng.IntN(12) {
+				coef[rng.IntN(4)*8+rng.IntN(4)] = int32(rng.NormFloat64() * float64([]int{10, 100, 1000}[rng.IntN(3)]))
+			}
+			w, h := n, n
+			if rng.IntN(4) == 0 {
+				w, h = 1+rng.IntN(n), 1+rng.IntN(n)
+			}
+			clear(a.Pix)
+			clear(b.Pix)
+			loopsReducedBlock(a, &tr, &coef, n, n, w, h)
+			writeReducedBlock(b, &tr, &coef, true, n, n)
+			if w < n || h < n {
+				// writeReducedBlock clips at the plane's edge: compare the
+				// w×h corner the loops wrote.
+				clear(b.Pix)
+				if n == 4 {
+					writeBlock4(b, &tr.b4, &coef, n, n, w, h)
+				} else {
+					writeBlock2(b, &tr.b2, &coef, n, n, w, h)
+				}
+			}
+			if !slices.Equal(a.Pix, b.Pix) {
+				t.Fatalf("n=%d: differs at %d (%dx%d): %v\n%v\n%v", n, it, w, h, coef, a.Pix, b.Pix)
+			}
+		}
+	}
+}
