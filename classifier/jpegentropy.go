@@ -350,9 +350,21 @@ func (r *bitReader) block(dcT, acT *huffTable, coef *[64]int32, q *[64]uint16, l
 	}
 	for k < 64 {
 		if n < 32 {
-			r.acc, r.n = acc, n
-			r.fill()
-			acc, n = r.acc, r.n
+			// fill's first case, inline: the next 8 bytes hold no 0xFF.
+			if p := r.pos; !r.marker && p+8 <= len(r.data) {
+				x := binary.BigEndian.Uint64(r.data[p:])
+				if v := ^x; (v-0x0101010101010101)&^v&0x8080808080808080 == 0 {
+					k := (63 - n) >> 3 // bytes that fit
+					acc |= x >> (64 - 8*k) << (64 - n - 8*k)
+					n += 8 * k
+					r.pos = p + int(k)
+				}
+			}
+			if n < 32 {
+				r.acc, r.n = acc, n
+				r.fill()
+				acc, n = r.acc, r.n
+			}
 		}
 		if skip != nil {
 			// Whole symbols, as long as they end inside the block (a
