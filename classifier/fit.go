@@ -4,8 +4,6 @@ import (
 	"image"
 	"math"
 
-	"golang.org/x/image/draw"
-
 	"github.com/digitbot/digitbot"
 )
 
@@ -39,7 +37,7 @@ func fitAndCentre(m *inkMap) (out [digitbot.InputSide * digitbot.InputSide]uint8
 	fit := src
 	if nw != cw || nh != ch {
 		fit = image.NewGray(image.Rect(0, 0, nw, nh))
-		draw.CatmullRom.Scale(fit, fit.Bounds(), src, src.Bounds(), draw.Src, nil)
+		scaleGreyCatmullRom(fit, src) // x/image/draw's Catmull-Rom, byte for byte
 	}
 	// Stretch so the strongest ink is 255, as in MNIST; shrinking a
 	// photo's strokes leaves them below full intensity.
