@@ -216,6 +216,19 @@ func (r *bitReader) fill() {
 	}
 }
 
+// next8 returns the next 8 bytes of data when none of them is 0xFF and
+// the reader has not stopped at a marker: bytes that go into the
+// accumulator as they are (fill's first case, for the block decoder to
+// do inline).
+func (r *bitReader) next8() (uint64, bool) {
+	if r.marker || r.pos+8 > len(r.data) {
+		return 0, false
+	}
+	x := binary.BigEndian.Uint64(r.data[r.pos:])
+	v := ^x
+	return x, (v-0x0101010101010101)&^v&0x8080808080808080 == 0
+}
+
 // decode reads one Huffman-coded symbol.
 func (r *bitReader) decode(t *huffTable) (uint8, error) {
 	if r.n < 16 {
@@ -292,9 +305,16 @@ func (r *bitReader) block(dcT, acT *huffTable, coef *[64]int32, q *[64]uint16, l
 	// The coefficients kept: values dequantised into coef.
 	for k <= last {
 		if n < 32 {
-			r.acc, r.n = acc, n
-			r.fill()
-			acc, n = r.acc, r.n
+			if x, ok := r.next8(); ok {
+				k := (63 - n) >> 3 // bytes that fit
+				acc |= x >> (64 - 8*k) << (64 - n - 8*k)
+				n += 8 * k
+				r.pos += int(k)
+			} else {
+				r.acc, r.n = acc, n
+				r.fill()
+				acc, n = r.acc, r.n
+			}
 		}
 		if f := acT.fast[acc>>(64-lookBits)]; f != 0 {
 			l := uint(f & 255)
@@ -350,17 +370,12 @@ func (r *bitReader) block(dcT, acT *huffTable, coef *[64]int32, q *[64]uint16, l
 	}
 	for k < 64 {
 		if n < 32 {
-			// fill's first case, inline: the next 8 bytes hold no 0xFF.
-			if p := r.pos; !r.marker && p+8 <= len(r.data) {
-				x := binary.BigEndian.Uint64(r.data[p:])
-				if v := ^x; (v-0x0101010101010101)&^v&0x8080808080808080 == 0 {
-					k := (63 - n) >> 3 // bytes that fit
-					acc |= x >> (64 - 8*k) << (64 - n - 8*k)
-					n += 8 * k
-					r.pos = p + int(k)
-				}
-			}
-			if n < 32 {
+			if x, ok := r.next8(); ok {
+				k := (63 - n) >> 3 // bytes that fit
+				acc |= x >> (64 - 8*k) << (64 - n - 8*k)
+				n += 8 * k
+				r.pos += int(k)
+			} else {
 				r.acc, r.n = acc, n
 				r.fill()
 				acc, n = r.acc, r.n
