@@ -340,3 +340,76 @@ func TestReducedBlocks_SameAsLoops(t *testing.T) {
 		}
 	}
 }
+
+// floodLabels is labelComponents as it was: a scan of every pixel for the
+// next unlabelled ink, and the 8 neighbours of every pixel through loops
+// clipped at the edges.
+func floodLabels(mask []bool, w, h int) ([]int32, []component, []pixel) {
+	labels := make([]int32, len(mask))
+	var comps []component
+	var stack, order []pixel
+	for start, m := range mask {
+		if !m || labels[start] != 0 {
+			continue
+		}
+		id := int32(len(comps) + 1)
+		sx, sy := start%w, start/w
+		c := component{first: len(order)}
+		minX, minY, maxX, maxY := sx, sy, sx+1, sy+1
+		labels[start] = id
+		stack = append(stack[:0], pixel{int32(start), int32(sx), int32(sy)})
+		for len(stack) > 0 {
+			p := stack[len(stack)-1]
+			stack = stack[:len(stack)-1]
+			order = append(order, p)
+			x, y := int(p.x), int(p.y)
+			minX, minY, maxX, maxY = min(minX, x), min(minY, y), max(maxX, x+1), max(maxY, y+1)
+			for ny := max(0, y-1); ny <= min(h-1, y+1); ny++ {
+				for nx := max(0, x-1); nx <= min(w-1, x+1); nx++ {
+					j := ny*w + nx
+					if mask[j] && labels[j] == 0 {
+						labels[j] = id
+						stack = append(stack, pixel{int32(j), int32(nx), int32(ny)})
+					}
+				}
+			}
+		}
+		c.area = len(order) - c.first
+		c.box = image.Rect(minX, minY, maxX, maxY)
+		comps = append(comps, c)
+	}
+	return labels, comps, order
+}
+
+// TestLabelComponents_SameAsFlood: labels, components and the order of
+// their pixels are those of the plain flood fill, with and without the
+// rows' counts (exact, or too high as removeRules leaves them), on random
+// masks from specks to solid.
+func TestLabelComponents_SameAsFlood(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 10))
+	sc := &scratch{}
+	for it := range 2000 {
+		w, h := 1+rng.IntN(60), 1+rng.IntN(60)
+		density := rng.Float64()
+		mask := make([]bool, w*h)
+		rows := make([]int, h)
+		for i := range mask {
+			mask[i] = rng.Float64() < density
+			if mask[i] {
+				rows[i/w]++
+			}
+		}
+		if it%2 == 1 {
+			for y := range rows {
+				rows[y] += rng.IntN(3) // removeRules erased some
+			}
+		}
+		wl, wc, wo := floodLabels(mask, w, h)
+		for _, r := range [][]int{nil, rows} {
+			gl, gc, go_ := labelComponentsScratch(mask, w, h, len(mask), r, sc)
+			if !slices.Equal(gl, wl) || !slices.Equal(gc, wc) || !slices.Equal(go_, wo) {
+				t.Fatalf("%dx%d, density %.2f, rows %v: differs from the flood fill", w, h, density, r != nil)
+			}
+		}
+	}
+}

@@ -262,7 +262,7 @@ func findInk(g *grey) (*inkPage, error) {
 	for _, c := range rows {
 		marked += c
 	}
-	labels, comps, order := labelComponentsScratch(mask, g.w, g.h, marked, g.sc)
+	labels, comps, order := labelComponentsScratch(mask, g.w, g.h, marked, rows, g.sc)
 	return &inkPage{w: g.w, h: g.h, k: g.k, sw: g.sw, sh: g.sh, s: s, oriented: oriented, strength: strength,
 		floor: min(float32(noiseFloor(&sh, n)), float32(t)/2), labels: labels, comps: comps, order: order,
 		frame: frameComponents(comps, g.w, g.h), sc: g.sc}, nil

@@ -66,45 +66,70 @@ func (d *digit) inCut(i int) bool {
 // ink pixel, component by component. inkPixels is at least the number of
 // pixels in mask.
 func labelComponents(mask []bool, w, h, inkPixels int) ([]int32, []component, []pixel) {
-	return labelComponentsScratch(mask, w, h, inkPixels, nil)
+	return labelComponentsScratch(mask, w, h, inkPixels, nil, nil)
 }
 
 // labelComponentsScratch is labelComponents with the labels and the
-// pixels in sc's buffers.
-func labelComponentsScratch(mask []bool, w, h, inkPixels int, sc *scratch) ([]int32, []component, []pixel) {
+// pixels in sc's buffers. rows, when not nil, holds for each row at least
+// the number of its pixels in mask (threshold's counts, which removeRules
+// may since have lowered): the scan for the next component's first pixel
+// skips the rows without ink, and the rest of a row once it has seen
+// that many. Neither changes which pixel starts a component.
+func labelComponentsScratch(mask []bool, w, h, inkPixels int, rows []int, sc *scratch) ([]int32, []component, []pixel) {
 	labels := sc.labelBuf(len(mask))
 	var comps []component
 	stack := make([]pixel, 0, 256)
 	order := sc.orderBuf(inkPixels) // every ink pixel, component by component
-	for start, m := range mask {
-		if !m || labels[start] != 0 {
-			continue
+	for y := range h {
+		left := w + 1 // mask pixels of the row still to see, at most
+		if rows != nil {
+			left = rows[y]
 		}
-		id := int32(len(comps) + 1)
-		sx, sy := start%w, start/w
-		c := component{first: len(order)}
-		minX, minY, maxX, maxY := sx, sy, sx+1, sy+1
-		labels[start] = id
-		stack = append(stack[:0], pixel{int32(start), int32(sx), int32(sy)})
-		for len(stack) > 0 {
-			p := stack[len(stack)-1]
-			stack = stack[:len(stack)-1]
-			order = append(order, p)
-			x, y := int(p.x), int(p.y)
-			minX, minY, maxX, maxY = min(minX, x), min(minY, y), max(maxX, x+1), max(maxY, y+1)
-			for ny := max(0, y-1); ny <= min(h-1, y+1); ny++ {
-				for nx := max(0, x-1); nx <= min(w-1, x+1); nx++ {
-					j := ny*w + nx
-					if mask[j] && labels[j] == 0 {
-						labels[j] = id
-						stack = append(stack, pixel{int32(j), int32(nx), int32(ny)})
+		for x := 0; x < w && left > 0; x++ {
+			start := y*w + x
+			if !mask[start] {
+				continue
+			}
+			left--
+			if labels[start] != 0 {
+				continue
+			}
+			id := int32(len(comps) + 1)
+			c := component{first: len(order)}
+			minX, minY, maxX, maxY := x, y, x+1, y+1
+			labels[start] = id
+			stack = append(stack[:0], pixel{int32(start), int32(x), int32(y)})
+			for len(stack) > 0 {
+				p := stack[len(stack)-1]
+				stack = stack[:len(stack)-1]
+				order = append(order, p)
+				px, py, i := int(p.x), int(p.y), int(p.i)
+				minX, minY, maxX, maxY = min(minX, px), min(minY, py), max(maxX, px+1), max(maxY, py+1)
+				if px > 0 && px < w-1 && py > 0 && py < h-1 {
+					// Inside the picture: the 8 neighbours in the order
+					// of the loops below (row by row, left to right).
+					for _, d := range [8]struct{ x, y int }{{-1, -1}, {0, -1}, {1, -1}, {-1, 0}, {1, 0}, {-1, 1}, {0, 1}, {1, 1}} {
+						if j := i + d.y*w + d.x; mask[j] && labels[j] == 0 {
+							labels[j] = id
+							stack = append(stack, pixel{int32(j), int32(px + d.x), int32(py + d.y)})
+						}
+					}
+					continue
+				}
+				for ny := max(0, py-1); ny <= min(h-1, py+1); ny++ {
+					for nx := max(0, px-1); nx <= min(w-1, px+1); nx++ {
+						j := ny*w + nx
+						if mask[j] && labels[j] == 0 {
+							labels[j] = id
+							stack = append(stack, pixel{int32(j), int32(nx), int32(ny)})
+						}
 					}
 				}
 			}
+			c.area = len(order) - c.first
+			c.box = image.Rect(minX, minY, maxX, maxY)
+			comps = append(comps, c)
 		}
-		c.area = len(order) - c.first
-		c.box = image.Rect(minX, minY, maxX, maxY)
-		comps = append(comps, c)
 	}
 	return labels, comps, order
 }
