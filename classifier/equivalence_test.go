@@ -382,33 +382,35 @@ func floodLabels(mask []bool, w, h int) ([]int32, []component, []pixel) {
 }
 
 // TestLabelComponents_SameAsFlood: labels, components and the order of
-// their pixels are those of the plain flood fill, with and without the
-// rows' counts (exact, or too high as removeRules leaves them), on random
-// masks from specks to solid.
+// their pixels are those of the plain flood fill, searching the whole mask
+// or threshold's list of marks (some of which removeRules cleared), on
+// random masks from specks to solid.
 func TestLabelComponents_SameAsFlood(t *testing.T) {
 	rng := rand.New(rand.NewPCG(9, 10))
 	sc := &scratch{}
 	for it := range 2000 {
 		w, h := 1+rng.IntN(60), 1+rng.IntN(60)
 		density := rng.Float64()
-		mask := make([]bool, w*h)
-		rows := make([]int, h)
-		for i := range mask {
-			mask[i] = rng.Float64() < density
-			if mask[i] {
-				rows[i/w]++
+		s := make([]float32, w*h)
+		for i := range s {
+			if rng.Float64() < density {
+				s[i] = 1 + rng.Float32()
 			}
 		}
+		mask := make([]bool, w*h)
+		marks := threshold(s, 0.5, w, mask, make([]int, h), make([]int, w), make([]int32, w*h+1))
 		if it%2 == 1 {
-			for y := range rows {
-				rows[y] += rng.IntN(3) // removeRules erased some
+			for _, i := range marks {
+				if rng.IntN(5) == 0 {
+					mask[i] = false // as removeRules erases
+				}
 			}
 		}
 		wl, wc, wo := floodLabels(mask, w, h)
-		for _, r := range [][]int{nil, rows} {
-			gl, gc, go_ := labelComponentsScratch(mask, w, h, len(mask), r, sc)
-			if !slices.Equal(gl, wl) || !slices.Equal(gc, wc) || !slices.Equal(go_, wo) {
-				t.Fatalf("%dx%d, density %.2f, rows %v: differs from the flood fill", w, h, density, r != nil)
+		for _, m := range [][]int32{nil, marks} {
+			gl, gc, gOrder := labelComponentsScratch(mask, w, h, m, sc)
+			if !slices.Equal(gl, wl) || !slices.Equal(gc, wc) || !slices.Equal(gOrder, wo) {
+				t.Fatalf("%dx%d, density %.2f, marks %v: differs from the flood fill", w, h, density, m != nil)
 			}
 		}
 	}

@@ -256,13 +256,9 @@ func findInk(g *grey) (*inkPage, error) {
 
 	mask := g.sc.maskBuf(n) // threshold writes all of it
 	rows, cols := make([]int, g.h), make([]int, g.w)
-	threshold(s, float32(t), g.w, mask, rows, cols)
+	marks := threshold(s, float32(t), g.w, mask, rows, cols, g.sc.marksBuf(n+1))
 	removeRules(mask, s, g.w, g.h, rows, cols)
-	marked := 0
-	for _, c := range rows {
-		marked += c
-	}
-	labels, comps, order := labelComponentsScratch(mask, g.w, g.h, marked, rows, g.sc)
+	labels, comps, order := labelComponentsScratch(mask, g.w, g.h, marks, g.sc)
 	return &inkPage{w: g.w, h: g.h, k: g.k, sw: g.sw, sh: g.sh, s: s, oriented: oriented, strength: strength,
 		floor: min(float32(noiseFloor(&sh, n)), float32(t)/2), labels: labels, comps: comps, order: order,
 		frame: frameComponents(comps, g.w, g.h), sc: g.sc}, nil

@@ -17,6 +17,7 @@ type scratch struct {
 	floats [scratchFloats][]float32
 	mask   []bool
 	labels []int32
+	marks  []int32
 	order  []pixel
 	// huff is the JPEG decoder's Huffman tables: DC, then AC.
 	huff *[2][4]huffTable
@@ -101,6 +102,14 @@ func (sc *scratch) labelBuf(n int) []int32 {
 	return l
 }
 
+// marksBuf returns room for n indices (threshold writes them).
+func (sc *scratch) marksBuf(n int) []int32 {
+	if sc == nil {
+		return make([]int32, n)
+	}
+	return grow(&sc.marks, n)
+}
+
 // orderBuf returns an empty slice of pixels with room for n.
 func (sc *scratch) orderBuf(n int) []pixel {
 	if sc == nil {
@@ -145,6 +154,9 @@ func (sc *scratch) trim() {
 	}
 	if 4*cap(sc.labels) > maxScratchBytes {
 		sc.labels = nil
+	}
+	if 4*cap(sc.marks) > maxScratchBytes {
+		sc.marks = nil
 	}
 	if 12*cap(sc.order) > maxScratchBytes {
 		sc.order = nil

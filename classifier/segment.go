@@ -63,75 +63,94 @@ func (d *digit) inCut(i int) bool {
 
 // labelComponents labels the 8-connected components of mask and returns
 // the label of each pixel (from 1; 0 elsewhere), the components and every
-// ink pixel, component by component. inkPixels is at least the number of
-// pixels in mask.
-func labelComponents(mask []bool, w, h, inkPixels int) ([]int32, []component, []pixel) {
-	return labelComponentsScratch(mask, w, h, inkPixels, nil, nil)
+// ink pixel, component by component.
+func labelComponents(mask []bool, w, h int) ([]int32, []component, []pixel) {
+	return labelComponentsScratch(mask, w, h, nil, nil)
 }
 
 // labelComponentsScratch is labelComponents with the labels and the
-// pixels in sc's buffers. rows, when not nil, holds for each row at least
-// the number of its pixels in mask (threshold's counts, which removeRules
-// may since have lowered): the scan for the next component's first pixel
-// skips the rows without ink, and the rest of a row once it has seen
-// that many. Neither changes which pixel starts a component.
-func labelComponentsScratch(mask []bool, w, h, inkPixels int, rows []int, sc *scratch) ([]int32, []component, []pixel) {
-	labels := sc.labelBuf(len(mask))
-	var comps []component
-	stack := make([]pixel, 0, 256)
-	order := sc.orderBuf(inkPixels) // every ink pixel, component by component
-	for y := range h {
-		left := w + 1 // mask pixels of the row still to see, at most
-		if rows != nil {
-			left = rows[y]
+// pixels in sc's buffers. marks, when not nil, lists in order the pixels
+// threshold marked (removeRules may have cleared some since): the search
+// for the next component's first pixel visits only those, not the whole
+// picture, and finds the same pixel.
+func labelComponentsScratch(mask []bool, w, h int, marks []int32, sc *scratch) ([]int32, []component, []pixel) {
+	l := labeler{mask: mask, w: w, h: h, labels: sc.labelBuf(len(mask)), stack: make([]pixel, 0, 256)}
+	if marks == nil {
+		n := 0
+		for _, m := range mask {
+			if m {
+				n++
+			}
 		}
-		for x := 0; x < w && left > 0; x++ {
-			start := y*w + x
-			if !mask[start] {
-				continue
+		l.order = sc.orderBuf(n)
+		for start, m := range mask {
+			if m && l.labels[start] == 0 {
+				l.component(start)
 			}
-			left--
-			if labels[start] != 0 {
-				continue
+		}
+	} else {
+		l.order = sc.orderBuf(len(marks))
+		for _, start := range marks {
+			if mask[start] && l.labels[start] == 0 {
+				l.component(int(start))
 			}
-			id := int32(len(comps) + 1)
-			c := component{first: len(order)}
-			minX, minY, maxX, maxY := x, y, x+1, y+1
-			labels[start] = id
-			stack = append(stack[:0], pixel{int32(start), int32(x), int32(y)})
-			for len(stack) > 0 {
-				p := stack[len(stack)-1]
-				stack = stack[:len(stack)-1]
-				order = append(order, p)
-				px, py, i := int(p.x), int(p.y), int(p.i)
-				minX, minY, maxX, maxY = min(minX, px), min(minY, py), max(maxX, px+1), max(maxY, py+1)
-				if px > 0 && px < w-1 && py > 0 && py < h-1 {
-					// Inside the picture: the 8 neighbours in the order
-					// of the loops below (row by row, left to right).
-					for _, d := range [8]struct{ x, y int }{{-1, -1}, {0, -1}, {1, -1}, {-1, 0}, {1, 0}, {-1, 1}, {0, 1}, {1, 1}} {
-						if j := i + d.y*w + d.x; mask[j] && labels[j] == 0 {
-							labels[j] = id
-							stack = append(stack, pixel{int32(j), int32(px + d.x), int32(py + d.y)})
-						}
-					}
-					continue
-				}
-				for ny := max(0, py-1); ny <= min(h-1, py+1); ny++ {
-					for nx := max(0, px-1); nx <= min(w-1, px+1); nx++ {
-						j := ny*w + nx
-						if mask[j] && labels[j] == 0 {
-							labels[j] = id
-							stack = append(stack, pixel{int32(j), int32(nx), int32(ny)})
-						}
-					}
-				}
-			}
-			c.area = len(order) - c.first
-			c.box = image.Rect(minX, minY, maxX, maxY)
-			comps = append(comps, c)
 		}
 	}
-	return labels, comps, order
+	return l.labels, l.comps, l.order
+}
+
+// labeler is the state of labelComponents.
+type labeler struct {
+	mask   []bool
+	w, h   int
+	labels []int32
+	comps  []component
+	stack  []pixel
+	order  []pixel // every ink pixel, component by component
+}
+
+// component labels the component that starts at pixel start (the first
+// of it in raster order), depth first.
+func (l *labeler) component(start int) {
+	mask, labels, w, h := l.mask, l.labels, l.w, l.h
+	x, y := start%w, start/w
+	id := int32(len(l.comps) + 1)
+	c := component{first: len(l.order)}
+	minX, minY, maxX, maxY := x, y, x+1, y+1
+	labels[start] = id
+	stack := append(l.stack[:0], pixel{int32(start), int32(x), int32(y)})
+	order := l.order
+	for len(stack) > 0 {
+		p := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		order = append(order, p)
+		px, py, i := int(p.x), int(p.y), int(p.i)
+		minX, minY, maxX, maxY = min(minX, px), min(minY, py), max(maxX, px+1), max(maxY, py+1)
+		if px > 0 && px < w-1 && py > 0 && py < h-1 {
+			// Inside the picture: the 8 neighbours in the order of the
+			// loops below (row by row, left to right).
+			for _, d := range [8]struct{ x, y int }{{-1, -1}, {0, -1}, {1, -1}, {-1, 0}, {1, 0}, {-1, 1}, {0, 1}, {1, 1}} {
+				if j := i + d.y*w + d.x; mask[j] && labels[j] == 0 {
+					labels[j] = id
+					stack = append(stack, pixel{int32(j), int32(px + d.x), int32(py + d.y)})
+				}
+			}
+			continue
+		}
+		for ny := max(0, py-1); ny <= min(h-1, py+1); ny++ {
+			for nx := max(0, px-1); nx <= min(w-1, px+1); nx++ {
+				j := ny*w + nx
+				if mask[j] && labels[j] == 0 {
+					labels[j] = id
+					stack = append(stack, pixel{int32(j), int32(nx), int32(ny)})
+				}
+			}
+		}
+	}
+	c.area = len(order) - c.first
+	c.box = image.Rect(minX, minY, maxX, maxY)
+	l.stack, l.order = stack, order
+	l.comps = append(l.comps, c)
 }
 
 // frameComponents marks the components that are not writing: those that
