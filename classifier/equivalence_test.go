@@ -2,6 +2,7 @@ package classifier
 
 import (
 	"image"
+	"image/color"
 	"maps"
 	"math/rand/v2"
 	"reflect"
@@ -414,4 +415,38 @@ func TestLabelComponents_SameAsFlood(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestRenderAndStrokeWidth_SameWithoutCuts: for a digit not cut from a
+// neighbour, render and strokeWidth take a shortcut; with cuts that cut
+// nothing they take the general path, which must give the same values.
+func TestRenderAndStrokeWidth_SameWithoutCuts(t *testing.T) {
+	m := loadMNISTTest(t)
+	levels := 0 // scenes whose every level has one strength: render's shortcut
+	for i := range 40 {
+		s := scene{w: 300 + 7*i, h: 260 + 5*i, box: image.Rect(40+i, 30, 200+2*i, 220), paper: color.NRGBA{225, 220, 205, 255},
+			ink: color.NRGBA{40, 40, 60, 255}, gradient: 0.03 * float64(i%10), noise: float64(i % 9), seed: uint64(i), mnist: &m.images[i]}
+		page, err := findInk(toGrey(s.render()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if page.strength != nil {
+			levels++
+		}
+		dig := selectDigit(page.comps, page.frame, page.labels, page.order)
+		cut := dig
+		h := page.h
+		cut.left = &cutPath{xs: make([]int32, h)}                          // every x >= 0
+		cut.right = &cutPath{xs: slices.Repeat([]int32{int32(page.w)}, h)} // every x < w
+		cut.w = int32(page.w)
+		a, b := make([]float32, len(page.s)), make([]float32, len(page.s))
+		ma, mb := page.render(&dig, a), page.render(&cut, b)
+		if !slices.Equal(a, b) || ma.crop != mb.crop || ma.stroke != mb.stroke {
+			t.Fatalf("scene %d: shortcut crop %v stroke %v, general %v %v, values equal %v", i, ma.crop, ma.stroke, mb.crop, mb.stroke, slices.Equal(a, b))
+		}
+	}
+	if levels == 0 {
+		t.Fatal("no scene took render's shortcut")
+	}
+	t.Logf("%d of 40 scenes with one strength per level", levels)
 }

@@ -336,6 +336,26 @@ func (p *inkPage) render(dig *digit, val []float32) *inkMap {
 		}
 	}
 	zero := intensity(0)
+	if levelIntensity != nil && dig.left == nil && dig.right == nil {
+		// The usual case (a photo, one digit not cut from a neighbour)
+		// written for it: the same values as the loop below.
+		for y := region.Min.Y; y < region.Max.Y; y++ {
+			lo, hi := y*p.w+region.Min.X, y*p.w+region.Max.X
+			sr, vr, or, lr := s[lo:hi], val[lo:hi], oriented[lo:hi], dig.labels[lo:hi]
+			for x, v := range sr {
+				switch l := lr[x]; {
+				case l != 0 && !dig.keep[l]:
+					vr[x] = 0
+				case v != 0:
+					vr[x] = levelIntensity[or[x]]
+				default:
+					vr[x] = zero
+				}
+			}
+		}
+		crop = growCrop(val, p.w, p.h, crop, limit)
+		return &inkMap{w: p.w, h: p.h, val: val, crop: crop, stroke: strokeWidth(dig, p.w, p.h)}
+	}
 	for y := region.Min.Y; y < region.Max.Y; y++ {
 		for i := y*p.w + region.Min.X; i < y*p.w+region.Max.X; i++ {
 			switch v := s[i]; {

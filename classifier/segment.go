@@ -297,6 +297,29 @@ func growCrop(val []float32, w, h int, r image.Rectangle, limit int) image.Recta
 // a perimeter of about 2L.
 func strokeWidth(d *digit, w, h int) float64 {
 	edges := 0
+	if d.left == nil && d.right == nil {
+		// Not cut from a neighbour: kept is the label's keep alone.
+		kept := func(i int) bool { return d.keep[d.labels[i]] }
+		for _, p := range d.pixels {
+			i, x, y := int(p.i), int(p.x), int(p.y)
+			if x == 0 || !kept(i-1) {
+				edges++
+			}
+			if x == w-1 || !kept(i+1) {
+				edges++
+			}
+			if y == 0 || !kept(i-w) {
+				edges++
+			}
+			if y == h-1 || !kept(i+w) {
+				edges++
+			}
+		}
+		if edges == 0 {
+			return 0
+		}
+		return 2 * float64(len(d.pixels)) / float64(edges)
+	}
 	for _, p := range d.pixels {
 		i, x, y := int(p.i), int(p.x), int(p.y)
 		for _, in := range [4]bool{x > 0 && d.kept(i-1), x < w-1 && d.kept(i+1), y > 0 && d.kept(i-w), y < h-1 && d.kept(i+w)} {
