@@ -304,6 +304,13 @@ func (r *bitReader) block(dcT, acT *huffTable, coef *[64]int32, q *[64]uint16, l
 	k := 1
 	// The coefficients kept: values dequantised into coef.
 	for k <= last {
+		// As many as keptRun can do, then one the slower way.
+		var stored bool
+		acc, n, k, r.pos, stored = keptRun(acc, n, k, last, &acT.fast, coef, q, r.data, r.pos, r.marker)
+		hasAC = hasAC || stored
+		if k > last {
+			break
+		}
 		if n < 32 {
 			if x, ok := r.next8(); ok {
 				k := (63 - n) >> 3 // bytes that fit
@@ -369,6 +376,14 @@ func (r *bitReader) block(dcT, acT *huffTable, coef *[64]int32, q *[64]uint16, l
 		skip = nil
 	}
 	for k < 64 {
+		if skip != nil {
+			// As many as skipRun can do, then one the slower way.
+			var eob bool
+			acc, n, k, r.pos, eob = skipRun(acc, n, k, skip, r.data, r.pos, r.marker)
+			if eob || k >= 64 {
+				break
+			}
+		}
 		if n < 32 {
 			if x, ok := r.next8(); ok {
 				k := (63 - n) >> 3 // bytes that fit
@@ -379,21 +394,6 @@ func (r *bitReader) block(dcT, acT *huffTable, coef *[64]int32, q *[64]uint16, l
 				r.acc, r.n = acc, n
 				r.fill()
 				acc, n = r.acc, r.n
-			}
-		}
-		if skip != nil {
-			// Whole symbols, as long as they end inside the block (a
-			// block's coefficients may end at 63 without an end of
-			// block, the next bits then being the next block's).
-			if e := skip[acc>>(64-skipBits)]; e != 0 && k+int(e>>8&255) <= 64 {
-				l := uint(e & 255)
-				acc <<= l
-				n -= l
-				if e&skipEOB != 0 {
-					break
-				}
-				k += int(e>>8) & 255
-				continue
 			}
 		}
 		if f := acT.fast[acc>>(64-lookBits)]; f != 0 {
@@ -430,6 +430,81 @@ func (r *bitReader) block(dcT, acT *huffTable, coef *[64]int32, q *[64]uint16, l
 	}
 	r.acc, r.n = acc, n
 	return dc, hasAC, nil
+}
+
+// keptRun decodes coefficients k, k+1, ... while their code and value
+// fit the fast table and the bits can be refilled without fill's slow
+// case (no 0xFF byte in the next 8, no marker), storing those up to last;
+// it stops past last or at the first it cannot do, for block to do the
+// slow way. It calls nothing, so that its state stays in registers.
+func keptRun(acc uint64, n uint, k, last int, fast *[1 << lookBits]int32, coef *[64]int32, q *[64]uint16, data []byte, pos int, marker bool) (uint64, uint, int, int, bool) {
+	stored := false
+	for k <= last {
+		if n < 32 {
+			if marker || pos+8 > len(data) {
+				break
+			}
+			x := binary.BigEndian.Uint64(data[pos:])
+			if v := ^x; (v-0x0101010101010101)&^v&0x8080808080808080 != 0 {
+				break
+			}
+			b := (63 - n) >> 3 // bytes that fit
+			acc |= x >> ((64 - 8*b) & 63) << ((64 - n - 8*b) & 63)
+			n += 8 * b
+			pos += int(b)
+		}
+		f := fast[acc>>(64-lookBits)]
+		if f == 0 {
+			break
+		}
+		l := uint(f & 255)
+		acc <<= l & 63
+		n -= l
+		k += int(f>>8) & 255
+		if k <= last {
+			coef[zigzag[k&63]&63] = (f >> 16) * int32(q[k&63])
+			stored = true
+		}
+		k++
+	}
+	return acc, n, k, pos, stored
+}
+
+// skipRun drops coefficients k, k+1, ... several symbols at a time
+// through the skip table, while an entry ends inside the block and the
+// bits can be refilled without fill's slow case; eob reports that it read
+// the end of block. It calls nothing, as keptRun.
+func skipRun(acc uint64, n uint, k int, skip *[1 << skipBits]uint32, data []byte, pos int, marker bool) (_ uint64, _ uint, _ int, _ int, eob bool) {
+	for k < 64 {
+		if n < 32 {
+			if marker || pos+8 > len(data) {
+				break
+			}
+			x := binary.BigEndian.Uint64(data[pos:])
+			if v := ^x; (v-0x0101010101010101)&^v&0x8080808080808080 != 0 {
+				break
+			}
+			b := (63 - n) >> 3 // bytes that fit
+			acc |= x >> ((64 - 8*b) & 63) << ((64 - n - 8*b) & 63)
+			n += 8 * b
+			pos += int(b)
+		}
+		// Whole symbols, as long as they end inside the block (a block's
+		// coefficients may end at 63 without an end of block, the next
+		// bits then being the next block's).
+		e := skip[acc>>(64-skipBits)]
+		if e == 0 || k+int(e>>8&255) > 64 {
+			break
+		}
+		l := uint(e & 255)
+		acc <<= l & 63
+		n -= l
+		if e&skipEOB != 0 {
+			return acc, n, k, pos, true
+		}
+		k += int(e>>8) & 255
+	}
+	return acc, n, k, pos, false
 }
 
 // restart resynchronises at an RSTn marker after a restart interval.
