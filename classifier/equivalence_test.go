@@ -4,6 +4,7 @@ import (
 	"image"
 	"image/color"
 	"maps"
+	"math"
 	"math/rand/v2"
 	"reflect"
 	"slices"
@@ -254,6 +255,9 @@ func TestHistogramStrength_SameAsPerValue(t *testing.T) {
 				s[i] = float32(rng.NormFloat64() * 300)
 			case 1:
 				s[i] = float32(rng.IntN(256)) + 0.5
+			case 2:
+				edges := []float32{-1e9, 1e9, -0.5, -0.49, 0.49, 0.5, 254.49, 254.5, 255, 255.5, float32(math.Inf(1))}
+				s[i] = edges[rng.IntN(len(edges))]
 			}
 		}
 		var got, want [256]int
@@ -449,4 +453,40 @@ func TestRenderAndStrokeWidth_SameWithoutCuts(t *testing.T) {
 		t.Fatal("no scene took render's shortcut")
 	}
 	t.Logf("%d of 40 scenes with one strength per level", levels)
+}
+
+// TestStrengthsOverSurface_SameAsFormula: every strength kernel the CPU
+// runs gives findInk's formula's float32 bits, on every level over
+// surfaces from black to white, whole vectors and tails.
+func TestStrengthsOverSurface_SameAsFormula(t *testing.T) {
+	rng := rand.New(rand.NewPCG(17, 18))
+	for it := range 400 {
+		n := rng.IntN(300)
+		oriented, bg := make([]uint8, n), make([]float32, n)
+		for i := range n {
+			oriented[i] = uint8(rng.IntN(256))
+			switch rng.IntN(4) {
+			case 0:
+				bg[i] = float32(oriented[i]) // strength exactly 0
+			case 1:
+				bg[i] = float32(rng.IntN(256))
+			default:
+				bg[i] = rng.Float32() * 255
+			}
+		}
+		want := make([]float32, n)
+		for i, v := range oriented {
+			b := bg[i]
+			want[i] = max((float32(v)-b)*255/max(255-b, 64), 0)
+		}
+		for name, kernel := range strengthKernels() {
+			got := make([]float32, n)
+			kernel(got, oriented, bg)
+			for i := range got {
+				if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+					t.Fatalf("%s, run %d: pixel %d (level %d over %v): %v, want %v", name, it, i, oriented[i], bg[i], got[i], want[i])
+				}
+			}
+		}
+	}
 }

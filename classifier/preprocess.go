@@ -203,10 +203,7 @@ func findInk(g *grey) (*inkPage, error) {
 			s[i] = strength[v]
 		}
 	case oriented != nil:
-		for i, v := range oriented {
-			b := bgmap[i]
-			s[i] = max((float32(v)-b)*255/max(255-b, 64), 0)
-		}
+		strengthsOverSurface(s, oriented, bgmap)
 		histogramStrength(s, &sh)
 	case bgmap == nil:
 		k := 255 / max(255-bgconst, 64)

@@ -1,0 +1,8 @@
+//go:build !(goexperiment.simd && amd64)
+
+package classifier
+
+// strengthKernels are the strength loops of this build, by name.
+func strengthKernels() map[string]func(s []float32, oriented []uint8, bg []float32) {
+	return map[string]func(s []float32, oriented []uint8, bg []float32){"portable": strengthsOverSurfacePortable}
+}
