@@ -468,6 +468,9 @@ func TestStrengthsOverSurface_SameAsFormula(t *testing.T) {
 			switch rng.IntN(4) {
 			case 0:
 				bg[i] = float32(oriented[i]) // strength exactly 0
+				if oriented[i] == 0 && rng.IntN(2) == 0 {
+					bg[i] = float32(math.Copysign(0, -1)) // the surface can be -0
+				}
 			case 1:
 				bg[i] = float32(rng.IntN(256))
 			default:
@@ -485,6 +488,44 @@ func TestStrengthsOverSurface_SameAsFormula(t *testing.T) {
 			for i := range got {
 				if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
 					t.Fatalf("%s, run %d: pixel %d (level %d over %v): %v, want %v", name, it, i, oriented[i], bg[i], got[i], want[i])
+				}
+			}
+		}
+	}
+}
+
+// TestSurfaceRow_SameBits: every surface-row kernel the CPU runs gives
+// the portable row's float32 bits (zeros' signs included), with bounds
+// that clamp and values landing on them.
+func TestSurfaceRow_SameBits(t *testing.T) {
+	rng := rand.New(rand.NewPCG(19, 20))
+	for it := range 2000 {
+		n := rng.IntN(70)
+		base, xx, cx := make([]float64, n), make([]float64, n), make([]float64, n)
+		for i := range n {
+			base[i] = rng.NormFloat64()*100 + 128
+			xx[i], cx[i] = rng.NormFloat64()*30, rng.NormFloat64()*30
+			if rng.IntN(8) == 0 {
+				negZero := math.Copysign(0, -1) // with cy and cyy -0 and fy > 0, a -0 sum
+				base[i], xx[i], cx[i] = negZero, negZero, negZero
+			}
+		}
+		cy, fy, cyy := rng.NormFloat64()*20, rng.Float64()*2-1, rng.NormFloat64()*20
+		if it%5 == 0 {
+			cy, cyy, fy = math.Copysign(0, -1), math.Copysign(0, -1), 0.5
+		}
+		lo, hi := rng.Float64()*120-20, 130+rng.Float64()*150
+		if it%3 == 0 {
+			lo = 0
+		}
+		want := make([]float32, n)
+		surfaceRowPortable(want, base, xx, cx, cy, fy, cyy, lo, hi)
+		for name, kernel := range surfaceRowKernels() {
+			got := make([]float32, n)
+			kernel(got, base, xx, cx, cy, fy, cyy, lo, hi)
+			for i := range got {
+				if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+					t.Fatalf("%s, run %d, pixel %d: %v (%#x), want %v (%#x)", name, it, i, got[i], math.Float32bits(got[i]), want[i], math.Float32bits(want[i]))
 				}
 			}
 		}

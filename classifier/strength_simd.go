@@ -14,9 +14,10 @@ func strengthsOverSurface(s []float32, oriented []uint8, bg []float32) {
 
 // strengthsOverSurfaceAVX512 is strengthsOverSurfacePortable 16 pixels at
 // a time: the same subtraction, multiplication, division and maxima, in
-// float32, each rounded as there (division is exact to the last bit in
-// both). The maximum with 0 returns +0 for a strength of -0, as Go's max
-// does; the strength is never -0 anyway ((v-b)·255 is +0 when v = b).
+// float32, each rounded as there (division is correctly rounded in
+// both). A vector maximum and Go's max differ only for NaN and for two
+// zeros of different signs: a strength is never NaN (the divisor is at
+// least 64) nor -0 ((v-b)·255 is +0 when v = b, whatever b's sign).
 func strengthsOverSurfaceAVX512(s []float32, oriented []uint8, bg []float32) {
 	n := len(oriented)
 	bg, s = bg[:n], s[:n]
