@@ -19,6 +19,7 @@ type scratch struct {
 	labels []int32
 	marks  []int32
 	order  []pixel
+	stack  []pixel // labelComponents' depth-first stack
 	// huff is the JPEG decoder's Huffman tables: DC, then AC.
 	huff *[2][4]huffTable
 	// inflater is the PNG decoder's deflate reader, reset for each image
@@ -110,6 +111,21 @@ func (sc *scratch) marksBuf(n int) []int32 {
 	return grow(&sc.marks, n)
 }
 
+// stackBuf returns an empty stack of pixels, and keepStack keeps it (as
+// it grew) for the next image.
+func (sc *scratch) stackBuf() []pixel {
+	if sc == nil || sc.stack == nil {
+		return make([]pixel, 0, 256)
+	}
+	return sc.stack[:0]
+}
+
+func (sc *scratch) keepStack(s []pixel) {
+	if sc != nil {
+		sc.stack = s[:0]
+	}
+}
+
 // orderBuf returns an empty slice of pixels with room for n.
 func (sc *scratch) orderBuf(n int) []pixel {
 	if sc == nil {
@@ -160,5 +176,8 @@ func (sc *scratch) trim() {
 	}
 	if 12*cap(sc.order) > maxScratchBytes {
 		sc.order = nil
+	}
+	if 12*cap(sc.stack) > maxScratchBytes {
+		sc.stack = nil
 	}
 }

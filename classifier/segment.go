@@ -74,7 +74,7 @@ func labelComponents(mask []bool, w, h int) ([]int32, []component, []pixel) {
 // for the next component's first pixel visits only those, not the whole
 // picture, and finds the same pixel.
 func labelComponentsScratch(mask []bool, w, h int, marks []int32, sc *scratch) ([]int32, []component, []pixel) {
-	l := labeler{mask: mask, w: w, h: h, labels: sc.labelBuf(len(mask)), stack: make([]pixel, 0, 256)}
+	l := labeler{mask: mask, w: w, h: h, labels: sc.labelBuf(len(mask)), stack: sc.stackBuf()}
 	if marks == nil {
 		n := 0
 		for _, m := range mask {
@@ -96,6 +96,7 @@ func labelComponentsScratch(mask []bool, w, h int, marks []int32, sc *scratch) (
 			}
 		}
 	}
+	sc.keepStack(l.stack)
 	return l.labels, l.comps, l.order
 }
 
