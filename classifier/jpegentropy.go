@@ -35,6 +35,10 @@ type huffTable struct {
 	skip      *[1 << skipBits]uint32
 	skipReady bool // skip is this table's (the array may be an earlier one's)
 	defined   bool
+	// built is what the table was built from (class, counts and symbols),
+	// so that the next picture's identical table (most files carry the
+	// standard tables) is taken as it is, its skip lookup included.
+	built []byte
 }
 
 const (
@@ -53,7 +57,13 @@ func (t *huffTable) build(counts *[16]uint8, vals []uint8, ac bool) error {
 	if total == 0 || total > 256 || total != len(vals) {
 		return fmt.Errorf("jpeg: bad Huffman table (%d codes)", total)
 	}
-	*t = huffTable{defined: true, skip: t.skip} // (the skip array is reused, not ready)
+	if t.sameSource(counts, vals, ac) {
+		t.defined = true
+		return nil
+	}
+	// (The skip array and the source's room are reused; the skip lookup
+	// is not ready.)
+	*t = huffTable{defined: true, skip: t.skip, built: t.built[:0]}
 	copy(t.vals[:], vals)
 	code, k := int32(0), 0
 	for l := 1; l <= 16; l++ {
@@ -83,6 +93,7 @@ func (t *huffTable) build(counts *[16]uint8, vals []uint8, ac bool) error {
 		}
 		code <<= 1
 	}
+	defer t.keepSource(counts, vals, ac) // once built without error
 	if !ac {
 		t.buildFastDC()
 		return nil
@@ -100,6 +111,21 @@ func (t *huffTable) build(counts *[16]uint8, vals []uint8, ac bool) error {
 		t.fast[b] = m<<16 | int32(run)<<8 | int32(l+size)
 	}
 	return nil
+}
+
+// sameSource reports whether t was built, completely, from this class,
+// counts and symbols.
+func (t *huffTable) sameSource(counts *[16]uint8, vals []uint8, ac bool) bool {
+	b := t.built
+	return len(b) == 1+16+len(vals) && (b[0] == 1) == ac && string(b[1:17]) == string(counts[:]) && string(b[17:]) == string(vals)
+}
+
+func (t *huffTable) keepSource(counts *[16]uint8, vals []uint8, ac bool) {
+	class := byte(0)
+	if ac {
+		class = 1
+	}
+	t.built = append(append(append(t.built[:0], class), counts[:]...), vals...)
 }
 
 func (t *huffTable) buildFastDC() {

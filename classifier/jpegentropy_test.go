@@ -269,3 +269,75 @@ func BenchmarkFullBlockKernels(b *testing.B) {
 		})
 	}
 }
+
+// TestHuffTable_ReusedOnlyWhenTheSame: a table built again from the same
+// class, counts and symbols is kept as it was (skip lookup included);
+// from anything else it is built afresh, equal to a new table.
+func TestHuffTable_ReusedOnlyWhenTheSame(t *testing.T) {
+	var buf bytes.Buffer
+	if err := jpeg.Encode(&buf, photoLike(32, 32, 1), &jpeg.Options{Quality: 80}); err != nil {
+		t.Fatal(err)
+	}
+	// The four standard tables image/jpeg writes, as DHT gives them.
+	type source struct {
+		counts [16]uint8
+		vals   []uint8
+		ac     bool
+	}
+	var sources []source
+	data := buf.Bytes()
+	for pos := 2; pos+4 <= len(data) && data[pos+1] != 0xda; {
+		n := int(binary.BigEndian.Uint16(data[pos+2:]))
+		seg := data[pos+4 : pos+2+n]
+		if data[pos+1] == 0xc4 {
+			for len(seg) > 0 {
+				var c [16]uint8
+				copy(c[:], seg[1:17])
+				total := 0
+				for _, k := range c {
+					total += int(k)
+				}
+				sources = append(sources, source{c, seg[17 : 17+total], seg[0]>>4 == 1})
+				seg = seg[17+total:]
+			}
+		}
+		pos += 2 + n
+	}
+	if len(sources) != 4 {
+		t.Fatalf("%d tables, want 4", len(sources))
+	}
+	fresh := func(s source) huffTable {
+		var f huffTable
+		if err := f.build(&s.counts, s.vals, s.ac); err != nil {
+			t.Fatal(err)
+		}
+		return f
+	}
+	same := func(a, b *huffTable) bool {
+		return a.look == b.look && a.maxCode == b.maxCode && a.valPtr == b.valPtr && a.vals == b.vals && a.fast == b.fast && a.defined == b.defined
+	}
+	var reused huffTable
+	for i, s := range append(sources, sources[2], sources[2], sources[0], sources[3], sources[3]) {
+		reused.defined = false // as huffTables leaves it for the next picture
+		before := reused.skipReady
+		wasSame := reused.sameSource(&s.counts, s.vals, s.ac)
+		if err := reused.build(&s.counts, s.vals, s.ac); err != nil {
+			t.Fatal(err)
+		}
+		want := fresh(s)
+		if !same(&reused, &want) {
+			t.Fatalf("build %d: the table differs from a fresh one", i)
+		}
+		if reused.skipReady != (wasSame && before) {
+			t.Fatalf("build %d: skip lookup ready %v (same source %v, ready before %v)", i, reused.skipReady, wasSame, before)
+		}
+		if s.ac {
+			reused.buildSkip()
+		}
+	}
+	// The same counts and symbols in the other class are another table.
+	s := sources[0]
+	if reused.sameSource(&s.counts, s.vals, !s.ac) {
+		t.Fatal("a DC table's source taken for an AC table's")
+	}
+}

@@ -147,7 +147,7 @@ func (sc *scratch) huffTables() *[2][4]huffTable {
 	}
 	for i := range sc.huff {
 		for j := range sc.huff[i] {
-			sc.huff[i][j].defined, sc.huff[i][j].skipReady = false, false
+			sc.huff[i][j].defined = false // (built as it was: see huffTable.built)
 		}
 	}
 	return sc.huff
