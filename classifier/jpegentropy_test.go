@@ -19,6 +19,9 @@ type scanSetup struct {
 	quant  [64]uint16
 	blocks []struct{ dc, ac, comp int } // the blocks of one MCU, in order
 	mcus   int
+	w, h   int // the picture
+	mcusX  int // MCUs a row
+	h0, v0 int // the luma's sampling factors
 }
 
 // parseScan reads the markers up to the first scan of an interleaved
@@ -78,7 +81,9 @@ func parseScan(tb testing.TB, data []byte) *scanSetup {
 			}
 			s.pos = pos
 			hm, vm := comps[0].h, comps[0].v
-			s.mcus = ((w + 8*hm - 1) / (8 * hm)) * ((h + 8*vm - 1) / (8 * vm))
+			s.mcusX = (w + 8*hm - 1) / (8 * hm)
+			s.mcus = s.mcusX * ((h + 8*vm - 1) / (8 * vm))
+			s.w, s.h, s.h0, s.v0 = w, h, hm, vm
 			return s
 		}
 	}
@@ -339,5 +344,80 @@ func TestHuffTable_ReusedOnlyWhenTheSame(t *testing.T) {
 	s := sources[0]
 	if reused.sameSource(&s.counts, s.vals, !s.ac) {
 		t.Fatal("a DC table's source taken for an AC table's")
+	}
+}
+
+// bySymbolPlane decodes the luma of an interleaved baseline JPEG at
+// 1/scale the plain way: blockBySymbol for every block, in MCU order, and
+// the same inverse DCTs.
+func bySymbolPlane(tb testing.TB, data []byte, scale int) *image.Gray {
+	tb.Helper()
+	s := parseScan(tb, data)
+	n := 8 / scale
+	out := image.NewGray(image.Rect(0, 0, (s.w+scale-1)/scale, (s.h+scale-1)/scale))
+	idct := newReducedIDCT(n)
+	lastUsed := 0
+	for k, z := range zigzag {
+		if int(z)%8 < n && int(z)/8 < n {
+			lastUsed = k
+		}
+	}
+	r := &bitReader{data: s.data, pos: s.pos}
+	var preds [3]int32
+	for m := range s.mcus {
+		mx, my, luma := m%s.mcusX, m/s.mcusX, 0
+		for _, b := range s.blocks {
+			var coef [64]int32
+			last := -1
+			if b.comp == 0 {
+				last = lastUsed
+			}
+			dc, hasAC, err := r.blockBySymbol(&s.dc[b.dc], &s.ac[b.ac], &coef, &s.quant, last)
+			if err != nil {
+				tb.Fatal(err)
+			}
+			preds[b.comp] += dc
+			if b.comp != 0 {
+				continue
+			}
+			coef[0] = preds[0] * int32(s.quant[0])
+			px, py := mx*s.h0+luma%s.h0, my*s.v0+luma/s.h0
+			luma++
+			writeReducedBlock(out, &idct, &coef, hasAC, px*n, py*n)
+		}
+	}
+	return out
+}
+
+// TestDecodeJPEGReduced_SameAsBySymbol: the luma decoder's planes, byte
+// for byte, are those of the plain decoding, colour (4:2:0) and grey, at
+// every scale (the skip lookups are built at 1/4 and 1/8), odd sizes.
+func TestDecodeJPEGReduced_SameAsBySymbol(t *testing.T) {
+	grey := image.NewGray(image.Rect(0, 0, 131, 77))
+	for i, v := range photoLike(131, 77, 8).Pix {
+		if i%4 == 1 {
+			grey.Pix[i/4] = v
+		}
+	}
+	sc := &scratch{} // reused across pictures, as a Classifier's pool does
+	for _, c := range []struct {
+		name string
+		img  image.Image
+	}{{"4:2:0", photoLike(203, 117, 3)}, {"grey", grey}, {"4:2:0 large", photoLike(640, 360, 4)}} {
+		for _, q := range []int{20, 75, 95} {
+			var buf bytes.Buffer
+			if err := jpeg.Encode(&buf, c.img, &jpeg.Options{Quality: q}); err != nil {
+				t.Fatal(err)
+			}
+			for _, scale := range []int{1, 2, 4, 8} {
+				got, err := decodeJPEGReducedInto(buf.Bytes(), scale, DefaultMaxPixels, sc)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if want := bySymbolPlane(t, buf.Bytes(), scale); !bytes.Equal(got.Pix, want.Pix) || got.Rect != want.Rect {
+					t.Fatalf("%s, quality %d, 1/%d: the plane differs from the plain decoding", c.name, q, scale)
+				}
+			}
+		}
 	}
 }
