@@ -312,6 +312,33 @@ func decodeJPEGReducedInto(data []byte, scale, maxPixels int, sc *scratch) (img 
 					lastUsed = k
 				}
 			}
+			// The blocks of one MCU, in order: their tables, component and,
+			// for luma, place in the MCU (in blocks).
+			type mcuBlock struct {
+				dc, ac *huffTable
+				comp   int
+				bx, by int
+			}
+			var blocks []mcuBlock
+			for _, sc := range scan {
+				c := comps[sc.comp]
+				bh, bv := int(c.h), int(c.v)
+				if ns == 1 {
+					bh, bv = 1, 1
+				}
+				for by := range bv {
+					for bx := range bh {
+						blocks = append(blocks, mcuBlock{sc.dc, sc.ac, sc.comp, bx, by})
+					}
+				}
+			}
+			// A luma block's place in the plane is (mx·mbw + bx, my·mbh +
+			// by) blocks: the MCU is hmax×vmax luma blocks when
+			// interleaved, one block when not.
+			mbw, mbh := hmax, vmax
+			if ns == 1 {
+				mbw, mbh = 1, 1
+			}
 			mcu := 0
 			for my := range mcusY {
 				for mx := range mcusX {
@@ -322,37 +349,25 @@ func decodeJPEGReducedInto(data []byte, scale, maxPixels int, sc *scratch) (img 
 						preds = [3]int32{}
 					}
 					mcu++
-					for _, sc := range scan {
-						c := comps[sc.comp]
-						bh, bv := int(c.h), int(c.v)
-						if ns == 1 {
-							bh, bv = 1, 1
-						}
-						for by := range bv {
-							for bx := range bh {
-								luma := sc.comp == 0
-								last := -1 // coefficients stored: none for chroma
-								if luma {
-									last = lastUsed
-									clear(coef[:corner])
-								}
-								dcv, hasAC, err := br.block(sc.dc, sc.ac, &coef, q, last)
-								if err != nil {
-									return nil, err
-								}
-								preds[sc.comp] += dcv
-								if !luma {
-									continue
-								}
-								coef[0] = preds[0] * int32(q[0])
-								// The block's place in the plane, in blocks.
-								px, py := mx*bh+bx, my*bv+by
-								if ns == 1 {
-									px, py = mx, my
-								}
-								writeReducedBlock(out, &idct, &coef, hasAC, px*n, py*n)
+					for i := range blocks {
+						b := &blocks[i]
+						if b.comp != 0 {
+							// Chroma: decoded for its length, no coefficient kept.
+							dcv, _, err := br.block(b.dc, b.ac, &coef, q, -1)
+							if err != nil {
+								return nil, err
 							}
+							preds[b.comp%3] += dcv
+							continue
 						}
+						clear(coef[:corner])
+						dcv, hasAC, err := br.block(b.dc, b.ac, &coef, q, lastUsed)
+						if err != nil {
+							return nil, err
+						}
+						preds[0] += dcv
+						coef[0] = preds[0] * int32(q[0])
+						writeReducedBlock(out, &idct, &coef, hasAC, (mx*mbw+b.bx)*n, (my*mbh+b.by)*n)
 					}
 				}
 			}
