@@ -239,11 +239,20 @@ func selectDigit(comps []component, dropped []bool, labels []int32, order []pixe
 		}
 	}
 	d := digit{labels: labels, keep: keep, box: box}
-	n := 0
+	n, kept, only := 0, 0, component{}
 	for i, c := range comps {
 		if keep[i+1] {
 			n += c.area
+			kept++
+			only = c
 		}
+	}
+	if kept == 1 {
+		// One component (a digit in one stroke): its pixels as they lie
+		// in order, not a copy (capped, so that nothing appends into the
+		// next component's).
+		d.pixels = order[only.first : only.first+only.area : only.first+only.area]
+		return d
 	}
 	d.pixels = make([]pixel, 0, n)
 	for i, c := range comps {
