@@ -96,7 +96,8 @@ type inkMap struct {
 	w, h   int
 	val    []float32 // output intensity 0..255 (soft edges kept), valid around crop
 	crop   image.Rectangle
-	stroke float64 // estimated stroke width in working pixels
+	stroke float64  // estimated stroke width in working pixels
+	sc     *scratch // fitAndCentre's working buffers (nil: allocated)
 }
 
 // findInk finds the ink in a grey image: polarity, background, threshold,
@@ -351,7 +352,7 @@ func (p *inkPage) render(dig *digit, val []float32) *inkMap {
 			}
 		}
 		crop = growCrop(val, p.w, p.h, crop, limit)
-		return &inkMap{w: p.w, h: p.h, val: val, crop: crop, stroke: strokeWidth(dig, p.w, p.h)}
+		return &inkMap{w: p.w, h: p.h, val: val, crop: crop, stroke: strokeWidth(dig, p.w, p.h), sc: p.sc}
 	}
 	for y := region.Min.Y; y < region.Max.Y; y++ {
 		for i := y*p.w + region.Min.X; i < y*p.w+region.Max.X; i++ {
@@ -368,7 +369,7 @@ func (p *inkPage) render(dig *digit, val []float32) *inkMap {
 		}
 	}
 	crop = growCrop(val, p.w, p.h, crop, limit)
-	return &inkMap{w: p.w, h: p.h, val: val, crop: crop, stroke: strokeWidth(dig, p.w, p.h)}
+	return &inkMap{w: p.w, h: p.h, val: val, crop: crop, stroke: strokeWidth(dig, p.w, p.h), sc: p.sc}
 }
 
 // sourceBox converts a rectangle of working pixels to the picture's pixels.

@@ -21,16 +21,18 @@ import (
 // image.Gray's SetRGBA64 converts a grey colour. Every product is
 // converted to float64 before it is added, so that no multiply-add is
 // fused.
-func scaleGreyCatmullRom(dst, src *image.Gray) {
+func scaleGreyCatmullRom(dst, src *image.Gray, sc *scratch) {
 	sw, sh := src.Rect.Dx(), src.Rect.Dy()
 	dw, dh := dst.Rect.Dx(), dst.Rect.Dy()
 	if sw <= 0 || sh <= 0 || dw <= 0 || dh <= 0 {
 		return
 	}
-	horizontal, vertical := newResampleAxis(dw, sw), newResampleAxis(dh, sh)
+	horizontal, vertical := sc.resampleAxes()
+	horizontal.make(dw, sw)
+	vertical.make(dh, sh)
 	// tmp[y*dw+x]: source row y resampled at output column x. Four rows
 	// at a time: four sums in flight, each still added in tap order.
-	tmp := make([]float64, dw*sh)
+	tmp := sc.resampleBuf(dw * sh)
 	var level [256]float64 // each byte as the 16-bit value the sums add
 	for i := range level {
 		level[i] = float64(uint32(i) * 0x101)
@@ -120,18 +122,23 @@ type resampleAxis struct {
 
 func (a *resampleAxis) taps(i int) []resampleTap { return a.all[a.first[i]:a.first[i+1]] }
 
-// newResampleAxis places output pixel i's centre at (i+0.5)·n/m − 0.5
-// in the source and weighs the source pixels within the kernel's support
-// (2, times n/m when shrinking, the distances divided by n/m).
-func newResampleAxis(m, n int) resampleAxis {
+// make places output pixel i's centre at (i+0.5)·n/m − 0.5 in the
+// source and weighs the source pixels within the kernel's support (2,
+// times n/m when shrinking, the distances divided by n/m). It reuses the
+// room of a's slices.
+func (a *resampleAxis) make(m, n int) {
 	scale := float64(n) / float64(m)
 	support, argScale := 2.0, 1.0
 	if scale > 1 {
 		support *= scale
 		argScale = 1 / scale
 	}
-	a := resampleAxis{first: make([]int32, m+1), invTotal: make([]float64, m), invTotalFFFF: make([]float64, m),
-		all: make([]resampleTap, 0, m*(2*int(math.Ceil(support))+1))}
+	a.first, a.invTotal, a.invTotalFFFF = grow(&a.first, m+1), grow(&a.invTotal, m), grow(&a.invTotalFFFF, m)
+	a.first[0] = 0
+	if taps := m * (2*int(math.Ceil(support)) + 1); cap(a.all) < taps {
+		a.all = make([]resampleTap, 0, taps)
+	}
+	a.all = a.all[:0]
 	for i := range m {
 		centre := float64((float64(i)+0.5)*scale) - 0.5
 		lo := max(int32(math.Floor(centre-support)), 0)
@@ -159,7 +166,6 @@ func newResampleAxis(m, n int) resampleAxis {
 		a.invTotal[i] = 1 / total
 		a.invTotalFFFF[i] = a.invTotal[i] / 0xffff
 	}
-	return a
 }
 
 // catmullRom is the Catmull-Rom cubic (B = 0, C = 0.5) at distance t in

@@ -14,6 +14,7 @@ import (
 // enlarging, on noise, on sparse strokes and on flat pictures.
 func TestScaleGreyCatmullRom(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 6))
+	sc := &scratch{} // reused from size to size, as a Classifier's pool does
 	for it := range 3000 {
 		sw, sh := 1+rng.IntN(160), 1+rng.IntN(160)
 		if it%3 == 0 {
@@ -42,7 +43,7 @@ func TestScaleGreyCatmullRom(t *testing.T) {
 		}
 		want, got := image.NewGray(image.Rect(0, 0, dw, dh)), image.NewGray(image.Rect(0, 0, dw, dh))
 		draw.CatmullRom.Scale(want, want.Bounds(), src, src.Bounds(), draw.Src, nil)
-		scaleGreyCatmullRom(got, src)
+		scaleGreyCatmullRom(got, src, sc)
 		if !slices.Equal(got.Pix, want.Pix) {
 			t.Fatalf("%dx%d to %dx%d (case %d): got %v, want %v", sw, sh, dw, dh, it%4, got.Pix, want.Pix)
 		}
@@ -69,7 +70,7 @@ func BenchmarkScaleGrey(b *testing.B) {
 	b.Run("grey", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			scaleGreyCatmullRom(dst, src)
+			scaleGreyCatmullRom(dst, src, nil)
 		}
 	})
 }

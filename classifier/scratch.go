@@ -20,6 +20,10 @@ type scratch struct {
 	marks  []int32
 	order  []pixel
 	stack  []pixel // labelComponents' depth-first stack
+	// resample is the Catmull-Rom scaler's intermediate rows and its two
+	// axes' weights (scalegrey.go).
+	resample []float64
+	axes     [2]resampleAxis
 	// huff is the JPEG decoder's Huffman tables: DC, then AC.
 	huff *[2][4]huffTable
 	// inflater is the PNG decoder's deflate reader, reset for each image
@@ -35,6 +39,7 @@ const (
 	bufLightest
 	bufDarkestWhite // toGrey's block extremes over white, when translucent
 	bufLightestWhite
+	bufCrop // fitAndCentre's crop of the digit
 	scratchBytes
 )
 
@@ -126,6 +131,24 @@ func (sc *scratch) keepStack(s []pixel) {
 	}
 }
 
+// resampleBuf returns room for n float64 (scaleGreyCatmullRom writes
+// them all before reading them).
+func (sc *scratch) resampleBuf(n int) []float64 {
+	if sc == nil {
+		return make([]float64, n)
+	}
+	return grow(&sc.resample, n)
+}
+
+// resampleAxes returns the scaler's two axes, to be made again (their
+// slices' room reused).
+func (sc *scratch) resampleAxes() (*resampleAxis, *resampleAxis) {
+	if sc == nil {
+		return new(resampleAxis), new(resampleAxis)
+	}
+	return &sc.axes[0], &sc.axes[1]
+}
+
 // orderBuf returns an empty slice of pixels with room for n.
 func (sc *scratch) orderBuf(n int) []pixel {
 	if sc == nil {
@@ -179,5 +202,8 @@ func (sc *scratch) trim() {
 	}
 	if 12*cap(sc.stack) > maxScratchBytes {
 		sc.stack = nil
+	}
+	if 8*cap(sc.resample) > maxScratchBytes {
+		sc.resample = nil
 	}
 }
