@@ -141,8 +141,9 @@ func fitBackground(pts []surfacePoint) [6]float64 {
 		pts[i].use = pts[i].v <= vs[len(vs)/2]
 	}
 	var coef [6]float64
+	kept, res := make([]surfacePoint, 0, len(pts)), make([]float64, 0, len(pts)) // made once, refilled each round
 	for iter := 0; iter < 5; iter++ {
-		var kept []surfacePoint
+		kept = kept[:0]
 		for _, p := range pts {
 			if p.use {
 				kept = append(kept, p)
@@ -161,7 +162,7 @@ func fitBackground(pts []surfacePoint) [6]float64 {
 			coef, _ = leastSquares(kept, 1)
 		}
 		// Robust spread of the residuals of the kept points.
-		res := make([]float64, 0, len(kept))
+		res = res[:0]
 		for _, p := range kept {
 			res = append(res, math.Abs(p.v-evalSurface(coef, p.x, p.y)))
 		}
