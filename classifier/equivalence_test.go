@@ -456,8 +456,9 @@ func TestRenderAndStrokeWidth_SameWithoutCuts(t *testing.T) {
 }
 
 // TestStrengthsOverSurface_SameAsFormula: every strength kernel the CPU
-// runs gives findInk's formula's float32 bits, on every level over
-// surfaces from black to white, whole vectors and tails.
+// runs gives findInk's formula's float32 bits, and clamp255 of them as
+// the histogram bins, on every level over surfaces from black to white,
+// whole vectors and tails.
 func TestStrengthsOverSurface_SameAsFormula(t *testing.T) {
 	rng := rand.New(rand.NewPCG(17, 18))
 	for it := range 400 {
@@ -483,11 +484,14 @@ func TestStrengthsOverSurface_SameAsFormula(t *testing.T) {
 			want[i] = max((float32(v)-b)*255/max(255-b, 64), 0)
 		}
 		for name, kernel := range strengthKernels() {
-			got := make([]float32, n)
-			kernel(got, oriented, bg)
+			got, bins := make([]float32, n), make([]uint8, n)
+			kernel(got, bins, oriented, bg)
 			for i := range got {
 				if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
 					t.Fatalf("%s, run %d: pixel %d (level %d over %v): %v, want %v", name, it, i, oriented[i], bg[i], got[i], want[i])
+				}
+				if int(bins[i]) != clamp255(want[i]) {
+					t.Fatalf("%s, run %d: pixel %d: bin %d, want clamp255(%v) = %d", name, it, i, bins[i], want[i], clamp255(want[i]))
 				}
 			}
 		}

@@ -204,8 +204,9 @@ func findInk(g *grey) (*inkPage, error) {
 			s[i] = strength[v]
 		}
 	case oriented != nil:
-		strengthsOverSurface(s, oriented, bgmap)
-		histogramStrength(s, &sh)
+		bins := g.sc.byteBuf(bufBins, n) // written whole
+		strengthsOverSurface(s, bins, oriented, bgmap)
+		histogram8(bins, &sh)
 	case bgmap == nil:
 		k := 255 / max(255-bgconst, 64)
 		for i, v := range in {

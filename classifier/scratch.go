@@ -40,6 +40,7 @@ const (
 	bufDarkestWhite // toGrey's block extremes over white, when translucent
 	bufLightestWhite
 	bufCrop // fitAndCentre's crop of the digit
+	bufBins // findInk's strengths as histogram bins, under uneven light
 	scratchBytes
 )
 

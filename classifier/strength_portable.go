@@ -2,6 +2,6 @@
 
 package classifier
 
-func strengthsOverSurface(s []float32, oriented []uint8, bg []float32) {
-	strengthsOverSurfacePortable(s, oriented, bg)
+func strengthsOverSurface(s []float32, bins, oriented []uint8, bg []float32) {
+	strengthsOverSurfacePortable(s, bins, oriented, bg)
 }

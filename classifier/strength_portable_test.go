@@ -3,6 +3,6 @@
 package classifier
 
 // strengthKernels are the strength loops of this build, by name.
-func strengthKernels() map[string]func(s []float32, oriented []uint8, bg []float32) {
-	return map[string]func(s []float32, oriented []uint8, bg []float32){"portable": strengthsOverSurfacePortable}
+func strengthKernels() map[string]func(s []float32, bins, oriented []uint8, bg []float32) {
+	return map[string]func(s []float32, bins, oriented []uint8, bg []float32){"portable": strengthsOverSurfacePortable}
 }

@@ -4,12 +4,12 @@ package classifier
 
 import "simd/archsimd"
 
-func strengthsOverSurface(s []float32, oriented []uint8, bg []float32) {
+func strengthsOverSurface(s []float32, bins, oriented []uint8, bg []float32) {
 	if !archsimd.X86.AVX512() {
-		strengthsOverSurfacePortable(s, oriented, bg)
+		strengthsOverSurfacePortable(s, bins, oriented, bg)
 		return
 	}
-	strengthsOverSurfaceAVX512(s, oriented, bg)
+	strengthsOverSurfaceAVX512(s, bins, oriented, bg)
 }
 
 // strengthsOverSurfaceAVX512 is strengthsOverSurfacePortable 16 pixels at
@@ -18,16 +18,21 @@ func strengthsOverSurface(s []float32, oriented []uint8, bg []float32) {
 // both). A vector maximum and Go's max differ only for NaN and for two
 // zeros of different signs: a strength is never NaN (the divisor is at
 // least 64) nor -0 ((v-b)·255 is +0 when v = b, whatever b's sign).
-func strengthsOverSurfaceAVX512(s []float32, oriented []uint8, bg []float32) {
+func strengthsOverSurfaceAVX512(s []float32, bins, oriented []uint8, bg []float32) {
 	n := len(oriented)
-	bg, s = bg[:n], s[:n]
-	zero, k255, k64 := archsimd.BroadcastFloat32x16(0), archsimd.BroadcastFloat32x16(255), archsimd.BroadcastFloat32x16(64)
+	bg, s, bins = bg[:n], s[:n], bins[:n]
+	zero, k255, k64, half := archsimd.BroadcastFloat32x16(0), archsimd.BroadcastFloat32x16(255), archsimd.BroadcastFloat32x16(64), archsimd.BroadcastFloat32x16(0.5)
+	lo, hi := archsimd.BroadcastInt32x16(0), archsimd.BroadcastInt32x16(255)
 	i := 0
 	for ; i+16 <= n; i += 16 {
 		v := archsimd.LoadUint8x16((*[16]uint8)(oriented[i : i+16])).ExtendToUint32().ConvertToFloat32()
 		b := archsimd.LoadFloat32x16((*[16]float32)(bg[i : i+16]))
 		d := k255.Sub(b).Max(k64)
-		v.Sub(b).Mul(k255).Div(d).Max(zero).Store((*[16]float32)(s[i : i+16]))
+		st := v.Sub(b).Mul(k255).Div(d).Max(zero)
+		st.Store((*[16]float32)(s[i : i+16]))
+		// strengthBin: v + 0.5 truncated, clamped to [0, 255] as integers
+		// (a strength is at most 255·255/64, far inside int32).
+		st.Add(half).ConvertToInt32().Max(lo).Min(hi).TruncateToInt8().AsUint8x16().Store((*[16]uint8)(bins[i : i+16]))
 	}
-	strengthsOverSurfacePortable(s[i:], oriented[i:], bg[i:])
+	strengthsOverSurfacePortable(s[i:], bins[i:], oriented[i:], bg[i:])
 }

@@ -5,8 +5,8 @@ package classifier
 import "simd/archsimd"
 
 // strengthKernels are the strength loops this CPU runs, by name.
-func strengthKernels() map[string]func(s []float32, oriented []uint8, bg []float32) {
-	k := map[string]func(s []float32, oriented []uint8, bg []float32){"portable": strengthsOverSurfacePortable}
+func strengthKernels() map[string]func(s []float32, bins, oriented []uint8, bg []float32) {
+	k := map[string]func(s []float32, bins, oriented []uint8, bg []float32){"portable": strengthsOverSurfacePortable}
 	if archsimd.X86.AVX512() {
 		k["AVX-512"] = strengthsOverSurfaceAVX512
 	}
