@@ -535,3 +535,46 @@ func TestSurfaceRow_SameBits(t *testing.T) {
 		}
 	}
 }
+
+// TestThreshold_SameAsPerPixel: every threshold kernel the CPU runs marks,
+// counts and lists what v > t gives pixel by pixel, on widths that are
+// and are not multiples of 16, sparse and dense ink, NaN included.
+func TestThreshold_SameAsPerPixel(t *testing.T) {
+	rng := rand.New(rand.NewPCG(21, 22))
+	for it := range 500 {
+		w, h := 1+rng.IntN(70), 1+rng.IntN(20)
+		density := []float64{0, 0.01, 0.2, 0.9, 1}[it%5]
+		s := make([]float32, w*h)
+		for i := range s {
+			if rng.Float64() < density {
+				s[i] = 10 + rng.Float32()*200
+			} else {
+				s[i] = rng.Float32() * 20
+			}
+			if rng.IntN(200) == 0 {
+				s[i] = float32(math.NaN())
+			}
+		}
+		th := float32(10 + rng.IntN(10))
+		wantMask, wantRows, wantCols := make([]bool, w*h), make([]int, h), make([]int, w)
+		var wantMarks []int32
+		for i, v := range s {
+			if v > th {
+				wantMask[i] = true
+				wantRows[i/w]++
+				wantCols[i%w]++
+				wantMarks = append(wantMarks, int32(i))
+			}
+		}
+		for name, kernel := range thresholdKernels() {
+			mask, rows, cols := make([]bool, w*h), make([]int, h), make([]int, w)
+			for i := range mask {
+				mask[i] = rng.IntN(2) == 0 // whatever the buffer held before
+			}
+			marks := kernel(s, th, w, mask, rows, cols, make([]int32, w*h+1))
+			if !slices.Equal(mask, wantMask) || !slices.Equal(rows, wantRows) || !slices.Equal(cols, wantCols) || !slices.Equal(marks, wantMarks) && len(marks)+len(wantMarks) > 0 {
+				t.Fatalf("%s, run %d (%dx%d, density %.2f): differs from v > t pixel by pixel", name, it, w, h, density)
+			}
+		}
+	}
+}
