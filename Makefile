@@ -30,8 +30,8 @@ accuracy:
 # SIMD package (GOEXPERIMENT=simd), chosen at run time from the CPU, with a
 # portable fallback. The race pass above tests the portable build; this tests
 # the SIMD build's kernels (inference, the JPEG decoder's inverse DCT, the 2x2
-# reduction, the ink strengths and background surface under uneven light)
-# and its agreement with gorgonnx.
+# reduction, the ink strengths, threshold and background surface under
+# uneven light) and its agreement with gorgonnx.
 simd:
 	GOEXPERIMENT=simd $(GO) vet ./classifier/...
 	GOEXPERIMENT=simd $(GO) test -race -count=1 ./classifier/internal/onnxplan/
