@@ -61,24 +61,38 @@ func writeFullBlockAVX2(out *image.Gray, t *reducedIDCT, coef *[64]int32, x0, y0
 	pick := [32]int8{0, 4, 8, 12, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
 		0, 4, 8, 12, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1}
 	lowBytes := archsimd.LoadInt8x32(&pick)
-	var px [8]uint8
-	for y := range h {
-		by := &t.splat8[y]
-		s := archsimd.BroadcastFloat32x8(128)
-		for i, v := range rows[:nz] {
-			s = s.Add(archsimd.LoadFloat32x8(&by[v&7]).Mul(archsimd.LoadFloat32x8(&tmp[i&7])))
-		}
-		// clampPixel: 0 at or below 0, 255 at or above 255, else rounded
-		// half up (v + 0.5 truncated); then the 8 values as bytes.
+	// The column pass for all 8 output rows at once: eight sums in
+	// flight, each adding the rows' terms in order.
+	sp := &t.splat8
+	s0 := archsimd.BroadcastFloat32x8(128)
+	s1, s2, s3, s4, s5, s6, s7 := s0, s0, s0, s0, s0, s0, s0
+	for i, v := range rows[:nz] {
+		tv, v := archsimd.LoadFloat32x8(&tmp[i&7]), v&7
+		s0 = s0.Add(archsimd.LoadFloat32x8(&sp[0][v]).Mul(tv))
+		s1 = s1.Add(archsimd.LoadFloat32x8(&sp[1][v]).Mul(tv))
+		s2 = s2.Add(archsimd.LoadFloat32x8(&sp[2][v]).Mul(tv))
+		s3 = s3.Add(archsimd.LoadFloat32x8(&sp[3][v]).Mul(tv))
+		s4 = s4.Add(archsimd.LoadFloat32x8(&sp[4][v]).Mul(tv))
+		s5 = s5.Add(archsimd.LoadFloat32x8(&sp[5][v]).Mul(tv))
+		s6 = s6.Add(archsimd.LoadFloat32x8(&sp[6][v]).Mul(tv))
+		s7 = s7.Add(archsimd.LoadFloat32x8(&sp[7][v]).Mul(tv))
+	}
+	// clampPixel: 0 at or below 0, 255 at or above 255, else rounded half
+	// up (v + 0.5 truncated); then the 8 values as bytes.
+	bytes8 := func(s archsimd.Float32x8) uint64 {
 		b := s.Max(lo).Min(hi).Add(half).ConvertToInt32().AsUint8x32().PermuteOrZeroGrouped(lowBytes)
-		v := b.GetLo().AsUint32x4().InterleaveLo(b.GetHi().AsUint32x4()).AsUint64x2().GetElem(0)
+		return b.GetLo().AsUint32x4().InterleaveLo(b.GetHi().AsUint32x4()).AsUint64x2().GetElem(0)
+	}
+	px := [8]uint64{bytes8(s0), bytes8(s1), bytes8(s2), bytes8(s3), bytes8(s4), bytes8(s5), bytes8(s6), bytes8(s7)}
+	var row8 [8]uint8
+	for y := range h {
 		row := out.Pix[(y0+y)*out.Stride+x0:]
 		if w == 8 {
-			binary.LittleEndian.PutUint64(row[:8], v)
+			binary.LittleEndian.PutUint64(row[:8], px[y&7])
 			continue
 		}
-		binary.LittleEndian.PutUint64(px[:], v)
-		copy(row[:w], px[:w])
+		binary.LittleEndian.PutUint64(row8[:], px[y&7])
+		copy(row[:w], row8[:w])
 	}
 }
 
