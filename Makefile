@@ -35,7 +35,7 @@ accuracy:
 simd:
 	GOEXPERIMENT=simd $(GO) vet ./classifier/...
 	GOEXPERIMENT=simd $(GO) test -race -count=1 ./classifier/internal/onnxplan/
-	GOEXPERIMENT=simd $(GO) test -count=1 -run 'Engine|MNISTRawFidelity|WriteFullBlock|Reduce2|StrengthsOverSurface|SurfaceRow|Threshold_SameAsPerPixel' ./classifier/
+	GOEXPERIMENT=simd $(GO) test -count=1 -run 'Engine|MNISTRawFidelity|WriteFullBlock|Reduce2|StrengthsOverSurface|SurfaceRow|Threshold_SameAsPerPixel|Intensities_SameAsRender' ./classifier/
 
 build:
 	GOEXPERIMENT=simd CGO_ENABLED=0 $(GO) build -trimpath -ldflags='-s -w' -o digitbot ./cmd/digitbot

@@ -578,3 +578,40 @@ func TestThreshold_SameAsPerPixel(t *testing.T) {
 		}
 	}
 }
+
+// TestIntensities_SameAsRender: every intensity kernel the CPU runs gives
+// render's intensity of each strength, float32 bits and all, in place or
+// not.
+func TestIntensities_SameAsRender(t *testing.T) {
+	rng := rand.New(rand.NewPCG(23, 24))
+	for it := range 500 {
+		n := rng.IntN(100)
+		s := make([]float32, n)
+		for i := range s {
+			switch rng.IntN(3) {
+			case 0: // paper
+			case 1:
+				s[i] = rng.Float32() * 300
+			default:
+				s[i] = float32(rng.IntN(1017))
+			}
+		}
+		floor := float32(rng.IntN(40)) + rng.Float32()
+		core := floor + 1 + rng.Float32()*250
+		want := make([]float32, n)
+		for i, v := range s {
+			want[i] = min(max((v-floor)*255/(core-floor), 0), 255)
+		}
+		for name, kernel := range intensityKernels() {
+			got := make([]float32, n)
+			kernel(got, s, floor, core)
+			inPlace := slices.Clone(s)
+			kernel(inPlace, inPlace, floor, core)
+			for i := range got {
+				if math.Float32bits(got[i]) != math.Float32bits(want[i]) || math.Float32bits(inPlace[i]) != math.Float32bits(want[i]) {
+					t.Fatalf("%s, run %d: strength %v: %v (in place %v), want %v", name, it, s[i], got[i], inPlace[i], want[i])
+				}
+			}
+		}
+	}
+}

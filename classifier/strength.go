@@ -17,3 +17,14 @@ func strengthsOverSurfacePortable(s []float32, bins, oriented []uint8, bg []floa
 		bins[i] = strengthBin(s[i])
 	}
 }
+
+// intensitiesPortable maps strengths to output intensities as render's
+// intensity does: val[i] = min(max((s[i]-floor)*255/(core-floor), 0), 255)
+// (val may be s). intensities (strength_simd.go, strength_portable.go)
+// runs it, or 16 at a time where the CPU has AVX-512.
+func intensitiesPortable(val, s []float32, floor, core float32) {
+	val = val[:len(s)]
+	for i, v := range s {
+		val[i] = min(max((v-floor)*255/(core-floor), 0), 255)
+	}
+}

@@ -36,3 +36,28 @@ func strengthsOverSurfaceAVX512(s []float32, bins, oriented []uint8, bg []float3
 	}
 	strengthsOverSurfacePortable(s[i:], bins[i:], oriented[i:], bg[i:])
 }
+
+func intensities(val, s []float32, floor, core float32) {
+	if !archsimd.X86.AVX512() {
+		intensitiesPortable(val, s, floor, core)
+		return
+	}
+	intensitiesAVX512(val, s, floor, core)
+}
+
+// intensitiesAVX512 is intensitiesPortable 16 at a time: the same float32
+// subtraction, multiplication and division, then vector maxima and minima,
+// which differ from Go's max and min only for NaN and for a -0 against 0:
+// no strength is NaN or -0, so (s-floor)·255/(core-floor) is never -0.
+func intensitiesAVX512(val, s []float32, floor, core float32) {
+	n := len(s)
+	val = val[:n]
+	vf, d := archsimd.BroadcastFloat32x16(floor), archsimd.BroadcastFloat32x16(core-floor)
+	zero, k255 := archsimd.BroadcastFloat32x16(0), archsimd.BroadcastFloat32x16(255)
+	i := 0
+	for ; i+16 <= n; i += 16 {
+		v := archsimd.LoadFloat32x16((*[16]float32)(s[i : i+16]))
+		v.Sub(vf).Mul(k255).Div(d).Max(zero).Min(k255).Store((*[16]float32)(val[i : i+16]))
+	}
+	intensitiesPortable(val[i:], s[i:], floor, core)
+}
