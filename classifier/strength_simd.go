@@ -54,10 +54,10 @@ func intensitiesAVX512(val, s []float32, floor, core float32) {
 	val = val[:n]
 	vf, d := archsimd.BroadcastFloat32x16(floor), archsimd.BroadcastFloat32x16(core-floor)
 	zero, k255 := archsimd.BroadcastFloat32x16(0), archsimd.BroadcastFloat32x16(255)
-	i := 0
-	for ; i+16 <= n; i += 16 {
-		v := archsimd.LoadFloat32x16((*[16]float32)(s[i : i+16]))
-		v.Sub(vf).Mul(k255).Div(d).Max(zero).Min(k255).Store((*[16]float32)(val[i : i+16]))
+	for i := 0; i < n; i += 16 {
+		// The last, partial vector masked: its missing lanes read 0 and
+		// are not written.
+		v := archsimd.LoadFloat32x16SlicePart(s[i:])
+		v.Sub(vf).Mul(k255).Div(d).Max(zero).Min(k255).StoreSlicePart(val[i:n])
 	}
-	intensitiesPortable(val[i:], s[i:], floor, core)
 }
