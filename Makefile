@@ -30,11 +30,12 @@ accuracy:
 # SIMD package (GOEXPERIMENT=simd), chosen at run time from the CPU, with a
 # portable fallback. The race pass above tests the portable build; this tests
 # the SIMD build's kernels (inference, the JPEG decoder's inverse DCT, the 2x2
-# reduction) and its agreement with gorgonnx.
+# reduction, the ink strengths, threshold and background surface under
+# uneven light) and its agreement with gorgonnx.
 simd:
 	GOEXPERIMENT=simd $(GO) vet ./classifier/...
 	GOEXPERIMENT=simd $(GO) test -race -count=1 ./classifier/internal/onnxplan/
-	GOEXPERIMENT=simd $(GO) test -count=1 -run 'Engine|MNISTRawFidelity|WriteFullBlock|Reduce2' ./classifier/
+	GOEXPERIMENT=simd $(GO) test -count=1 -run 'Engine|MNISTRawFidelity|WriteFullBlock|Reduce2|StrengthsOverSurface|SurfaceRow|Threshold_SameAsPerPixel|Intensities_SameAsRender' ./classifier/
 
 build:
 	GOEXPERIMENT=simd CGO_ENABLED=0 $(GO) build -trimpath -ldflags='-s -w' -o digitbot ./cmd/digitbot

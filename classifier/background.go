@@ -87,28 +87,35 @@ func surfaceMap(bgmap []float32, c [6]float64, lo, hi float64, w, h int) []float
 	for y := range h {
 		fy := 2*(float64(y)+0.5)/float64(h) - 1
 		cy, cyy := c[2]*fy, c[5]*fy*fy
-		row := bgmap[y*w : y*w+w]
-		for x := range row {
-			v := base[x] + cy + xx[x] + cx[x]*fy + cyy
-			// min and max as comparisons (the builtins' care for NaN
-			// and the sign of zero made this loop 3x slower; neither
-			// occurs here, and a zero's sign changes no strength).
-			if v < lo {
-				v = lo
-			}
-			if v > hi {
-				v = hi
-			}
-			if v < 0 {
-				v = 0
-			}
-			if v > 255 {
-				v = 255
-			}
-			row[x] = float32(v)
-		}
+		surfaceRow(bgmap[y*w:y*w+w], base, xx, cx, cy, fy, cyy, lo, hi)
 	}
 	return bgmap
+}
+
+// surfaceRowPortable is one row of surfaceMap. surfaceRow
+// (background_simd.go, background_portable.go) runs it, or the same
+// float64 operations 8 pixels at a time where the CPU has AVX-512.
+func surfaceRowPortable(row []float32, base, xx, cx []float64, cy, fy, cyy, lo, hi float64) {
+	base, xx, cx = base[:len(row)], xx[:len(row)], cx[:len(row)]
+	for x := range row {
+		v := base[x] + cy + xx[x] + cx[x]*fy + cyy
+		// min and max as comparisons (the builtins' care for NaN and
+		// the sign of zero made this loop 3x slower; neither occurs
+		// here, and a zero's sign changes no strength).
+		if v < lo {
+			v = lo
+		}
+		if v > hi {
+			v = hi
+		}
+		if v < 0 {
+			v = 0
+		}
+		if v > 255 {
+			v = 255
+		}
+		row[x] = float32(v)
+	}
 }
 
 type surfacePoint struct {
@@ -134,8 +141,9 @@ func fitBackground(pts []surfacePoint) [6]float64 {
 		pts[i].use = pts[i].v <= vs[len(vs)/2]
 	}
 	var coef [6]float64
+	kept, res := make([]surfacePoint, 0, len(pts)), make([]float64, 0, len(pts)) // made once, refilled each round
 	for iter := 0; iter < 5; iter++ {
-		var kept []surfacePoint
+		kept = kept[:0]
 		for _, p := range pts {
 			if p.use {
 				kept = append(kept, p)
@@ -154,7 +162,7 @@ func fitBackground(pts []surfacePoint) [6]float64 {
 			coef, _ = leastSquares(kept, 1)
 		}
 		// Robust spread of the residuals of the kept points.
-		res := make([]float64, 0, len(kept))
+		res = res[:0]
 		for _, p := range kept {
 			res = append(res, math.Abs(p.v-evalSurface(coef, p.x, p.y)))
 		}

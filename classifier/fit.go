@@ -4,8 +4,6 @@ import (
 	"image"
 	"math"
 
-	"golang.org/x/image/draw"
-
 	"github.com/digitbot/digitbot"
 )
 
@@ -21,7 +19,7 @@ func fitAndCentre(m *inkMap) (out [digitbot.InputSide * digitbot.InputSide]uint8
 		pad = int(math.Round((target - m.stroke) / 2))
 	}
 	cw, ch := m.crop.Dx()+2*pad, m.crop.Dy()+2*pad
-	src := image.NewGray(image.Rect(0, 0, cw, ch))
+	src := &image.Gray{Pix: m.sc.zeroBytes(bufCrop, cw*ch), Stride: cw, Rect: image.Rect(0, 0, cw, ch)}
 	for y := 0; y < m.crop.Dy(); y++ {
 		row := m.val[(m.crop.Min.Y+y)*m.w+m.crop.Min.X:]
 		dst := src.Pix[(y+pad)*cw+pad:]
@@ -39,7 +37,7 @@ func fitAndCentre(m *inkMap) (out [digitbot.InputSide * digitbot.InputSide]uint8
 	fit := src
 	if nw != cw || nh != ch {
 		fit = image.NewGray(image.Rect(0, 0, nw, nh))
-		draw.CatmullRom.Scale(fit, fit.Bounds(), src, src.Bounds(), draw.Src, nil)
+		scaleGreyCatmullRom(fit, src, m.sc) // x/image/draw's Catmull-Rom, byte for byte
 	}
 	// Stretch so the strongest ink is 255, as in MNIST; shrinking a
 	// photo's strokes leaves them below full intensity.

@@ -31,8 +31,13 @@ type reducedIDCT struct {
 	// splat8[y][v] is b8[y][v] eight times: the column pass's factors as
 	// vectors, loaded rather than broadcast.
 	splat8 [8][8][8]float32
-	b4     [4][4]float32 // for n = 4
-	b2     [2][2]float32 // for n = 2
+	// bt16[u] is bt8[u] twice, and splat16[q][v] is splat8[2q][v] then
+	// splat8[2q+1][v]: the same factors for the kernel that works on two
+	// rows at once (jpegidct_simd.go).
+	bt16    [8][16]float32
+	splat16 [4][8][16]float32
+	b4      [4][4]float32 // for n = 4
+	b2      [2][2]float32 // for n = 2
 }
 
 func newReducedIDCT(n int) reducedIDCT {
@@ -48,8 +53,10 @@ func newReducedIDCT(n int) reducedIDCT {
 		for u := range 8 {
 			t.b8[x][u] = basis(8, x, u)
 			t.bt8[u][x] = t.b8[x][u]
+			t.bt16[u][x], t.bt16[u][8+x] = t.b8[x][u], t.b8[x][u]
 			for i := range 8 {
 				t.splat8[x][u][i] = t.b8[x][u]
+				t.splat16[x/2][u][8*(x%2)+i] = t.b8[x][u]
 			}
 		}
 	}
@@ -89,37 +96,71 @@ func writeReducedBlock(out *image.Gray, t *reducedIDCT, coef *[64]int32, hasAC b
 		writeFullBlock(out, t, coef, x0, y0, w, h)
 		return
 	}
-	var tmp [4][4]float32 // n ≤ 4
 	if n == 4 {
-		b := &t.b4
-		for v := range 4 {
-			c := coef[v*8 : v*8+4 : v*8+4]
-			c0, c1, c2, c3 := float32(c[0]), float32(c[1]), float32(c[2]), float32(c[3])
-			for x := range 4 {
-				tmp[v][x] = b[x][0]*c0 + b[x][1]*c1 + b[x][2]*c2 + b[x][3]*c3
-			}
-		}
-		for y := range h {
-			row := out.Pix[(y0+y)*out.Stride+x0:]
-			by := &b[y]
-			for x := range w {
-				row[x] = clampPixel(by[0]*tmp[0][x] + by[1]*tmp[1][x] + by[2]*tmp[2][x] + by[3]*tmp[3][x] + 128)
-			}
-		}
+		writeBlock4(out, &t.b4, coef, x0, y0, w, h)
 		return
 	}
-	// n == 2
-	b := &t.b2
-	c00, c01, c10, c11 := float32(coef[0]), float32(coef[1]), float32(coef[8]), float32(coef[9])
-	for v, c := range [2][2]float32{{c00, c01}, {c10, c11}} {
-		for x := range 2 {
-			tmp[v][x] = b[x][0]*c[0] + b[x][1]*c[1]
-		}
+	writeBlock2(out, &t.b2, coef, x0, y0, w, h)
+}
+
+// writeBlock4 is the 4-point inverse DCT of the low 4x4 coefficients
+// (1/2 scale): each row of coefficients transformed, then the columns,
+// every sum left to right (TestReducedBlocks_SameAsLoops holds it to the
+// loops it replaced).
+func writeBlock4(out *image.Gray, b *[4][4]float32, coef *[64]int32, x0, y0, w, h int) {
+	var tmp [4][4]float32
+	for v := range 4 {
+		c := coef[v*8 : v*8+4 : v*8+4]
+		c0, c1, c2, c3 := float32(c[0]), float32(c[1]), float32(c[2]), float32(c[3])
+		tv := &tmp[v]
+		tv[0] = b[0][0]*c0 + b[0][1]*c1 + b[0][2]*c2 + b[0][3]*c3
+		tv[1] = b[1][0]*c0 + b[1][1]*c1 + b[1][2]*c2 + b[1][3]*c3
+		tv[2] = b[2][0]*c0 + b[2][1]*c1 + b[2][2]*c2 + b[2][3]*c3
+		tv[3] = b[3][0]*c0 + b[3][1]*c1 + b[3][2]*c2 + b[3][3]*c3
 	}
 	for y := range h {
+		by := &b[y&3]
+		p0 := clampPixel(by[0]*tmp[0][0] + by[1]*tmp[1][0] + by[2]*tmp[2][0] + by[3]*tmp[3][0] + 128)
+		p1 := clampPixel(by[0]*tmp[0][1] + by[1]*tmp[1][1] + by[2]*tmp[2][1] + by[3]*tmp[3][1] + 128)
+		p2 := clampPixel(by[0]*tmp[0][2] + by[1]*tmp[1][2] + by[2]*tmp[2][2] + by[3]*tmp[3][2] + 128)
+		p3 := clampPixel(by[0]*tmp[0][3] + by[1]*tmp[1][3] + by[2]*tmp[2][3] + by[3]*tmp[3][3] + 128)
 		row := out.Pix[(y0+y)*out.Stride+x0:]
-		for x := range w {
-			row[x] = clampPixel(b[y][0]*tmp[0][x] + b[y][1]*tmp[1][x] + 128)
+		if w == 4 {
+			row = row[:4]
+			row[0], row[1], row[2], row[3] = p0, p1, p2, p3
+			continue
+		}
+		px := [4]uint8{p0, p1, p2, p3}
+		copy(row[:w], px[:w])
+	}
+}
+
+// writeBlock2 is the 2-point inverse DCT of the low 2x2 coefficients
+// (1/4 scale), written out.
+func writeBlock2(out *image.Gray, b *[2][2]float32, coef *[64]int32, x0, y0, w, h int) {
+	c00, c01, c10, c11 := float32(coef[0]), float32(coef[1]), float32(coef[8]), float32(coef[9])
+	b00, b01, b10, b11 := b[0][0], b[0][1], b[1][0], b[1][1]
+	// The rows of coefficients transformed: t[v][x].
+	t00, t01 := b00*c00+b01*c01, b10*c00+b11*c01
+	t10, t11 := b00*c10+b01*c11, b10*c10+b11*c11
+	p00 := clampPixel(b00*t00 + b01*t10 + 128)
+	p01 := clampPixel(b00*t01 + b01*t11 + 128)
+	row := out.Pix[y0*out.Stride+x0:]
+	if w == 2 {
+		row = row[:2]
+		row[0], row[1] = p00, p01
+	} else {
+		row[0] = p00
+	}
+	if h == 2 {
+		p10 := clampPixel(b10*t00 + b11*t10 + 128)
+		p11 := clampPixel(b10*t01 + b11*t11 + 128)
+		row := out.Pix[(y0+1)*out.Stride+x0:]
+		if w == 2 {
+			row = row[:2]
+			row[0], row[1] = p10, p11
+		} else {
+			row[0] = p10
 		}
 	}
 }

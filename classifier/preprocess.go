@@ -96,7 +96,8 @@ type inkMap struct {
 	w, h   int
 	val    []float32 // output intensity 0..255 (soft edges kept), valid around crop
 	crop   image.Rectangle
-	stroke float64 // estimated stroke width in working pixels
+	stroke float64  // estimated stroke width in working pixels
+	sc     *scratch // fitAndCentre's working buffers (nil: allocated)
 }
 
 // findInk finds the ink in a grey image: polarity, background, threshold,
@@ -203,11 +204,9 @@ func findInk(g *grey) (*inkPage, error) {
 			s[i] = strength[v]
 		}
 	case oriented != nil:
-		for i, v := range oriented {
-			b := bgmap[i]
-			s[i] = max((float32(v)-b)*255/max(255-b, 64), 0)
-		}
-		histogramStrength(s, &sh)
+		bins := g.sc.byteBuf(bufBins, n) // written whole
+		strengthsOverSurface(s, bins, oriented, bgmap)
+		histogram8(bins, &sh)
 	case bgmap == nil:
 		k := 255 / max(255-bgconst, 64)
 		for i, v := range in {
@@ -256,13 +255,9 @@ func findInk(g *grey) (*inkPage, error) {
 
 	mask := g.sc.maskBuf(n) // threshold writes all of it
 	rows, cols := make([]int, g.h), make([]int, g.w)
-	threshold(s, float32(t), g.w, mask, rows, cols)
+	marks := threshold(s, float32(t), g.w, mask, rows, cols, g.sc.marksBuf(n+1))
 	removeRules(mask, s, g.w, g.h, rows, cols)
-	marked := 0
-	for _, c := range rows {
-		marked += c
-	}
-	labels, comps, order := labelComponentsScratch(mask, g.w, g.h, marked, g.sc)
+	labels, comps, order := labelComponentsScratch(mask, g.w, g.h, marks, g.sc)
 	return &inkPage{w: g.w, h: g.h, k: g.k, sw: g.sw, sh: g.sh, s: s, oriented: oriented, strength: strength,
 		floor: min(float32(noiseFloor(&sh, n)), float32(t)/2), labels: labels, comps: comps, order: order,
 		frame: frameComponents(comps, g.w, g.h), sc: g.sc}, nil
@@ -340,6 +335,43 @@ func (p *inkPage) render(dig *digit, val []float32) *inkMap {
 		}
 	}
 	zero := intensity(0)
+	if levelIntensity != nil && dig.left == nil && dig.right == nil {
+		// The usual case (a photo, one digit not cut from a neighbour)
+		// written for it: the same values as the loop below.
+		for y := region.Min.Y; y < region.Max.Y; y++ {
+			lo, hi := y*p.w+region.Min.X, y*p.w+region.Max.X
+			sr, vr, or, lr := s[lo:hi], val[lo:hi], oriented[lo:hi], dig.labels[lo:hi]
+			for x, v := range sr {
+				switch l := lr[x]; {
+				case l != 0 && !dig.keep[l]:
+					vr[x] = 0
+				case v != 0:
+					vr[x] = levelIntensity[or[x]]
+				default:
+					vr[x] = zero
+				}
+			}
+		}
+		crop = growCrop(val, p.w, p.h, crop, limit)
+		return &inkMap{w: p.w, h: p.h, val: val, crop: crop, stroke: strokeWidth(dig, p.w, p.h), sc: p.sc}
+	}
+	if levelIntensity == nil && dig.left == nil && dig.right == nil {
+		// Under uneven light (a strength per pixel): every intensity of a
+		// row at once (intensities: a division each), then the ink that
+		// is not the digit zeroed. The same values as the loop below.
+		for y := region.Min.Y; y < region.Max.Y; y++ {
+			lo, hi := y*p.w+region.Min.X, y*p.w+region.Max.X
+			vr, lr := val[lo:hi], dig.labels[lo:hi]
+			intensities(vr, s[lo:hi], floor, core)
+			for x, l := range lr {
+				if l != 0 && !dig.keep[l] {
+					vr[x] = 0
+				}
+			}
+		}
+		crop = growCrop(val, p.w, p.h, crop, limit)
+		return &inkMap{w: p.w, h: p.h, val: val, crop: crop, stroke: strokeWidth(dig, p.w, p.h), sc: p.sc}
+	}
 	for y := region.Min.Y; y < region.Max.Y; y++ {
 		for i := y*p.w + region.Min.X; i < y*p.w+region.Max.X; i++ {
 			switch v := s[i]; {
@@ -355,7 +387,7 @@ func (p *inkPage) render(dig *digit, val []float32) *inkMap {
 		}
 	}
 	crop = growCrop(val, p.w, p.h, crop, limit)
-	return &inkMap{w: p.w, h: p.h, val: val, crop: crop, stroke: strokeWidth(dig, p.w, p.h)}
+	return &inkMap{w: p.w, h: p.h, val: val, crop: crop, stroke: strokeWidth(dig, p.w, p.h), sc: p.sc}
 }
 
 // sourceBox converts a rectangle of working pixels to the picture's pixels.

@@ -17,7 +17,15 @@ type scratch struct {
 	floats [scratchFloats][]float32
 	mask   []bool
 	labels []int32
+	marks  []int32
 	order  []pixel
+	stack  []pixel // labelComponents' depth-first stack
+	// resample is the Catmull-Rom scaler's intermediate rows and its two
+	// axes' weights (scalegrey.go).
+	resample []float64
+	axes     [2]resampleAxis
+	// huff is the JPEG decoder's Huffman tables: DC, then AC.
+	huff *[2][4]huffTable
 	// inflater is the PNG decoder's deflate reader, reset for each image
 	// (its window and tables are 40 KB).
 	inflater io.ReadCloser
@@ -31,6 +39,8 @@ const (
 	bufLightest
 	bufDarkestWhite // toGrey's block extremes over white, when translucent
 	bufLightestWhite
+	bufCrop // fitAndCentre's crop of the digit
+	bufBins // findInk's strengths as histogram bins, under uneven light
 	scratchBytes
 )
 
@@ -99,6 +109,47 @@ func (sc *scratch) labelBuf(n int) []int32 {
 	return l
 }
 
+// marksBuf returns room for n indices (threshold writes them).
+func (sc *scratch) marksBuf(n int) []int32 {
+	if sc == nil {
+		return make([]int32, n)
+	}
+	return grow(&sc.marks, n)
+}
+
+// stackBuf returns an empty stack of pixels, and keepStack keeps it (as
+// it grew) for the next image.
+func (sc *scratch) stackBuf() []pixel {
+	if sc == nil || sc.stack == nil {
+		return make([]pixel, 0, 256)
+	}
+	return sc.stack[:0]
+}
+
+func (sc *scratch) keepStack(s []pixel) {
+	if sc != nil {
+		sc.stack = s[:0]
+	}
+}
+
+// resampleBuf returns room for n float64 (scaleGreyCatmullRom writes
+// them all before reading them).
+func (sc *scratch) resampleBuf(n int) []float64 {
+	if sc == nil {
+		return make([]float64, n)
+	}
+	return grow(&sc.resample, n)
+}
+
+// resampleAxes returns the scaler's two axes, to be made again (their
+// slices' room reused).
+func (sc *scratch) resampleAxes() (*resampleAxis, *resampleAxis) {
+	if sc == nil {
+		return new(resampleAxis), new(resampleAxis)
+	}
+	return &sc.axes[0], &sc.axes[1]
+}
+
 // orderBuf returns an empty slice of pixels with room for n.
 func (sc *scratch) orderBuf(n int) []pixel {
 	if sc == nil {
@@ -108,6 +159,22 @@ func (sc *scratch) orderBuf(n int) []pixel {
 		sc.order = make([]pixel, 0, n)
 	}
 	return sc.order[:0]
+}
+
+// huffTables returns the JPEG decoder's Huffman tables, none defined.
+func (sc *scratch) huffTables() *[2][4]huffTable {
+	if sc == nil {
+		return new([2][4]huffTable)
+	}
+	if sc.huff == nil {
+		sc.huff = new([2][4]huffTable)
+	}
+	for i := range sc.huff {
+		for j := range sc.huff[i] {
+			sc.huff[i][j].defined = false // (built as it was: see huffTable.built)
+		}
+	}
+	return sc.huff
 }
 
 // trim drops the buffers too big to keep.
@@ -128,7 +195,16 @@ func (sc *scratch) trim() {
 	if 4*cap(sc.labels) > maxScratchBytes {
 		sc.labels = nil
 	}
+	if 4*cap(sc.marks) > maxScratchBytes {
+		sc.marks = nil
+	}
 	if 12*cap(sc.order) > maxScratchBytes {
 		sc.order = nil
+	}
+	if 12*cap(sc.stack) > maxScratchBytes {
+		sc.stack = nil
+	}
+	if 8*cap(sc.resample) > maxScratchBytes {
+		sc.resample = nil
 	}
 }

@@ -63,50 +63,95 @@ func (d *digit) inCut(i int) bool {
 
 // labelComponents labels the 8-connected components of mask and returns
 // the label of each pixel (from 1; 0 elsewhere), the components and every
-// ink pixel, component by component. inkPixels is at least the number of
-// pixels in mask.
-func labelComponents(mask []bool, w, h, inkPixels int) ([]int32, []component, []pixel) {
-	return labelComponentsScratch(mask, w, h, inkPixels, nil)
+// ink pixel, component by component.
+func labelComponents(mask []bool, w, h int) ([]int32, []component, []pixel) {
+	return labelComponentsScratch(mask, w, h, nil, nil)
 }
 
 // labelComponentsScratch is labelComponents with the labels and the
-// pixels in sc's buffers.
-func labelComponentsScratch(mask []bool, w, h, inkPixels int, sc *scratch) ([]int32, []component, []pixel) {
-	labels := sc.labelBuf(len(mask))
-	var comps []component
-	stack := make([]pixel, 0, 256)
-	order := sc.orderBuf(inkPixels) // every ink pixel, component by component
-	for start, m := range mask {
-		if !m || labels[start] != 0 {
+// pixels in sc's buffers. marks, when not nil, lists in order the pixels
+// threshold marked (removeRules may have cleared some since): the search
+// for the next component's first pixel visits only those, not the whole
+// picture, and finds the same pixel.
+func labelComponentsScratch(mask []bool, w, h int, marks []int32, sc *scratch) ([]int32, []component, []pixel) {
+	l := labeler{mask: mask, w: w, h: h, labels: sc.labelBuf(len(mask)), stack: sc.stackBuf()}
+	if marks == nil {
+		n := 0
+		for _, m := range mask {
+			if m {
+				n++
+			}
+		}
+		l.order = sc.orderBuf(n)
+		for start, m := range mask {
+			if m && l.labels[start] == 0 {
+				l.component(start)
+			}
+		}
+	} else {
+		l.order = sc.orderBuf(len(marks))
+		for _, start := range marks {
+			if mask[start] && l.labels[start] == 0 {
+				l.component(int(start))
+			}
+		}
+	}
+	sc.keepStack(l.stack)
+	return l.labels, l.comps, l.order
+}
+
+// labeler is the state of labelComponents.
+type labeler struct {
+	mask   []bool
+	w, h   int
+	labels []int32
+	comps  []component
+	stack  []pixel
+	order  []pixel // every ink pixel, component by component
+}
+
+// component labels the component that starts at pixel start (the first
+// of it in raster order), depth first.
+func (l *labeler) component(start int) {
+	mask, labels, w, h := l.mask, l.labels, l.w, l.h
+	x, y := start%w, start/w
+	id := int32(len(l.comps) + 1)
+	c := component{first: len(l.order)}
+	minX, minY, maxX, maxY := x, y, x+1, y+1
+	labels[start] = id
+	stack := append(l.stack[:0], pixel{int32(start), int32(x), int32(y)})
+	order := l.order
+	for len(stack) > 0 {
+		p := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		order = append(order, p)
+		px, py, i := int(p.x), int(p.y), int(p.i)
+		minX, minY, maxX, maxY = min(minX, px), min(minY, py), max(maxX, px+1), max(maxY, py+1)
+		if px > 0 && px < w-1 && py > 0 && py < h-1 {
+			// Inside the picture: the 8 neighbours in the order of the
+			// loops below (row by row, left to right).
+			for _, d := range [8]struct{ x, y int }{{-1, -1}, {0, -1}, {1, -1}, {-1, 0}, {1, 0}, {-1, 1}, {0, 1}, {1, 1}} {
+				if j := i + d.y*w + d.x; mask[j] && labels[j] == 0 {
+					labels[j] = id
+					stack = append(stack, pixel{int32(j), int32(px + d.x), int32(py + d.y)})
+				}
+			}
 			continue
 		}
-		id := int32(len(comps) + 1)
-		sx, sy := start%w, start/w
-		c := component{first: len(order)}
-		minX, minY, maxX, maxY := sx, sy, sx+1, sy+1
-		labels[start] = id
-		stack = append(stack[:0], pixel{int32(start), int32(sx), int32(sy)})
-		for len(stack) > 0 {
-			p := stack[len(stack)-1]
-			stack = stack[:len(stack)-1]
-			order = append(order, p)
-			x, y := int(p.x), int(p.y)
-			minX, minY, maxX, maxY = min(minX, x), min(minY, y), max(maxX, x+1), max(maxY, y+1)
-			for ny := max(0, y-1); ny <= min(h-1, y+1); ny++ {
-				for nx := max(0, x-1); nx <= min(w-1, x+1); nx++ {
-					j := ny*w + nx
-					if mask[j] && labels[j] == 0 {
-						labels[j] = id
-						stack = append(stack, pixel{int32(j), int32(nx), int32(ny)})
-					}
+		for ny := max(0, py-1); ny <= min(h-1, py+1); ny++ {
+			for nx := max(0, px-1); nx <= min(w-1, px+1); nx++ {
+				j := ny*w + nx
+				if mask[j] && labels[j] == 0 {
+					labels[j] = id
+					stack = append(stack, pixel{int32(j), int32(nx), int32(ny)})
 				}
 			}
 		}
-		c.area = len(order) - c.first
-		c.box = image.Rect(minX, minY, maxX, maxY)
-		comps = append(comps, c)
 	}
-	return labels, comps, order
+	c.area = len(order) - c.first
+	c.box = image.Rect(minX, minY, maxX, maxY)
+	l.stack, l.order = stack, order
+	l.comps = append(l.comps, c)
 }
 
 // frameComponents marks the components that are not writing: those that
@@ -194,11 +239,20 @@ func selectDigit(comps []component, dropped []bool, labels []int32, order []pixe
 		}
 	}
 	d := digit{labels: labels, keep: keep, box: box}
-	n := 0
+	n, kept, only := 0, 0, component{}
 	for i, c := range comps {
 		if keep[i+1] {
 			n += c.area
+			kept++
+			only = c
 		}
+	}
+	if kept == 1 {
+		// One component (a digit in one stroke): its pixels as they lie
+		// in order, not a copy (capped, so that nothing appends into the
+		// next component's).
+		d.pixels = order[only.first : only.first+only.area : only.first+only.area]
+		return d
 	}
 	d.pixels = make([]pixel, 0, n)
 	for i, c := range comps {
@@ -253,6 +307,29 @@ func growCrop(val []float32, w, h int, r image.Rectangle, limit int) image.Recta
 // a perimeter of about 2L.
 func strokeWidth(d *digit, w, h int) float64 {
 	edges := 0
+	if d.left == nil && d.right == nil {
+		// Not cut from a neighbour: kept is the label's keep alone.
+		kept := func(i int) bool { return d.keep[d.labels[i]] }
+		for _, p := range d.pixels {
+			i, x, y := int(p.i), int(p.x), int(p.y)
+			if x == 0 || !kept(i-1) {
+				edges++
+			}
+			if x == w-1 || !kept(i+1) {
+				edges++
+			}
+			if y == 0 || !kept(i-w) {
+				edges++
+			}
+			if y == h-1 || !kept(i+w) {
+				edges++
+			}
+		}
+		if edges == 0 {
+			return 0
+		}
+		return 2 * float64(len(d.pixels)) / float64(edges)
+	}
 	for _, p := range d.pixels {
 		i, x, y := int(p.i), int(p.x), int(p.y)
 		for _, in := range [4]bool{x > 0 && d.kept(i-1), x < w-1 && d.kept(i+1), y > 0 && d.kept(i-w), y < h-1 && d.kept(i+w)} {

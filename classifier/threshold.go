@@ -32,10 +32,14 @@ func otsu(hist *[256]int) int {
 	return t
 }
 
-// threshold marks the values of s above t in mask and counts the marks of
-// each row and column (s has rows of w values).
-func threshold(s []float32, t float32, w int, mask []bool, rows, cols []int) {
+// thresholdPortable marks the values of s above t in mask and counts the
+// marks of each row and column (s has rows of w values). It lists the
+// marks' indices in order in marks (which has room for len(s)+1) and
+// returns them. threshold (threshold_simd.go, threshold_portable.go)
+// runs it, or compares 16 values at a time where the CPU has AVX-512.
+func thresholdPortable(s []float32, t float32, w int, mask []bool, rows, cols []int, marks []int32) []int32 {
 	cols = cols[:w]
+	n := 0
 	for y := range rows {
 		sr, mr := s[y*w:y*w+w], mask[y*w:y*w+w]
 		c := 0
@@ -46,11 +50,14 @@ func threshold(s []float32, t float32, w int, mask []bool, rows, cols []int) {
 			if m {
 				b = 1
 			}
+			marks[n] = int32(y*w + x) // kept only if marked: no branch
+			n += b
 			c += b
 			cols[x] += b
 		}
 		rows[y] = c
 	}
+	return marks[:n]
 }
 
 // removeRules erases ruled lines: thin runs of rows (or columns) that are
