@@ -14,19 +14,23 @@ import (
 func TestCompareVerdict_BetterOnlyWhenBetterOnBoth(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
-		extras, mnist   bool
+		extras          bool
+		mnistOld        int
+		mnistNew        int
 		total, old, new int
 		want            string
 	}{
-		{true, true, 100, 80, 95, "better on both"},
-		{true, true, 100, 95, 95, "NOT on your confirmed samples: not better on both"},
-		{true, false, 100, 80, 95, "NOT on MNIST: not better on both"},
-		{true, false, 100, 95, 80, "better on neither"},
-		{true, true, 0, 0, 0, "nothing to compare"},
-		{false, true, 0, 0, 0, "not shown to be better on your members' writing"},
-		{false, false, 0, 0, 0, "NOT better on MNIST"},
+		{true, 9900, 9901, 100, 80, 95, "better on both"},
+		{true, 9900, 9901, 100, 95, 95, "NOT on your confirmed samples: not better on both"},
+		{true, 9900, 9899, 100, 80, 95, "NOT on MNIST: not better on both"},
+		{true, 9900, 9900, 100, 80, 95, "SAME on MNIST (9900 right either way): not better on both, worse on neither"},
+		{true, 9900, 9899, 100, 95, 80, "better on neither"},
+		{true, 9900, 9900, 100, 95, 95, "better on neither"},
+		{true, 9900, 9901, 0, 0, 0, "nothing to compare"},
+		{false, 9900, 9901, 0, 0, 0, "not shown to be better on your members' writing"},
+		{false, 9900, 9900, 0, 0, 0, "NOT better on MNIST"},
 	} {
-		if got := compareVerdict(tc.extras, tc.mnist, tc.total, tc.old, tc.new); !strings.Contains(got, tc.want) {
+		if got := compareVerdict(tc.extras, tc.mnistOld, tc.mnistNew, tc.total, tc.old, tc.new); !strings.Contains(got, tc.want) {
 			t.Errorf("%+v: %q, want %q", tc, got, tc.want)
 		}
 	}

@@ -221,7 +221,7 @@ func compareModels(ctx context.Context, w io.Writer, currentPath, newPath string
 	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "set\tsamples\trunning: right\trefused\tnew: right\trefused\tchange")
 	var extraOld, extraNew, extraTotal int
-	mnistBetter := false
+	var mnistOld, mnistNew int
 	for i, set := range sets {
 		so, err := scoreModel(ctx, old, set, workers)
 		if err != nil {
@@ -234,7 +234,7 @@ func compareModels(ctx context.Context, w io.Writer, currentPath, newPath string
 		fmt.Fprintf(tw, "%s\t%d\t%d (%.2f%%)\t%d\t%d (%.2f%%)\t%d\t%+.2f points\n", set.name, so.Total,
 			so.Right, so.pct(so.Right), so.Refused, sn.Right, sn.pct(sn.Right), sn.Refused, sn.pct(sn.Right)-so.pct(so.Right))
 		if i == 0 {
-			mnistBetter = sn.Right > so.Right
+			mnistOld, mnistNew = so.Right, sn.Right
 			fmt.Fprintf(tw, "  (digit logits only, as the card's test accuracy)\t\t%d (%.2f%%)\t\t%d (%.2f%%)\t\t%+.2f points\n",
 				so.Digits, so.pct(so.Digits), sn.Digits, sn.pct(sn.Digits), sn.pct(sn.Digits)-so.pct(so.Digits))
 			continue
@@ -247,15 +247,18 @@ func compareModels(ctx context.Context, w io.Writer, currentPath, newPath string
 		fmt.Fprintf(&b, "%s: %s\n", sets[i].name, n)
 	}
 	b.WriteString("\n")
-	b.WriteString(compareVerdict(len(extras) > 0, mnistBetter, extraTotal, extraOld, extraNew))
+	b.WriteString(compareVerdict(len(extras) > 0, mnistOld, mnistNew, extraTotal, extraOld, extraNew))
 	_, err = io.WriteString(w, b.String())
 	return err
 }
 
 // compareVerdict says plainly whether the new model is better on both
-// MNIST and the confirmed samples (extraOld and extraNew right of
-// extraTotal).
-func compareVerdict(haveExtras, mnistBetter bool, extraTotal, extraOld, extraNew int) string {
+// MNIST (mnistOld and mnistNew right, the bot's answers) and the confirmed
+// samples (extraOld and extraNew right of extraTotal). A tie on MNIST is
+// not "better", but it is said as a tie: better on the samples and worse
+// on nothing is a different answer from worse on MNIST.
+func compareVerdict(haveExtras bool, mnistOld, mnistNew, extraTotal, extraOld, extraNew int) string {
+	mnistBetter := mnistNew > mnistOld
 	switch {
 	case !haveExtras && mnistBetter:
 		return "verdict: the new model is better on MNIST. No confirmed samples were given (--extra DIR): it is not shown to be better on your members' writing.\n"
@@ -265,6 +268,8 @@ func compareVerdict(haveExtras, mnistBetter bool, extraTotal, extraOld, extraNew
 		return "verdict: the confirmed samples hold nothing neither model trained on: nothing to compare them on.\n"
 	case mnistBetter && extraNew > extraOld:
 		return "verdict: the new model is better on both: MNIST and your confirmed samples. Deploy it with model_path.\n"
+	case mnistNew == mnistOld && extraNew > extraOld:
+		return fmt.Sprintf("verdict: the new model is better on your confirmed samples and the SAME on MNIST (%d right either way): not better on both, worse on neither.\n", mnistNew)
 	case extraNew > extraOld:
 		return "verdict: the new model is better on your confirmed samples but NOT on MNIST: not better on both.\n"
 	case mnistBetter:
