@@ -587,6 +587,10 @@ def parse_args():
     ap.add_argument("--out", default=os.path.join(repo_root(), "models"), help="where digits.onnx/json go")
     ap.add_argument("--plot", default=os.path.join(repo_root(), "docs", "reliability.png"),
                     help="where the reliability diagram goes ('' for none)")
+    ap.add_argument("--teacher", action="append", default=[], metavar="MODEL.onnx",
+                    help="distil: also learn the mean softened output of these exported models (repeatable)")
+    ap.add_argument("--distill", type=float, default=0.5,
+                    help="with --teacher: the weight of the teachers' loss (the labels' is 1 minus it)")
     extra.add_arguments(ap)
     return ap.parse_args()
 
@@ -684,7 +688,22 @@ def make_batch(x_mnist, y_mnist, idx, sources, gen, upload_share):
     return (augment(xb, yb, is_mnist, gen, upload_share) - MEAN) / STD, yb
 
 
-def train_epoch(model, opt, sched, loss_fn, x_mnist, y_mnist, sources, args, gen, epoch):
+# Softening of the distillation: the student learns the teachers' probabilities at this
+# temperature, where the classes they think second-likeliest still weigh.
+DISTILL_T = 2.0
+
+
+def distilled(label_loss, out, teachers, xb, weight):
+    """The training loss with distillation: the labels' loss and the KL divergence of the student's
+    logits `out` from the mean of the teachers' softened logits for the batch xb, scaled by
+    DISTILL_T**2 so its gradients keep their size."""
+    with torch.no_grad():
+        target = torch.softmax(sum(t(xb) for t in teachers) / len(teachers) / DISTILL_T, 1)
+    kd = F.kl_div(F.log_softmax(out / DISTILL_T, 1), target, reduction="batchmean") * DISTILL_T ** 2
+    return (1 - weight) * label_loss + weight * kd
+
+
+def train_epoch(model, opt, sched, loss_fn, x_mnist, y_mnist, sources, args, gen, epoch, teachers=()):
     """One pass over the MNIST training digits; returns the mean loss."""
     model.train()
     te = time.time()
@@ -694,7 +713,10 @@ def train_epoch(model, opt, sched, loss_fn, x_mnist, y_mnist, sources, args, gen
     for step in range(1, steps_per_epoch + 1):
         idx = perm[(step - 1) * args.batch:step * args.batch]
         xb, yb = make_batch(x_mnist, y_mnist, idx, sources, gen, args.upload_share)
-        loss = loss_fn(model(xb), yb)
+        out = model(xb)
+        loss = loss_fn(out, yb)
+        if teachers:
+            loss = distilled(loss, out, teachers, xb, args.distill)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
@@ -725,10 +747,11 @@ def train(args, data, synth, gen):
         opt, max_lr=args.lr, epochs=max(args.epochs, 1), steps_per_epoch=steps_per_epoch,
         pct_start=0.05 if args.init_onnx else 0.2)
     loss_fn = nn.CrossEntropyLoss(label_smoothing=args.label_smoothing)
+    teachers = [net_from_onnx(p).eval() for p in args.teacher]
     t0 = time.time()
     for epoch in range(args.epochs):
         te = time.time()
-        loss = train_epoch(model, opt, sched, loss_fn, x_mnist, y_mnist, sources, args, gen, epoch)
+        loss = train_epoch(model, opt, sched, loss_fn, x_mnist, y_mnist, sources, args, gen, epoch, teachers)
         ten, eleven = digit_accuracy(logits_of(model, x_watch), y_watch)
         print("epoch %d/%d loss %.4f held-out digits %d/%d (10-way), %d (11-way) %.1fs" % (
             epoch + 1, args.epochs, loss, ten, y_watch.shape[0], eleven, time.time() - te), flush=True)
@@ -932,13 +955,26 @@ def recorded_command():
 def trained_how(args):
     """How the weights came about, for the card: from scratch, or fine-tuned from an exported model."""
     if not args.init_onnx:
+        if args.teacher:
+            return "Trained from scratch, learning also (weight %g) from the softened outputs of %d teacher model(s) (%s)," % (
+                args.distill, len(args.teacher), ", ".join(sha256_of(p)[:12] + "..." for p in args.teacher))
         return "Trained from scratch"
     if args.epochs == 0:
         return "Trained as its card's training block says (this export only set the operating point and measured it again)"
     with open(args.init_onnx, "rb") as f:
         base = hashlib.sha256(f.read()).hexdigest()
     steps = "%d steps" % (args.max_steps * args.epochs) if args.max_steps else "%d epochs" % args.epochs
-    return "Fine-tuned (%s) from the model with onnx sha256 %s..., itself trained from scratch," % (steps, base[:12])
+    taught = ""
+    if args.teacher:
+        taught = " learning also (weight %g) from the softened outputs of %d teacher model(s) (%s)," % (
+            args.distill, len(args.teacher), ", ".join(sha256_of(p)[:12] + "..." for p in args.teacher))
+    return "Fine-tuned (%s) from the model with onnx sha256 %s...,%s itself trained from scratch," % (
+        steps, base[:12], taught)
+
+
+def sha256_of(path):
+    with open(path, "rb") as f:
+        return hashlib.sha256(f.read()).hexdigest()
 
 
 def write_card(args, model, export, data, synth, m, sha, pixels, logits, seconds):
