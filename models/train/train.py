@@ -556,6 +556,8 @@ def run_onnx(path, x):
 def parse_args():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--epochs", type=int, default=12)
+    ap.add_argument("--widths", default="%d,%d,%d,%d" % (C1, C2, C3, HIDDEN), metavar="C1,C2,C3,HIDDEN",
+                    help="channels of the three convolutions and units of the hidden dense layer (from scratch)")
     ap.add_argument("--batch", type=int, default=128, help="MNIST digits per batch (non-digits and font digits join them)")
     ap.add_argument("--lr", type=float, default=3e-3)
     ap.add_argument("--label-smoothing", type=float, default=0.0,
@@ -737,7 +739,8 @@ def train(args, data, synth, gen):
     x_mnist, y_mnist = to01(data["train_raw"]), data["train_y"]
     sources = training_sources(args, synth, data.get("extra"))
     x_watch, y_watch = normalise(data["report_raw"]), data["report_y"]
-    model = net_from_onnx(args.init_onnx) if args.init_onnx else TrainNet()
+    model = net_from_onnx(args.init_onnx) if args.init_onnx else TrainNet(
+        tuple(int(w) for w in args.widths.split(",")))
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=1e-4)
     steps_per_epoch = math.ceil(x_mnist.shape[0] / args.batch)
     if args.max_steps:
