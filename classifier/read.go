@@ -373,11 +373,12 @@ func (c *Classifier) Classify(ctx context.Context, data []byte) (digitbot.Predic
 		for k, pc := range path {
 			inputs[k], logits[k] = &pc.px, sc[pc].logits
 		}
-		if err := c.shiftAverage(ctx, inputs, logits); err != nil {
+		averaged, err := c.shiftAverage(ctx, inputs, logits)
+		if err != nil {
 			return digitbot.Prediction{}, err
 		}
-		for k, pc := range path {
-			sc[pc] = calibrate(logits[k], c.temperature)
+		for _, k := range averaged {
+			sc[path[k]] = calibrate(logits[k], c.temperature)
 		}
 	}
 	var digits []digitbot.DigitReading
