@@ -957,20 +957,16 @@ def recorded_command():
 
 def trained_how(args):
     """How the weights came about, for the card: from scratch, or fine-tuned from an exported model."""
-    if not args.init_onnx:
-        if args.teacher:
-            return "Trained from scratch, learning also (weight %g) from the softened outputs of %d teacher model(s) (%s)," % (
-                args.distill, len(args.teacher), ", ".join(sha256_of(p)[:12] + "..." for p in args.teacher))
-        return "Trained from scratch"
-    if args.epochs == 0:
-        return "Trained as its card's training block says (this export only set the operating point and measured it again)"
-    with open(args.init_onnx, "rb") as f:
-        base = hashlib.sha256(f.read()).hexdigest()
-    steps = "%d steps" % (args.max_steps * args.epochs) if args.max_steps else "%d epochs" % args.epochs
     taught = ""
     if args.teacher:
         taught = " learning also (weight %g) from the softened outputs of %d teacher model(s) (%s)," % (
             args.distill, len(args.teacher), ", ".join(sha256_of(p)[:12] + "..." for p in args.teacher))
+    if not args.init_onnx:
+        return "Trained from scratch" + ("," + taught if taught else "")
+    if args.epochs == 0:
+        return "Trained as its card's training block says (this export only set the operating point and measured it again)"
+    base = sha256_of(args.init_onnx)
+    steps = "%d steps" % (args.max_steps * args.epochs) if args.max_steps else "%d epochs" % args.epochs
     return "Fine-tuned (%s) from the model with onnx sha256 %s...,%s itself trained from scratch," % (
         steps, base[:12], taught)
 
