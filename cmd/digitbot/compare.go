@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -165,6 +166,9 @@ type score struct {
 	// refusal counts as wrong). Digits: the largest of the ten digit
 	// logits is (as the card's test_accuracy).
 	Right, Digits, Refused int
+	// RightAt says, sample by sample, whether the answer was right, so that
+	// two models can be compared on the same samples (pairedChange).
+	RightAt []bool
 }
 
 func (s score) pct(n int) float64 {
@@ -179,7 +183,7 @@ func (s score) pct(n int) float64 {
 func scoreModel(ctx context.Context, c *classifier.Classifier, set labelled, workers int) (score, error) {
 	var (
 		mu   sync.Mutex
-		s    = score{Total: len(set.labels)}
+		s    = score{Total: len(set.labels), RightAt: make([]bool, len(set.labels))}
 		next = make(chan int)
 		errs = make(chan error, workers)
 		wg   sync.WaitGroup
@@ -196,6 +200,7 @@ func scoreModel(ctx context.Context, c *classifier.Classifier, set labelled, wor
 				mu.Lock()
 				if best == set.labels[i] {
 					s.Right++
+					s.RightAt[i] = true
 				}
 				if bestDigit == set.labels[i] {
 					s.Digits++
@@ -228,6 +233,55 @@ feed:
 		}
 	}
 	return s, err
+}
+
+// pairedChange counts, over the same samples, those the new model answers
+// right and the running one wrong (gained), and the other way round (lost).
+// Samples both get right or both get wrong say nothing about which is better.
+func pairedChange(running, candidate score) (gained, lost int) {
+	for i, right := range running.RightAt {
+		switch newRight := candidate.RightAt[i]; {
+		case newRight && !right:
+			gained++
+		case right && !newRight:
+			lost++
+		}
+	}
+	return gained, lost
+}
+
+// mcnemarExactP is the two-sided p-value of the exact McNemar test: were
+// the two models equally good, each of the gained+lost samples on which
+// they disagree would fall either way with probability one half, and p is
+// the chance of a split at least as uneven as this one. A few digits of
+// 10,000 apart is often well within that chance.
+func mcnemarExactP(gained, lost int) float64 {
+	n, k := gained+lost, min(gained, lost)
+	if n == 0 {
+		return 1
+	}
+	// P(X <= k) for X ~ Binomial(n, 1/2), summed in log space: n can be
+	// in the thousands, where 2^-n underflows.
+	lgN, _ := math.Lgamma(float64(n + 1))
+	tail := 0.0
+	for i := 0; i <= k; i++ {
+		lgI, _ := math.Lgamma(float64(i + 1))
+		lgR, _ := math.Lgamma(float64(n - i + 1))
+		tail += math.Exp(lgN - lgI - lgR - float64(n)*math.Ln2)
+	}
+	return min(1, 2*tail)
+}
+
+// pairedSentence says how two models' answers on one set differ, sample by
+// sample, and whether that difference could be chance.
+func pairedSentence(name string, gained, lost int) string {
+	p := mcnemarExactP(gained, lost)
+	judged := "could well be chance"
+	if p < 0.05 {
+		judged = "unlikely to be chance"
+	}
+	return fmt.Sprintf("%s: the new model is right on %d the running one gets wrong and wrong on %d it gets right; exact McNemar p = %.2g, a difference that %s\n",
+		name, gained, lost, p, judged)
 }
 
 func argmax(v []float64) int {

@@ -3,6 +3,7 @@ package main
 import (
 	"compress/gzip"
 	"encoding/binary"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -33,6 +34,43 @@ func TestCompareVerdict_BetterOnlyWhenBetterOnBoth(t *testing.T) {
 		if got := compareVerdict(tc.extras, tc.mnistOld, tc.mnistNew, tc.total, tc.old, tc.new); !strings.Contains(got, tc.want) {
 			t.Errorf("%+v: %q, want %q", tc, got, tc.want)
 		}
+	}
+}
+
+// TestMcnemarExactP checks the two-sided exact test against values computed
+// independently (Python: 2 * sum(comb(n, i) for i <= min) / 2**n, capped at 1).
+func TestMcnemarExactP(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		gained, lost int
+		want         float64
+	}{
+		{0, 0, 1},
+		{0, 1, 1},
+		{5, 5, 1},
+		{10, 0, 0.001953125},
+		{12, 9, 0.6636238098144531},
+		{12, 30, 0.007915897334896727},
+		{400, 350, 0.07350777405843545},
+	} {
+		if got := mcnemarExactP(tc.gained, tc.lost); math.Abs(got-tc.want) > 1e-9 {
+			t.Errorf("mcnemarExactP(%d, %d) = %.12g, want %.12g", tc.gained, tc.lost, got, tc.want)
+		}
+	}
+}
+
+func TestPairedChange_CountsOnlyDisagreements(t *testing.T) {
+	t.Parallel()
+	running := score{RightAt: []bool{true, true, false, false, true}}
+	candidate := score{RightAt: []bool{true, false, true, false, true}}
+	if gained, lost := pairedChange(running, candidate); gained != 1 || lost != 1 {
+		t.Errorf("gained %d lost %d, want 1 and 1", gained, lost)
+	}
+	if got := pairedSentence("set", 10, 0); !strings.Contains(got, "p = 0.002") || !strings.Contains(got, "unlikely to be chance") {
+		t.Errorf("%q", got)
+	}
+	if got := pairedSentence("set", 12, 9); !strings.Contains(got, "p = 0.66") || !strings.Contains(got, "could well be chance") {
+		t.Errorf("%q", got)
 	}
 }
 
@@ -84,7 +122,8 @@ func TestModel_Compare_SameModelIsNotBetter(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
 	for _, want := range []string{"running: built into the binary", "MNIST test  ", "50", "ds  ", "all 9 samples: neither model trained on this export",
-		"+0.00 points", "verdict: the new model is better on neither"} {
+		"+0.00 points", "verdict: the new model is better on neither",
+		"MNIST test: the new model is right on 0 the running one gets wrong and wrong on 0 it gets right; exact McNemar p = 1, a difference that could well be chance"} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("output lacks %q:\n%s", want, stdout)
 		}

@@ -222,6 +222,7 @@ func compareModels(ctx context.Context, w io.Writer, currentPath, newPath string
 	fmt.Fprintln(tw, "set\tsamples\trunning: right\trefused\tnew: right\trefused\tchange")
 	var extraOld, extraNew, extraTotal int
 	var mnistOld, mnistNew int
+	var paired strings.Builder
 	for i, set := range sets {
 		so, err := scoreModel(ctx, old, set, workers)
 		if err != nil {
@@ -233,6 +234,8 @@ func compareModels(ctx context.Context, w io.Writer, currentPath, newPath string
 		}
 		fmt.Fprintf(tw, "%s\t%d\t%d (%.2f%%)\t%d\t%d (%.2f%%)\t%d\t%+.2f points\n", set.name, so.Total,
 			so.Right, so.pct(so.Right), so.Refused, sn.Right, sn.pct(sn.Right), sn.Refused, sn.pct(sn.Right)-so.pct(so.Right))
+		gained, lost := pairedChange(so, sn)
+		paired.WriteString(pairedSentence(set.name, gained, lost))
 		if i == 0 {
 			mnistOld, mnistNew = so.Right, sn.Right
 			fmt.Fprintf(tw, "  (digit logits only, as the card's test accuracy)\t\t%d (%.2f%%)\t\t%d (%.2f%%)\t\t%+.2f points\n",
@@ -246,6 +249,8 @@ func compareModels(ctx context.Context, w io.Writer, currentPath, newPath string
 	for i, n := range notes {
 		fmt.Fprintf(&b, "%s: %s\n", sets[i].name, n)
 	}
+	b.WriteString("\n")
+	b.WriteString(paired.String())
 	b.WriteString("\n")
 	b.WriteString(compareVerdict(len(extras) > 0, mnistOld, mnistNew, extraTotal, extraOld, extraNew))
 	_, err = io.WriteString(w, b.String())
