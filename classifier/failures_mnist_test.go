@@ -4,6 +4,7 @@ package classifier
 
 import (
 	"context"
+	"math/rand/v2"
 	"runtime"
 	"testing"
 )
@@ -22,7 +23,7 @@ func TestUploads_MNISTFailureClasses(t *testing.T) {
 	floors := map[string]float64{
 		"very light strokes (pencil, thin grey pen)": 0.92, // 96%
 		"small thin digit on a big canvas":           0.80, // 94%, 90%; 84% with the wider model (Conv48-96-192), which reads every other set better
-		"strong light gradient or shadow":            0.52, // 68%, 56%
+		"strong light gradient or shadow":            0.74, // 68%, 56%, 62% with the wider model; 82% since strokePolarity and the narrower opening
 		"digit in an app screenshot":                 0.96, // 100%
 		"thick marker on grey paper":                 0.96, // 100%
 		"continental 1 with a long flag":             0.64, // 68%, 100%
@@ -38,5 +39,34 @@ func TestUploads_MNISTFailureClasses(t *testing.T) {
 		if floor, ok := floors[fc.name]; !ok || acc < floor {
 			t.Errorf("%s: %.1f%% < %.1f%%", fc.name, 100*acc, 100*floor)
 		}
+	}
+}
+
+// TestUploads_ShadowsAnywhere reads pen digits under shadows drawn unlike
+// the failure class's (shadows_test.go), to check that its fix (the
+// polarity decided by what is thin under uneven light, and a background
+// opening narrower than before) is not tuned to one generator. Measured
+// 54/100 before that fix, 73/100 after.
+func TestUploads_ShadowsAnywhere(t *testing.T) {
+	t.Parallel() // make accuracy: the long runs overlap where one of them leaves a core idle
+	c := newTestClassifier(t, runtime.GOMAXPROCS(0))
+	rng := rand.New(rand.NewPCG(99, 100))
+	const n = 100
+	pages := make([][]byte, n)
+	for k := range n {
+		img := shadowedPage(rng, k, k%10)
+		if k%2 == 0 {
+			pages[k] = encodeJPEG(t, img, 80)
+		} else {
+			pages[k] = encodePNG(t, img)
+		}
+	}
+	right := forEachParallel(t, n, func(k int) bool {
+		p, err := c.Classify(context.Background(), pages[k])
+		return err == nil && p.Digit == k%10
+	})
+	t.Logf("pen digits under shadows anywhere: %d/%d", right, n)
+	if right < 66 {
+		t.Errorf("%d/%d pen digits under shadows read right, want at least 66", right, n)
 	}
 }

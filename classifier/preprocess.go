@@ -23,7 +23,9 @@ import (
 //     a small minority: drawing apps save black strokes on (0,0,0,0)
 //     pixels, which naively read as black on black.
 //  3. Decide polarity: the median is background, and the ink is on the side
-//     where more stands out from it. Turn the image so that ink is bright.
+//     where more stands out from it; under uneven light (a strong gradient,
+//     a shadow), on the side that stands out from each block's own median.
+//     Turn the image so that ink is bright.
 //  4. Subtract the background, a smooth surface fitted to block
 //     percentiles: photos of paper are lit unevenly, and a global threshold
 //     would swallow the dark corner or lose the ink in the bright one.
@@ -138,7 +140,16 @@ func findInk(g *grey) (*inkPage, error) {
 	}
 	darkScore, lightScore := tailScore(darkHist, n, -1), tailScore(lightHist, n, +1)
 	darkInk := darkScore > lightScore
-	if darkScore+lightScore == 0 || math.Abs(darkScore-lightScore) < 0.1*(darkScore+lightScore) {
+	// Under uneven light the histogram's tails are lighting: what is thin
+	// decides (strokePolarity), when anything is.
+	decided := false
+	if min(noiseFloor(darkHist, n)-percentile(darkHist, n, 0.5), noiseFloor(lightHist, n)-percentile(lightHist, n, 0.5)) >= unevenLightMargin {
+		darkInk, decided = strokePolarity(g, levels)
+		if !decided {
+			darkInk = darkScore > lightScore
+		}
+	}
+	if !decided && (darkScore+lightScore == 0 || math.Abs(darkScore-lightScore) < 0.1*(darkScore+lightScore)) {
 		if g.darkest != nil {
 			nb = meanHistograms(g, nil, &hist, &border)
 		}
