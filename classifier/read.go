@@ -566,34 +566,41 @@ func (c *Classifier) prepare(ctx context.Context, data []byte) (*lineInk, error)
 		return nil, err
 	}
 	line, err := readInkScratch(img, sc)
-	factor := scale * workingReduction(img)
-	release()
 	if err != nil {
+		release()
 		return nil, err
 	}
+	if zoomed := c.zoom(ctx, data, img, line, size, sc); zoomed != nil {
+		line = zoomed
+	}
+	release()
 	// Decoded at a reduced scale: boxes in the picture's pixels.
 	scaleBoxes(line, scale, image.Rectangle{Max: size})
-	if zoomed := c.zoom(ctx, data, line, factor, size, sc); zoomed != nil {
-		return zoomed, nil
-	}
 	return line, nil
 }
 
 // zoomBelow: ink whose box is less than this many working pixels a side (a
 // small digit on a big canvas, 10 working pixels for 40 of a 1000-pixel
-// drawing) is read again from a crop of the picture at full resolution, as
-// a person leans in. Reduced, its strokes are a pixel wide and a 2 stroked
-// like a 7 is the same handful of pixels.
+// drawing) is read again from a crop of the picture, as a person leans in.
+// Reduced, its strokes are a pixel wide and a 2 is a handful of pixels.
 const zoomBelow = 2 * fitSide
 
-// zoom reads the ink of line again from the picture at full resolution,
-// cropped around it with a margin of half its size (paper enough to judge
-// the background by), when the working plane held the picture reduced by
-// factor 2 or more and the ink is smaller than zoomBelow there. It returns
-// nil when there is nothing to gain or the zoomed reading fails (the
-// first reading stands).
-func (c *Classifier) zoom(ctx context.Context, data []byte, line *lineInk, factor int, size image.Point, sc *scratch) *lineInk {
-	if factor < 2 || len(line.edges) == 0 {
+// zoomMaxPixels bounds the PNG (or other picture that was reduced as it
+// was decoded) that zoom decodes again whole: a 4-megapixel PNG takes tens
+// of milliseconds, a 12-megapixel one hundreds.
+const zoomMaxPixels = 4 << 20
+
+// zoom reads the ink of line (a reading of img) again from a crop of the
+// decoded picture around it, with a margin of half its size (paper enough
+// to judge the background by), when preprocessing reduced img by 2 or more
+// and the ink is smaller than zoomBelow there. The crop is of img itself
+// when it holds its pixels (a JPEG decoded at a reduced scale is cropped
+// at that scale), else of the picture decoded again at full size. It
+// returns nil when there is nothing to gain or the zoomed reading fails
+// (the first reading stands); its boxes are in img's coordinates.
+func (c *Classifier) zoom(ctx context.Context, data []byte, img image.Image, line *lineInk, size image.Point, sc *scratch) *lineInk {
+	k := workingReduction(img)
+	if k < 2 || len(line.edges) == 0 {
 		return nil
 	}
 	var ink image.Rectangle
@@ -601,21 +608,27 @@ func (c *Classifier) zoom(ctx context.Context, data []byte, line *lineInk, facto
 		b := e.piece.box
 		ink = ink.Union(image.Rect(b[0], b[1], b[0]+b[2], b[1]+b[3]))
 	}
-	if side := max(ink.Dx(), ink.Dy()); side >= zoomBelow*factor || side == 0 {
+	if side := max(ink.Dx(), ink.Dy()); side >= zoomBelow*k || side == 0 {
 		return nil
 	}
-	margin := max(ink.Dx(), ink.Dy())/2 + factor
-	crop := ink.Inset(-margin).Intersect(image.Rectangle{Max: size})
-	img, _, _, release, err := c.budget.decodeForReading(ctx, data, c.maxBytes, c.maxPixels, false, sc)
-	if err != nil {
-		return nil
+	if _, reduced := img.(*reducedPicture); reduced {
+		if size.X*size.Y > zoomMaxPixels {
+			return nil
+		}
+		full, _, _, release, err := c.budget.decodeForReading(ctx, data, c.maxBytes, c.maxPixels, false, sc)
+		if err != nil {
+			return nil
+		}
+		defer release()
+		img = full
 	}
-	defer release()
 	sub, ok := img.(interface {
 		SubImage(image.Rectangle) image.Image
 	})
-	crop = crop.Add(img.Bounds().Min)
-	if !ok || !crop.In(img.Bounds()) {
+	origin := img.Bounds().Min
+	margin := max(ink.Dx(), ink.Dy())/2 + k
+	crop := ink.Inset(-margin).Add(origin).Intersect(img.Bounds())
+	if !ok || crop.Empty() {
 		return nil
 	}
 	zoomed, err := readInkScratch(sub.SubImage(crop), sc)
@@ -623,8 +636,8 @@ func (c *Classifier) zoom(ctx context.Context, data []byte, line *lineInk, facto
 		return nil
 	}
 	for _, e := range zoomed.edges {
-		e.piece.box[0] += crop.Min.X - img.Bounds().Min.X
-		e.piece.box[1] += crop.Min.Y - img.Bounds().Min.Y
+		e.piece.box[0] += crop.Min.X - origin.X
+		e.piece.box[1] += crop.Min.Y - origin.Y
 	}
 	return zoomed
 }

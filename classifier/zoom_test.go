@@ -46,8 +46,8 @@ func TestClassify_Zoom_BoxInPicturePixels(t *testing.T) {
 func TestClassifier_Zoom_OnlySmallInkOfAReducedPicture(t *testing.T) {
 	t.Parallel()
 	c := newTestClassifier(t, 1)
-	first := func(data []byte) (*lineInk, int, image.Point) {
-		img, scale, size, release, err := c.budget.decodeForReading(context.Background(), data, c.maxBytes, c.maxPixels, true, nil)
+	zoomed := func(data []byte) (bool, int) {
+		img, _, size, release, err := c.budget.decodeForReading(context.Background(), data, c.maxBytes, c.maxPixels, true, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -56,8 +56,7 @@ func TestClassifier_Zoom_OnlySmallInkOfAReducedPicture(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		scaleBoxes(line, scale, image.Rectangle{Max: size})
-		return line, scale * workingReduction(img), size
+		return c.zoom(context.Background(), data, img, line, size, nil) != nil, workingReduction(img)
 	}
 	for _, tc := range []struct {
 		name       string
@@ -70,11 +69,10 @@ func TestClassifier_Zoom_OnlySmallInkOfAReducedPicture(t *testing.T) {
 	} {
 		at := image.Rect(tc.w/2, tc.h/3, tc.w/2+tc.side, tc.h/3+tc.side)
 		s := scene{w: tc.w, h: tc.h, box: at, paper: shade(250), ink: shade(20), strokes: penDigits[3], pen: float64(tc.side) / 30}
-		data := encodePNG(t, s.render())
-		line, factor, size := first(data)
-		zoomed := c.zoom(context.Background(), data, line, factor, size, nil)
-		if (zoomed != nil) != tc.want {
-			t.Errorf("%s: zoomed %v, want %v (reduction %d)", tc.name, zoomed != nil, tc.want, factor)
+		for _, data := range [][]byte{encodePNG(t, s.render()), encodeJPEG(t, s.render(), 90)} {
+			if got, k := zoomed(data); got != tc.want {
+				t.Errorf("%s: zoomed %v, want %v (reduced by %d)", tc.name, got, tc.want, k)
+			}
 		}
 	}
 }
