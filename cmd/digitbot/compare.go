@@ -278,7 +278,7 @@ func pairedSentence(name string, gained, lost int) string {
 	p := mcnemarExactP(gained, lost)
 	judged := "could well be chance"
 	if p < 0.05 {
-		judged = "unlikely to be chance"
+		judged = "is unlikely to be chance"
 	}
 	return fmt.Sprintf("%s: the new model is right on %d the running one gets wrong and wrong on %d it gets right; exact McNemar p = %.2g, a difference that %s\n",
 		name, gained, lost, p, judged)
