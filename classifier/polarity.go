@@ -78,28 +78,23 @@ func strokePolarity(g *grey, levels []uint8) (darkInk, decided bool) {
 	// The darkest and the lightest of each f×f block, so that a thin line
 	// keeps its contrast on its own side.
 	lo, hi := make([]float32, pw*ph), make([]float32, pw*ph)
-	for j := range lo {
-		lo[j], hi[j] = 255, 0
-	}
-	var pix []float32
-	if levels == nil && g.darkest == nil {
-		pix = g.means()
-	}
-	for y := range g.h {
-		row := (y / f) * pw
-		for x := range g.w {
-			i, j := y*g.w+x, row+x/f
-			var d, l float32
-			switch {
-			case g.darkest != nil:
-				d, l = float32(g.darkest[i]), float32(g.lightest[i])
-			case levels != nil:
-				d = float32(levels[i])
-				l = d
-			default:
-				d, l = pix[i], pix[i]
+	switch {
+	case g.darkest != nil:
+		planeBlockExtremes(g.darkest, g.w, g.h, f, pw, lo, true)
+		planeBlockExtremes(g.lightest, g.w, g.h, f, pw, hi, false)
+	case levels != nil:
+		planeBlockExtremes(levels, g.w, g.h, f, pw, lo, true)
+		planeBlockExtremes(levels, g.w, g.h, f, pw, hi, false)
+	default:
+		pix := g.means()
+		for j := range lo {
+			lo[j], hi[j] = 255, 0
+		}
+		for y := range g.h {
+			row := (y / f) * pw
+			for x, v := range pix[y*g.w : (y+1)*g.w] {
+				lo[row+x/f], hi[row+x/f] = min(lo[row+x/f], v), max(hi[row+x/f], v)
 			}
-			lo[j], hi[j] = min(lo[j], d), max(hi[j], l)
 		}
 	}
 	var dark, light float64
@@ -126,4 +121,38 @@ func strokePolarity(g *grey, levels []uint8) (darkInk, decided bool) {
 		return false, false
 	}
 	return dark > light, true
+}
+
+// planeBlockExtremes writes into out (pw values a row of blocks) the minimum
+// (lowest) or maximum of each f×f block of the w×h plane src.
+func planeBlockExtremes(src []uint8, w, h, f, pw int, out []float32, lowest bool) {
+	acc := make([]uint8, pw)
+	for by := 0; by*f < h; by++ {
+		for bx := range acc {
+			acc[bx] = 0
+			if lowest {
+				acc[bx] = 255
+			}
+		}
+		for y := by * f; y < min(by*f+f, h); y++ {
+			row := src[y*w : (y+1)*w]
+			for bx := range acc {
+				m := acc[bx]
+				block := row[bx*f : min(bx*f+f, w)]
+				if lowest {
+					for _, v := range block {
+						m = min(m, v)
+					}
+				} else {
+					for _, v := range block {
+						m = max(m, v)
+					}
+				}
+				acc[bx] = m
+			}
+		}
+		for bx, m := range acc {
+			out[by*pw+bx] = float32(m)
+		}
+	}
 }

@@ -64,3 +64,12 @@ func TestStrokePolarity_ShadowAndLightInk(t *testing.T) {
 		t.Error("a blank page decided a polarity")
 	}
 }
+
+// BenchmarkStrokePolarity is the cost strokePolarity adds to a picture
+// under uneven light: a 600x600 shadowed page, reduced to 300x300.
+func BenchmarkStrokePolarity(b *testing.B) {
+	g := toGrey(shadowedPage(rand.New(rand.NewPCG(1, 2)), 0, 3))
+	for b.Loop() {
+		strokePolarity(g, nil)
+	}
+}
