@@ -44,9 +44,10 @@ func noiseFloor(hist *[256]int, n int) int {
 // a hard shadow across the page), the median is no longer the background
 // and the tails of the histogram are lighting, not ink. Past
 // unevenLightMargin (the noise floor's distance from the median, in
-// levels: 0–45 on evenly lit uploads, drawings and screenshots, 58–258
-// under the failure class's gradients and shadows), strokePolarity
-// decides instead.
+// levels: 0–45 on the other failure classes, light strokes, screenshots,
+// thick marker on grey paper; 58–258 under that class's gradients and
+// shadows; past it too on some photos of large bold numbers, whose ink is
+// a big share of the picture), strokePolarity decides instead.
 const unevenLightMargin = 48
 
 // strokePolarity looks at a plane of at most strokePlaneSide pixels a

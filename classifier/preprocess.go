@@ -140,8 +140,9 @@ func findInk(g *grey) (*inkPage, error) {
 	}
 	darkScore, lightScore := tailScore(darkHist, n, -1), tailScore(lightHist, n, +1)
 	darkInk := darkScore > lightScore
-	// Under uneven light the histogram's tails are lighting: what is thin
-	// decides (strokePolarity), when anything is.
+	// Under uneven light the histogram's tails are lighting: what stands
+	// out from each block's own paper decides (strokePolarity), when
+	// anything does.
 	decided := false
 	if min(noiseFloor(darkHist, n)-percentile(darkHist, n, 0.5), noiseFloor(lightHist, n)-percentile(lightHist, n, 0.5)) >= unevenLightMargin {
 		darkInk, decided = strokePolarity(g, levels)
