@@ -25,6 +25,9 @@ type lineInk struct {
 	// freeCut is set, by candidate, when a cut inside it crosses no
 	// stroke, and so costs nothing.
 	freeCut []bool
+	// dotBelow is set, by candidate, for a stroke over a dot (a "!"): read
+	// whole, it is not a digit.
+	dotBelow []bool
 }
 
 // pieceEdge is one piece: a whole candidate, the part of one between two
@@ -128,6 +131,7 @@ func readInkScratch(img image.Image, sc *scratch) (line *lineInk, err error) {
 		// The candidate's edges (nil) and its cuts, left to right.
 		b := append(append([]*cutPath{nil}, page.cuts(g)...), nil)
 		line.freeCut = append(line.freeCut, slices.ContainsFunc(b[1:len(b)-1], func(c *cutPath) bool { return c.crossings == 0 }))
+		line.dotBelow = append(line.dotBelow, page.dotBelow(g))
 		// A piece's aspect is its width over the candidate's height, or
 		// the line's digit height if that is more: a squat digit (a wide,
 		// low 4) is no wider than its neighbours.
@@ -382,7 +386,7 @@ func (c *Classifier) Classify(ctx context.Context, data []byte) (digitbot.Predic
 		}
 	}
 	var digits []digitbot.DigitReading
-	notDigit := strokesReadAsOnes(line, sc, path) || barsReadAsOnes(sc, path)
+	notDigit := strokesReadAsOnes(line, sc, path) || barsReadAsOnes(sc, path) || punctuationRead(line, path)
 	for _, pc := range path {
 		s := sc[pc]
 		notDigit = notDigit || s.notADigit()
@@ -440,6 +444,21 @@ func strokesReadAsOnes(line *lineInk, sc map[*pieceInk]scores, path []*pieceInk)
 			}
 		}
 		if pieces >= 2 && ones == pieces {
+			return true
+		}
+	}
+	return false
+}
+
+// punctuationRead reports whether path reads whole a candidate that is a
+// stroke over a dot (inkPage.dotBelow): the model reads a "!" as a 1, its
+// dot as a speck. Generated "!" in the Go fonts: 0 of 9 refused before it,
+// 9 of 9 after; the negatives set 358 -> 361 of 400; MNIST and the numbers
+// sets unchanged.
+func punctuationRead(line *lineInk, path []*pieceInk) bool {
+	for k := range line.edges {
+		e := &line.edges[k]
+		if e.whole && e.group >= 0 && e.group < len(line.dotBelow) && line.dotBelow[e.group] && slices.Contains(path, e.piece) {
 			return true
 		}
 	}
