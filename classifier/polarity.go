@@ -9,17 +9,18 @@ import (
 // (sign -1: darker, +1: lighter) of a histogram: the sum of the distances
 // beyond the noise (3 robust sigmas, plus a margin) of every pixel. The ink
 // is on the side with the larger score, however few its pixels: a small
-// digit in a large photo is a tenth of a percent of it.
-func tailScore(hist *[256]int, n, sign int) float64 {
+// digit in a large photo is a tenth of a percent of it. spread is the noise
+// floor's distance from the median, in levels (see unevenLightMargin).
+func tailScore(hist *[256]int, n, sign int) (score float64, spread int) {
 	med := percentile(hist, n, 0.5)
-	margin := noiseFloor(hist, n) - med + 8
-	score := 0.0
+	spread = noiseFloor(hist, n) - med
+	margin := spread + 8
 	for v, k := range hist {
 		if d := sign*(v-med) - margin; d > 0 {
 			score += float64(d * k)
 		}
 	}
-	return score
+	return score, spread
 }
 
 // noiseFloor is median + 3 robust sigmas (1.4826 MAD) of a histogram.

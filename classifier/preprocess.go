@@ -138,13 +138,14 @@ func findInk(g *grey) (*inkPage, error) {
 		histogram8(g.lightest, &lh)
 		darkHist, lightHist = &dh, &lh
 	}
-	darkScore, lightScore := tailScore(darkHist, n, -1), tailScore(lightHist, n, +1)
+	darkScore, darkSpread := tailScore(darkHist, n, -1)
+	lightScore, lightSpread := tailScore(lightHist, n, +1)
 	darkInk := darkScore > lightScore
 	// Under uneven light the histogram's tails are lighting: what stands
 	// out from each block's own paper decides (strokePolarity), when
 	// anything does.
 	decided := false
-	if min(noiseFloor(darkHist, n)-percentile(darkHist, n, 0.5), noiseFloor(lightHist, n)-percentile(lightHist, n, 0.5)) >= unevenLightMargin {
+	if min(darkSpread, lightSpread) >= unevenLightMargin {
 		darkInk, decided = strokePolarity(g, levels)
 		if !decided {
 			darkInk = darkScore > lightScore
