@@ -386,7 +386,11 @@ func (c *Classifier) Classify(ctx context.Context, data []byte) (digitbot.Predic
 		}
 	}
 	var digits []digitbot.DigitReading
-	notDigit := strokesReadAsOnes(line, sc, path) || barsReadAsOnes(sc, path) || punctuationRead(line, path)
+	inPath := make(map[*pieceInk]bool, len(path))
+	for _, pc := range path {
+		inPath[pc] = true
+	}
+	notDigit := strokesReadAsOnes(line, sc, inPath) || barsReadAsOnes(sc, path) || punctuationRead(line, inPath)
 	for _, pc := range path {
 		s := sc[pc]
 		notDigit = notDigit || s.notADigit()
@@ -420,11 +424,7 @@ const strokeOnesMin = 0.9
 // apart keep their reading unless every piece is a 1: on the MNIST
 // numbers set no reading changed; on numbers of 1s, 4s and 7s whose every
 // pair touches, 13 of 300 more were refused (classifier/strokes_test.go).
-func strokesReadAsOnes(line *lineInk, sc map[*pieceInk]scores, path []*pieceInk) bool {
-	inPath := make(map[*pieceInk]bool, len(path))
-	for _, pc := range path {
-		inPath[pc] = true
-	}
+func strokesReadAsOnes(line *lineInk, sc map[*pieceInk]scores, inPath map[*pieceInk]bool) bool {
 	for k := range line.edges {
 		whole := &line.edges[k]
 		s, scored := sc[whole.piece]
@@ -455,10 +455,10 @@ func strokesReadAsOnes(line *lineInk, sc map[*pieceInk]scores, path []*pieceInk)
 // dot as a speck. Generated "!" in the Go fonts: 0 of 9 refused before it,
 // 9 of 9 after; the negatives set 358 -> 361 of 400; MNIST and the numbers
 // sets unchanged.
-func punctuationRead(line *lineInk, path []*pieceInk) bool {
+func punctuationRead(line *lineInk, inPath map[*pieceInk]bool) bool {
 	for k := range line.edges {
 		e := &line.edges[k]
-		if e.whole && e.group >= 0 && e.group < len(line.dotBelow) && line.dotBelow[e.group] && slices.Contains(path, e.piece) {
+		if e.whole && e.group >= 0 && e.group < len(line.dotBelow) && line.dotBelow[e.group] && inPath[e.piece] {
 			return true
 		}
 	}
