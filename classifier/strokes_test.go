@@ -25,28 +25,9 @@ func TestReading_LettersOfStrokes(t *testing.T) {
 	t.Parallel() // make accuracy: the long runs overlap where one of them leaves a core idle
 	c := newTestClassifier(t, 2)
 	rng := rand.New(rand.NewPCG(3, 4))
-	refused, total := 0, 0
-	var read []string
-	for _, letter := range []string{"M", "N", "W", "w"} {
-		for _, ttf := range [][]byte{goregular.TTF, gobold.TTF, goitalic.TTF} {
-			for style := range uploadStyle(3) {
-				w, h := 300, 300
-				cv := newCanvas(w, h)
-				size := float64(h) * 0.6
-				cv.text(t, ttf, size, w/2-int(size/3), h/2+int(size/3), letter)
-				p, err := c.Classify(context.Background(), renderUpload(t, rng, cv.cov, w, h, style))
-				total++
-				switch {
-				case digitbot.ErrorCode(err) == digitbot.ENODIGIT:
-					refused++
-				case err != nil:
-					t.Fatalf("%s: %v", letter, err)
-				default:
-					read = append(read, letter+"→"+p.Number)
-				}
-			}
-		}
-	}
+	refused, total, read := textReadings(t, c, rng, []string{"M", "N", "W", "w"}, func(*rand.Rand) (int, int, float64) {
+		return 300, 300, 0.6 * 300
+	}, centred)
 	t.Logf("letters of strokes refused: %d/%d; read: %s", refused, total, strings.Join(read, " "))
 	if refused < 30 { // measured 36/36
 		t.Errorf("%d of %d letters of strokes refused, want at least 30", refused, total)
@@ -180,28 +161,10 @@ func TestReading_LettersCutApart(t *testing.T) {
 	t.Parallel() // make accuracy: the long runs overlap where one of them leaves a core idle
 	c := newTestClassifier(t, 2)
 	rng := rand.New(rand.NewPCG(9, 10))
-	refused, total := 0, 0
-	var read []string
-	for _, letter := range negLetters {
-		for _, ttf := range [][]byte{goregular.TTF, gobold.TTF, goitalic.TTF} {
-			for style := range uploadStyle(3) {
-				w, h := 200+rng.IntN(200), 200+rng.IntN(200)
-				cv := newCanvas(w, h)
-				size := float64(h) * (0.4 + 0.3*rng.Float64())
-				cv.text(t, ttf, size, w/2-int(size/3), h/2+int(size/3), letter)
-				p, err := c.Classify(context.Background(), renderUpload(t, rng, cv.cov, w, h, style))
-				total++
-				switch {
-				case digitbot.ErrorCode(err) == digitbot.ENODIGIT:
-					refused++
-				case err != nil:
-					t.Fatalf("%s: %v", letter, err)
-				default:
-					read = append(read, letter+"→"+p.Number)
-				}
-			}
-		}
-	}
+	refused, total, read := textReadings(t, c, rng, negLetters, func(rng *rand.Rand) (int, int, float64) {
+		w, h := 200+rng.IntN(200), 200+rng.IntN(200)
+		return w, h, float64(h) * (0.4 + 0.3*rng.Float64())
+	}, centred)
 	t.Logf("letters refused: %d/%d; read: %s", refused, total, strings.Join(read, " "))
 	if refused < 160 { // measured 170/189 (148/189 before glyphCutApart)
 		t.Errorf("%d of %d letters refused, want at least 160", refused, total)
@@ -216,28 +179,10 @@ func TestReading_LowercaseOBesideL(t *testing.T) {
 	t.Parallel() // make accuracy: the long runs overlap where one of them leaves a core idle
 	c := newTestClassifier(t, 2)
 	rng := rand.New(rand.NewPCG(11, 12))
-	refused, total := 0, 0
-	var read []string
-	for _, word := range []string{"lol", "lo", "ol", "lool"} {
-		for _, ttf := range [][]byte{goregular.TTF, gobold.TTF, goitalic.TTF} {
-			for style := range uploadStyle(3) {
-				w, h := 240+rng.IntN(200), 160+rng.IntN(200)
-				cv := newCanvas(w, h)
-				size := float64(w) / 4
-				cv.text(t, ttf, size, int(size/3), h/2+int(size/3), word)
-				p, err := c.Classify(context.Background(), renderUpload(t, rng, cv.cov, w, h, style))
-				total++
-				switch {
-				case digitbot.ErrorCode(err) == digitbot.ENODIGIT:
-					refused++
-				case err != nil:
-					t.Fatalf("%s: %v", word, err)
-				default:
-					read = append(read, word+"→"+p.Number)
-				}
-			}
-		}
-	}
+	refused, total, read := textReadings(t, c, rng, []string{"lol", "lo", "ol", "lool"}, func(rng *rand.Rand) (int, int, float64) {
+		w, h := 240+rng.IntN(200), 160+rng.IntN(200)
+		return w, h, float64(w) / 4
+	}, func(w, h int, size float64) (int, int) { return int(size / 3), h/2 + int(size/3) })
 	t.Logf("lol and its pieces refused: %d/%d; read: %s", refused, total, strings.Join(read, " "))
 	if refused < 32 { // measured 36/36 (0/36 before lowercaseOBesideL)
 		t.Errorf("%d of %d pictures of lol refused, want at least 32", refused, total)
@@ -270,3 +215,36 @@ func TestReading_LowercaseOBesideL(t *testing.T) {
 		t.Errorf("%d/%d numbers of 1s and 0s read exactly, want at least 265", right, n)
 	}
 }
+
+// textReadings types each text in the Go fonts (regular, bold, italic) in
+// the three upload styles, on the canvas and at the size canvas gives, at
+// the origin at gives, and classifies it: how many were refused as not a
+// digit, and what the others were read as.
+func textReadings(t *testing.T, c *Classifier, rng *rand.Rand, texts []string,
+	canvas func(*rand.Rand) (w, h int, size float64), at func(w, h int, size float64) (x, y int)) (refused, total int, read []string) {
+	t.Helper()
+	for _, text := range texts {
+		for _, ttf := range [][]byte{goregular.TTF, gobold.TTF, goitalic.TTF} {
+			for style := range uploadStyle(3) {
+				w, h, size := canvas(rng)
+				x, y := at(w, h, size)
+				cv := newCanvas(w, h)
+				cv.text(t, ttf, size, x, y, text)
+				p, err := c.Classify(context.Background(), renderUpload(t, rng, cv.cov, w, h, style))
+				total++
+				switch {
+				case digitbot.ErrorCode(err) == digitbot.ENODIGIT:
+					refused++
+				case err != nil:
+					t.Fatalf("%s: %v", text, err)
+				default:
+					read = append(read, text+"→"+p.Number)
+				}
+			}
+		}
+	}
+	return refused, total, read
+}
+
+// centred places a glyph of the given size about the canvas's centre.
+func centred(w, h int, size float64) (x, y int) { return w/2 - int(size/3), h/2 + int(size/3) }
