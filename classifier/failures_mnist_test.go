@@ -46,7 +46,8 @@ func TestUploads_MNISTFailureClasses(t *testing.T) {
 // the failure class's (shadows_test.go), to check that its fix (the
 // polarity decided by what is thin under uneven light, and a background
 // opening narrower than before) is not tuned to one generator. Measured
-// 54/100 before that fix, 73/100 after.
+// 54/100 before that fix, 73/100 after, 89/100 since a lit patch on a
+// shadowed page no longer passes for light ink (litPatchDark).
 func TestUploads_ShadowsAnywhere(t *testing.T) {
 	t.Parallel() // make accuracy: the long runs overlap where one of them leaves a core idle
 	c := newTestClassifier(t, runtime.GOMAXPROCS(0))
@@ -66,7 +67,7 @@ func TestUploads_ShadowsAnywhere(t *testing.T) {
 		return err == nil && p.Digit == k%10
 	})
 	t.Logf("pen digits under shadows anywhere: %d/%d", right, n)
-	if right < 66 {
-		t.Errorf("%d/%d pen digits under shadows read right, want at least 66", right, n)
+	if right < 82 {
+		t.Errorf("%d/%d pen digits under shadows read right, want at least 82", right, n)
 	}
 }

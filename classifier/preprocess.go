@@ -143,9 +143,11 @@ func findInk(g *grey) (*inkPage, error) {
 	darkInk := darkScore > lightScore
 	// Under uneven light the histogram's tails are lighting: what stands
 	// out from each block's own paper decides (strokePolarity), when
-	// anything does.
+	// anything does. So it does when light seems to be the ink but some
+	// dark stands out too: a page mostly in a hard shadow, with a lit patch
+	// (litPatchDark).
 	decided := false
-	if min(darkSpread, lightSpread) >= unevenLightMargin {
+	if min(darkSpread, lightSpread) >= unevenLightMargin || (!darkInk && darkScore >= litPatchDark*lightScore) {
 		darkInk, decided = strokePolarity(g, levels)
 		if !decided {
 			darkInk = darkScore > lightScore
