@@ -49,23 +49,15 @@ func TestNumbers_TouchingOnes(t *testing.T) {
 	}
 	rng := rand.New(rand.NewPCG(5, 6))
 	alphabet := []int{1, 1, 1, 7, 4}
-	right := 0
 	const n = 300
-	for k := range n {
-		var digits []*input
-		var want strings.Builder
+	right := numbersRead(t, c, rng, n, 1.0, func() (digits []*input, want string) {
 		for range 2 + rng.IntN(3) {
 			d := alphabet[rng.IntN(len(alphabet))]
-			i := byLabel[d][rng.IntN(len(byLabel[d]))]
-			digits = append(digits, &m.images[i])
-			want.WriteByte(byte('0' + d))
+			digits = append(digits, &m.images[byLabel[d][rng.IntN(len(byLabel[d]))]])
+			want += string(rune('0' + d))
 		}
-		cov, w, h, _ := composeNumberBoxes(rng, digits, 1.0)
-		p, err := c.Classify(context.Background(), renderUpload(t, rng, cov, w, h, uploadStyle(k%3)))
-		if err == nil && p.Number == want.String() {
-			right++
-		}
-	}
+		return digits, want
+	})
 	t.Logf("touching numbers of 1s, 4s and 7s: %d/%d exact", right, n)
 	if right < 200 { // measured 212
 		t.Errorf("%d/%d touching numbers of 1s, 4s and 7s read exactly, want at least 200", right, n)
@@ -81,22 +73,15 @@ func TestNumbers_TouchingPairs(t *testing.T) {
 	c := newTestClassifier(t, 2)
 	m := loadMNISTTest(t)
 	rng := rand.New(rand.NewPCG(21, 22))
-	right := 0
 	const n = 400
-	for k := range n {
-		var digits []*input
-		var want strings.Builder
+	right := numbersRead(t, c, rng, n, 1.0, func() (digits []*input, want string) {
 		for range 2 {
 			i := rng.IntN(len(m.images))
 			digits = append(digits, &m.images[i])
-			want.WriteByte(byte('0' + m.labels[i]))
+			want += string(rune('0' + m.labels[i]))
 		}
-		cov, w, h, _ := composeNumberBoxes(rng, digits, 1.0)
-		p, err := c.Classify(context.Background(), renderUpload(t, rng, cov, w, h, uploadStyle(k%3)))
-		if err == nil && p.Number == want.String() {
-			right++
-		}
-	}
+		return digits, want
+	})
 	t.Logf("touching pairs of MNIST digits: %d/%d exact", right, n)
 	if right < 350 { // measured 365
 		t.Errorf("%d/%d touching pairs read exactly, want at least 350", right, n)
@@ -224,23 +209,15 @@ func TestReading_LowercaseOBesideL(t *testing.T) {
 	for i, l := range m.labels {
 		byLabel[l] = append(byLabel[l], i)
 	}
-	right := 0
 	const n = 300
-	for k := range n {
-		var digits []*input
-		var want strings.Builder
+	right := numbersRead(t, c, rng, n, 0.2, func() (digits []*input, want string) {
 		for range 2 + rng.IntN(3) {
 			d := rng.IntN(2)
-			i := byLabel[d][rng.IntN(len(byLabel[d]))]
-			digits = append(digits, &m.images[i])
-			want.WriteByte(byte('0' + d))
+			digits = append(digits, &m.images[byLabel[d][rng.IntN(len(byLabel[d]))]])
+			want += string(rune('0' + d))
 		}
-		cov, w, h, _ := composeNumberBoxes(rng, digits, 0.2)
-		p, err := c.Classify(context.Background(), renderUpload(t, rng, cov, w, h, uploadStyle(k%3)))
-		if err == nil && p.Number == want.String() {
-			right++
-		}
-	}
+		return digits, want
+	})
 	t.Logf("numbers of 1s and 0s: %d/%d exact", right, n)
 	if right < 265 { // measured 275/300, with and without lowercaseOBesideL
 		t.Errorf("%d/%d numbers of 1s and 0s read exactly, want at least 265", right, n)
@@ -279,3 +256,20 @@ func textReadings(t *testing.T, c *Classifier, rng *rand.Rand, texts []string,
 
 // centred places a glyph of the given size about the canvas's centre.
 func centred(w, h int, size float64) (x, y int) { return w/2 - int(size/3), h/2 + int(size/3) }
+
+// numbersRead composes n numbers of MNIST test digits, each as digits
+// draws it (the digits and the number they make), with the share touch of
+// neighbouring pairs touching, renders them in the three upload styles in
+// turn, and counts those read exactly.
+func numbersRead(t *testing.T, c *Classifier, rng *rand.Rand, n int, touch float64, digits func() ([]*input, string)) (right int) {
+	t.Helper()
+	for k := range n {
+		d, want := digits()
+		cov, w, h, _ := composeNumberBoxes(rng, d, touch)
+		p, err := c.Classify(context.Background(), renderUpload(t, rng, cov, w, h, uploadStyle(k%3)))
+		if err == nil && p.Number == want {
+			right++
+		}
+	}
+	return right
+}
