@@ -94,6 +94,8 @@ func (p *inkPage) groups() []lineGroup {
 			rest = append(rest, i)
 		}
 	}
+	seeds, rest := p.brokenDigits(rest, H, tall)
+	gs = append(gs, seeds...)
 	// Merge candidates that overlap horizontally by a third of the narrower
 	// one.
 	for merged := true; merged; {
@@ -140,6 +142,78 @@ func (p *inkPage) groups() []lineGroup {
 	}
 	slices.SortFunc(gs, func(a, b lineGroup) int { return (a.box.Min.X + a.box.Max.X) - (b.box.Min.X + b.box.Max.X) })
 	return gs
+}
+
+// maxBrokenPieces bounds the small marks brokenDigits looks at: a line of
+// 12 faint digits in 4 pieces each is 48; many more is texture or noise,
+// and clustering them is quadratic.
+const maxBrokenPieces = 64
+
+// maxBrokenInto is the most pieces a broken digit is taken to be in. A
+// shadow's edge leaves a trail of dozens of specks along it, and JPEG's
+// ringing at the picture's border a column of them: neither is a digit
+// (with no bound, 3 more of the 50 pictures of the shadow failure class
+// were refused or read with a 1 in front).
+const maxBrokenInto = 6
+
+// brokenDigits finds faint digits that thresholding broke into pieces none
+// of which is tall enough to seed a candidate (an MNIST 5 in four strokes
+// beside a bold 1 was dropped whole): pieces that nearly touch (within a
+// tenth of the line's height, as a broken stroke joins a candidate) and
+// together pass tall seed a candidate, unless they touch the picture's
+// edge. It returns the seeds and the pieces left.
+func (p *inkPage) brokenDigits(rest []int, H int, tall func(component) bool) (seeds []lineGroup, left []int) {
+	if len(rest) < 2 || len(rest) > maxBrokenPieces {
+		return nil, rest
+	}
+	reach := max(1, H/10)
+	// Clusters by union-find over the pieces whose boxes nearly touch.
+	parent := make([]int, len(rest))
+	for i := range parent {
+		parent[i] = i
+	}
+	var find func(int) int
+	find = func(i int) int {
+		for parent[i] != i {
+			parent[i] = parent[parent[i]]
+			i = parent[i]
+		}
+		return i
+	}
+	for a := range rest {
+		for b := a + 1; b < len(rest); b++ {
+			if p.comps[rest[a]].box.Inset(-reach).Overlaps(p.comps[rest[b]].box) {
+				parent[find(a)] = find(b)
+			}
+		}
+	}
+	clusters := map[int]*lineGroup{}
+	var order []int
+	for k, i := range rest {
+		r := find(k)
+		g, ok := clusters[r]
+		if !ok {
+			g = &lineGroup{box: p.comps[i].box}
+			clusters[r] = g
+			order = append(order, r)
+		}
+		g.comps = append(g.comps, i)
+		g.box = g.box.Union(p.comps[i].box)
+	}
+	for _, r := range order {
+		g := clusters[r]
+		area := 0
+		for _, i := range g.comps {
+			area += p.comps[i].area
+		}
+		inside := g.box.Min.X > 0 && g.box.Min.Y > 0 && g.box.Max.X < p.w && g.box.Max.Y < p.h
+		if len(g.comps) >= 2 && len(g.comps) <= maxBrokenInto && inside && tall(component{box: g.box, area: area}) {
+			seeds = append(seeds, *g)
+			continue
+		}
+		left = append(left, g.comps...)
+	}
+	return seeds, left
 }
 
 // dotBelow reports a candidate that is a stroke over a dot, an

@@ -4,6 +4,7 @@ import (
 	"context"
 	"image"
 	"math"
+	"math/rand/v2"
 	"strings"
 	"testing"
 
@@ -58,6 +59,36 @@ func TestClassify_Number(t *testing.T) {
 		if p.Digit != -1 || math.Abs(p.Confidence-product) > 1e-12 || p.Probabilities != ([10]float64{}) || p.Input != (input{}) {
 			t.Errorf("%s: top level digit %d, confidence %v (product %v)", want, p.Digit, p.Confidence, product)
 		}
+	}
+}
+
+// TestClassify_Number_BrokenDigit: a digit that came out in pieces, none
+// of them near the height of its neighbour (a faint 5 broken into its
+// flag, stem and two arcs, beside a 1), is still a digit of the number,
+// not dropped as specks.
+func TestClassify_Number_BrokenDigit(t *testing.T) {
+	c := newTestClassifier(t, 1)
+	// In a 180 px line (y 30-210), pieces 6-13 px apart, the tallest 35%
+	// of it.
+	at := func(x, y float64) point { return point{60 + 180*x, 30 + 180*y} }
+	five := [][]point{
+		{at(0.42, 0.02), at(0.14, 0.02)},                                 // flag
+		{at(0.10, 0.10), at(0.09, 0.36)},                                 // stem
+		{at(0.10, 0.45), at(0.25, 0.41), at(0.37, 0.47), at(0.42, 0.60)}, // upper arc
+		{at(0.42, 0.70), at(0.36, 0.87), at(0.22, 0.96), at(0.05, 0.91)}, // lower arc
+	}
+	cv := newCanvas(320, 240)
+	for _, stroke := range five {
+		cv.poly(stroke, 3)
+	}
+	cv.line(at(0.78, 0), at(0.76, 1), 3)
+	data := renderUpload(t, rand.New(rand.NewPCG(1, 2)), cv.cov, cv.w, cv.h, drawing)
+	p, err := c.Classify(context.Background(), data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Number != "51" {
+		t.Errorf("read %q, want 51", p.Number)
 	}
 }
 
