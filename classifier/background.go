@@ -16,7 +16,11 @@ import (
 // bending into the strokes. It returns the level of every pixel, or a
 // constant (and a nil map) when the surface is flat: the common, evenly lit
 // case. The image is levels when that is not nil, else in.
-func localBackground(in []float32, levels []uint8, w, h int, sc *scratch) (bgmap []float32, constant float32) {
+//
+// Under a shadow the background is a grey-level opening (openBackground)
+// of radius 3/4 of a block, or half a block when narrowShadow is set, and
+// shadow is set.
+func localBackground(in []float32, levels []uint8, w, h int, sc *scratch, narrowShadow bool) (bgmap []float32, constant float32, shadow bool) {
 	size := max(4, (max(w, h)+7)/8)
 	gw, gh := (w+size-1)/size, (h+size-1)/size
 	var hists [][256]int32
@@ -62,9 +66,15 @@ func localBackground(in []float32, levels []uint8, w, h int, sc *scratch) (bgmap
 		// (it was a whole block): near a shadow's edge that meets the
 		// gradient at an angle, the opening strays from the paper over
 		// about its radius, and a wider band of false ink there joins the
-		// digit. Half a block would be better still for shadows but erodes
-		// the strip of table below a photographed sheet into ink.
-		return openBackground(in, levels, w, h, max(2, size*3/4)), 0
+		// digit. Half a block is better still for shadows but erodes the
+		// strip of table below a photographed sheet into ink: it is the
+		// second reading of a shadowed picture whose first is refused
+		// (Classifier.Classify).
+		radius := size * 3 / 4
+		if narrowShadow {
+			radius = size / 2
+		}
+		return openBackground(in, levels, w, h, max(2, radius)), 0, true
 	}
 	lo, hi := math.Inf(1), math.Inf(-1)
 	for _, c := range [][2]float64{{-1, -1}, {-1, 1}, {1, -1}, {1, 1}, {0, 0}, {-1, 0}, {1, 0}, {0, -1}, {0, 1}} {
@@ -72,9 +82,9 @@ func localBackground(in []float32, levels []uint8, w, h int, sc *scratch) (bgmap
 		lo, hi = min(lo, v), max(hi, v)
 	}
 	if hi-lo < 8 {
-		return nil, float32(min(max(eval(0, 0), 0), 255))
+		return nil, float32(min(max(eval(0, 0), 0), 255)), false
 	}
-	return surfaceMap(sc.floatBuf(bufBackground, w*h), coef, vlo-8, vhi+8, w, h), 0
+	return surfaceMap(sc.floatBuf(bufBackground, w*h), coef, vlo-8, vhi+8, w, h), 0, false
 }
 
 // surfaceMap evaluates the background surface at the centre of every

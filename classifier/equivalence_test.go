@@ -430,7 +430,7 @@ func TestRenderAndStrokeWidth_SameWithoutCuts(t *testing.T) {
 	for i := range 40 {
 		s := scene{w: 300 + 7*i, h: 260 + 5*i, box: image.Rect(40+i, 30, 200+2*i, 220), paper: color.NRGBA{225, 220, 205, 255},
 			ink: color.NRGBA{40, 40, 60, 255}, gradient: 0.03 * float64(i%10), noise: float64(i % 9), seed: uint64(i), mnist: &m.images[i]}
-		page, err := findInk(toGrey(s.render()))
+		page, err := findInk(toGrey(s.render()), false)
 		if err != nil {
 			t.Fatal(err)
 		}

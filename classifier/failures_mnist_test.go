@@ -23,7 +23,7 @@ func TestUploads_MNISTFailureClasses(t *testing.T) {
 	floors := map[string]float64{
 		"very light strokes (pencil, thin grey pen)": 0.92, // 96%
 		"small thin digit on a big canvas":           0.92, // 94%, 90%; 84% with the wider model (Conv48-96-192); 100% since zoom reads it from the picture at full resolution
-		"strong light gradient or shadow":            0.74, // 68%, 56%, 62% with the wider model; 82% since strokePolarity and the narrower opening
+		"strong light gradient or shadow":            0.84, // 68%, 56%, 62% with the wider model; 82% since strokePolarity and the narrower opening; 90% since a refused shadowed picture is read again with a narrower one
 		"digit in an app screenshot":                 0.96, // 100%
 		"thick marker on grey paper":                 0.96, // 100%
 		"continental 1 with a long flag":             0.64, // 68%, 100%
@@ -47,7 +47,9 @@ func TestUploads_MNISTFailureClasses(t *testing.T) {
 // polarity decided by what is thin under uneven light, and a background
 // opening narrower than before) is not tuned to one generator. Measured
 // 54/100 before that fix, 73/100 after, 89/100 since a lit patch on a
-// shadowed page no longer passes for light ink (litPatchDark).
+// shadowed page no longer passes for light ink (litPatchDark), 92/100
+// since a refused shadowed picture is read again with a narrower opening
+// (with the seeds 101 and 103: 80 → 85, 77 → 85).
 func TestUploads_ShadowsAnywhere(t *testing.T) {
 	t.Parallel() // make accuracy: the long runs overlap where one of them leaves a core idle
 	c := newTestClassifier(t, runtime.GOMAXPROCS(0))
@@ -67,7 +69,7 @@ func TestUploads_ShadowsAnywhere(t *testing.T) {
 		return err == nil && p.Digit == k%10
 	})
 	t.Logf("pen digits under shadows anywhere: %d/%d", right, n)
-	if right < 82 {
-		t.Errorf("%d/%d pen digits under shadows read right, want at least 82", right, n)
+	if right < 87 {
+		t.Errorf("%d/%d pen digits under shadows read right, want at least 87", right, n)
 	}
 }

@@ -103,8 +103,9 @@ type inkMap struct {
 }
 
 // findInk finds the ink in a grey image: polarity, background, threshold,
-// ruled lines, connected components.
-func findInk(g *grey) (*inkPage, error) {
+// ruled lines, connected components. narrowShadow narrows the opening that
+// estimates the paper under a shadow (localBackground).
+func findInk(g *grey, narrowShadow bool) (*inkPage, error) {
 	n := g.w * g.h
 	// levels is the grey image as bytes when its values are whole numbers
 	// (an opaque picture that was not reduced): bytes histogram and look up
@@ -196,7 +197,7 @@ func findInk(g *grey) (*inkPage, error) {
 			}
 		}
 	}
-	bgmap, bgconst := localBackground(in, oriented, g.w, g.h, g.sc)
+	bgmap, bgconst, shadow := localBackground(in, oriented, g.w, g.h, g.sc, narrowShadow)
 
 	// Strength relative to the paper: (I - bg) / (255 - bg). For dark ink
 	// that is (paper - v) / paper, the fraction of light the ink absorbs, so
@@ -275,7 +276,7 @@ func findInk(g *grey) (*inkPage, error) {
 	labels, comps, order := labelComponentsScratch(mask, g.w, g.h, marks, g.sc)
 	return &inkPage{w: g.w, h: g.h, k: g.k, sw: g.sw, sh: g.sh, s: s, oriented: oriented, strength: strength,
 		floor: min(float32(noiseFloor(&sh, n)), float32(t)/2), labels: labels, comps: comps, order: order,
-		frame: frameComponents(comps, g.w, g.h), sc: g.sc}, nil
+		frame: frameComponents(comps, g.w, g.h), shadow: shadow, sc: g.sc}, nil
 }
 
 // inkPage is the ink found in a picture, before deciding which of it is
@@ -293,12 +294,13 @@ type inkPage struct {
 	comps    []component
 	order    []pixel
 	frame    []bool // by component: frame-like, not writing
+	shadow   bool   // the paper was estimated under a shadow (localBackground)
 	sc       *scratch
 }
 
 // inkStrength finds the ink in a grey image and crops to the digit.
 func inkStrength(g *grey) (*inkMap, error) {
-	page, err := findInk(g)
+	page, err := findInk(g, false)
 	if err != nil {
 		return nil, err
 	}

@@ -3,6 +3,7 @@ package classifier
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"image"
 	"math"
@@ -28,6 +29,10 @@ type lineInk struct {
 	// dotBelow is set, by candidate, for a stroke over a dot (a "!"): read
 	// whole, it is not a digit.
 	dotBelow []bool
+	// shadow is set when the paper was estimated under a shadow: if this
+	// reading is refused, Classify reads the picture again with a
+	// narrower opening (findInk's narrowShadow).
+	shadow bool
 }
 
 // pieceEdge is one piece: a whole candidate, the part of one between two
@@ -66,11 +71,11 @@ const (
 // readInk preprocesses a picture into the ways to read it. A picture with
 // one candidate goes through exactly the one-digit path (Preprocess) for
 // the whole of it; the pieces of its cuts are added next to it.
-func readInk(img image.Image) (line *lineInk, err error) { return readInkScratch(img, nil) }
+func readInk(img image.Image) (line *lineInk, err error) { return readInkScratch(img, nil, false) }
 
 // readInkScratch is readInk with its big buffers from sc; the reading it
-// returns holds none of them.
-func readInkScratch(img image.Image, sc *scratch) (line *lineInk, err error) {
+// returns holds none of them. narrowShadow is findInk's.
+func readInkScratch(img image.Image, sc *scratch, narrowShadow bool) (line *lineInk, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			line = nil
@@ -81,7 +86,7 @@ func readInkScratch(img image.Image, sc *scratch) (line *lineInk, err error) {
 	if img == nil || img.Bounds().Empty() {
 		return nil, digitbot.Errorf(digitbot.EINVALIDIMAGE, "The image has no pixels.")
 	}
-	page, err := findInk(toGreyScratch(img, sc))
+	page, err := findInk(toGreyScratch(img, sc), narrowShadow)
 	if err != nil {
 		return nil, err
 	}
@@ -89,7 +94,7 @@ func readInkScratch(img image.Image, sc *scratch) (line *lineInk, err error) {
 	if len(gs) > digitbot.MaxNumberDigits {
 		return nil, tooManyDigits(len(gs))
 	}
-	line = &lineInk{candidates: len(gs)}
+	line = &lineInk{candidates: len(gs), shadow: page.shadow}
 	var scratch []float32
 	// The line's typical digit height: a candidate of two digits that
 	// touch on a wandering baseline is taller than either.
@@ -351,10 +356,31 @@ func (c *Classifier) Classify(ctx context.Context, data []byte) (digitbot.Predic
 	if err := ctx.Err(); err != nil {
 		return digitbot.Prediction{}, digitbot.WrapError(digitbot.EUNAVAILABLE, "The request was cancelled.", err)
 	}
-	line, err := c.prepare(ctx, data)
+	line, err := c.prepare(ctx, data, false)
 	if err != nil {
 		return digitbot.Prediction{}, err
 	}
+	p, err := c.read(ctx, line)
+	if line.shadow && errors.Is(err, digitbot.ErrNotADigit) {
+		// Under a hard shadow the opening that estimates the paper strays
+		// from it along the shadow's edge, and the band of false ink it
+		// leaves there can join the digit; a narrower opening leaves less
+		// of it but erodes a strip of table beside a photographed sheet
+		// into ink. So a shadowed picture the first reading refuses is
+		// decoded and read again with the narrower one, which answers if
+		// it reads digits; if it does not, the first refusal stands.
+		if again, err2 := c.prepare(ctx, data, true); err2 == nil {
+			if q, err2 := c.read(ctx, again); err2 == nil {
+				return q, nil
+			}
+		}
+	}
+	return p, err
+}
+
+// read classifies the ways to read one picture: the segmentation the
+// model scores best, read again where it is unsure, or refused.
+func (c *Classifier) read(ctx context.Context, line *lineInk) (digitbot.Prediction, error) {
 	prior := alonePrior()
 	if line.candidates > 1 {
 		prior = linePrior()
@@ -473,8 +499,8 @@ func (c *Classifier) prediction(digits []digitbot.DigitReading) digitbot.Predict
 }
 
 // prepare decodes and preprocesses in the caller's goroutine, once one of
-// the decoding slots is free.
-func (c *Classifier) prepare(ctx context.Context, data []byte) (*lineInk, error) {
+// the decoding slots is free. narrowShadow is findInk's.
+func (c *Classifier) prepare(ctx context.Context, data []byte, narrowShadow bool) (*lineInk, error) {
 	select {
 	case <-c.closed:
 		return nil, digitbot.Errorf(digitbot.EUNAVAILABLE, "The classifier is shutting down.")
@@ -495,12 +521,12 @@ func (c *Classifier) prepare(ctx context.Context, data []byte) (*lineInk, error)
 	if err != nil {
 		return nil, err
 	}
-	line, err := readInkScratch(img, sc)
+	line, err := readInkScratch(img, sc, narrowShadow)
 	if err != nil {
 		release()
 		return nil, err
 	}
-	if zoomed := c.zoom(ctx, data, img, line, size, sc); zoomed != nil {
+	if zoomed := c.zoom(ctx, data, img, line, size, sc, narrowShadow); zoomed != nil {
 		line = zoomed
 	}
 	release()
@@ -528,7 +554,7 @@ const zoomMaxPixels = 4 << 20
 // at that scale), else of the picture decoded again at full size. It
 // returns nil when there is nothing to gain or the zoomed reading fails
 // (the first reading stands); its boxes are in img's coordinates.
-func (c *Classifier) zoom(ctx context.Context, data []byte, img image.Image, line *lineInk, size image.Point, sc *scratch) *lineInk {
+func (c *Classifier) zoom(ctx context.Context, data []byte, img image.Image, line *lineInk, size image.Point, sc *scratch, narrowShadow bool) *lineInk {
 	k := workingReduction(img)
 	if k < 2 || len(line.edges) == 0 {
 		return nil
@@ -561,7 +587,7 @@ func (c *Classifier) zoom(ctx context.Context, data []byte, img image.Image, lin
 	if !ok || crop.Empty() {
 		return nil
 	}
-	zoomed, err := readInkScratch(sub.SubImage(crop), sc)
+	zoomed, err := readInkScratch(sub.SubImage(crop), sc, narrowShadow)
 	if err != nil {
 		return nil
 	}
@@ -600,7 +626,7 @@ func scaleBoxes(line *lineInk, scale int, bounds image.Rectangle) {
 // (one per way of reading a piece of ink). It is there to measure
 // preprocessing apart from inference.
 func (c *Classifier) Prepare(ctx context.Context, data []byte) (inputs int, err error) {
-	line, err := c.prepare(ctx, data)
+	line, err := c.prepare(ctx, data, false)
 	if err != nil {
 		return 0, err
 	}

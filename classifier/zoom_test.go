@@ -56,7 +56,7 @@ func TestClassifier_Zoom_OnlySmallInkOfAReducedPicture(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		return c.zoom(context.Background(), data, img, line, size, nil) != nil, workingReduction(img)
+		return c.zoom(context.Background(), data, img, line, size, nil, false) != nil, workingReduction(img)
 	}
 	for _, tc := range []struct {
 		name       string
