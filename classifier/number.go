@@ -152,16 +152,17 @@ const maxBrokenPieces = 64
 // maxBrokenInto is the most pieces a broken digit is taken to be in. A
 // shadow's edge leaves a trail of dozens of specks along it, and JPEG's
 // ringing at the picture's border a column of them: neither is a digit
-// (with no bound, 3 more of the 50 pictures of the shadow failure class
-// were refused or read with a 1 in front).
+// (with neither this bound nor brokenDigits' edge rule, 3 more of the 50
+// pictures of the shadow failure class were refused or read with a 1 in
+// front).
 const maxBrokenInto = 6
 
 // brokenDigits finds faint digits that thresholding broke into pieces none
 // of which is tall enough to seed a candidate (an MNIST 5 in four strokes
 // beside a bold 1 was dropped whole): pieces that nearly touch (within a
-// tenth of the line's height, as a broken stroke joins a candidate) and
-// together pass tall seed a candidate, unless they touch the picture's
-// edge. It returns the seeds and the pieces left.
+// tenth of H, the largest mark's height, as a broken stroke joins a
+// candidate) and together pass tall seed a candidate, unless they touch
+// the picture's edge. It returns the seeds and the pieces left.
 func (p *inkPage) brokenDigits(rest []int, H int, tall func(component) bool) (seeds []lineGroup, left []int) {
 	if len(rest) < 2 || len(rest) > maxBrokenPieces {
 		return nil, rest
@@ -172,8 +173,7 @@ func (p *inkPage) brokenDigits(rest []int, H int, tall func(component) bool) (se
 	for i := range parent {
 		parent[i] = i
 	}
-	var find func(int) int
-	find = func(i int) int {
+	find := func(i int) int {
 		for parent[i] != i {
 			parent[i] = parent[parent[i]]
 			i = parent[i]
@@ -275,8 +275,8 @@ func overlapX(a, b image.Rectangle) int {
 // enough to hold more than one digit. The places to cut are the deepest
 // minima of the group's column profile (ink pixels per column) whose
 // column crosses at most maxCrossings strokes and does not run along one
-// (alongStroke), at least a sixth of the
-// height apart and from the edges: two digits that touch meet in a single
+// (alongStroke), at least a sixth of the height apart and from the
+// edges: two digits that touch meet in a single
 // stroke, while a cut through the middle of one digit (a 0, a 2) crosses
 // two or three. Each cut then follows the path through the least ink
 // near its column (a seam), so that digits leaning into each other are
