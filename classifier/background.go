@@ -305,26 +305,62 @@ func openBackground(in []float32, levels []uint8, w, h, r int) []float32 {
 		}
 	}
 	bg, tmp = tmp, bg
-	filter := func(src, dst []float32, n, stride, count, step int, better func(a, b float32) bool) {
-		// count lines of n values, the i-th value of line l at
-		// l*step + i*stride.
-		for l := range count {
-			for i := range n {
-				m := src[l*step+i*stride]
-				for j := max(0, i-r); j <= min(n-1, i+r); j++ {
-					if v := src[l*step+j*stride]; better(v, m) {
-						m = v
-					}
-				}
-				dst[l*step+i*stride] = m
+	var line lineExtremes
+	line.filter(bg, tmp, w, 1, h, w, r, true)
+	line.filter(tmp, bg, h, w, w, 1, r, true)
+	line.filter(bg, tmp, w, 1, h, w, r, false)
+	line.filter(tmp, bg, h, w, w, 1, r, false)
+	return bg
+}
+
+// lineExtremes computes the minimum (or maximum) over a window of 2r+1
+// values, clipped at the ends, along each line of an image, in three
+// comparisons a value whatever r (van Herk and Gil-Werman: the window is
+// the suffix of one block of 2r+1 and the prefix of the next). Looking at
+// every value of every window took 8 ms of a 400x400 picture under a
+// shadow, whose block is 50 pixels and r 37. Its buffers are reused from
+// line to line.
+type lineExtremes struct{ pad, prefix, suffix []float32 }
+
+// filter writes to dst, for count lines of n values (the i-th of line l
+// at l*step + i*stride in src and dst), the minimum of each value's
+// window when isMin is set, else the maximum.
+func (e *lineExtremes) filter(src, dst []float32, n, stride, count, step, r int, isMin bool) {
+	k := 2*r + 1
+	// The line padded with r values either side that never win, up to a
+	// whole number of blocks.
+	size := (n + 2*r + k - 1) / k * k
+	if cap(e.pad) < size {
+		e.pad, e.prefix, e.suffix = make([]float32, size), make([]float32, size), make([]float32, size)
+	}
+	pad, prefix, suffix := e.pad[:size], e.prefix[:size], e.suffix[:size]
+	// The maximum is the minimum of the negated values, negated (exact).
+	sign := float32(1)
+	if !isMin {
+		sign = -1
+	}
+	never := float32(math.Inf(1))
+	for l := range count {
+		for i := range pad {
+			pad[i] = never
+		}
+		for i := range n {
+			pad[r+i] = sign * src[l*step+i*stride]
+		}
+		for b := 0; b < size; b += k {
+			prefix[b] = pad[b]
+			for i := b + 1; i < b+k; i++ {
+				prefix[i] = min(prefix[i-1], pad[i])
+			}
+			suffix[b+k-1] = pad[b+k-1]
+			for i := b + k - 2; i >= b; i-- {
+				suffix[i] = min(suffix[i+1], pad[i])
 			}
 		}
+		// The window of value i is pad[i : i+k]: the suffix of its block
+		// from i and the prefix of the next up to i+k-1.
+		for i := range n {
+			dst[l*step+i*stride] = sign * min(suffix[i], prefix[i+k-1])
+		}
 	}
-	less := func(a, b float32) bool { return a < b }
-	more := func(a, b float32) bool { return a > b }
-	filter(bg, tmp, w, 1, h, w, less)
-	filter(tmp, bg, h, w, w, 1, less)
-	filter(bg, tmp, w, 1, h, w, more)
-	filter(tmp, bg, h, w, w, 1, more)
-	return bg
 }

@@ -615,3 +615,41 @@ func TestIntensities_SameAsRender(t *testing.T) {
 		}
 	}
 }
+
+// TestLineExtremes_SameAsEveryWindow: the van Herk filter of
+// openBackground gives, bit for bit, the minimum and maximum over every
+// clipped window, along rows and along columns, for windows narrower and
+// wider than the line.
+func TestLineExtremes_SameAsEveryWindow(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	var e lineExtremes
+	for _, size := range []struct{ w, h, r int }{{1, 1, 2}, {7, 5, 1}, {40, 30, 3}, {50, 9, 37}, {13, 64, 6}} {
+		src := make([]float32, size.w*size.h)
+		for i := range src {
+			src[i] = float32(rng.IntN(256)) + rng.Float32()
+		}
+		for _, isMin := range []bool{true, false} {
+			for _, rows := range []bool{true, false} {
+				n, stride, count, step := size.w, 1, size.h, size.w
+				if !rows {
+					n, stride, count, step = size.h, size.w, size.w, 1
+				}
+				got := make([]float32, len(src))
+				e.filter(src, got, n, stride, count, step, size.r, isMin)
+				for l := range count {
+					for i := range n {
+						want := src[l*step+i*stride]
+						for j := max(0, i-size.r); j <= min(n-1, i+size.r); j++ {
+							if v := src[l*step+j*stride]; (isMin && v < want) || (!isMin && v > want) {
+								want = v
+							}
+						}
+						if g := got[l*step+i*stride]; g != want {
+							t.Fatalf("%dx%d r=%d min=%v rows=%v: line %d value %d = %v, want %v", size.w, size.h, size.r, isMin, rows, l, i, g, want)
+						}
+					}
+				}
+			}
+		}
+	}
+}
