@@ -317,9 +317,9 @@ func openBackground(in []float32, levels []uint8, w, h, r int) []float32 {
 // values, clipped at the ends, along each line of an image, in three
 // comparisons a value whatever r (van Herk and Gil-Werman: the window is
 // the suffix of one block of 2r+1 and the prefix of the next). Looking at
-// every value of every window took 8 ms of a 400x400 picture under a
-// shadow, whose block is 50 pixels and r 37. Its buffers are reused from
-// line to line.
+// every value of every window instead (r is 37 for a 400x400 picture,
+// whose block is 50 pixels), such a picture under a shadow took 10 ms of
+// CPU to read rather than 4.5. Its buffers are reused from line to line.
 type lineExtremes struct{ pad, prefix, suffix []float32 }
 
 // filter writes to dst, for count lines of n values (the i-th of line l
