@@ -98,16 +98,7 @@ func failureClasses(tb testing.TB, m mnistTest, n int) []failureClass {
 		if k%2 == 0 {
 			// A hard-edged shadow (a hand, a phone) over part of the page
 			// and of the digit.
-			a, b := rng.Float64()*400, rng.Float64()*400
-			for y := range 400 {
-				edge := a + (b-a)*float64(y)/400
-				for x := range int(edge) {
-					o := img.PixOffset(x, y)
-					for c := range 3 {
-						img.Pix[o+c] = uint8(float64(img.Pix[o+c]) * 0.45)
-					}
-				}
-			}
+			castHardShadow(img, rng.Float64()*400, rng.Float64()*400)
 		}
 		return encodeJPEG(tb, img, 85)
 	})
@@ -185,4 +176,20 @@ func failureClasses(tb testing.TB, m mnistTest, n int) []failureClass {
 		return encodePNG(tb, img)
 	})
 	return classes
+}
+
+// castHardShadow darkens img to 45% of its light left of a straight edge
+// from x = top on the first row to x = bottom below the last: the
+// hard-edged shadow of a hand or a phone over the page.
+func castHardShadow(img *image.NRGBA, top, bottom float64) {
+	h := img.Bounds().Dy()
+	for y := range h {
+		edge := top + (bottom-top)*float64(y)/float64(h)
+		for x := range int(edge) {
+			o := img.PixOffset(x, y)
+			for c := range 3 {
+				img.Pix[o+c] = uint8(float64(img.Pix[o+c]) * 0.45)
+			}
+		}
+	}
 }
