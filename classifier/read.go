@@ -29,9 +29,8 @@ type lineInk struct {
 	// dotBelow is set, by candidate, for a stroke over a dot (a "!"): read
 	// whole, it is not a digit.
 	dotBelow []bool
-	// narrowCut is set, by candidate, when it was cut only because it
-	// stands in a line (wideAspectInLine): see glyphCutApart.
-	narrowCut []bool
+	// aspect is, by candidate, its width over its height (glyphCutApart).
+	aspect []float64
 	// shadow is set when the paper was estimated under a shadow: if this
 	// reading is refused, Classify reads the picture again with a
 	// narrower opening (findInk's narrowShadow).
@@ -144,7 +143,7 @@ func readInkScratch(img image.Image, sc *scratch, narrowShadow bool) (line *line
 		b := append(append([]*cutPath{nil}, page.cuts(g, cutAspect)...), nil)
 		line.freeCut = append(line.freeCut, slices.ContainsFunc(b[1:len(b)-1], func(c *cutPath) bool { return c.crossings == 0 }))
 		line.dotBelow = append(line.dotBelow, page.dotBelow(g))
-		line.narrowCut = append(line.narrowCut, len(b) > 2 && float64(g.box.Dx()) <= wideAspect*float64(g.box.Dy()))
+		line.aspect = append(line.aspect, float64(g.box.Dx())/float64(g.box.Dy()))
 		// A piece's aspect is its width over the candidate's height, or
 		// the line's digit height if that is more: a squat digit (a wide,
 		// low 4) is no wider than its neighbours.

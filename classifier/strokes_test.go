@@ -39,7 +39,8 @@ func TestReading_LettersOfStrokes(t *testing.T) {
 // digits with every pair touching, the worst case for reading cut pieces
 // as 1s. Measured 225/300 exact without the rule, 212/300 with it (213
 // since the wider model and glyphCutApart, 212 since alongStroke, 213
-// since wideAspectInLine).
+// since wideAspectInLine, 212 since glyphCutApart judges letters in a
+// line).
 func TestNumbers_TouchingOnes(t *testing.T) {
 	t.Parallel() // make accuracy: the long runs overlap where one of them leaves a core idle
 	c := newTestClassifier(t, 2)
@@ -60,7 +61,7 @@ func TestNumbers_TouchingOnes(t *testing.T) {
 		return digits, want
 	})
 	t.Logf("touching numbers of 1s, 4s and 7s: %d/%d exact", right, n)
-	if right < 200 { // measured 213
+	if right < 200 { // measured 212
 		t.Errorf("%d/%d touching numbers of 1s, 4s and 7s read exactly, want at least 200", right, n)
 	}
 }
@@ -288,9 +289,9 @@ func numbersRead(t *testing.T, c *Classifier, rng *rand.Rand, n int, touch float
 
 // TestReading_WordsCutApart types two-letter words whose letters a cut
 // can split into digit-like pieces (the K of "OK" into 1 and a <) in the
-// Go fonts: beside another letter, such a letter is cut even when it is
-// narrower than two digits (wideAspectInLine), and glyphCutApart must
-// still judge its pieces as it does a letter alone.
+// Go fonts: beside another letter, glyphCutApart must judge its pieces
+// too, although less strictly than a letter alone (touching digits in a
+// line are cut more often).
 func TestReading_WordsCutApart(t *testing.T) {
 	t.Parallel() // make accuracy: the long runs overlap where one of them leaves a core idle
 	c := newTestClassifier(t, 2)
@@ -300,7 +301,7 @@ func TestReading_WordsCutApart(t *testing.T) {
 		return w, h, float64(w) / 4
 	}, func(w, h int, size float64) (int, int) { return int(size / 3), h/2 + int(size/3) })
 	t.Logf("words cut apart refused: %d/%d; read: %s", refused, total, strings.Join(read, " "))
-	if refused < 20 { // measured 21/54 (18 with wideAspectInLine but without glyphCutApart's line rule)
-		t.Errorf("%d of %d words refused, want at least 20", refused, total)
+	if refused < 38 { // measured 41/54 (21 when glyphCutApart judged only the letters cut because they stand in a line, 18 none)
+		t.Errorf("%d of %d words refused, want at least 38", refused, total)
 	}
 }
