@@ -153,3 +153,35 @@ func TestCalibrate(t *testing.T) {
 		t.Errorf("11 classes, a digit largest: refused %+v", s)
 	}
 }
+
+// TestRefusedInReading: a piece the model refuses by a small margin is read
+// among digits it is sure of, and refuses the reading otherwise.
+func TestRefusedInReading(t *testing.T) {
+	sure := scores{digit: 1, confidence: 0.99, notDigit: 0.01}
+	doubtful := scores{digit: 3, confidence: 0.36, notDigit: 0.6} // "not a digit" by 0.24
+	refused := scores{digit: 3, confidence: 0.1, notDigit: 0.85}  // by 0.75
+	unsure := scores{digit: 7, confidence: 0.6, notDigit: 0.3}    // a digit, not sure
+	for _, tc := range []struct {
+		name  string
+		line  []scores
+		k     int
+		wantR bool
+	}{
+		{"doubtful among two sure digits", []scores{sure, doubtful, sure}, 1, false},
+		{"doubtful beside one sure digit", []scores{sure, doubtful, unsure}, 1, true},
+		{"doubtful alone", []scores{doubtful}, 0, true},
+		{"clearly not a digit among sure digits", []scores{sure, refused, sure, sure}, 1, true},
+		{"a sure digit", []scores{sure, doubtful, sure}, 0, false},
+	} {
+		sc := map[*pieceInk]scores{}
+		var path []*pieceInk
+		for _, s := range tc.line {
+			pc := &pieceInk{}
+			sc[pc] = s
+			path = append(path, pc)
+		}
+		if got := refusedInReading(sc, path, tc.k); got != tc.wantR {
+			t.Errorf("%s: refused %v, want %v", tc.name, got, tc.wantR)
+		}
+	}
+}
