@@ -43,8 +43,9 @@ const (
 	// rule for such candidates); on three other seeds of the numbers set
 	// (2,700 numbers) 4 more read, none fewer. For a candidate alone too,
 	// it read one more touching pair of 1s, 4s and 7s but 3 more of the
-	// 400 negatives ("OK" as 018), and a photo of one wide digit took a quarter
-	// more CPU (its cut pieces are fitted before the model is asked).
+	// 400 negatives ("OK" as 018), and a photo of one wide digit took a
+	// quarter more CPU (its cut pieces are fitted before the model is
+	// asked).
 	wideAspectInLine = 0.65
 	// maxCuts bounds the candidate cuts inside one candidate, and so the
 	// inferences (at most (maxCuts+2)(maxCuts+1)/2 pieces).
