@@ -42,10 +42,10 @@ const (
 	// the touching pairs, MNIST or the negatives (with glyphCutApart's
 	// rule for such candidates); on three other seeds of the numbers set
 	// (2,700 numbers) 4 more read, none fewer. For a candidate alone too,
-	// it read one more touching pair of 1s, 4s and 7s but 3 more of the
-	// 400 negatives ("OK" as 018), and a photo of one wide digit took a
-	// quarter more CPU (its cut pieces are fitted before the model is
-	// asked).
+	// it read one more touching pair of 1s, 4s and 7s, but also a "#" as
+	// 74 (pieces at 0.99 and 0.93, which glyphCutApart lets pass), and a
+	// photo of one wide digit took a quarter more CPU (its cut pieces are
+	// fitted before the model is asked).
 	wideAspectInLine = 0.65
 	// maxCuts bounds the candidate cuts inside one candidate, and so the
 	// inferences (at most (maxCuts+2)(maxCuts+1)/2 pieces).
