@@ -208,10 +208,7 @@ func TestReading_LowercaseOBesideL(t *testing.T) {
 	t.Parallel() // make accuracy: the long runs overlap where one of them leaves a core idle
 	c := newTestClassifier(t, 2)
 	rng := rand.New(rand.NewPCG(11, 12))
-	refused, total, read := textReadings(t, c, rng, []string{"lol", "lo", "ol", "lool"}, func(rng *rand.Rand) (int, int, float64) {
-		w, h := 240+rng.IntN(200), 160+rng.IntN(200)
-		return w, h, float64(w) / 4
-	}, func(w, h int, size float64) (int, int) { return int(size / 3), h/2 + int(size/3) })
+	refused, total, read := textReadings(t, c, rng, []string{"lol", "lo", "ol", "lool"}, wordCanvas, wordOrigin)
 	t.Logf("lol and its pieces refused: %d/%d; read: %s", refused, total, strings.Join(read, " "))
 	if refused < 32 { // measured 36/36 (0/36 before lowercaseOBesideL)
 		t.Errorf("%d of %d pictures of lol refused, want at least 32", refused, total)
@@ -270,6 +267,17 @@ func textReadings(t *testing.T, c *Classifier, rng *rand.Rand, texts []string,
 // centred places a glyph of the given size about the canvas's centre.
 func centred(w, h int, size float64) (x, y int) { return w/2 - int(size/3), h/2 + int(size/3) }
 
+// wordCanvas is a canvas of 240-440 x 160-360 px for a short word, its
+// letters a quarter of the width high.
+func wordCanvas(rng *rand.Rand) (w, h int, size float64) {
+	w, h = 240+rng.IntN(200), 160+rng.IntN(200)
+	return w, h, float64(w) / 4
+}
+
+// wordOrigin starts a word of the given size near the canvas's left
+// edge, about its middle.
+func wordOrigin(w, h int, size float64) (x, y int) { return int(size / 3), h/2 + int(size/3) }
+
 // numbersRead composes n numbers of MNIST test digits, each as digits
 // draws it (the digits and the number they make), with the share touch of
 // neighbouring pairs touching, renders them in the three upload styles in
@@ -296,10 +304,7 @@ func TestReading_WordsCutApart(t *testing.T) {
 	t.Parallel() // make accuracy: the long runs overlap where one of them leaves a core idle
 	c := newTestClassifier(t, 2)
 	rng := rand.New(rand.NewPCG(13, 14))
-	refused, total, read := textReadings(t, c, rng, []string{"OK", "KO", "OX", "XO", "OR", "RO"}, func(rng *rand.Rand) (int, int, float64) {
-		w, h := 240+rng.IntN(200), 160+rng.IntN(200)
-		return w, h, float64(w) / 4
-	}, func(w, h int, size float64) (int, int) { return int(size / 3), h/2 + int(size/3) })
+	refused, total, read := textReadings(t, c, rng, []string{"OK", "KO", "OX", "XO", "OR", "RO"}, wordCanvas, wordOrigin)
 	t.Logf("words cut apart refused: %d/%d; read: %s", refused, total, strings.Join(read, " "))
 	if refused < 38 { // measured 41/54 (21 when glyphCutApart judged only the letters cut because they stand in a line, 18 none)
 		t.Errorf("%d of %d words refused, want at least 38", refused, total)
