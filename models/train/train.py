@@ -22,6 +22,7 @@ the 11 raw logits; Go divides them by the card's temperature and applies softmax
 batch of 1, opset 13.
 """
 import argparse
+import copy
 import datetime
 import gzip
 import hashlib
@@ -80,6 +81,8 @@ NEGATIVES_PER_BATCH, FONT_DIGITS_PER_BATCH = 24, 8
 # very thin, hollow, faint); the others get only the mild one (affine, 2x2 thicker or thinner,
 # blur), so that clean single digits stay what the model sees most.
 UPLOAD_SHARE = 0.5
+# The largest displacement of the elastic distortion (--elastic), in pixels of the 28x28 picture.
+ELASTIC_PIXELS = 2.5
 
 AUGMENTATION = (
     "per sample, on the fly. Mild (half of the MNIST digits): 20% dilated 2x2, 15% eroded 2x2, the random "
@@ -88,10 +91,25 @@ AUGMENTATION = (
     "outline (thickened at 2x, ring of the edge); random affine with rotation ±12°, "
     "scale 0.85-1.15, shear ±8°, shift ±2.5 px (bilinear); 10% mild 3x3 blur; 8% low contrast "
     "(ink 90-160 of 255); the strongest ink stretched back to 255 after thinning, as "
-    "classifier/preprocess.go does. Each batch of 128 MNIST digits gets 24 synthetic non-digits "
-    "(class 10) and 8 digits in system fonts (solid, thick, hollow) or hand-drawn continental 1s. "
-    "No label smoothing; dropout 0.25 before the hidden dense layer (training only)"
+    "classifier/preprocess.go does.{elastic} Each batch of 128 MNIST digits gets {negatives} synthetic "
+    "non-digits (class 10) and 8 digits in system fonts (solid, thick, hollow) or hand-drawn continental 1s. "
+    "No label smoothing; dropout 0.25 before the hidden dense layer (training only).{ema}"
 )
+
+
+def augmentation_text(args):
+    """AUGMENTATION with this run's settings filled in, for the card."""
+    text = AUGMENTATION.format(**{
+        "negatives": args.negatives_per_batch,
+        "elastic": (" %g%% of the MNIST digits are also bent by a smooth random elastic distortion "
+                    "(uniform noise smoothed by a Gaussian of sigma 4 px, up to %g px) in the same "
+                    "resampling." % (100 * args.elastic, ELASTIC_PIXELS)) if args.elastic > 0 else "",
+        "ema": (" The exported weights are an exponential moving average of the trained ones "
+                "(decay %g per step)." % args.ema) if args.ema > 0 else "",
+    })
+    if args.label_smoothing:
+        text = text.replace("No label smoothing", "Label smoothing %g" % args.label_smoothing)
+    return text
 
 
 def repo_root():
@@ -321,10 +339,26 @@ def add_flags(x01, which, gen):
         x01[k, 0] = torch.maximum(img, (half + 0.5 - dist).clamp(0, 1))
 
 
-def augment(x01, y, is_mnist, gen, upload_share=UPLOAD_SHARE):
+def elastic_field(n, gen, pixels):
+    """n smooth random displacement fields [n,28,28,2] in affine_grid's normalised coordinates,
+    each moving no pixel more than `pixels` (Simard et al. 2003: uniform noise smoothed by a
+    Gaussian of sigma 4 px, scaled)."""
+    noise = torch.rand(n, 2, 28, 28, generator=gen) * 2 - 1
+    r = torch.arange(-8.0, 9.0)
+    g = torch.exp(-r * r / (2 * 4.0 ** 2))
+    g = g / g.sum()
+    noise = F.conv2d(noise.reshape(-1, 1, 28, 28), g.view(1, 1, 1, -1), padding=(0, 8))
+    noise = F.conv2d(noise, g.view(1, 1, -1, 1), padding=(8, 0)).reshape(n, 2, 28, 28)
+    peak = noise.abs().amax(dim=(1, 2, 3), keepdim=True).clamp_min(1e-6)
+    strength = torch.rand(n, 1, 1, 1, generator=gen) * pixels
+    return (noise / peak * strength * (2 / 28)).permute(0, 2, 3, 1)
+
+
+def augment(x01, y, is_mnist, gen, upload_share=UPLOAD_SHARE, elastic=0.0):
     """x01: float [B,1,28,28] in 0..1 (white ink on black), y: labels, is_mnist: bool [B].
     Returns an augmented copy. `upload_share` of the MNIST digits and every other picture get
-    the real-upload augmentation; the other MNIST digits only the mild one."""
+    the real-upload augmentation; the other MNIST digits only the mild one. `elastic` of the
+    MNIST digits are also bent by a smooth random displacement of up to ELASTIC_PIXELS."""
     b = x01.shape[0]
     upload = ~is_mnist | (torch.rand(b, generator=gen) < upload_share)
     mild = ~upload
@@ -364,6 +398,10 @@ def augment(x01, y, is_mnist, gen, upload_share=UPLOAD_SHARE):
     theta[:, 1, 1] = (cos + torch.tan(shear) * sin) / scale
     theta[:, :, 2] = shift
     grid = F.affine_grid(theta, x01.shape, align_corners=False)
+    if elastic > 0:
+        bend = torch.nonzero(is_mnist & (torch.rand(b, generator=gen) < elastic)).flatten()
+        if bend.numel():
+            grid[bend] = grid[bend] + elastic_field(bend.numel(), gen, ELASTIC_PIXELS)
     out = F.grid_sample(x01, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
     blur = torch.rand(b, generator=gen) < 0.10
     if blur.any():
@@ -585,6 +623,13 @@ def parse_args():
                          "model (the running one) refuses, so a retrained model refuses no more digits")
     ap.add_argument("--upload-share", type=float, default=UPLOAD_SHARE,
                     help="share of MNIST digits that get the real-upload augmentation (the others: mild)")
+    ap.add_argument("--negatives-per-batch", type=int, default=NEGATIVES_PER_BATCH,
+                    help="synthetic non-digits joining each batch of MNIST digits")
+    ap.add_argument("--elastic", type=float, default=0.0,
+                    help="share of MNIST digits also bent by a smooth random elastic distortion (0: none)")
+    ap.add_argument("--ema", type=float, default=0.0,
+                    help="export an exponential moving average of the weights with this decay per step "
+                         "(0: the last weights)")
     ap.add_argument("--mnist", default="", help="folder with the MNIST idx .gz files (default: GoMNIST module)")
     ap.add_argument("--out", default=os.path.join(repo_root(), "models"), help="where digits.onnx/json go")
     ap.add_argument("--plot", default=os.path.join(repo_root(), "docs", "reliability.png"),
@@ -667,7 +712,7 @@ def training_sources(args, synth, extra_data=None):
     and the confirmed samples of --extra (their training share; extra.py holds the rest out)."""
     neg = to01(synth["train_neg"])
     sources = [
-        Source("non-digits", neg, torch.full((neg.shape[0],), NOT_DIGIT), NEGATIVES_PER_BATCH),
+        Source("non-digits", neg, torch.full((neg.shape[0],), NOT_DIGIT), args.negatives_per_batch),
         Source("font digits", to01(synth["train_font"]), torch.from_numpy(synth["train_font_y"]),
                FONT_DIGITS_PER_BATCH),
     ]
@@ -678,7 +723,7 @@ def training_sources(args, synth, extra_data=None):
     return sources
 
 
-def make_batch(x_mnist, y_mnist, idx, sources, gen, upload_share):
+def make_batch(x_mnist, y_mnist, idx, sources, gen, upload_share, elastic=0.0):
     """One augmented, normalised training batch: the MNIST digits at idx and a sample of each source."""
     xs, ys = [x_mnist[idx]], [y_mnist[idx]]
     for src in sources:
@@ -687,7 +732,7 @@ def make_batch(x_mnist, y_mnist, idx, sources, gen, upload_share):
         ys.append(y)
     xb, yb = torch.cat(xs), torch.cat(ys)
     is_mnist = torch.arange(xb.shape[0]) < idx.shape[0]
-    return (augment(xb, yb, is_mnist, gen, upload_share) - MEAN) / STD, yb
+    return (augment(xb, yb, is_mnist, gen, upload_share, elastic) - MEAN) / STD, yb
 
 
 # Softening of the distillation: the student learns the teachers' probabilities at this
@@ -705,7 +750,19 @@ def distilled(label_loss, out, teachers, xb, weight):
     return (1 - weight) * label_loss + weight * kd
 
 
-def train_epoch(model, opt, sched, loss_fn, x_mnist, y_mnist, sources, args, gen, epoch, teachers=()):
+def ema_update(ema, model, decay):
+    """ema <- decay * ema + (1 - decay) * model, weights and BatchNorm statistics alike."""
+    with torch.no_grad():
+        for a, b in zip(ema.parameters(), model.parameters()):
+            a.mul_(decay).add_(b.detach(), alpha=1 - decay)
+        for a, b in zip(ema.buffers(), model.buffers()):
+            if a.dtype.is_floating_point:
+                a.mul_(decay).add_(b, alpha=1 - decay)
+            else:
+                a.copy_(b)
+
+
+def train_epoch(model, opt, sched, loss_fn, x_mnist, y_mnist, sources, args, gen, epoch, teachers=(), ema=None):
     """One pass over the MNIST training digits; returns the mean loss."""
     model.train()
     te = time.time()
@@ -714,7 +771,7 @@ def train_epoch(model, opt, sched, loss_fn, x_mnist, y_mnist, sources, args, gen
     total_loss, seen = 0.0, 0
     for step in range(1, steps_per_epoch + 1):
         idx = perm[(step - 1) * args.batch:step * args.batch]
-        xb, yb = make_batch(x_mnist, y_mnist, idx, sources, gen, args.upload_share)
+        xb, yb = make_batch(x_mnist, y_mnist, idx, sources, gen, args.upload_share, args.elastic)
         out = model(xb)
         loss = loss_fn(out, yb)
         if teachers:
@@ -723,6 +780,8 @@ def train_epoch(model, opt, sched, loss_fn, x_mnist, y_mnist, sources, args, gen
         loss.backward()
         opt.step()
         sched.step()
+        if ema is not None:
+            ema_update(ema, model, args.ema)
         total_loss += loss.item() * xb.shape[0]
         seen += xb.shape[0]
         if step == args.max_steps:
@@ -751,13 +810,16 @@ def train(args, data, synth, gen):
         pct_start=0.05 if args.init_onnx else 0.2)
     loss_fn = nn.CrossEntropyLoss(label_smoothing=args.label_smoothing)
     teachers = [net_from_onnx(p).eval() for p in args.teacher]
+    ema = copy.deepcopy(model) if args.ema > 0 else None
     t0 = time.time()
     for epoch in range(args.epochs):
         te = time.time()
-        loss = train_epoch(model, opt, sched, loss_fn, x_mnist, y_mnist, sources, args, gen, epoch, teachers)
-        ten, eleven = digit_accuracy(logits_of(model, x_watch), y_watch)
+        loss = train_epoch(model, opt, sched, loss_fn, x_mnist, y_mnist, sources, args, gen, epoch, teachers, ema)
+        ten, eleven = digit_accuracy(logits_of(ema if ema is not None else model, x_watch), y_watch)
         print("epoch %d/%d loss %.4f held-out digits %d/%d (10-way), %d (11-way) %.1fs" % (
             epoch + 1, args.epochs, loss, ten, y_watch.shape[0], eleven, time.time() - te), flush=True)
+    if ema is not None:
+        model = ema
     return model.eval(), time.time() - t0
 
 
@@ -1024,8 +1086,7 @@ def write_card(args, model, export, data, synth, m, sha, pixels, logits, seconds
             "epochs": args.epochs,
             "seconds": round(seconds, 1),
             "seed": args.seed,
-            "augmentation": AUGMENTATION if args.label_smoothing == 0 else AUGMENTATION.replace(
-                "No label smoothing", "Label smoothing %g" % args.label_smoothing),
+            "augmentation": augmentation_text(args),
             "framework": "torch %s, onnx %s, python %d.%d" % (
                 torch.__version__, onnx.__version__, sys.version_info[0], sys.version_info[1]),
             "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
