@@ -5,6 +5,7 @@ package classifier
 import (
 	"context"
 	"image"
+	"math"
 	"math/rand/v2"
 	"strings"
 	"testing"
@@ -246,8 +247,8 @@ func TestReading_LowercaseOBesideTaller(t *testing.T) {
 	rng := rand.New(rand.NewPCG(13, 14))
 	refused, total, read := textReadings(t, c, rng, []string{"Bob", "bob", "bo", "ob", "So", "Jo", "go", "og", "yo"}, wordCanvas, wordOrigin)
 	t.Logf("words with a lowercase o refused: %d/%d; read: %s", refused, total, strings.Join(read, " "))
-	if refused < 72 { // measured 81/81 (63/81 before a descender beside it counted; of the first six words 15/54 when only a 1 did)
-		t.Errorf("%d of %d pictures of words with a lowercase o refused, want at least 72", refused, total)
+	if refused < 63 { // measured 70/81 (24/81 when a 0 was judged beside a 1 only; 81/81 at 0.8 of the height, which cost the numbers of varied sizes below 15)
+		t.Errorf("%d of %d pictures of words with a lowercase o refused, want at least 63", refused, total)
 	}
 
 	m := loadMNISTTest(t)
@@ -274,6 +275,72 @@ func TestReading_LowercaseOBesideTaller(t *testing.T) {
 	if right < 275 { // measured 285/300, the same as before the o was judged beside any digit
 		t.Errorf("%d/%d numbers of 0s among round digits read exactly, want at least 275", right, n)
 	}
+
+	// Handwritten digits differ in size, and a small 0 beside a big digit is
+	// what the rule could mistake for an o: numbers holding a 0, each digit
+	// scaled by 0.7-1.0 on its own, bottoms level.
+	right = 0
+	for k := range n {
+		count := 2 + rng.IntN(3)
+		zero := rng.IntN(count)
+		var digits []*input
+		want := ""
+		for i := range count {
+			d := rng.IntN(10)
+			if i == zero {
+				d = 0
+			}
+			digits = append(digits, &m.images[byLabel[d][rng.IntN(len(byLabel[d]))]])
+			want += string(rune('0' + d))
+		}
+		cov, w, h := composeVariedSizes(rng, digits)
+		p, err := c.Classify(context.Background(), renderUpload(t, rng, cov, w, h, uploadStyle(k%3)))
+		if err == nil && p.Number == want {
+			right++
+		}
+	}
+	t.Logf("numbers holding a 0, digits of varied sizes: %d/%d exact", right, n)
+	if right < 283 { // measured 291/300 (292 when a 0 was judged beside a 1 only, 295 with no o rule, 276 beside any digit at 0.8 of its height)
+		t.Errorf("%d/%d numbers of digits of varied sizes read exactly, want at least 283", right, n)
+	}
+}
+
+// composeVariedSizes lays MNIST digits out in a row as a hand writes
+// them: each scaled on its own to 0.7-1.0 of the number's height, bottoms
+// level, 5-30% of the height apart.
+func composeVariedSizes(rng *rand.Rand, digits []*input) (cov []float64, w, h int) {
+	H := 36 + rng.Float64()*54
+	type placed struct {
+		px      *input
+		x, y, f float64 // the 28x28 frame's top-left corner and its scale
+	}
+	var ps []placed
+	x, top := 0.3*H, math.Inf(1)
+	for i, d := range digits {
+		f := H / 20 * (0.7 + 0.3*rng.Float64()) // MNIST digits are about 20 of their 28 pixels tall
+		c0, c1, _, r1 := inkExtent(d)
+		if i > 0 {
+			x += (0.05 + 0.25*rng.Float64()) * H
+		}
+		p := placed{px: d, x: x - float64(c0)*f, y: 1.4*H - float64(r1)*f, f: f}
+		ps = append(ps, p)
+		top = min(top, p.y)
+		x += float64(c1-c0) * f
+	}
+	w, h = int(x+0.3*H), int(1.4*H-top+0.4*H)
+	shift := 0.2*H - top
+	cov = make([]float64, w*h)
+	for _, p := range ps {
+		x0, y0 := int(p.x), int(p.y+shift)
+		for y := max(0, y0); y < min(h, y0+int(28*p.f)+1); y++ {
+			for x := max(0, x0); x < min(w, x0+int(28*p.f)+1); x++ {
+				u := (float64(x) + 0.5 - p.x) / p.f
+				v := (float64(y) + 0.5 - p.y - shift) / p.f
+				cov[y*w+x] = max(cov[y*w+x], bilinear28(p.px, u-0.5, v-0.5)/255)
+			}
+		}
+	}
+	return cov, w, h
 }
 
 // textReadings types each text in the Go fonts (regular, bold, italic) in
