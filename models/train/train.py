@@ -341,8 +341,8 @@ def add_flags(x01, which, gen):
 
 def elastic_field(n, gen, pixels):
     """n smooth random displacement fields [n,28,28,2] in affine_grid's normalised coordinates,
-    each moving no pixel more than `pixels` (Simard et al. 2003: uniform noise smoothed by a
-    Gaussian of sigma 4 px, scaled)."""
+    each moving no pixel more than `pixels` along either axis (Simard et al. 2003: uniform
+    noise smoothed by a Gaussian of sigma 4 px, scaled)."""
     noise = torch.rand(n, 2, 28, 28, generator=gen) * 2 - 1
     r = torch.arange(-8.0, 9.0)
     g = torch.exp(-r * r / (2 * 4.0 ** 2))
