@@ -67,11 +67,7 @@ func composeNumber(rng *rand.Rand, digits []*input, touch float64) (cov []float6
 func composeNumberBoxes(rng *rand.Rand, digits []*input, touch float64) (cov []float64, w, h int, boxes []image.Rectangle) {
 	H := 36 + rng.Float64()*54
 	f := H / 20 // MNIST digits are about 20 of their 28 pixels tall
-	type placed struct {
-		px   *input
-		x, y float64 // the 28x28 frame's top-left corner
-	}
-	var ps []placed
+	var ps []placedDigit
 	x, drift := 0.3*H, 0.0
 	for i, d := range digits {
 		c0, c1, _, _ := inkExtent(d)
@@ -83,7 +79,7 @@ func composeNumberBoxes(rng *rand.Rand, digits []*input, touch float64) (cov []f
 			}
 		}
 		drift += (rng.Float64()*2 - 1) * 0.1 * H
-		ps = append(ps, placed{px: d, x: x - float64(c0)*f, y: 0.4*H + drift})
+		ps = append(ps, placedDigit{px: d, x: x - float64(c0)*f, y: 0.4*H + drift, f: f})
 		x += float64(c1-c0) * f
 	}
 	w = int(x + 0.3*H)
@@ -93,21 +89,36 @@ func composeNumberBoxes(rng *rand.Rand, digits []*input, touch float64) (cov []f
 	}
 	h = int(bottom-top) + int(0.4*H)
 	shift := 0.2*H - top
-	cov = make([]float64, w*h)
 	for _, p := range ps {
 		c0, c1, r0, r1 := inkExtent(p.px)
 		boxes = append(boxes, image.Rect(int(p.x+float64(c0)*f), int(p.y+shift+float64(r0)*f), int(p.x+float64(c1)*f), int(p.y+shift+float64(r1)*f)))
+	}
+	return paintDigits(ps, w, h, shift), w, h, boxes
+}
+
+// placedDigit is an MNIST digit laid out in a number: its 28x28 frame's
+// top-left corner (before the picture's vertical shift) and the frame's
+// scale.
+type placedDigit struct {
+	px      *input
+	x, y, f float64
+}
+
+// paintDigits draws the placed digits, moved down by shift (bilinear, the
+// strongest ink where they overlap), into a w x h coverage picture (0..1).
+func paintDigits(ps []placedDigit, w, h int, shift float64) []float64 {
+	cov := make([]float64, w*h)
+	for _, p := range ps {
 		x0, y0 := int(p.x), int(p.y+shift)
-		for y := max(0, y0); y < min(h, y0+int(28*f)+1); y++ {
-			for x := max(0, x0); x < min(w, x0+int(28*f)+1); x++ {
-				u := (float64(x) + 0.5 - p.x) / f
-				v := (float64(y) + 0.5 - p.y - shift) / f
-				c := bilinear28(p.px, u-0.5, v-0.5) / 255
-				cov[y*w+x] = max(cov[y*w+x], c)
+		for y := max(0, y0); y < min(h, y0+int(28*p.f)+1); y++ {
+			for x := max(0, x0); x < min(w, x0+int(28*p.f)+1); x++ {
+				u := (float64(x) + 0.5 - p.x) / p.f
+				v := (float64(y) + 0.5 - p.y - shift) / p.f
+				cov[y*w+x] = max(cov[y*w+x], bilinear28(p.px, u-0.5, v-0.5)/255)
 			}
 		}
 	}
-	return cov, w, h, boxes
+	return cov
 }
 
 // renderUpload paints a coverage map in the given style and encodes it.

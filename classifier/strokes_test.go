@@ -46,10 +46,7 @@ func TestNumbers_TouchingOnes(t *testing.T) {
 	t.Parallel() // make accuracy: the long runs overlap where one of them leaves a core idle
 	c := newTestClassifier(t, 2)
 	m := loadMNISTTest(t)
-	byLabel := map[int][]int{}
-	for i, l := range m.labels {
-		byLabel[l] = append(byLabel[l], i)
-	}
+	byLabel := mnistByLabel(m)
 	rng := rand.New(rand.NewPCG(5, 6))
 	alphabet := []int{1, 1, 1, 7, 4}
 	const n = 300
@@ -216,10 +213,7 @@ func TestReading_LowercaseOBesideL(t *testing.T) {
 	}
 
 	m := loadMNISTTest(t)
-	byLabel := map[int][]int{}
-	for i, l := range m.labels {
-		byLabel[l] = append(byLabel[l], i)
-	}
+	byLabel := mnistByLabel(m)
 	const n = 300
 	right := numbersRead(t, c, rng, n, 0.2, func() (digits []*input, want string) {
 		for range 2 + rng.IntN(3) {
@@ -252,25 +246,9 @@ func TestReading_LowercaseOBesideTaller(t *testing.T) {
 	}
 
 	m := loadMNISTTest(t)
-	byLabel := map[int][]int{}
-	for i, l := range m.labels {
-		byLabel[l] = append(byLabel[l], i)
-	}
-	round := []int{0, 3, 5, 6, 8, 9}
+	byLabel := mnistByLabel(m)
 	const n = 300
-	right := numbersRead(t, c, rng, n, 0.2, func() (digits []*input, want string) {
-		count := 2 + rng.IntN(3)
-		zero := rng.IntN(count) // every number holds a 0, anywhere in it
-		for k := range count {
-			d := round[rng.IntN(len(round))]
-			if k == zero {
-				d = 0
-			}
-			digits = append(digits, &m.images[byLabel[d][rng.IntN(len(byLabel[d]))]])
-			want += string(rune('0' + d))
-		}
-		return digits, want
-	})
+	right := numbersRead(t, c, rng, n, 0.2, numbersWithZero(rng, m, byLabel, []int{0, 3, 5, 6, 8, 9}))
 	t.Logf("numbers of 0s among round digits: %d/%d exact", right, n)
 	if right < 275 { // measured 285/300, the same as before the o was judged beside any digit
 		t.Errorf("%d/%d numbers of 0s among round digits read exactly, want at least 275", right, n)
@@ -279,26 +257,7 @@ func TestReading_LowercaseOBesideTaller(t *testing.T) {
 	// Handwritten digits differ in size, and a small 0 beside a big digit is
 	// what the rule could mistake for an o: numbers holding a 0, each digit
 	// scaled by 0.7-1.0 on its own, bottoms level.
-	right = 0
-	for k := range n {
-		count := 2 + rng.IntN(3)
-		zero := rng.IntN(count)
-		var digits []*input
-		want := ""
-		for i := range count {
-			d := rng.IntN(10)
-			if i == zero {
-				d = 0
-			}
-			digits = append(digits, &m.images[byLabel[d][rng.IntN(len(byLabel[d]))]])
-			want += string(rune('0' + d))
-		}
-		cov, w, h := composeVariedSizes(rng, digits)
-		p, err := c.Classify(context.Background(), renderUpload(t, rng, cov, w, h, uploadStyle(k%3)))
-		if err == nil && p.Number == want {
-			right++
-		}
-	}
+	right = numbersComposedRead(t, c, rng, n, numbersWithZero(rng, m, byLabel, []int{0, 1, 2, 3, 4, 5, 6, 7, 8, 9}), composeVariedSizes)
 	t.Logf("numbers holding a 0, digits of varied sizes: %d/%d exact", right, n)
 	if right < 283 { // measured 291/300 (292 when a 0 was judged beside a 1 only, 295 with no o rule, 276 beside any digit at 0.8 of its height)
 		t.Errorf("%d/%d numbers of digits of varied sizes read exactly, want at least 283", right, n)
@@ -310,11 +269,7 @@ func TestReading_LowercaseOBesideTaller(t *testing.T) {
 // level, 5-30% of the height apart.
 func composeVariedSizes(rng *rand.Rand, digits []*input) (cov []float64, w, h int) {
 	H := 36 + rng.Float64()*54
-	type placed struct {
-		px      *input
-		x, y, f float64 // the 28x28 frame's top-left corner and its scale
-	}
-	var ps []placed
+	var ps []placedDigit
 	x, top := 0.3*H, math.Inf(1)
 	for i, d := range digits {
 		f := H / 20 * (0.7 + 0.3*rng.Float64()) // MNIST digits are about 20 of their 28 pixels tall
@@ -322,25 +277,13 @@ func composeVariedSizes(rng *rand.Rand, digits []*input) (cov []float64, w, h in
 		if i > 0 {
 			x += (0.05 + 0.25*rng.Float64()) * H
 		}
-		p := placed{px: d, x: x - float64(c0)*f, y: 1.4*H - float64(r1)*f, f: f}
+		p := placedDigit{px: d, x: x - float64(c0)*f, y: 1.4*H - float64(r1)*f, f: f}
 		ps = append(ps, p)
 		top = min(top, p.y)
 		x += float64(c1-c0) * f
 	}
 	w, h = int(x+0.3*H), int(1.4*H-top+0.4*H)
-	shift := 0.2*H - top
-	cov = make([]float64, w*h)
-	for _, p := range ps {
-		x0, y0 := int(p.x), int(p.y+shift)
-		for y := max(0, y0); y < min(h, y0+int(28*p.f)+1); y++ {
-			for x := max(0, x0); x < min(w, x0+int(28*p.f)+1); x++ {
-				u := (float64(x) + 0.5 - p.x) / p.f
-				v := (float64(y) + 0.5 - p.y - shift) / p.f
-				cov[y*w+x] = max(cov[y*w+x], bilinear28(p.px, u-0.5, v-0.5)/255)
-			}
-		}
-	}
-	return cov, w, h
+	return paintDigits(ps, w, h, 0.2*H-top), w, h
 }
 
 // textReadings types each text in the Go fonts (regular, bold, italic) in
@@ -393,15 +336,52 @@ func wordOrigin(w, h int, size float64) (x, y int) { return int(size / 3), h/2 +
 // turn, and counts those read exactly.
 func numbersRead(t *testing.T, c *Classifier, rng *rand.Rand, n int, touch float64, digits func() ([]*input, string)) (right int) {
 	t.Helper()
+	return numbersComposedRead(t, c, rng, n, digits, func(rng *rand.Rand, d []*input) ([]float64, int, int) {
+		cov, w, h, _ := composeNumberBoxes(rng, d, touch)
+		return cov, w, h
+	})
+}
+
+// numbersComposedRead is numbersRead with the digits laid out by compose.
+func numbersComposedRead(t *testing.T, c *Classifier, rng *rand.Rand, n int, digits func() ([]*input, string),
+	compose func(*rand.Rand, []*input) (cov []float64, w, h int)) (right int) {
+	t.Helper()
 	for k := range n {
 		d, want := digits()
-		cov, w, h, _ := composeNumberBoxes(rng, d, touch)
+		cov, w, h := compose(rng, d)
 		p, err := c.Classify(context.Background(), renderUpload(t, rng, cov, w, h, uploadStyle(k%3)))
 		if err == nil && p.Number == want {
 			right++
 		}
 	}
 	return right
+}
+
+// mnistByLabel indexes the MNIST test digits by their label.
+func mnistByLabel(m mnistTest) map[int][]int {
+	byLabel := map[int][]int{}
+	for i, l := range m.labels {
+		byLabel[l] = append(byLabel[l], i)
+	}
+	return byLabel
+}
+
+// numbersWithZero draws numbers of 2-4 MNIST test digits from pool, one of
+// them, anywhere, a 0.
+func numbersWithZero(rng *rand.Rand, m mnistTest, byLabel map[int][]int, pool []int) func() ([]*input, string) {
+	return func() (digits []*input, want string) {
+		count := 2 + rng.IntN(3)
+		zero := rng.IntN(count)
+		for k := range count {
+			d := pool[rng.IntN(len(pool))]
+			if k == zero {
+				d = 0
+			}
+			digits = append(digits, &m.images[byLabel[d][rng.IntN(len(byLabel[d]))]])
+			want += string(rune('0' + d))
+		}
+		return digits, want
+	}
 }
 
 // TestReading_WordsCutApart types two-letter words whose letters a cut
