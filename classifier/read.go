@@ -59,6 +59,9 @@ type pieceEdge struct {
 type pieceInk struct {
 	px  input
 	box [4]int
+	// fill is the share of its box its ink covers (1 for a solid
+	// rectangle; barsReadAsOnes).
+	fill float64
 }
 
 // Candidates further apart than maxMergeGap of their height, or together
@@ -129,7 +132,8 @@ func readInkScratch(img image.Image, sc *scratch, narrowShadow bool) (line *line
 		if err != nil {
 			return nil
 		}
-		return &pieceInk{px: px, box: page.sourceBox(d.box)}
+		fill := float64(len(d.pixels)) / float64(d.box.Dx()*d.box.Dy())
+		return &pieceInk{px: px, box: page.sourceBox(d.box), fill: fill}
 	}
 	cutAspect := wideAspect // how wide a candidate must be to be cut
 	if len(gs) > 1 {
