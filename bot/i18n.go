@@ -135,6 +135,7 @@ var catalog = map[msgID]text{
 	"err.too_large":          {"`%s` is too large (the limit is %s and %s pixels). Send a smaller picture.", "`%s` es demasiado grande (el límite es %s y %s píxeles). Envía una imagen más pequeña."},
 	"err.no_digit":           {"I couldn't find a digit in `%s`: the image looks empty. Draw one digit with a clear stroke on a plain background.", "No he encontrado ningún dígito en `%s`: la imagen parece vacía. Dibuja un dígito con un trazo claro sobre un fondo liso."},
 	"err.not_a_digit":        {"`%s` doesn't look like a digit or a number to me. Post a picture of handwritten digits, dark on light or light on dark.", "`%s` no me parece un dígito ni un número. Envía una foto de dígitos escritos a mano, oscuros sobre claro o claros sobre oscuro."},
+	"err.too_many_digits":    {"`%s` holds more marks than a number I can read (at most %d digits). Crop it to one number.", "`%s` tiene más trazos de los que leo en un número (como mucho %d dígitos). Recórtala a un solo número."},
 	"err.download":           {"I couldn't download `%s` from Discord. Try again in a moment.", "No he podido descargar `%s` de Discord. Inténtalo de nuevo en un momento."},
 	"err.not_discord":        {"`%s`: I only read images uploaded to Discord.", "`%s`: solo leo imágenes subidas a Discord."},
 	"err.predict":            {"Something went wrong while predicting `%s`. Please try again later.", "Se ha producido un error al predecir `%s`. Inténtalo de nuevo más tarde."},

@@ -125,6 +125,9 @@ func (b *Bot) imageErrorText(l lang, name string, err error) string {
 			return l.t("err.not_a_digit", name)
 		}
 		return l.t("err.no_digit", name)
+	case digitbot.ETOOMANYDIGITS:
+		b.log.Info("image refused", "code", code, "err", err.Error())
+		return l.t("err.too_many_digits", name, digitbot.MaxNumberDigits)
 	case digitbot.EFORBIDDEN:
 		b.log.Warn("attachment not downloaded", "code", code, "err", err.Error())
 		return l.t("err.not_discord", name)
@@ -277,12 +280,13 @@ func (b *Bot) handleMessage(received time.Time, m *discordgo.Message) {
 
 // answerMessageImage predicts one image of a message and replies to it.
 // explicit is a mention or a DM: there every picture gets an answer, while
-// in a watched channel a picture that is not a digit (a meme, a photo) is
-// left alone, as a person would.
+// in a watched channel a picture that is not a digit (a meme, a photo) or
+// holds more marks than a number (a page of text, a pattern) is left
+// alone, as a person would.
 func (b *Bot) answerMessageImage(ctx context.Context, received time.Time, m *discordgo.Message, o origin, att *discordgo.MessageAttachment, l lang, threshold float64, n int, note string, explicit bool) {
 	p, err := b.predictImage(ctx, o, att, threshold)
-	if err != nil && !explicit && errors.Is(err, digitbot.ErrNotADigit) {
-		b.log.Info("not a digit in a watched channel: no answer", "message_id", m.ID, "attachment_id", att.ID)
+	if err != nil && !explicit && (errors.Is(err, digitbot.ErrNotADigit) || digitbot.ErrorCode(err) == digitbot.ETOOMANYDIGITS) {
+		b.log.Info("not a digit in a watched channel: no answer", "message_id", m.ID, "attachment_id", att.ID, "code", digitbot.ErrorCode(err))
 		return
 	}
 	if err != nil {

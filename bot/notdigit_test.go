@@ -48,3 +48,28 @@ func TestBot_Blank_StillAnsweredInWatchedChannel(t *testing.T) {
 		t.Errorf("answer to a blank picture: %q", r.Content)
 	}
 }
+
+// TestBot_TooManyDigits_QuietInWatchedChannel_ExplainedWhenAsked: a picture
+// with more marks than a number (a page of text, stripes) is left alone in
+// a watched channel like a non-digit; asked, the bot says what the limit
+// is instead of "something went wrong".
+func TestBot_TooManyDigits_QuietInWatchedChannel_ExplainedWhenAsked(t *testing.T) {
+	t.Parallel()
+	h := newNumbers(t, defaultHarness(), nil)
+	page := testImage(t, "digit-5.png")
+	h.cls.ScriptError(page.Data, digitbot.Errorf(digitbot.ETOOMANYDIGITS, "I found 14 marks that look like digits."))
+
+	quiet := h.post(fakediscord.MessageOptions{ChannelID: channelID, Author: alice, Attachments: []fakediscord.File{page}})
+	h.waitLog("not a digit in a watched channel: no answer")
+	for _, m := range h.srv.Messages(channelID) {
+		if m.MessageReference != nil && m.MessageReference.MessageID == quiet.ID {
+			t.Fatalf("the bot answered a picture of too many marks in a watched channel: %q", m.Content)
+		}
+	}
+
+	asked := h.post(fakediscord.MessageOptions{ChannelID: channelID, Author: alice, MentionBot: true, Attachments: []fakediscord.File{page}})
+	r := h.replyTo(asked.ID)
+	if !strings.Contains(r.Content, "at most 12 digits") || strings.Contains(r.Content, "went wrong") {
+		t.Errorf("answer to a mentioned picture of too many marks: %q", r.Content)
+	}
+}
