@@ -12,27 +12,40 @@ import (
 // digit (a meme, a face, a word).
 var notADigit = digitbot.WrapError(digitbot.ENODIGIT, "This doesn't look like a digit to me.", digitbot.ErrNotADigit)
 
-// TestBot_NotADigit_QuietInWatchedChannel_AnsweredWhenAsked: a meme posted
-// in a watched channel gets no answer, as a person would leave it; the same
-// picture with a mention gets "doesn't look like a digit", not "empty".
-func TestBot_NotADigit_QuietInWatchedChannel_AnsweredWhenAsked(t *testing.T) {
+// TestBot_QuietInWatchedChannel_AnsweredWhenAsked: a meme, or a picture
+// with more marks than a number (a page of text, stripes), posted in a
+// watched channel gets no answer, as a person would leave it; the same
+// picture with a mention gets its own sentence: "doesn't look like a
+// digit" (not "empty"), or the 12-digit limit (not "something went wrong").
+func TestBot_QuietInWatchedChannel_AnsweredWhenAsked(t *testing.T) {
 	t.Parallel()
-	h := newNumbers(t, defaultHarness(), nil)
-	meme := testImage(t, "digit-5.png")
-	h.cls.ScriptError(meme.Data, notADigit)
+	for _, tc := range []struct {
+		name      string
+		err       error
+		want, not string
+	}{
+		{"not a digit", notADigit, "doesn't look like a digit", "empty"},
+		{"too many marks", digitbot.Errorf(digitbot.ETOOMANYDIGITS, "I found 14 marks that look like digits."), "at most 12 digits", "went wrong"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			h := newNumbers(t, defaultHarness(), nil)
+			pic := testImage(t, "digit-5.png")
+			h.cls.ScriptError(pic.Data, tc.err)
 
-	quiet := h.post(fakediscord.MessageOptions{ChannelID: channelID, Author: alice, Attachments: []fakediscord.File{meme}})
-	h.waitLog("not a digit in a watched channel: no answer")
-	for _, m := range h.srv.Messages(channelID) {
-		if m.MessageReference != nil && m.MessageReference.MessageID == quiet.ID {
-			t.Fatalf("the bot answered a non-digit in a watched channel: %q", m.Content)
-		}
-	}
+			quiet := h.post(fakediscord.MessageOptions{ChannelID: channelID, Author: alice, Attachments: []fakediscord.File{pic}})
+			h.waitLog("not a digit in a watched channel: no answer")
+			for _, m := range h.srv.Messages(channelID) {
+				if m.MessageReference != nil && m.MessageReference.MessageID == quiet.ID {
+					t.Fatalf("the bot answered in a watched channel: %q", m.Content)
+				}
+			}
 
-	asked := h.post(fakediscord.MessageOptions{ChannelID: channelID, Author: alice, MentionBot: true, Attachments: []fakediscord.File{meme}})
-	r := h.replyTo(asked.ID)
-	if !strings.Contains(r.Content, "doesn't look like a digit") || strings.Contains(r.Content, "empty") {
-		t.Errorf("answer to a mentioned non-digit: %q", r.Content)
+			asked := h.post(fakediscord.MessageOptions{ChannelID: channelID, Author: alice, MentionBot: true, Attachments: []fakediscord.File{pic}})
+			if r := h.replyTo(asked.ID); !strings.Contains(r.Content, tc.want) || strings.Contains(r.Content, tc.not) {
+				t.Errorf("answer when mentioned: %q", r.Content)
+			}
+		})
 	}
 }
 
@@ -46,30 +59,5 @@ func TestBot_Blank_StillAnsweredInWatchedChannel(t *testing.T) {
 	msg := h.post(fakediscord.MessageOptions{ChannelID: channelID, Author: alice, Attachments: []fakediscord.File{blank}})
 	if r := h.replyTo(msg.ID); !strings.Contains(r.Content, "looks empty") {
 		t.Errorf("answer to a blank picture: %q", r.Content)
-	}
-}
-
-// TestBot_TooManyDigits_QuietInWatchedChannel_ExplainedWhenAsked: a picture
-// with more marks than a number (a page of text, stripes) is left alone in
-// a watched channel like a non-digit; asked, the bot says what the limit
-// is instead of "something went wrong".
-func TestBot_TooManyDigits_QuietInWatchedChannel_ExplainedWhenAsked(t *testing.T) {
-	t.Parallel()
-	h := newNumbers(t, defaultHarness(), nil)
-	page := testImage(t, "digit-5.png")
-	h.cls.ScriptError(page.Data, digitbot.Errorf(digitbot.ETOOMANYDIGITS, "I found 14 marks that look like digits."))
-
-	quiet := h.post(fakediscord.MessageOptions{ChannelID: channelID, Author: alice, Attachments: []fakediscord.File{page}})
-	h.waitLog("not a digit in a watched channel: no answer")
-	for _, m := range h.srv.Messages(channelID) {
-		if m.MessageReference != nil && m.MessageReference.MessageID == quiet.ID {
-			t.Fatalf("the bot answered a picture of too many marks in a watched channel: %q", m.Content)
-		}
-	}
-
-	asked := h.post(fakediscord.MessageOptions{ChannelID: channelID, Author: alice, MentionBot: true, Attachments: []fakediscord.File{page}})
-	r := h.replyTo(asked.ID)
-	if !strings.Contains(r.Content, "at most 12 digits") || strings.Contains(r.Content, "went wrong") {
-		t.Errorf("answer to a mentioned picture of too many marks: %q", r.Content)
 	}
 }

@@ -117,14 +117,10 @@ func TestReading_BarCharts(t *testing.T) {
 		if k%2 == 0 {
 			cv.line(point{left - 4, bottom + 1}, point{left + step*float64(bars), bottom + 1}, 1.2)
 		}
-		p, err := c.Classify(context.Background(), renderUpload(t, rng, cv.cov, w, h, uploadStyle(k%3)))
-		switch {
-		case digitbot.ErrorCode(err) == digitbot.ENODIGIT:
+		if number, ok := readOrRefused(t, c, renderUpload(t, rng, cv.cov, w, h, uploadStyle(k%3))); ok {
+			read = append(read, number)
+		} else {
 			refused++
-		case err != nil:
-			t.Fatalf("chart %d: %v", k, err)
-		default:
-			read = append(read, p.Number)
 		}
 	}
 	t.Logf("bar charts refused: %d/%d; read: %s", refused, n, strings.Join(read, " "))
@@ -169,14 +165,10 @@ func TestReading_SolidBars(t *testing.T) {
 				cv.fill(image.Rect(int(x), int(top), int(x+width), int(bottom)), 1)
 			}
 		}
-		p, err := c.Classify(context.Background(), renderUpload(t, rng, cv.cov, w, h, uploadStyle(k%3)))
-		switch {
-		case digitbot.ErrorCode(err) == digitbot.ENODIGIT:
+		if number, ok := readOrRefused(t, c, renderUpload(t, rng, cv.cov, w, h, uploadStyle(k%3))); ok {
+			read = append(read, number)
+		} else {
 			refused++
-		case err != nil:
-			t.Fatalf("picture %d: %v", k, err)
-		default:
-			read = append(read, p.Number)
 		}
 	}
 	t.Logf("printed bars refused: %d/%d; read: %s", refused, n, strings.Join(read, " "))
@@ -414,15 +406,11 @@ func textReadings(t *testing.T, c *Classifier, rng *rand.Rand, texts []string,
 				x, y := at(w, h, size)
 				cv := newCanvas(w, h)
 				cv.text(t, ttf, size, x, y, text)
-				p, err := c.Classify(context.Background(), renderUpload(t, rng, cv.cov, w, h, style))
 				total++
-				switch {
-				case digitbot.ErrorCode(err) == digitbot.ENODIGIT:
+				if number, ok := readOrRefused(t, c, renderUpload(t, rng, cv.cov, w, h, style)); ok {
+					read = append(read, text+"→"+number)
+				} else {
 					refused++
-				case err != nil:
-					t.Fatalf("%s: %v", text, err)
-				default:
-					read = append(read, text+"→"+p.Number)
 				}
 			}
 		}
@@ -443,6 +431,21 @@ func wordCanvas(rng *rand.Rand) (w, h int, size float64) {
 // wordOrigin starts a word of the given size near the canvas's left
 // edge, about its middle.
 func wordOrigin(w, h int, size float64) (x, y int) { return int(size / 3), h/2 + int(size/3) }
+
+// readOrRefused classifies a picture that should be refused: the number
+// read and true, or false when it is refused as not a digit. Any other
+// error fails the test.
+func readOrRefused(t *testing.T, c *Classifier, data []byte) (number string, read bool) {
+	t.Helper()
+	p, err := c.Classify(context.Background(), data)
+	switch {
+	case digitbot.ErrorCode(err) == digitbot.ENODIGIT:
+		return "", false
+	case err != nil:
+		t.Fatal(err)
+	}
+	return p.Number, true
+}
 
 // numbersRead composes n numbers of MNIST test digits, each as digits
 // draws it (the digits and the number they make), with the share touch of
