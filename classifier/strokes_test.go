@@ -93,16 +93,14 @@ func TestNumbers_TouchingPairs(t *testing.T) {
 // TestReading_BarCharts draws bar charts (4 to 9 solid bars of random
 // width and height, with a baseline or none) in the three upload styles: a
 // bar is a fine 1 to the model, so before barsReadAsOnes most read as a
-// number of 1s. A chart whose bars all happen to be about one height still
-// reads as 1s: the rule rests on heights alone.
+// number of 1s. A chart whose bars all happen to be about one height is
+// left to the fill rule (TestReading_SolidBars).
 func TestReading_BarCharts(t *testing.T) {
 	t.Parallel() // make accuracy: the long runs overlap where one of them leaves a core idle
 	c := newTestClassifier(t, 2)
 	rng := rand.New(rand.NewPCG(7, 8))
-	refused := 0
 	const n = 36
-	var read []string
-	for k := range n {
+	refused, read := picturesRefused(t, c, rng, n, func(k int) ([]float64, int, int) {
 		w, h := 240+rng.IntN(200), 200+rng.IntN(160)
 		cv := newCanvas(w, h)
 		bars := 4 + rng.IntN(6)
@@ -117,12 +115,8 @@ func TestReading_BarCharts(t *testing.T) {
 		if k%2 == 0 {
 			cv.line(point{left - 4, bottom + 1}, point{left + step*float64(bars), bottom + 1}, 1.2)
 		}
-		if number, ok := readOrRefused(t, c, renderUpload(t, rng, cv.cov, w, h, uploadStyle(k%3))); ok {
-			read = append(read, number)
-		} else {
-			refused++
-		}
-	}
+		return cv.cov, w, h
+	})
 	t.Logf("bar charts refused: %d/%d; read: %s", refused, n, strings.Join(read, " "))
 	if refused < 32 { // measured 36/36 (15/36 before barsReadAsOnes, 35/36 before solidBarFill)
 		t.Errorf("%d of %d bar charts refused, want at least 32", refused, n)
@@ -143,10 +137,8 @@ func TestReading_SolidBars(t *testing.T) {
 	t.Parallel() // make accuracy: the long runs overlap where one of them leaves a core idle
 	c := newTestClassifier(t, 2)
 	rng := rand.New(rand.NewPCG(17, 18))
-	refused := 0
 	const n = 36
-	var read []string
-	for k := range n {
+	refused, read := picturesRefused(t, c, rng, n, func(k int) ([]float64, int, int) {
 		w, h := 180+rng.IntN(220), 180+rng.IntN(180)
 		cv := newCanvas(w, h)
 		if k%2 == 0 { // 4-11 stripes across the whole picture
@@ -165,12 +157,8 @@ func TestReading_SolidBars(t *testing.T) {
 				cv.fill(image.Rect(int(x), int(top), int(x+width), int(bottom)), 1)
 			}
 		}
-		if number, ok := readOrRefused(t, c, renderUpload(t, rng, cv.cov, w, h, uploadStyle(k%3))); ok {
-			read = append(read, number)
-		} else {
-			refused++
-		}
-	}
+		return cv.cov, w, h
+	})
 	t.Logf("printed bars refused: %d/%d; read: %s", refused, n, strings.Join(read, " "))
 	if refused < 32 {
 		t.Errorf("%d of %d pictures of printed bars refused, want at least 32", refused, n)
@@ -431,6 +419,22 @@ func wordCanvas(rng *rand.Rand) (w, h int, size float64) {
 // wordOrigin starts a word of the given size near the canvas's left
 // edge, about its middle.
 func wordOrigin(w, h int, size float64) (x, y int) { return int(size / 3), h/2 + int(size/3) }
+
+// picturesRefused renders n pictures drawn by draw, in the three upload
+// styles in turn, and counts those refused as not a digit; read lists the
+// numbers read from the others.
+func picturesRefused(t *testing.T, c *Classifier, rng *rand.Rand, n int, draw func(k int) (cov []float64, w, h int)) (refused int, read []string) {
+	t.Helper()
+	for k := range n {
+		cov, w, h := draw(k)
+		if number, ok := readOrRefused(t, c, renderUpload(t, rng, cov, w, h, uploadStyle(k%3))); ok {
+			read = append(read, number)
+		} else {
+			refused++
+		}
+	}
+	return refused, read
+}
 
 // readOrRefused classifies a picture that should be refused: the number
 // read and true, or false when it is refused as not a digit. Any other
