@@ -209,7 +209,8 @@ const (
 // measured 15 of 36 charts refused before it.
 //
 // Bars of one height (stripes, a chart of even bars) are printed
-// rectangles: each fills its box, which a pen stroke does not. Numbers of
+// rectangles: each fills its box, which a row of pen strokes rarely does
+// all at once (an upright marker stroke can: see below). Numbers of
 // the most upright tenth of MNIST 1s all read with every 1 required to
 // fill 0.8 of its box; at 0.7, 14 of 90 were refused. At 0.9,
 // TestReading_SolidBars refuses 35 of 36 pictures of printed bars (2
