@@ -197,8 +197,7 @@ func TestReading_SolidBars(t *testing.T) {
 
 	// The pen's worst case: 1s drawn with a marker by a steady hand, each
 	// a near-vertical stroke with round ends.
-	marker := 0
-	for k := range ones {
+	marker := picturesReadExactly(t, c, rng, ones, func(int) ([]float64, int, int, string) {
 		count := 3 + rng.IntN(3)
 		h := 60 + rng.IntN(60)
 		pen := float64(h) * (0.04 + 0.05*rng.Float64())
@@ -214,11 +213,8 @@ func TestReading_SolidBars(t *testing.T) {
 			}
 			cv.poly(pts, pen)
 		}
-		p, err := c.Classify(context.Background(), renderUpload(t, rng, cv.cov, w, ht, uploadStyle(k%3)))
-		if err == nil && p.Number == strings.Repeat("1", count) {
-			marker++
-		}
-	}
+		return cv.cov, w, ht, strings.Repeat("1", count)
+	})
 	t.Logf("numbers of marker 1s read: %d/%d", marker, ones)
 	if marker < 87 { // measured 90/90; 86 if one 1 of a row may fill less than solidBarFill
 		t.Errorf("%d of %d numbers of marker 1s read, want at least 87", marker, ones)
@@ -467,9 +463,20 @@ func numbersRead(t *testing.T, c *Classifier, rng *rand.Rand, n int, touch float
 func numbersComposedRead(t *testing.T, c *Classifier, rng *rand.Rand, n int, digits func() ([]*input, string),
 	compose func(*rand.Rand, []*input) (cov []float64, w, h int)) (right int) {
 	t.Helper()
-	for k := range n {
+	return picturesReadExactly(t, c, rng, n, func(int) ([]float64, int, int, string) {
 		d, want := digits()
 		cov, w, h := compose(rng, d)
+		return cov, w, h, want
+	})
+}
+
+// picturesReadExactly renders n pictures of numbers drawn by draw (the
+// coverage, its size and the number it shows), in the three upload styles
+// in turn, and counts those read as exactly that number.
+func picturesReadExactly(t *testing.T, c *Classifier, rng *rand.Rand, n int, draw func(k int) (cov []float64, w, h int, want string)) (right int) {
+	t.Helper()
+	for k := range n {
+		cov, w, h, want := draw(k)
 		p, err := c.Classify(context.Background(), renderUpload(t, rng, cov, w, h, uploadStyle(k%3)))
 		if err == nil && p.Number == want {
 			right++
