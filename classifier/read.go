@@ -43,7 +43,8 @@ type lineInk struct {
 type pieceEdge struct {
 	from, to int
 	piece    *pieceInk
-	cut      int // it ends at a cut inside a candidate that crosses this many strokes; 0 otherwise
+	cut      int  // it ends at a cut inside a candidate that crosses this many strokes; 0 otherwise
+	slash    bool // that cut crosses a slash (cutPath.slash)
 	// merge is, for two merged candidates, the gap between them over
 	// their height (negative when their boxes overlap); 0 otherwise.
 	merge  float64
@@ -62,6 +63,9 @@ type pieceInk struct {
 	// fill is the share of its box its ink covers (1 for a solid
 	// rectangle; barsReadAsOnes).
 	fill float64
+	// inkY is where its ink's centre of mass lies down its candidate, as
+	// a share of the candidate's height (slashCutApart).
+	inkY float64
 }
 
 // Candidates further apart than maxMergeGap of their height, or together
@@ -133,7 +137,12 @@ func readInkScratch(img image.Image, sc *scratch, narrowShadow bool) (line *line
 			return nil
 		}
 		fill := float64(len(d.pixels)) / float64(d.box.Dx()*d.box.Dy())
-		return &pieceInk{px: px, box: page.sourceBox(d.box), fill: fill}
+		var sumY int
+		for _, p := range d.pixels {
+			sumY += int(p.y) - g.box.Min.Y
+		}
+		inkY := (float64(sumY)/float64(len(d.pixels)) + 0.5) / float64(g.box.Dy())
+		return &pieceInk{px: px, box: page.sourceBox(d.box), fill: fill, inkY: inkY}
 	}
 	cutAspect := wideAspect // how wide a candidate must be to be cut
 	if len(gs) > 1 {
@@ -169,12 +178,12 @@ func readInkScratch(img image.Image, sc *scratch, narrowShadow bool) (line *line
 					continue // the one-digit path below; a piece too wide for a digit
 				}
 				if pc := fit(g, b[i], b[j]); pc != nil {
-					crossings := 0
+					crossings, slash := 0, false
 					if b[j] != nil {
-						crossings = b[j].crossings
+						crossings, slash = b[j].crossings, b[j].slash
 					}
 					line.edges = append(line.edges, pieceEdge{from: start + i, to: start + j, piece: pc,
-						cut: crossings, aspect: width / H, group: k, whole: whole})
+						cut: crossings, slash: slash, aspect: width / H, group: k, whole: whole})
 				}
 			}
 		}

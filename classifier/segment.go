@@ -37,6 +37,10 @@ type cutPath struct {
 	xs        []int32 // by row from y0; rows beyond the ends take the nearest end's
 	mid       int     // the column where it crosses the middle row
 	crossings int     // the strokes it crosses
+	// slash is set when the one stroke it crosses is a long straight
+	// slanted line (straightStroke): the bar of a "%", not where two
+	// digits touch.
+	slash bool
 }
 
 // at returns the first column right of the cut in row y.
