@@ -3,6 +3,7 @@
 package classifier
 
 import (
+	"image"
 	"math/rand/v2"
 	"strings"
 	"testing"
@@ -33,5 +34,42 @@ func TestReading_PercentSign(t *testing.T) {
 	t.Logf(`"%%" refused: %d/%d; read: %s`, refused, n, strings.Join(read, " "))
 	if refused < 30 {
 		t.Errorf(`%d of %d pictures of "%%" refused, want at least 30`, refused, n)
+	}
+}
+
+// TestReading_Patterns draws checkerboards and barcodes (bars of random
+// widths and gaps) over the whole picture, in the three upload styles.
+// Each column of squares, each bar, reads as a 1, and neither a
+// checkerboard's columns nor a barcode's bars are solid bars of one height
+// (barsReadAsOnes' other tests): what gives them away is that they run
+// off the picture at the top and the bottom, side by side, which the
+// digits of a written number do not.
+func TestReading_Patterns(t *testing.T) {
+	t.Parallel() // make accuracy: the long runs overlap where one of them leaves a core idle
+	c := newTestClassifier(t, 2)
+	rng := rand.New(rand.NewPCG(33, 34))
+	const n = 36
+	refused, read := picturesRefused(t, c, rng, n, func(k int) ([]float64, int, int) {
+		w, h := 160+rng.IntN(240), 160+rng.IntN(240)
+		cv := newCanvas(w, h)
+		if k%2 == 0 { // a checkerboard
+			step := 10 + rng.IntN(30)
+			for y := 0; y < h; y += step {
+				for x := (y / step % 2) * step; x < w; x += 2 * step {
+					cv.fill(image.Rect(x, y, x+step, y+step), 1)
+				}
+			}
+		} else { // a barcode
+			for x := rng.IntN(10); x < w; {
+				bar := 3 + rng.IntN(12)
+				cv.fill(image.Rect(x, 0, x+bar, h), 1)
+				x += bar + 4 + rng.IntN(14)
+			}
+		}
+		return cv.cov, w, h
+	})
+	t.Logf("checkerboards and barcodes refused: %d/%d; read: %s", refused, n, strings.Join(read, " "))
+	if refused < 30 {
+		t.Errorf("%d of %d checkerboards and barcodes refused, want at least 30", refused, n)
 	}
 }

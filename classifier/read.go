@@ -66,6 +66,10 @@ type pieceInk struct {
 	// inkY is where its ink's centre of mass lies down its candidate, as
 	// a share of the candidate's height (slashCutApart).
 	inkY float64
+	// edgeToEdge is set when its ink runs from the picture's top edge to
+	// its bottom edge, give or take a fortieth of the height
+	// (barsReadAsOnes).
+	edgeToEdge bool
 }
 
 // Candidates further apart than maxMergeGap of their height, or together
@@ -142,7 +146,8 @@ func readInkScratch(img image.Image, sc *scratch, narrowShadow bool) (line *line
 			sumY += int(p.y) - g.box.Min.Y
 		}
 		inkY := (float64(sumY)/float64(len(d.pixels)) + 0.5) / float64(g.box.Dy())
-		return &pieceInk{px: px, box: page.sourceBox(d.box), fill: fill, inkY: inkY}
+		return &pieceInk{px: px, box: page.sourceBox(d.box), fill: fill, inkY: inkY,
+			edgeToEdge: 40*d.box.Min.Y <= page.h && 40*d.box.Max.Y >= 39*page.h}
 	}
 	cutAspect := wideAspect // how wide a candidate must be to be cut
 	if len(gs) > 1 {
