@@ -150,15 +150,17 @@ func readInkScratch(img image.Image, sc *scratch, narrowShadow bool) (line *line
 			edgeToEdge: 40*d.box.Min.Y <= page.h && 40*d.box.Max.Y >= 39*page.h}
 	}
 	cutAspect := wideAspect // how wide a candidate must be to be cut
+	places := maxCuts       // and at most how many places to cut it
+	spacing := cutSpacing   // and how close (a spacing-th of its height)
 	if len(gs) > 1 {
-		cutAspect = wideAspectInLine
+		cutAspect, places, spacing = wideAspectInLine, maxCutsInLine, cutSpacingInLine
 	}
 	start := 0 // the node at the left edge of the current candidate
 	var starts []int
 	for k, g := range gs {
 		starts = append(starts, start)
 		// The candidate's edges (nil) and its cuts, left to right.
-		b := append(append([]*cutPath{nil}, page.cuts(g, cutAspect)...), nil)
+		b := append(append([]*cutPath{nil}, page.cuts(g, cutAspect, places, spacing)...), nil)
 		line.freeCut = append(line.freeCut, slices.ContainsFunc(b[1:len(b)-1], func(c *cutPath) bool { return c.crossings == 0 }))
 		line.dotBelow = append(line.dotBelow, page.dotBelow(g))
 		line.aspect = append(line.aspect, float64(g.box.Dx())/float64(g.box.Dy()))
