@@ -320,13 +320,7 @@ func (p *inkPage) cuts(g lineGroup, minAspect float64, places, spacing int) []*c
 	if float64(bw) <= minAspect*float64(H) {
 		return nil
 	}
-	inGroup := make([]bool, bw*H)
-	for _, ci := range g.comps {
-		c := p.comps[ci]
-		for _, px := range p.order[c.first : c.first+c.area] {
-			inGroup[(int(px.y)-g.box.Min.Y)*bw+int(px.x)-x0] = true
-		}
-	}
+	inGroup := p.mask(g)
 	// The column profile, and the number of separate runs of ink in each
 	// column (the strokes a cut there crosses).
 	prof := make([]int, bw)
@@ -405,6 +399,81 @@ func (p *inkPage) cuts(g lineGroup, minAspect float64, places, spacing int) []*c
 	}
 	slices.SortStableFunc(cuts, func(a, b *cutPath) int { return a.mid - b.mid })
 	return cuts
+}
+
+// mask returns the ink of group g over its box, row by row.
+func (p *inkPage) mask(g lineGroup) []bool {
+	bw := g.box.Dx()
+	ink := make([]bool, bw*g.box.Dy())
+	for _, ci := range g.comps {
+		c := p.comps[ci]
+		for _, px := range p.order[c.first : c.first+c.area] {
+			ink[(int(px.y)-g.box.Min.Y)*bw+int(px.x)-g.box.Min.X] = true
+		}
+	}
+	return ink
+}
+
+// A bar through a glyph is a line of ink from a narrow mark on its top
+// rows to one on its bottom rows (each under barEnd of its width wide, in
+// its middle), leaning at most barLean columns a row, at least barLength
+// of its height long, in a glyph at least barMinHeight working pixels tall
+// (barThrough).
+const (
+	barEnd       = 0.25
+	barLean      = 0.25
+	barLength    = 0.9
+	barMinHeight = 32
+)
+
+// barThrough reports whether a w x h ink mask has a bar through it from
+// top to bottom: the bar of a "$", which the model reads as a 5, sticks
+// out above and below the S, so its top and bottom rows hold only the bar.
+// A 2, 3, 5 or 8 is wide at one end at least, and a line down the middle
+// of a 6 crosses its strokes and the gaps between them.
+func barThrough(ink []bool, w, h int) bool {
+	if h < barMinHeight {
+		return false
+	}
+	ends := max(2, h/12)
+	narrowEnd := func(y0, y1 int) (mid int, ok bool) {
+		lo, hi := w, -1
+		for y := y0; y < y1; y++ {
+			for x := range w {
+				if ink[y*w+x] {
+					lo, hi = min(lo, x), max(hi, x)
+				}
+			}
+		}
+		mid = (lo + hi) / 2
+		return mid, hi >= 0 && float64(hi-lo) < barEnd*float64(w) && mid >= w/5 && mid < w-w/5
+	}
+	top, okTop := narrowEnd(0, ends)
+	bottom, okBottom := narrowEnd(h-ends, h)
+	lean := float64(bottom-top) / float64(h)
+	if !okTop || !okBottom || math.Abs(lean) > barLean {
+		return false
+	}
+	// The line from one end to the other, a pixel either way, with gaps
+	// of one row.
+	run, longest, misses := 0, 0, 0
+	for y := range h {
+		x := int(math.Round(float64(top) + lean*float64(y)))
+		on := false
+		for d := -1; d <= 1; d++ {
+			on = on || (x+d >= 0 && x+d < w && ink[y*w+x+d])
+		}
+		switch {
+		case on:
+			run, misses = run+1+misses, 0
+		case misses == 0 && run > 0:
+			misses++
+		default:
+			run, misses = 0, 0
+		}
+		longest = max(longest, run)
+	}
+	return float64(longest) >= barLength*float64(h)
 }
 
 // seam returns the cut near column m of a w x h ink mask: the path from

@@ -31,6 +31,9 @@ type lineInk struct {
 	dotBelow []bool
 	// aspect is, by candidate, its width over its height (glyphCutApart).
 	aspect []float64
+	// barred is set for a candidate alone with a bar through it from top
+	// to bottom (barThrough; barredGlyph).
+	barred bool
 	// shadow is set when the paper was estimated under a shadow: if this
 	// reading is refused, Classify reads the picture again with a
 	// narrower opening (findInk's narrowShadow).
@@ -108,6 +111,9 @@ func readInkScratch(img image.Image, sc *scratch, narrowShadow bool) (line *line
 		return nil, tooManyDigits(len(gs))
 	}
 	line = &lineInk{candidates: len(gs), shadow: page.shadow}
+	if len(gs) == 1 {
+		line.barred = barThrough(page.mask(gs[0]), gs[0].box.Dx(), gs[0].box.Dy())
+	}
 	var scratch []float32
 	// The line's typical digit height: a candidate of two digits that
 	// touch on a wandering baseline is taller than either.
