@@ -22,7 +22,7 @@ func notANumber(line *lineInk, sc map[*pieceInk]scores, path []*pieceInk) bool {
 // read as 5. Those digits have no such bar. Measured on generated
 // pictures: TestReading_DollarSign 0 -> 28 of 36 "$" refused (the rest
 // too small for barMinHeight, or an S whose ends reach the bar's), its
-// printed 2s, 3s, 5s, 6s and 8s 36 of 36 read before and after; the
+// printed 2s, 3s, 5s, 6s and 8s 45 of 45 read before and after; the
 // negatives set 380 -> 382 of 400, on three other seeds 1,137 -> 1,140 of
 // 1,200 and on three more never used for choosing 1,119 -> 1,128; no MNIST
 // test digit has such a bar (its glyphs are under barMinHeight working
