@@ -283,7 +283,7 @@ const slashOffset = 0.12
 // each holding half the bar, with confidence. The upper ring of a "%" is
 // on the left; two digits that touch stand on one baseline.
 //
-// Measured on generated pictures: TestReading_PercentSign 0 -> 36 of 36
+// Measured on generated pictures: TestReading_PercentSign 1 -> 36 of 36
 // refused; the negatives set 375 -> 379 of 400 (its four "%" all), on
 // three seeds never used for choosing 1,111 -> 1,127 of 1,200 (20 of the 22
 // "%" refused); touching pairs of MNIST digits 366 -> 365 of 400 (a 3
