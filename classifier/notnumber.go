@@ -20,10 +20,10 @@ func notANumber(line *lineInk, sc map[*pieceInk]scores, path []*pieceInk) bool {
 // barredGlyph reports whether path reads a lone mark with a bar through
 // it from top to bottom (lineInk.barred) as one 2, 3, 5, 6 or 8: a "$"
 // read as 5. Those digits have no such bar. Measured on generated
-// pictures: TestReading_DollarSign 0 -> 28 of 36 "$" refused (the rest
-// too small for barMinHeight, or an S whose ends reach the bar's), its
-// printed 2s, 3s, 5s, 6s and 8s 45 of 45 read before and after; the
-// negatives set 380 -> 382 of 400, on three other seeds 1,137 -> 1,140 of
+// pictures: TestReading_Signs 0 -> 28 of 36 "$" refused (in the rest an
+// end of the S reaches as high or low as the bar); big printed 2s, 3s, 5s,
+// 6s and 8s (TestReading_DigitsWithoutBar) 45 of 45 read before and
+// after; the negatives set 380 -> 382 of 400, on three other seeds 1,137 -> 1,140 of
 // 1,200 and on three more never used for choosing 1,119 -> 1,128; no MNIST
 // test digit has such a bar (its glyphs are under barMinHeight working
 // pixels tall), and MNIST, the synthetic uploads and every numbers set are
@@ -252,7 +252,7 @@ const (
 // both edges, and four or more of them never did in the generated sets:
 // TestReading_Patterns 29 -> 35 of 36 refused, printed bars
 // (TestReading_SolidBars) 35 -> 36 of 36, the negatives set 379 -> 380 of
-// 400, on three seeds never used for choosing 1,127 -> 1,137 of 1,200 (all
+// 400, on three other seeds of it 1,127 -> 1,137 of 1,200 (all
 // textures); MNIST and every numbers set unchanged.
 func barsReadAsOnes(sc map[*pieceInk]scores, path []*pieceInk) bool {
 	if len(path) < barsMin {
@@ -283,10 +283,10 @@ const slashOffset = 0.12
 // each holding half the bar, with confidence. The upper ring of a "%" is
 // on the left; two digits that touch stand on one baseline.
 //
-// Measured on generated pictures: TestReading_PercentSign 1 -> 36 of 36
+// Measured on generated pictures: TestReading_Signs 1 -> 36 of 36 "%"
 // refused; the negatives set 375 -> 379 of 400 (its four "%" all), on
-// three seeds never used for choosing 1,111 -> 1,127 of 1,200 (20 of the 22
-// "%" refused); touching pairs of MNIST digits 366 -> 365 of 400 (a 3
+// three other seeds of it 1,111 -> 1,127 of 1,200 (20 of their 22 "%",
+// whose pieces' heights were looked at to choose slashOffset); touching pairs of MNIST digits 366 -> 365 of 400 (a 3
 // beside a 5 that sits lower and leans into it along a straight stroke);
 // MNIST and every numbers set unchanged, also on three seeds never used
 // for choosing. The two pieces' heights tell a "%" from touching digits

@@ -14,19 +14,29 @@ import (
 	"golang.org/x/image/font/gofont/goregular"
 )
 
-// TestReading_PercentSign draws "%" in the Go fonts (which the training
-// never sees) at different sizes, in the three upload styles. The model
-// refuses the sign whole, but a cut across its bar reads its rings as a
-// 9 and a 6, each with half the bar, with confidence: slashCutApart
-// refuses that reading.
-func TestReading_PercentSign(t *testing.T) {
+// TestReading_Signs draws signs the model takes for digits in the Go
+// fonts (which the training never sees) at different sizes, in the three
+// upload styles. "%": the model refuses it whole, but a cut across its
+// bar reads its rings as a 9 and a 6, each with half the bar, with
+// confidence (slashCutApart refuses that reading). "$": read whole, it is
+// a 5 with confidence, but its bar sticks out above and below the S
+// (barredGlyph).
+func TestReading_Signs(t *testing.T) {
 	t.Parallel() // make accuracy: the long runs overlap where one of them leaves a core idle
 	c := newTestClassifier(t, 2)
-	rng := rand.New(rand.NewPCG(31, 32))
-	refused, total, read := textReadings(t, c, rng, slices.Repeat([]string{"%"}, 4), glyphCanvas, centred)
-	t.Logf(`"%%" refused: %d/%d; read: %s`, refused, total, strings.Join(read, " "))
-	if refused < total-6 { // measured 36/36; 1/36 before slashCutApart
-		t.Errorf(`%d of %d pictures of "%%" refused, want at least %d`, refused, total, total-6)
+	for _, sign := range []struct {
+		text        string
+		seed, floor int // of 36 pictures
+	}{
+		{"%", 31, 30}, // measured 36/36; 1/36 before slashCutApart
+		{"$", 37, 18}, // measured 28/36; 0/36 before barredGlyph
+	} {
+		rng := rand.New(rand.NewPCG(uint64(sign.seed), uint64(sign.seed)+1))
+		refused, total, read := textReadings(t, c, rng, slices.Repeat([]string{sign.text}, 4), glyphCanvas, centred)
+		t.Logf("%q refused: %d/%d; read: %s", sign.text, refused, total, strings.Join(read, " "))
+		if refused < sign.floor {
+			t.Errorf("%d of %d pictures of %q refused, want at least %d", refused, total, sign.text, sign.floor)
+		}
 	}
 }
 
@@ -74,20 +84,13 @@ func TestReading_Patterns(t *testing.T) {
 	}
 }
 
-// TestReading_DollarSign draws "$" in the Go fonts at different sizes, in
-// the three upload styles: read whole, the model takes it for a 5 with
-// confidence; its bar, sticking out above and below the S, gives it away
-// (barredGlyph). Big printed 2s, 3s, 5s, 6s and 8s in the same fonts,
-// which have no such bar, must still read.
-func TestReading_DollarSign(t *testing.T) {
+// TestReading_DigitsWithoutBar draws big printed 2s, 3s, 5s, 6s and 8s in
+// the Go fonts: they have no bar from top to bottom, and read
+// (barredGlyph refuses a "$" read as one of them).
+func TestReading_DigitsWithoutBar(t *testing.T) {
 	t.Parallel() // make accuracy: the long runs overlap where one of them leaves a core idle
 	c := newTestClassifier(t, 2)
-	rng := rand.New(rand.NewPCG(37, 38))
-	refused, total, read := textReadings(t, c, rng, slices.Repeat([]string{"$"}, 4), glyphCanvas, centred)
-	t.Logf(`"$" refused: %d/%d; read: %s`, refused, total, strings.Join(read, " "))
-	if refused < total/2 { // measured 28/36; 0/36 before barredGlyph
-		t.Errorf(`%d of %d pictures of "$" refused, want at least %d`, refused, total, total/2)
-	}
+	rng := rand.New(rand.NewPCG(39, 40))
 	fonts := [][]byte{goregular.TTF, gobold.TTF, goitalic.TTF}
 	const n, digits = 45, "23568"
 	right := picturesReadExactly(t, c, rng, n, func(k int) ([]float64, int, int, string) {
