@@ -111,7 +111,7 @@ func readInkScratch(img image.Image, sc *scratch, narrowShadow bool) (line *line
 		return nil, tooManyDigits(len(gs))
 	}
 	line = &lineInk{candidates: len(gs), shadow: page.shadow}
-	if len(gs) == 1 {
+	if len(gs) == 1 && gs[0].box.Dy() >= barMinHeight {
 		line.barred = barThrough(page.mask(gs[0]), gs[0].box.Dx(), gs[0].box.Dy())
 	}
 	var scratch []float32

@@ -38,8 +38,8 @@ type cutPath struct {
 	mid       int     // the column where it crosses the middle row
 	crossings int     // the strokes it crosses
 	// slash is set when the one stroke it crosses is a long straight
-	// slanted line (straightStroke): the bar of a "%", not where two
-	// digits touch.
+	// slanted line (straightStroke): the bar of a "%", or a stroke along
+	// which two digits touch (slashCutApart tells them apart).
 	slash bool
 }
 
