@@ -286,10 +286,10 @@ const slashOffset = 0.12
 // Measured on generated pictures: TestReading_Signs 1 -> 36 of 36 "%"
 // refused; the negatives set 375 -> 379 of 400 (its four "%" all), on
 // three other seeds of it 1,111 -> 1,127 of 1,200 (all 16 of their "%",
-// whose pieces' heights were looked at to choose slashOffset); touching pairs of MNIST digits 366 -> 365 of 400 (a 3
-// beside a 5 that sits lower and leans into it along a straight stroke);
-// MNIST and every numbers set unchanged, also on three seeds never used
-// for choosing. The two pieces' heights tell a "%" from touching digits
+// whose pieces' heights were looked at to choose slashOffset); touching
+// pairs of MNIST digits 366 -> 365 of 400 (a 3 beside a 5 that sits lower
+// and leans into it along a straight stroke); MNIST and every numbers set
+// unchanged, also on three other seeds of the numbers set. The two pieces' heights tell a "%" from touching digits
 // that a straight stroke joins ("81", "06", "35"): on 900 numbers of 2-4
 // digits, the 14 lone touching pairs cut across a straight stroke lay
 // -0.10 to 0.07 apart; the "%" of the Go fonts 0.14 to 0.18.
