@@ -460,13 +460,8 @@ func barThrough(ink []bool, w, h int) bool {
 	// of one row.
 	run, longest, misses := 0, 0, 0
 	for y := range h {
-		x := int(math.Round(float64(top) + lean*float64(y)))
-		on := false
-		for d := -1; d <= 1; d++ {
-			on = on || (x+d >= 0 && x+d < w && ink[y*w+x+d])
-		}
 		switch {
-		case on:
+		case inkNear(ink, w, float64(top)+lean*float64(y), y):
 			run, misses = run+1+misses, 0
 		case misses == 0 && run > 0:
 			misses++
@@ -544,10 +539,10 @@ const (
 // Touching digits are often joined along such a stroke too (a 1 beside an
 // 8, the side of a 0 against a 6: 20 of 300 numbers of 2-4 digits),
 // which slashCutApart tells apart by where the pieces' ink lies. The
-// line is followed from
-// the run's middle up and down, one row at a time, for each lean from
-// -1.2 to 1.2 columns a row; a row counts when the line or a column beside
-// it is ink, and two rows in a row without ink end it.
+// line is followed from the run's middle up and down, one row at a time,
+// for each lean from -1.2 to 1.2 columns a row; a row counts when the
+// line or a column beside it is ink (inkNear), and two rows in a row
+// without ink end it.
 func straightStroke(ink []bool, w, h, m int) bool {
 	top := 0
 	for top < h && !ink[top*w+m] {
@@ -561,19 +556,10 @@ func straightStroke(ink []bool, w, h, m int) bool {
 		return false
 	}
 	yc := float64(top+bottom-1) / 2
-	inkNear := func(x float64, y int) bool {
-		c := int(math.Round(x))
-		for d := -1; d <= 1; d++ {
-			if c+d >= 0 && c+d < w && ink[y*w+c+d] {
-				return true
-			}
-		}
-		return false
-	}
 	reach := func(lean float64, dir int) int {
 		n, misses := 0, 0
 		for y := int(yc) + dir; y >= 0 && y < h; y += dir {
-			if inkNear(float64(m)+lean*(float64(y)-yc), y) {
+			if inkNear(ink, w, float64(m)+lean*(float64(y)-yc), y) {
 				n, misses = abs(y-int(yc)), 0
 			} else if misses++; misses == 2 {
 				break
@@ -587,6 +573,19 @@ func straightStroke(ink []bool, w, h, m int) bool {
 			continue
 		}
 		if float64(reach(lean, -1)+reach(lean, 1)+1) >= slashLength*float64(h) {
+			return true
+		}
+	}
+	return false
+}
+
+// inkNear reports whether row y of a mask w wide has ink at column x
+// (rounded) or a column beside it: a line followed through a stroke
+// need not hit its pixels exactly.
+func inkNear(ink []bool, w int, x float64, y int) bool {
+	c := int(math.Round(x))
+	for d := -1; d <= 1; d++ {
+		if c+d >= 0 && c+d < w && ink[y*w+c+d] {
 			return true
 		}
 	}
