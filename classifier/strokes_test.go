@@ -43,7 +43,8 @@ func TestReading_LettersOfStrokes(t *testing.T) {
 // as 1s. Measured 225/300 exact without the rule, 212/300 with it (213
 // since the wider model and glyphCutApart, 212 since alongStroke, 213
 // since wideAspectInLine, 212 since glyphCutApart judges letters in a
-// line, 217 since refusedInReading, 213 with the fine-tuned model).
+// line, 217 since refusedInReading, 213 with the fine-tuned model, 215 since a
+// candidate beside others is cut in up to six places, 216 since longSure).
 func TestNumbers_TouchingOnes(t *testing.T) {
 	t.Parallel() // make accuracy: the long runs overlap where one of them leaves a core idle
 	c := newTestClassifier(t, 2)
@@ -61,7 +62,7 @@ func TestNumbers_TouchingOnes(t *testing.T) {
 		return digits, want
 	})
 	t.Logf("touching numbers of 1s, 4s and 7s: %d/%d exact", right, n)
-	if right < 210 { // measured 213 (217 with the model before the fine-tune, 212 before refusedInReading)
+	if right < 210 { // measured 216 (217 with the model before the fine-tune, 212 before refusedInReading)
 		t.Errorf("%d/%d touching numbers of 1s, 4s and 7s read exactly, want at least 210", right, n)
 	}
 }
@@ -88,7 +89,7 @@ func TestNumbers_TouchingOnesAmongOthers(t *testing.T) {
 		return digits, want
 	})
 	t.Logf("touching 1s among other digits: %d/%d exact", right, n)
-	if right < 150 { // measured 159; 141 when the other digits did not count
+	if right < 150 { // measured 160 (159 before longSure was three); 141 when the other digits did not count
 		t.Errorf("%d/%d numbers with touching 1s among other digits read exactly, want at least 150", right, n)
 	}
 }
