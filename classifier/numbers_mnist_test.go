@@ -20,8 +20,8 @@ import (
 // 97% for 2-4 digits and 93% for 5-8, which the MNIST-composed sets meet
 // since a candidate beside others is cut in up to six places (97.7% and
 // 93.3%; on three other seeds 96.2% and 91.8%), and since a refused piece
-// is read among sure digits (longSure: 97.7% and 94.0%; 96.4% and 94.0%,
-// and on three more seeds 96.6% and 93.3%): about half the misses are
+// is read among sure digits (longSure: 97.7% and 94.0%; 96.3% and 93.8%,
+// and on three more seeds 96.6% and 93.1%): about half the misses are
 // single digits the model misreads or refuses although they are cut right
 // (each of 8 digits must be right), the rest touching digits cut wrong or
 // read as one, and faint broken digits dropped (TestNumbers_Diagnose

@@ -70,7 +70,9 @@ func TestNumbers_TouchingOnes(t *testing.T) {
 // TestNumbers_TouchingOnesAmongOthers reads numbers whose two 1s touch,
 // between digits that are not 1s ("4113"): the model refuses the touching
 // pair whole, and strokesReadAsOnes would distrust its reading as two 1s
-// but for the other digits the model is sure of. Every pair touches.
+// but for the other digits the model is sure of. Every pair touches. (At
+// either end of a number, "1123", the pair is still refused: there a
+// letter beside a number, "No 42" read as 111042, is as likely.)
 func TestNumbers_TouchingOnesAmongOthers(t *testing.T) {
 	t.Parallel() // make accuracy: the long runs overlap where one of them leaves a core idle
 	c := newTestClassifier(t, 2)
@@ -81,7 +83,7 @@ func TestNumbers_TouchingOnesAmongOthers(t *testing.T) {
 	const n = 200
 	right := numbersRead(t, c, rng, n, 1.0, func() (digits []*input, want string) {
 		a, b := others[rng.IntN(len(others))], others[rng.IntN(len(others))]
-		labels := [][]int{{a, 1, 1, b}, {1, 1, a, b}, {a, b, 1, 1}}[rng.IntN(3)]
+		labels := [][]int{{a, 1, 1, b}, {a, 1, 1, b, a}, {b, a, 1, 1, b}}[rng.IntN(3)]
 		for _, d := range labels {
 			digits = append(digits, &m.images[byLabel[d][rng.IntN(len(byLabel[d]))]])
 			want += string(rune('0' + d))
@@ -89,8 +91,8 @@ func TestNumbers_TouchingOnesAmongOthers(t *testing.T) {
 		return digits, want
 	})
 	t.Logf("touching 1s among other digits: %d/%d exact", right, n)
-	if right < 150 { // measured 160 (159 before longSure was three); 141 when the other digits did not count
-		t.Errorf("%d/%d numbers with touching 1s among other digits read exactly, want at least 150", right, n)
+	if right < 152 { // measured 155; 149 when the other digits did not count
+		t.Errorf("%d/%d numbers with touching 1s among other digits read exactly, want at least 152", right, n)
 	}
 }
 
