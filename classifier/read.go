@@ -300,8 +300,8 @@ const (
 
 // refusedInReading reports whether piece k of path refuses the reading:
 // the model finds it not a digit (notADigit), and it is not a doubtful
-// digit among digits the model is sure of, nor any digit in a long number
-// of them (longSure). Between digits read with
+// digit among digits the model is sure of, nor any digit between others
+// in a number of them (longSure). Between digits read with
 // confidence, an ugly digit is likelier than a mark that is not one, and
 // the reading shows it unsure. Measured on generated pictures: touching
 // numbers of 1s, 4s and 7s 212 -> 217 of 300 (TestNumbers_TouchingOnes);
