@@ -81,7 +81,7 @@ func sureOtherDigits(line *lineInk, sc map[*pieceInk]scores, inPath map[*pieceIn
 	n := 0
 	for k := range line.edges {
 		e := &line.edges[k]
-		if s := sc[e.piece]; inPath[e.piece] && e.group != group && s.digit != 1 && !s.notADigit() && s.confidence >= doubtfulSureConfidence {
+		if s := sc[e.piece]; inPath[e.piece] && e.group != group && s.digit != 1 && s.confidence >= doubtfulSureConfidence {
 			n++
 		}
 	}
