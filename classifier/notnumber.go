@@ -2,8 +2,9 @@ package classifier
 
 // The readings that are not numbers although the model reads each piece
 // as a digit: marks it refuses whole but reads cut apart, a row of bars,
-// an exclamation mark, a lowercase o beside an l. Each rule was measured
-// on generated pictures; its comment gives the figures.
+// an exclamation mark, a lowercase o beside an l, a capital G read as a 6
+// (capitalg.go). Each rule was measured on generated pictures; its
+// comment gives the figures.
 
 // notANumber reports whether any rule below refuses path, the chosen
 // reading of line.
@@ -14,7 +15,7 @@ func notANumber(line *lineInk, sc map[*pieceInk]scores, path []*pieceInk) bool {
 	}
 	return strokesReadAsOnes(line, sc, inPath) || glyphCutApart(line, sc, inPath) ||
 		barsReadAsOnes(sc, path) || punctuationRead(line, inPath) || lowercaseOBesideTaller(sc, path) ||
-		slashCutApart(line, sc, inPath) || barredGlyph(line, sc, path)
+		slashCutApart(line, sc, inPath) || barredGlyph(line, sc, path) || capitalGReadAsSix(sc, path)
 }
 
 // barredGlyph reports whether path reads a lone mark with a bar through
