@@ -185,3 +185,33 @@ func TestRefusedInReading(t *testing.T) {
 		}
 	}
 }
+
+// TestSegmentPrior_ShortOne: a 1 cut off a candidate, much shorter than it,
+// pays shortOnePenalty; a whole candidate, a tall 1 and a short piece read
+// as another digit do not.
+func TestSegmentPrior_ShortOne(t *testing.T) {
+	one := scores{digit: 1, confidence: 1}
+	six := scores{digit: 6, confidence: 1}
+	for _, prior := range []segmentPrior{alonePrior(), linePrior()} {
+		for _, tc := range []struct {
+			name    string
+			edge    pieceEdge
+			s       scores
+			penalty bool
+		}{
+			{"a sliver read as 1", pieceEdge{piece: &pieceInk{tall: 0.6}, group: 0}, one, true},
+			{"a tall cut piece read as 1", pieceEdge{piece: &pieceInk{tall: 0.95}, group: 0}, one, false},
+			{"a short cut piece read as 6", pieceEdge{piece: &pieceInk{tall: 0.6}, group: 0}, six, false},
+			{"a short candidate read whole as 1", pieceEdge{piece: &pieceInk{tall: 0.6}, group: 0, whole: true}, one, false},
+			{"a merge read as 1", pieceEdge{piece: &pieceInk{tall: 0.6}, group: -1}, one, false},
+		} {
+			want := 0.0
+			if tc.penalty {
+				want = -prior.shortOnePenalty
+			}
+			if got := prior.edgeScore(&tc.edge, tc.s); got != want {
+				t.Errorf("%+v, %s: score %v, want %v", prior, tc.name, got, want)
+			}
+		}
+	}
+}
