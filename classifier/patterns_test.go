@@ -128,7 +128,7 @@ func TestNumbers_OnesOfVariedSizes(t *testing.T) {
 		return digits, want
 	}, composeVariedSizes)
 	t.Logf("numbers of 1s of varied sizes: %d/%d exact", right, n)
-	if right < 270 { // measured 280
+	if right < 270 { // measured 281 (280 before a broken 1 stopped passing for a "!")
 		t.Errorf("%d/%d numbers of 1s of varied sizes read exactly, want at least 270", right, n)
 	}
 }
