@@ -1,6 +1,10 @@
 package classifier
 
-import "github.com/digitbot/digitbot"
+import (
+	"image"
+
+	"github.com/digitbot/digitbot"
+)
 
 // A capital G passes for a 6 to the model: a left bow and a bar on the
 // right at mid-height. The training keeps G out of its non-digits on
@@ -52,7 +56,7 @@ func capitalGReadAsSix(sc map[*pieceInk]scores, path []*pieceInk) bool {
 // ink thickened by one pixel, and a top bow across its width.
 func looksLikeCapitalG(px *input) bool {
 	ink := inkOf(px)
-	if holes(ink) > 0 || holes(thicken(ink)) > 0 {
+	if holes(ink) > 0 || holes(thickInk(px)) > 0 {
 		return false
 	}
 	return topBowAcross(ink)
@@ -68,23 +72,13 @@ func inkOf(px *input) []bool {
 	return ink
 }
 
-// thicken grows the ink by one pixel in all eight directions, closing
-// gaps of up to two pixels (a 6 whose loop almost meets its stem).
-func thicken(ink []bool) []bool {
-	out := make([]bool, len(ink))
-	for y := range gSide {
-		for x := range gSide {
-			if !ink[y*gSide+x] {
-				continue
-			}
-			for yy := max(y-1, 0); yy <= min(y+1, gSide-1); yy++ {
-				for xx := max(x-1, 0); xx <= min(x+1, gSide-1); xx++ {
-					out[yy*gSide+xx] = true
-				}
-			}
-		}
-	}
-	return out
+// thickInk is the ink of px grown by one pixel in all eight directions
+// (fit.go's dilate, then gInk), closing gaps of up to two pixels (a 6
+// whose loop almost meets its stem).
+func thickInk(px *input) []bool {
+	thick := *px
+	dilate(&image.Gray{Pix: thick[:], Stride: gSide, Rect: image.Rect(0, 0, gSide, gSide)}, 1)
+	return inkOf(&thick)
 }
 
 // holes counts the regions of background that do not reach the border

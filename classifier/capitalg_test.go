@@ -76,7 +76,13 @@ func TestHoles(t *testing.T) {
 		if got := holes(tc.ink); got != tc.holes {
 			t.Errorf("%s: %d holes, want %d", tc.name, got, tc.holes)
 		}
-		if got := holes(thicken(tc.ink)); got != tc.thickHoles {
+		var px input
+		for i, on := range tc.ink {
+			if on {
+				px[i] = 255
+			}
+		}
+		if got := holes(thickInk(&px)); got != tc.thickHoles {
 			t.Errorf("%s thickened: %d holes, want %d", tc.name, got, tc.thickHoles)
 		}
 	}
