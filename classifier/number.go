@@ -259,10 +259,9 @@ func (p *inkPage) brokenDigits(rest []int, H int, tall func(component) bool) (se
 // on seeds 31-33 870 -> 872 of 900, numbers of 1s of varied sizes 280 ->
 // 281 of 300; every "!" still refused, the rest unchanged). No digit has
 // one; the period after a digit sits on its baseline, beside it, not under
-// it. (A "?" is left alone: its hook
-// is as wide as a digit, and a digit with a speck under it is not rare in
-// MNIST: a first version that allowed the hook refused 5 more MNIST test
-// digits.)
+// it. (A "?" is left alone: its hook is as wide as a digit, and a digit
+// with a speck under it is not rare in MNIST: a first version that allowed
+// the hook refused 5 more MNIST test digits.)
 func (p *inkPage) dotBelow(g lineGroup) bool {
 	if len(g.comps) == 0 {
 		return false
