@@ -31,6 +31,10 @@ type lineInk struct {
 	dotBelow []bool
 	// aspect is, by candidate, its width over its height (glyphCutApart).
 	aspect []float64
+	// narrow is set, by candidate, when its cuts are those of a candidate
+	// narrower than wideAspectInLine (narrowAspectInLine): its pieces are
+	// read only when the model refuses it whole.
+	narrow []bool
 	// barred is set for a candidate alone with a bar through it from top
 	// to bottom (barThrough; barredGlyph).
 	barred bool
@@ -170,8 +174,15 @@ func readInkScratch(img image.Image, sc *scratch, narrowShadow bool) (line *line
 	for k, g := range gs {
 		starts = append(starts, start)
 		// The candidate's edges (nil) and its cuts, left to right.
-		b := append(append([]*cutPath{nil}, page.cuts(g, cutAspect, places, spacing)...), nil)
-		line.freeCut = append(line.freeCut, slices.ContainsFunc(b[1:len(b)-1], func(c *cutPath) bool { return c.crossings == 0 }))
+		inner := page.cuts(g, cutAspect, places, spacing)
+		narrow := false
+		if len(gs) > 1 && inner == nil {
+			inner = page.cuts(g, narrowAspectInLine, places, spacing)
+			narrow = inner != nil
+		}
+		b := append(append([]*cutPath{nil}, inner...), nil)
+		line.narrow = append(line.narrow, narrow)
+		line.freeCut = append(line.freeCut, !narrow && slices.ContainsFunc(b[1:len(b)-1], func(c *cutPath) bool { return c.crossings == 0 }))
 		line.dotBelow = append(line.dotBelow, page.dotBelow(g))
 		line.aspect = append(line.aspect, float64(g.box.Dx())/float64(g.box.Dy()))
 		// A piece's aspect is its width over the candidate's height, or
@@ -593,8 +604,14 @@ func (c *Classifier) score(ctx context.Context, line *lineInk, prior segmentPrio
 	}
 	settled := map[int]bool{}
 	for k := range line.edges {
-		if e := &line.edges[k]; e.whole && e.group >= 0 && (e.group >= len(line.freeCut) || !line.freeCut[e.group]) &&
-			prior.edgeScore(e, sc[e.piece]) > -prior.cutCost {
+		e := &line.edges[k]
+		if !e.whole || e.group < 0 {
+			continue
+		}
+		if (e.group >= len(line.freeCut) || !line.freeCut[e.group]) && prior.edgeScore(e, sc[e.piece]) > -prior.cutCost {
+			settled[e.group] = true
+		}
+		if e.group < len(line.narrow) && line.narrow[e.group] && !sc[e.piece].notADigit() {
 			settled[e.group] = true
 		}
 	}
