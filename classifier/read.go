@@ -60,6 +60,9 @@ type pieceEdge struct {
 	// whole is set when the piece is all of it.
 	group int
 	whole bool
+	// abuts is set for a whole candidate beside one whose box it touches
+	// or overlaps (segmentPrior.shortOne).
+	abuts bool
 }
 
 // pieceInk is one piece fitted for the model, and where it lies in the
@@ -206,12 +209,21 @@ func readInkScratch(img image.Image, sc *scratch, narrowShadow bool) (line *line
 					continue // the one-digit path below; a piece too wide for a digit
 				}
 				if pc := fit(g, b[i], b[j]); pc != nil {
+					abuts := false
+					if whole {
+						for _, n := range [2]int{k - 1, k + 1} {
+							if n >= 0 && n < len(gs) {
+								gap := max(gs[n].box.Min.X-g.box.Max.X, g.box.Min.X-gs[n].box.Max.X)
+								abuts = abuts || 40*gap <= g.box.Dy()
+							}
+						}
+					}
 					crossings, slash := 0, false
 					if b[j] != nil {
 						crossings, slash = b[j].crossings, b[j].slash
 					}
 					line.edges = append(line.edges, pieceEdge{from: start + i, to: start + j, piece: pc,
-						cut: crossings, slash: slash, aspect: width / H, group: k, whole: whole})
+						cut: crossings, slash: slash, aspect: width / H, group: k, whole: whole, abuts: abuts})
 				}
 			}
 		}
@@ -403,6 +415,12 @@ type segmentPrior struct {
 	// 219 -> 220; numbers holding a 0 294 -> 295; non-digits 1 more of
 	// 2,800 refused; MNIST unchanged. At 0.85, 5 of those gains were lost
 	// (six-digit numbers 2, 5-8 digits 1, touching 1s 1).
+	//
+	// A whole candidate pays it too when its box touches a neighbour's
+	// (pieceEdge.abuts): the side of a 6 broken off as a separate stroke,
+	// "260" read as 2610 (MNIST numbers of 2-4 digits on seeds 31-33 875
+	// -> 876 of 900, nothing else changed). Any short candidate read as 1
+	// paying it let bar charts be read as 1s (6 of 2,800 non-digits).
 	shortOne, shortOnePenalty float64
 }
 
@@ -441,7 +459,7 @@ func (prior segmentPrior) edgeScore(e *pieceEdge, s scores) float64 {
 	if e.aspect > prior.wideFrom {
 		v -= prior.widePenalty * (e.aspect - prior.wideFrom)
 	}
-	if !e.whole && e.group >= 0 && s.digit == 1 && e.piece.tall < prior.shortOne {
+	if e.group >= 0 && (!e.whole || e.abuts) && s.digit == 1 && e.piece.tall < prior.shortOne {
 		v -= prior.shortOnePenalty
 	}
 	return v

@@ -203,6 +203,8 @@ func TestSegmentPrior_ShortOne(t *testing.T) {
 			{"a tall cut piece read as 1", pieceEdge{piece: &pieceInk{tall: 0.95}, group: 0}, one, false},
 			{"a short cut piece read as 6", pieceEdge{piece: &pieceInk{tall: 0.6}, group: 0}, six, false},
 			{"a short candidate read whole as 1", pieceEdge{piece: &pieceInk{tall: 0.6}, group: 0, whole: true}, one, false},
+			{"a short candidate against a neighbour read as 1", pieceEdge{piece: &pieceInk{tall: 0.6}, group: 0, whole: true, abuts: true}, one, true},
+			{"a tall candidate against a neighbour read as 1", pieceEdge{piece: &pieceInk{tall: 0.9}, group: 0, whole: true, abuts: true}, one, false},
 			{"a merge read as 1", pieceEdge{piece: &pieceInk{tall: 0.6}, group: -1}, one, false},
 		} {
 			want := 0.0
