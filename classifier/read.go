@@ -187,6 +187,15 @@ func readInkScratch(img image.Image, sc *scratch, narrowShadow bool) (line *line
 		line.narrow = append(line.narrow, narrow)
 		line.freeCut = append(line.freeCut, !narrow && slices.ContainsFunc(b[1:len(b)-1], func(c *cutPath) bool { return c.crossings == 0 }))
 		line.dotBelow = append(line.dotBelow, page.dotBelow(g))
+		// Whether its box touches a neighbour's (within a fortieth of its
+		// height) or overlaps it.
+		abuts := false
+		for _, n := range [2]int{k - 1, k + 1} {
+			if n >= 0 && n < len(gs) {
+				gap := max(gs[n].box.Min.X-g.box.Max.X, g.box.Min.X-gs[n].box.Max.X)
+				abuts = abuts || 40*gap <= g.box.Dy()
+			}
+		}
 		line.aspect = append(line.aspect, float64(g.box.Dx())/float64(g.box.Dy()))
 		// A piece's aspect is its width over the candidate's height, or
 		// the line's digit height if that is more: a squat digit (a wide,
@@ -209,21 +218,12 @@ func readInkScratch(img image.Image, sc *scratch, narrowShadow bool) (line *line
 					continue // the one-digit path below; a piece too wide for a digit
 				}
 				if pc := fit(g, b[i], b[j]); pc != nil {
-					abuts := false
-					if whole {
-						for _, n := range [2]int{k - 1, k + 1} {
-							if n >= 0 && n < len(gs) {
-								gap := max(gs[n].box.Min.X-g.box.Max.X, g.box.Min.X-gs[n].box.Max.X)
-								abuts = abuts || 40*gap <= g.box.Dy()
-							}
-						}
-					}
 					crossings, slash := 0, false
 					if b[j] != nil {
 						crossings, slash = b[j].crossings, b[j].slash
 					}
 					line.edges = append(line.edges, pieceEdge{from: start + i, to: start + j, piece: pc,
-						cut: crossings, slash: slash, aspect: width / H, group: k, whole: whole, abuts: abuts})
+						cut: crossings, slash: slash, aspect: width / H, group: k, whole: whole, abuts: whole && abuts})
 				}
 			}
 		}
@@ -594,7 +594,8 @@ func (c *Classifier) read(ctx context.Context, line *lineInk) (digitbot.Predicti
 // candidate can beat reading it whole once the whole scores above
 // -cutCost: skipping its pieces changes no reading, and most digits cost
 // one inference. (A cut across no stroke costs nothing: a candidate with
-// one is always read in pieces too.)
+// one is always read in pieces too.) A narrow candidate (lineInk.narrow)
+// is read in pieces only when the model refuses it whole.
 func (c *Classifier) score(ctx context.Context, line *lineInk, prior segmentPrior) (map[*pieceInk]scores, error) {
 	sc := make(map[*pieceInk]scores, len(line.edges))
 	round := func(take func(e *pieceEdge) bool) error {
