@@ -122,7 +122,7 @@ func TestNumbers_OnesOfVariedSizes(t *testing.T) {
 	const n = 300
 	right := numbersComposedRead(t, c, rng, n, func() (digits []*input, want string) {
 		for range 3 + rng.IntN(3) {
-			digits = append(digits, &m.images[byLabel[1][rng.IntN(len(byLabel[1]))]])
+			digits = append(digits, randomOf(rng, m, byLabel, 1))
 			want += "1"
 		}
 		return digits, want

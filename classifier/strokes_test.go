@@ -57,7 +57,7 @@ func TestNumbers_TouchingOnes(t *testing.T) {
 	right := numbersRead(t, c, rng, n, 1.0, func() (digits []*input, want string) {
 		for range 2 + rng.IntN(3) {
 			d := alphabet[rng.IntN(len(alphabet))]
-			digits = append(digits, &m.images[byLabel[d][rng.IntN(len(byLabel[d]))]])
+			digits = append(digits, randomOf(rng, m, byLabel, d))
 			want += string(rune('0' + d))
 		}
 		return digits, want
@@ -86,7 +86,7 @@ func TestNumbers_TouchingOnesAmongOthers(t *testing.T) {
 		a, b := others[rng.IntN(len(others))], others[rng.IntN(len(others))]
 		labels := [][]int{{a, 1, 1, b}, {a, 1, 1, b, a}, {b, a, 1, 1, b}}[rng.IntN(3)]
 		for _, d := range labels {
-			digits = append(digits, &m.images[byLabel[d][rng.IntN(len(byLabel[d]))]])
+			digits = append(digits, randomOf(rng, m, byLabel, d))
 			want += string(rune('0' + d))
 		}
 		return digits, want
@@ -113,7 +113,7 @@ func TestScore_NarrowCandidate(t *testing.T) {
 	for k := range 150 {
 		var digits []*input
 		for _, d := range []int{others[rng.IntN(len(others))], 1, 1, others[rng.IntN(len(others))]} {
-			digits = append(digits, &m.images[byLabel[d][rng.IntN(len(byLabel[d]))]])
+			digits = append(digits, randomOf(rng, m, byLabel, d))
 		}
 		cov, w, h, _ := composeNumberBoxes(rng, digits, 1.0)
 		img, _, err := image.Decode(bytes.NewReader(renderUpload(t, rng, cov, w, h, uploadStyle(k%3))))
@@ -424,7 +424,7 @@ func TestReading_LowercaseOBesideL(t *testing.T) {
 	right := numbersRead(t, c, rng, n, 0.2, func() (digits []*input, want string) {
 		for range 2 + rng.IntN(3) {
 			d := rng.IntN(2)
-			digits = append(digits, &m.images[byLabel[d][rng.IntN(len(byLabel[d]))]])
+			digits = append(digits, randomOf(rng, m, byLabel, d))
 			want += string(rune('0' + d))
 		}
 		return digits, want
@@ -610,6 +610,13 @@ func mnistByLabel(m mnistTest) map[int][]int {
 	return byLabel
 }
 
+// randomOf returns a random MNIST test image of digit d (byLabel is
+// mnistByLabel's).
+func randomOf(rng *rand.Rand, m mnistTest, byLabel map[int][]int, d int) *input {
+	ids := byLabel[d]
+	return &m.images[ids[rng.IntN(len(ids))]]
+}
+
 // numbersWithZero draws numbers of 2-4 MNIST test digits from pool, one of
 // them, anywhere, a 0.
 func numbersWithZero(rng *rand.Rand, m mnistTest, byLabel map[int][]int, pool []int) func() ([]*input, string) {
@@ -621,7 +628,7 @@ func numbersWithZero(rng *rand.Rand, m mnistTest, byLabel map[int][]int, pool []
 			if k == zero {
 				d = 0
 			}
-			digits = append(digits, &m.images[byLabel[d][rng.IntN(len(byLabel[d]))]])
+			digits = append(digits, randomOf(rng, m, byLabel, d))
 			want += string(rune('0' + d))
 		}
 		return digits, want
